@@ -1,0 +1,73 @@
+# function-dittofs: common tasks. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+
+# The example case `make render` renders: a directory under example/.
+CASE ?= percona-backup
+
+TOOLS := $(notdir $(wildcard tools/*))
+
+.PHONY: help build generate test test-unit render lint tools
+
+help:
+	@echo "build      build the function into bin/function"
+	@echo "generate   regenerate deepcopy code and the input CRD (go generate)"
+	@echo "test       every test: unit, render and validate, and anything slow"
+	@echo "test-unit  the fast tests only (go test -short)"
+	@echo "render     render example/\$$CASE (CASE=$(CASE)) with the real Crossplane CLI and core"
+	@echo "lint       go vet and gofmt"
+	@echo "tools      build the pinned programs under tools/ (once per machine)"
+
+build:
+	go build -o bin/function .
+
+# The generators sit behind the 'generate' build tag, which go generate sets
+# itself, so ordinary builds don't compile them.
+generate:
+	go generate ./...
+
+# The tools build first, outside go test's timeout: a first build takes
+# minutes. The timeout covers the render tests on a slow machine.
+test: tools
+	go test -timeout 30m ./...
+
+test-unit:
+	go test -short ./...
+
+render: build tools
+	hack/render.sh $(CASE)
+
+lint:
+	go vet ./...
+	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+tools:
+	@for t in $(TOOLS); do hack/tool.sh $$t >/dev/null; done
+
+# Packages, without a Docker engine: hack/xpkg.sh builds the runtime images
+# with go-containerregistry (hack/image) and the packages with the real
+# Crossplane CLI. VERSION is stamped into the binary and is the pushed tag
+# (semver, e.g. VERSION=v0.1.0); REGISTRY is where xpkg-push pushes
+# (REGISTRY=ghcr.io/dittofs).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+ARCHES ?= amd64 arm64
+XPKG_ENV = VERSION="$(VERSION)" ARCHES="$(ARCHES)"
+
+.PHONY: image xpkg xpkg-push test-packages
+
+image:
+	$(XPKG_ENV) hack/xpkg.sh image
+
+xpkg: image tools
+	$(XPKG_ENV) hack/xpkg.sh build
+
+xpkg-push: xpkg
+	$(XPKG_ENV) REGISTRY="$(REGISTRY)" hack/xpkg.sh push
+
+# test/packages is a module of its own (it needs go-containerregistry, which
+# the function does not), so `go test ./...` from the root skips it; `make
+# test` runs it through this prerequisite.
+test: test-packages
+test-packages: tools
+	cd test/packages && go test -timeout 20m ./...

@@ -1,0 +1,633 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DittoServer is one DittoFS deployment: its control-plane database (SQLite,
+// an existing PostgreSQL, or a composed Percona PostgreSQL cluster with
+// pgBackRest backups to S3) and its workloads.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,categories=crossplane
+type DittoServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   DittoServerSpec   `json:"spec"`
+	Status DittoServerStatus `json:"status,omitempty"`
+}
+
+// DittoServerSpec is what the user asks for.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.percona) || !has(self.percona.enabled) || !self.percona.enabled || !has(self.database) || !has(self.database.postgresSecretRef)",message="spec.database.postgresSecretRef and spec.percona.enabled are alternatives: the database is either an existing PostgreSQL or the composed Percona cluster"
+// +kubebuilder:validation:XValidation:rule="!has(self.controlPlane) || !has(self.controlPlane.clientCASecretName) || has(self.controlPlane.certSecretName)",message="spec.controlPlane.clientCASecretName requires spec.controlPlane.certSecretName: mTLS needs a server certificate"
+type DittoServerSpec struct {
+	// Image is the DittoFS container image. Defaults to the image pinned in
+	// the function's Input.
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// Replicas of the DittoFS server. DittoFS is a single-writer server, so
+	// this is 0 (stopped) or 1.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Resources of the DittoFS container.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// SecurityContext of the DittoFS container. Unset fields are hardened:
+	// non-root, no privilege escalation, all capabilities dropped,
+	// RuntimeDefault seccomp.
+	// +optional
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
+
+	// PodSecurityContext of the DittoFS pod. Defaults to fsGroup 65532 and
+	// the hardened settings above.
+	// +optional
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+
+	// TerminationGracePeriodSeconds for the DittoFS pod; DittoFS needs up to
+	// 3 x shutdown_timeout + 5s to drain. Defaults to 105.
+	// +kubebuilder:validation:Minimum=36
+	// +optional
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+
+	// Storage of the DittoFS server.
+	Storage StorageSpec `json:"storage"`
+
+	// Database is DittoFS's control-plane database.
+	// +optional
+	Database *DatabaseSpec `json:"database,omitempty"`
+
+	// ControlPlane is DittoFS's REST API.
+	// +optional
+	ControlPlane *ControlPlaneSpec `json:"controlPlane,omitempty"`
+
+	// Identity configures authentication: JWT, the admin user, LDAP, Kerberos.
+	// +optional
+	Identity *IdentitySpec `json:"identity,omitempty"`
+
+	// Adapters are the NFS and SMB protocol adapters.
+	// +optional
+	Adapters *AdaptersSpec `json:"adapters,omitempty"`
+
+	// AdapterServices shapes the Services that expose the adapters.
+	// +optional
+	AdapterServices *ServiceSpec `json:"adapterServices,omitempty"`
+
+	// Service shapes the Service that exposes the REST API.
+	// +optional
+	Service *ServiceSpec `json:"service,omitempty"`
+
+	// Metrics is DittoFS's Prometheus endpoint.
+	// +optional
+	Metrics *MetricsSpec `json:"metrics,omitempty"`
+
+	// Logging of the DittoFS server.
+	// +optional
+	Logging *LoggingSpec `json:"logging,omitempty"`
+
+	// Percona composes a Percona PostgreSQL cluster as DittoFS's control-plane
+	// database.
+	// +optional
+	Percona *PerconaConfig `json:"percona,omitempty"`
+}
+
+// StorageSpec sizes DittoFS's volumes. Volume claim templates are immutable:
+// sizes may grow (when the storage class allows expansion) but never shrink,
+// and the storage class cannot change on a live server.
+type StorageSpec struct {
+	// MetadataSize of the volume mounted at /data/store/metadata.
+	// +kubebuilder:validation:Pattern=`^[0-9]+(Mi|Gi|Ti)$`
+	MetadataSize string `json:"metadataSize"`
+
+	// ContentSize of the volume mounted at /data/store/block. No volume when
+	// unset.
+	// +kubebuilder:validation:Pattern=`^[0-9]+(Mi|Gi|Ti)$`
+	// +optional
+	ContentSize string `json:"contentSize,omitempty"`
+
+	// ControlPlaneSize of the volume mounted at /data/controlplane (the SQLite
+	// database when no PostgreSQL is used).
+	// +kubebuilder:default="1Gi"
+	// +kubebuilder:validation:Pattern=`^[0-9]+(Mi|Gi|Ti)$`
+	// +optional
+	ControlPlaneSize string `json:"controlPlaneSize,omitempty"`
+
+	// StorageClassName of DittoFS's volumes. Defaults to the Input's default
+	// storage class, or the cluster's default when that is empty too.
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+}
+
+// DatabaseSpec chooses DittoFS's control-plane database.
+type DatabaseSpec struct {
+	// Type of the database. With percona.enabled or postgresSecretRef it is
+	// postgres whatever this says.
+	// +kubebuilder:validation:Enum=sqlite;postgres
+	// +kubebuilder:default=sqlite
+	// +optional
+	Type string `json:"type,omitempty"`
+
+	// SQLite settings.
+	// +optional
+	SQLite *SQLiteSpec `json:"sqlite,omitempty"`
+
+	// PostgresSecretRef names a Secret in the XR's namespace that holds an
+	// existing PostgreSQL's connection: keys host, port (optional), database,
+	// user and password. The key field is accepted for compatibility with the
+	// DittoFS operator and ignored.
+	// +optional
+	PostgresSecretRef *SecretKeySelector `json:"postgresSecretRef,omitempty"`
+
+	// SSLMode for an existing PostgreSQL. The composed Percona cluster always
+	// uses verify-full with its own CA.
+	// +kubebuilder:validation:Enum=disable;allow;prefer;require;verify-ca;verify-full
+	// +kubebuilder:default=require
+	// +optional
+	SSLMode string `json:"sslMode,omitempty"`
+
+	// CASecretRef names a Secret key holding the CA certificate of an existing
+	// PostgreSQL, for sslMode verify-ca or verify-full.
+	// +optional
+	CASecretRef *SecretKeySelector `json:"caSecretRef,omitempty"`
+}
+
+// SQLiteSpec configures the SQLite control-plane database.
+type SQLiteSpec struct {
+	// Path of the SQLite file; it must be under /data/controlplane, the
+	// persistent volume.
+	// +kubebuilder:default="/data/controlplane/controlplane.db"
+	// +kubebuilder:validation:Pattern=`^/data/controlplane/.+`
+	// +optional
+	Path string `json:"path,omitempty"`
+}
+
+// SecretKeySelector selects a key of a Secret in the XR's namespace.
+type SecretKeySelector struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Key in the Secret.
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// LocalObjectReference names an object in the XR's namespace.
+type LocalObjectReference struct {
+	// Name of the object.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+}
+
+// ControlPlaneSpec configures DittoFS's REST API.
+type ControlPlaneSpec struct {
+	// Port the API listens on.
+	// +kubebuilder:default=8080
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// TLS says the API is served over HTTPS by something in front of it or by
+	// DittoFS itself (with certSecretName); probes and endpoints use https.
+	// +optional
+	TLS bool `json:"tls,omitempty"`
+
+	// CertSecretName names a kubernetes.io/tls Secret (tls.crt, tls.key):
+	// DittoFS serves the API over TLS itself.
+	// +optional
+	CertSecretName string `json:"certSecretName,omitempty"`
+
+	// ClientCASecretName names a Secret whose ca.crt verifies API clients
+	// (mTLS). Requires certSecretName.
+	// +optional
+	ClientCASecretName string `json:"clientCASecretName,omitempty"`
+}
+
+// IdentitySpec configures authentication.
+type IdentitySpec struct {
+	// JWT signing of API tokens.
+	// +optional
+	JWT *JWTSpec `json:"jwt,omitempty"`
+
+	// Admin is the bootstrap administrator.
+	// +optional
+	Admin *AdminSpec `json:"admin,omitempty"`
+
+	// LDAP authentication.
+	// +optional
+	LDAP *LDAPSpec `json:"ldap,omitempty"`
+
+	// Kerberos authentication for NFS and SMB.
+	// +optional
+	Kerberos *KerberosSpec `json:"kerberos,omitempty"`
+}
+
+// JWTSpec configures API tokens.
+type JWTSpec struct {
+	// SecretRef names the Secret key holding the signing secret (at least 32
+	// characters). When unset the function generates one, once, in Secret
+	// <xr>-jwt.
+	// +optional
+	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
+
+	// AccessTokenDuration, a Go duration.
+	// +kubebuilder:default="15m"
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +optional
+	AccessTokenDuration string `json:"accessTokenDuration,omitempty"`
+
+	// RefreshTokenDuration, a Go duration.
+	// +kubebuilder:default="168h"
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +optional
+	RefreshTokenDuration string `json:"refreshTokenDuration,omitempty"`
+}
+
+// AdminSpec configures the bootstrap administrator. DittoFS v0.29.0 always
+// names it admin.
+type AdminSpec struct {
+	// Username of the administrator. DittoFS v0.29.0 ignores any other name,
+	// so only admin is accepted.
+	// +kubebuilder:validation:Enum=admin
+	// +kubebuilder:default=admin
+	// +optional
+	Username string `json:"username,omitempty"`
+
+	// PasswordSecretRef names the Secret key holding the cleartext initial
+	// password. When unset the function generates one, once, in Secret
+	// <xr>-admin. It only applies on the first boot against a database.
+	// +optional
+	PasswordSecretRef *SecretKeySelector `json:"passwordSecretRef,omitempty"`
+}
+
+// LDAPSpec configures LDAP authentication.
+type LDAPSpec struct {
+	// Enabled turns LDAP authentication on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// URL of the LDAP server, ldap:// or ldaps://.
+	// +kubebuilder:validation:Pattern=`^ldaps?://.+`
+	URL string `json:"url"`
+	// BaseDN to search users under.
+	BaseDN string `json:"baseDN"`
+	// BindDN to search as.
+	BindDN string `json:"bindDN"`
+	// BindPasswordSecretRef names the Secret key holding the bind password.
+	// +optional
+	BindPasswordSecretRef *SecretKeySelector `json:"bindPasswordSecretRef,omitempty"`
+	// StartTLS upgrades an ldap:// connection.
+	// +optional
+	StartTLS bool `json:"startTLS,omitempty"`
+	// AllowPlaintext permits binding without TLS.
+	// +optional
+	AllowPlaintext bool `json:"allowPlaintext,omitempty"`
+	// UserAttr is the attribute that holds the username.
+	// +optional
+	UserAttr string `json:"userAttr,omitempty"`
+	// Realm appended to usernames.
+	// +optional
+	Realm string `json:"realm,omitempty"`
+	// IDMap chooses how LDAP identities map to UIDs and GIDs.
+	// +kubebuilder:validation:Enum=rfc2307;rid
+	// +optional
+	IDMap string `json:"idmap,omitempty"`
+	// NestedGroups resolves nested group membership.
+	// +optional
+	NestedGroups bool `json:"nestedGroups,omitempty"`
+	// CACertSecretRef names the Secret key holding the LDAP server's CA.
+	// +optional
+	CACertSecretRef *SecretKeySelector `json:"caCertSecretRef,omitempty"`
+	// InsecureSkipVerify skips verifying the LDAP server's certificate.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// KerberosSpec configures Kerberos for NFS and SMB.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.servicePrincipal) && has(self.keytabSecretRef))",message="spec.identity.kerberos: servicePrincipal and keytabSecretRef are required when Kerberos is enabled"
+type KerberosSpec struct {
+	// Enabled turns Kerberos on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// ServicePrincipal, e.g. nfs/dittofs.example.com@EXAMPLE.COM.
+	// +optional
+	ServicePrincipal string `json:"servicePrincipal,omitempty"`
+	// Realm, e.g. EXAMPLE.COM.
+	// +optional
+	Realm string `json:"realm,omitempty"`
+	// NetBIOSDomain for SMB.
+	// +optional
+	NetBIOSDomain string `json:"netbiosDomain,omitempty"`
+	// DNSDomain for SMB.
+	// +optional
+	DNSDomain string `json:"dnsDomain,omitempty"`
+	// KeytabSecretRef names the Secret key holding the service keytab.
+	// +optional
+	KeytabSecretRef *SecretKeySelector `json:"keytabSecretRef,omitempty"`
+	// Krb5ConfSecretRef names the Secret key holding krb5.conf.
+	// +optional
+	Krb5ConfSecretRef *SecretKeySelector `json:"krb5ConfSecretRef,omitempty"`
+	// MachineAccount joins DittoFS to an Active Directory domain.
+	// +optional
+	MachineAccount *MachineAccountSpec `json:"machineAccount,omitempty"`
+}
+
+// MachineAccountSpec configures an Active Directory machine account.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.accountName) && (has(self.secretRef) || has(self.keytabSecretRef)))",message="spec.identity.kerberos.machineAccount: accountName and one of secretRef or keytabSecretRef are required when it is enabled"
+type MachineAccountSpec struct {
+	// Enabled turns the machine account on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// AccountName, e.g. DITTOFS$.
+	// +optional
+	AccountName string `json:"accountName,omitempty"`
+	// SecretRef names the Secret key holding the machine account password.
+	// +optional
+	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
+	// KeytabSecretRef names the Secret key holding the machine keytab.
+	// +optional
+	KeytabSecretRef *SecretKeySelector `json:"keytabSecretRef,omitempty"`
+	// DCAddress lists domain controllers.
+	// +optional
+	DCAddress []string `json:"dcAddress,omitempty"`
+}
+
+// AdaptersSpec configures the protocol adapters.
+type AdaptersSpec struct {
+	// NFS adapter.
+	// +optional
+	NFS *AdapterSpec `json:"nfs,omitempty"`
+	// SMB adapter.
+	// +optional
+	SMB *AdapterSpec `json:"smb,omitempty"`
+}
+
+// AdapterSpec configures one adapter's exposure. DittoFS v0.29.0 creates its
+// adapters on first boot (NFS on 12049, SMB on 1445); port must match the
+// port the adapter listens on.
+type AdapterSpec struct {
+	// Enabled exposes the adapter.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// Port DittoFS listens on. Defaults: NFS 12049, SMB 1445.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+	// ServicePort clients dial. Defaults: NFS 2049, SMB 445.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	ServicePort int32 `json:"servicePort,omitempty"`
+}
+
+// ServiceSpec shapes a Service.
+type ServiceSpec struct {
+	// Type of the Service.
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	// +optional
+	Type string `json:"type,omitempty"`
+	// Annotations of the Service.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// MetricsSpec configures DittoFS's Prometheus endpoint.
+type MetricsSpec struct {
+	// Enabled turns the metrics endpoint on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Port of the metrics endpoint.
+	// +kubebuilder:default=9090
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+	// Path of the metrics endpoint.
+	// +kubebuilder:default="/metrics"
+	// +kubebuilder:validation:Pattern=`^/.*`
+	// +optional
+	Path string `json:"path,omitempty"`
+	// BearerTokenSecret names the Secret key holding a token scrapers must
+	// present.
+	// +optional
+	BearerTokenSecret *SecretKeySelector `json:"bearerTokenSecret,omitempty"`
+	// ServiceMonitor for the Prometheus operator.
+	// +optional
+	ServiceMonitor *ServiceMonitorSpec `json:"serviceMonitor,omitempty"`
+}
+
+// ServiceMonitorSpec configures a Prometheus operator ServiceMonitor.
+type ServiceMonitorSpec struct {
+	// Enabled composes a ServiceMonitor.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Interval between scrapes, e.g. 30s.
+	// +kubebuilder:validation:Pattern=`^([0-9]+(ms|s|m|h))+$`
+	// +optional
+	Interval string `json:"interval,omitempty"`
+	// Labels of the ServiceMonitor, for the Prometheus that selects it.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// LoggingSpec configures DittoFS's logs.
+type LoggingSpec struct {
+	// Level of the logs.
+	// +kubebuilder:validation:Enum=DEBUG;INFO;WARN;ERROR
+	// +kubebuilder:default=INFO
+	// +optional
+	Level string `json:"level,omitempty"`
+	// Format of the logs.
+	// +kubebuilder:validation:Enum=text;json
+	// +kubebuilder:default=json
+	// +optional
+	Format string `json:"format,omitempty"`
+}
+
+// PerconaConfig composes a Percona PostgreSQL cluster (the seed plan's
+// PerconaConfig) as DittoFS's control-plane database.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.backup) || !has(self.backup.enabled) || !self.backup.enabled || (has(self.enabled) && self.enabled)",message="spec.percona.backup.enabled requires spec.percona.enabled"
+type PerconaConfig struct {
+	// Enabled composes the PerconaPGCluster <xr>-postgres.
+	// +kubebuilder:default=false
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// Replicas of PostgreSQL instances.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=5
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// StorageSize of each PostgreSQL data volume.
+	// +kubebuilder:default="10Gi"
+	// +kubebuilder:validation:Pattern=`^[0-9]+(Mi|Gi|Ti)$`
+	// +optional
+	StorageSize string `json:"storageSize,omitempty"`
+
+	// StorageClassName of the PostgreSQL volumes (may differ from DittoFS's).
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// DatabaseName for DittoFS's control plane.
+	// +kubebuilder:default="dittofs"
+	// +kubebuilder:validation:Pattern=`^[a-z_][a-z0-9_]{0,62}$`
+	// +optional
+	DatabaseName string `json:"databaseName,omitempty"`
+
+	// PostgresVersion is the PostgreSQL major version. Defaults to the
+	// function Input's; the Input must pin an image for it. Changing it on a
+	// live cluster is refused: major upgrades go through PerconaPGUpgrade.
+	// +kubebuilder:validation:Minimum=14
+	// +kubebuilder:validation:Maximum=18
+	// +optional
+	PostgresVersion int32 `json:"postgresVersion,omitempty"`
+
+	// DeletionPolicy says what happens to the database volumes, user Secrets
+	// and TLS Secrets when the XR is deleted: Retain keeps them, Delete sets
+	// Percona's delete-pvc and delete-ssl finalizers.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletionPolicy string `json:"deletionPolicy,omitempty"`
+
+	// Backup configures pgBackRest backups to S3.
+	// +optional
+	Backup *PerconaBackupConfig `json:"backup,omitempty"`
+}
+
+// PerconaBackupConfig configures pgBackRest backups to S3 (the seed plan's
+// PerconaBackupConfig).
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.bucket) && size(self.bucket) > 0)",message="spec.percona.backup.bucket: required when backup is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.endpoint) && size(self.endpoint) > 0)",message="spec.percona.backup.endpoint: required when backup is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || has(self.credentialsSecretRef)",message="spec.percona.backup.credentialsSecretRef: required when backup is enabled"
+type PerconaBackupConfig struct {
+	// Enabled turns backups on.
+	// +kubebuilder:default=false
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// CredentialsSecretRef names a Secret in the XR's namespace holding the S3
+	// credentials: either a pgBackRest file under a key ending in .conf
+	// (projected as it is), or plain keys AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY (or accessKeyId and secretAccessKey), from which
+	// the function composes <xr>-pgbackrest-s3.
+	// +optional
+	CredentialsSecretRef *LocalObjectReference `json:"credentialsSecretRef,omitempty"`
+
+	// Bucket for the backups.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`
+	// +optional
+	Bucket string `json:"bucket,omitempty"`
+
+	// Endpoint of the S3 service, host[:port] without a scheme, e.g.
+	// s3.eu-west-1.amazonaws.com or minio.storage.svc:9000.
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9.-]+(:[0-9]+)?$`
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// Region of the bucket.
+	// +kubebuilder:default="eu-west-1"
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	Region string `json:"region,omitempty"`
+
+	// URIStyle of S3 requests: path for MinIO and most S3-compatible
+	// services, host for AWS virtual-hosted style.
+	// +kubebuilder:validation:Enum=path;host
+	// +kubebuilder:default=path
+	// +optional
+	URIStyle string `json:"uriStyle,omitempty"`
+
+	// VerifyTLS of the S3 endpoint's certificate.
+	// +kubebuilder:default=true
+	// +optional
+	VerifyTLS *bool `json:"verifyTLS,omitempty"`
+
+	// FullSchedule is the cron schedule of full backups.
+	// +kubebuilder:default="0 2 * * *"
+	// +kubebuilder:validation:MinLength=6
+	// +optional
+	FullSchedule string `json:"fullSchedule,omitempty"`
+
+	// IncrSchedule is the cron schedule of incremental backups.
+	// +kubebuilder:default="0 * * * *"
+	// +kubebuilder:validation:MinLength=6
+	// +optional
+	IncrSchedule string `json:"incrSchedule,omitempty"`
+
+	// RetentionDays keeps full backups (and the incrementals and WAL they
+	// need) for this many days.
+	// +kubebuilder:default=7
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	RetentionDays *int32 `json:"retentionDays,omitempty"`
+}
+
+// DittoServerStatus is what the function reports.
+type DittoServerStatus struct {
+	// Phase: Pending, Running or Stopped.
+	// +optional
+	Phase string `json:"phase,omitempty"`
+	// ReadyReplicas of the DittoFS StatefulSet.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// Endpoints clients dial, as in-cluster DNS names with ports.
+	// +optional
+	Endpoints *EndpointsStatus `json:"endpoints,omitempty"`
+	// Database is the composed Percona cluster's state.
+	// +optional
+	Database *DatabaseStatus `json:"database,omitempty"`
+	// ConfigHash of the running configuration; a change rolls the pod.
+	// +optional
+	ConfigHash string `json:"configHash,omitempty"`
+}
+
+// EndpointsStatus lists where clients reach DittoFS.
+type EndpointsStatus struct {
+	// API URL.
+	// +optional
+	API string `json:"api,omitempty"`
+	// NFS host:port.
+	// +optional
+	NFS string `json:"nfs,omitempty"`
+	// SMB host:port.
+	// +optional
+	SMB string `json:"smb,omitempty"`
+	// Metrics URL.
+	// +optional
+	Metrics string `json:"metrics,omitempty"`
+}
+
+// DatabaseStatus reports the composed Percona cluster.
+type DatabaseStatus struct {
+	// ClusterName of the PerconaPGCluster.
+	// +optional
+	ClusterName string `json:"clusterName,omitempty"`
+	// Host DittoFS connects to.
+	// +optional
+	Host string `json:"host,omitempty"`
+	// State reported by the Percona operator: initializing, ready, paused,
+	// stopping.
+	// +optional
+	State string `json:"state,omitempty"`
+	// BackupReady is true when pgBackRest reports ReadyForBackup.
+	// +optional
+	BackupReady bool `json:"backupReady,omitempty"`
+}

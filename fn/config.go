@@ -1,0 +1,241 @@
+package fn
+
+import (
+	"fmt"
+	"strconv"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+// dittofsConfig is DittoFS v0.29.0's config.yaml, the keys this function
+// sets. DittoFS ignores unknown keys with only a warning, so every key here
+// is spelled as in its pkg/config (checked by TestConfigKeysKnownToDittoFS
+// and, with the real server, by the boot test). Secret values never go here:
+// they reach DittoFS as DITTOFS_* environment variables from Secrets.
+type dittofsConfig struct {
+	Logging         configLogging      `json:"logging"`
+	ShutdownTimeout string             `json:"shutdown_timeout"`
+	Database        configDatabase     `json:"database"`
+	ControlPlane    configControlPlane `json:"controlplane"`
+	Admin           configAdmin        `json:"admin"`
+	Metrics         *configMetrics     `json:"metrics,omitempty"`
+	LDAP            *configLDAP        `json:"ldap,omitempty"`
+	Kerberos        *configKerberos    `json:"kerberos,omitempty"`
+}
+
+type configLogging struct {
+	Level  string `json:"level"`
+	Format string `json:"format"`
+	// Output must be stdout: without it DittoFS logs to a file in $HOME.
+	Output string `json:"output"`
+}
+
+type configDatabase struct {
+	Type   string        `json:"type"`
+	SQLite *configSQLite `json:"sqlite,omitempty"`
+}
+
+type configSQLite struct {
+	Path string `json:"path"`
+}
+
+type configControlPlane struct {
+	// Host must be 0.0.0.0: DittoFS listens on loopback by default.
+	Host string     `json:"host"`
+	Port int32      `json:"port"`
+	JWT  configJWT  `json:"jwt"`
+	TLS  *configTLS `json:"tls,omitempty"`
+}
+
+type configJWT struct {
+	AccessTokenDuration  string `json:"access_token_duration"`
+	RefreshTokenDuration string `json:"refresh_token_duration"`
+}
+
+type configTLS struct {
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+	ClientCA string `json:"client_ca,omitempty"`
+}
+
+type configAdmin struct {
+	Username string `json:"username"`
+}
+
+type configMetrics struct {
+	Enabled   bool   `json:"enabled"`
+	Host      string `json:"host"`
+	Port      int32  `json:"port"`
+	Path      string `json:"path"`
+	Auth      string `json:"auth"`
+	TokenFile string `json:"token_file,omitempty"`
+}
+
+type configLDAP struct {
+	Enabled        bool           `json:"enabled"`
+	URL            string         `json:"url"`
+	StartTLS       bool           `json:"start_tls"`
+	AllowPlaintext bool           `json:"allow_plaintext"`
+	BaseDN         string         `json:"base_dn"`
+	BindDN         string         `json:"bind_dn"`
+	UserAttr       string         `json:"user_attr,omitempty"`
+	Realm          string         `json:"realm,omitempty"`
+	IDMap          string         `json:"idmap,omitempty"`
+	NestedGroups   bool           `json:"nested_groups"`
+	TLS            *configLDAPTLS `json:"tls,omitempty"`
+}
+
+type configLDAPTLS struct {
+	CACertFile         string `json:"ca_cert_file,omitempty"`
+	InsecureSkipVerify bool   `json:"insecure_skip_verify"`
+}
+
+type configKerberos struct {
+	Enabled          bool                  `json:"enabled"`
+	ServicePrincipal string                `json:"service_principal"`
+	Realm            string                `json:"realm,omitempty"`
+	NetBIOSDomain    string                `json:"netbios_domain,omitempty"`
+	DNSDomain        string                `json:"dns_domain,omitempty"`
+	KeytabPath       string                `json:"keytab_path"`
+	Krb5Conf         string                `json:"krb5_conf,omitempty"`
+	MachineAccount   *configMachineAccount `json:"machine_account,omitempty"`
+}
+
+type configMachineAccount struct {
+	Enabled     bool     `json:"enabled"`
+	AccountName string   `json:"account_name"`
+	KeytabPath  string   `json:"keytab_path,omitempty"`
+	DCAddresses []string `json:"dc_address,omitempty"`
+}
+
+// Where the pod mounts what the config points at.
+const (
+	configDir            = "/config"
+	configFile           = configDir + "/config.yaml"
+	tlsDir               = "/tls"
+	tlsClientCADir       = "/tls-client-ca"
+	metricsTokenDir      = "/metrics-token"
+	kerberosKeytabDir    = "/kerberos"
+	kerberosKrb5Dir      = "/kerberos-krb5"
+	kerberosMachineDir   = "/kerberos-machine"
+	ldapCADir            = "/ldap-ca"
+	postgresCADir        = "/etc/dittofs/postgres-ca"
+	shutdownTimeout      = "30s"
+	listenOnAllAddresses = "0.0.0.0"
+)
+
+// buildConfig is the DittoFS configuration for ds.
+func buildConfig(ds dittoServer) dittofsConfig {
+	s := ds.Spec
+	return dittofsConfig{
+		Logging:         configLogging{Level: s.Logging.Level, Format: s.Logging.Format, Output: "stdout"},
+		ShutdownTimeout: shutdownTimeout,
+		Database:        databaseConfig(ds),
+		ControlPlane: configControlPlane{
+			Host: listenOnAllAddresses,
+			Port: s.ControlPlane.Port,
+			JWT:  configJWT{AccessTokenDuration: s.Identity.JWT.AccessTokenDuration, RefreshTokenDuration: s.Identity.JWT.RefreshTokenDuration},
+			TLS:  controlPlaneTLS(s.ControlPlane),
+		},
+		Admin:    configAdmin{Username: adminUsername},
+		Metrics:  metricsConfig(s.Metrics),
+		LDAP:     ldapConfig(s.Identity.LDAP),
+		Kerberos: kerberosConfig(s.Identity.Kerberos),
+	}
+}
+
+// databaseKind is what DittoFS runs on: sqlite, postgres (an existing one)
+// or percona (the composed cluster). Switching it on a live server strands
+// the control-plane data, so the StatefulSet records it.
+func databaseKind(s v1alpha1.DittoServerSpec) string {
+	switch {
+	case s.Percona.Enabled:
+		return "percona"
+	case s.Database.PostgresSecretRef != nil:
+		return databaseTypePostgres
+	default:
+		return databaseTypeSQLite
+	}
+}
+
+// databaseConfig: with PostgreSQL every connection setting comes from the
+// environment (DITTOFS_DATABASE_POSTGRES_*), so the file only names the type.
+func databaseConfig(ds dittoServer) configDatabase {
+	if databaseKind(ds.Spec) == databaseTypeSQLite {
+		return configDatabase{Type: databaseTypeSQLite, SQLite: &configSQLite{Path: ds.Spec.Database.SQLite.Path}}
+	}
+	return configDatabase{Type: databaseTypePostgres}
+}
+
+func controlPlaneTLS(c *v1alpha1.ControlPlaneSpec) *configTLS {
+	if c.CertSecretName == "" {
+		return nil
+	}
+	t := &configTLS{CertFile: tlsDir + "/tls.crt", KeyFile: tlsDir + "/tls.key"}
+	if c.ClientCASecretName != "" {
+		t.ClientCA = tlsClientCADir + "/ca.crt"
+	}
+	return t
+}
+
+func metricsConfig(m *v1alpha1.MetricsSpec) *configMetrics {
+	if !m.Enabled {
+		return nil
+	}
+	c := &configMetrics{Enabled: true, Host: listenOnAllAddresses, Port: m.Port, Path: m.Path, Auth: "none"}
+	if m.BearerTokenSecret != nil {
+		c.Auth, c.TokenFile = "token", metricsTokenDir+"/token"
+	}
+	return c
+}
+
+func ldapConfig(l *v1alpha1.LDAPSpec) *configLDAP {
+	if l == nil {
+		return nil
+	}
+	c := &configLDAP{
+		Enabled: l.Enabled, URL: l.URL, StartTLS: l.StartTLS, AllowPlaintext: l.AllowPlaintext,
+		BaseDN: l.BaseDN, BindDN: l.BindDN, UserAttr: l.UserAttr, Realm: l.Realm, IDMap: l.IDMap, NestedGroups: l.NestedGroups,
+	}
+	if l.CACertSecretRef != nil || l.InsecureSkipVerify {
+		c.TLS = &configLDAPTLS{InsecureSkipVerify: l.InsecureSkipVerify}
+		if l.CACertSecretRef != nil {
+			c.TLS.CACertFile = ldapCADir + "/ca.crt"
+		}
+	}
+	return c
+}
+
+func kerberosConfig(k *v1alpha1.KerberosSpec) *configKerberos {
+	if k == nil || !k.Enabled {
+		return nil
+	}
+	c := &configKerberos{
+		Enabled: true, ServicePrincipal: k.ServicePrincipal, Realm: k.Realm,
+		NetBIOSDomain: k.NetBIOSDomain, DNSDomain: k.DNSDomain, KeytabPath: kerberosKeytabDir + "/dittofs.keytab",
+	}
+	if k.Krb5ConfSecretRef != nil {
+		c.Krb5Conf = kerberosKrb5Dir + "/krb5.conf"
+	}
+	if m := k.MachineAccount; m != nil && m.Enabled {
+		c.MachineAccount = &configMachineAccount{Enabled: true, AccountName: m.AccountName, DCAddresses: m.DCAddress}
+		if m.KeytabSecretRef != nil {
+			c.MachineAccount.KeytabPath = kerberosMachineDir + "/machine.keytab"
+		}
+	}
+	return c
+}
+
+// renderConfig is config.yaml. sigs.k8s.io/yaml sorts keys, so the same spec
+// gives the same bytes.
+func renderConfig(c dittofsConfig) (string, error) {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("cannot render config.yaml: %w", err)
+	}
+	return string(b), nil
+}
+
+func itoa(i int32) string { return strconv.Itoa(int(i)) }

@@ -1,0 +1,213 @@
+package fn
+
+import (
+	"fmt"
+
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+// Conditions the function sets on the XR and its claim.
+const (
+	conditionDatabaseReady = "DatabaseReady"
+	conditionBackupReady   = "BackupReady"
+)
+
+// Percona's condition that says pgBackRest's stanza exists and the first
+// backup ran; state ready alone does not mean backups work.
+const perconaReadyForBackup = "ReadyForBackup"
+
+// composeDatabase composes the Percona cluster and its backup credentials
+// when spec.percona.enabled, and says how the database is doing.
+func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
+	if !c.ds.Spec.Percona.Enabled {
+		c.databaseNotComposed()
+		return nil
+	}
+	credentials, err := c.composeBackupCredentials()
+	if err != nil {
+		return err
+	}
+	if credentials == "" && c.ds.Spec.Percona.Backup.Enabled {
+		// The credentials are not known yet (or are broken). A new cluster
+		// whose pgBackRest projects a missing Secret never starts, so wait;
+		// an existing one is kept as it is.
+		if observed == nil {
+			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: perconaClusterName(c.ds)}
+			response.ConditionFalse(c.rsp, conditionDatabaseReady, "WaitingForBackupCredentials").
+				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", perconaClusterName(c.ds))).TargetCompositeAndClaim()
+			return nil
+		}
+		credentials = projectedCredentials(observed)
+	}
+	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials), perconaReadiness(observed)); err != nil {
+		return err
+	}
+	c.databaseCondition(observed)
+	if credentials == "" {
+		return nil
+	}
+	return c.add(keyUsageBackup, databaseUsesCredentials(c.ds, credentials), c.readyOnceObserved(keyUsageBackup))
+}
+
+// composeBackupCredentials returns the Secret pgBackRest projects, composing
+// <xr>-pgbackrest-s3 from plain access keys. It returns "" while that Secret
+// cannot be known, having said why in the BackupReady condition.
+func (c *composer) composeBackupCredentials() (string, error) {
+	if !c.ds.Spec.Percona.Backup.Enabled {
+		return "", nil
+	}
+	c.require(requiredS3Credentials, s3CredentialsSelector(c.ds))
+	creds, err := readS3Credentials(c.req, c.ds)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case creds.Projected != "" && creds.Conf != nil:
+		return creds.Projected, c.add(keyPGBackRestS3, pgBackRestS3Secret(c.ds, creds.Conf), c.readyOnceObserved(keyPGBackRestS3))
+	case creds.Projected != "":
+		return creds.Projected, nil
+	case creds.Problem != "":
+		response.Warning(c.rsp, fmt.Errorf("%s", creds.Problem)).TargetCompositeAndClaim()
+		response.ConditionFalse(c.rsp, conditionBackupReady, "InvalidCredentials").WithMessage(creds.Problem).TargetCompositeAndClaim()
+	default:
+		response.ConditionFalse(c.rsp, conditionBackupReady, "WaitingForCredentials").WithMessage(creds.Waiting).TargetCompositeAndClaim()
+	}
+	// Nothing lost: a credentials Secret composed before stays desired, as
+	// it was, until the user's Secret can be read again.
+	if o := c.observedObject(keyPGBackRestS3); o != nil {
+		c.desired[keyPGBackRestS3] = &resource.DesiredComposed{Resource: keepAsIs(o), Ready: resource.ReadyTrue}
+	}
+	return "", nil
+}
+
+// observedPerconaCluster is the observed PerconaPGCluster, typed, or nil.
+func (c *composer) observedPerconaCluster() *pgv2.PerconaPGCluster {
+	o := c.observedObject(keyPerconaCluster)
+	if o == nil {
+		return nil
+	}
+	pc := &pgv2.PerconaPGCluster{}
+	if err := runtimeFromUnstructured(o.Object, pc); err != nil {
+		// An observed object that does not decode is treated as not yet
+		// reporting; its spec is rebuilt from the XR anyway.
+		return &pgv2.PerconaPGCluster{}
+	}
+	return pc
+}
+
+// projectedCredentials is the Secret an observed cluster's pgBackRest
+// projects.
+func projectedCredentials(pc *pgv2.PerconaPGCluster) string {
+	for _, p := range pc.Spec.Backups.PGBackRest.Configuration {
+		if p.Secret != nil {
+			return p.Secret.Name
+		}
+	}
+	return ""
+}
+
+// perconaReady is the Percona operator's own verdict: state ready, for the
+// generation we asked for.
+func perconaReady(pc *pgv2.PerconaPGCluster) bool {
+	if pc == nil || pc.Status.State != pgv2.AppStateReady {
+		return false
+	}
+	return pc.Status.ObservedGeneration == 0 || pc.Status.ObservedGeneration == pc.Generation
+}
+
+func perconaReadiness(pc *pgv2.PerconaPGCluster) resource.Ready {
+	if perconaReady(pc) {
+		return resource.ReadyTrue
+	}
+	return resource.ReadyFalse
+}
+
+// perconaCondition returns the status of one of the cluster's conditions,
+// and its reason and message.
+func perconaCondition(pc *pgv2.PerconaPGCluster, typ string) (status, reason, message string) {
+	if pc == nil {
+		return "", "", ""
+	}
+	for _, cond := range pc.Status.Conditions {
+		if cond.Type == typ {
+			return string(cond.Status), cond.Reason, cond.Message
+		}
+	}
+	return "", "", ""
+}
+
+// databaseCondition tells the user where the database is, and fills the
+// status.database block.
+func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster) {
+	name := perconaClusterName(c.ds)
+	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: perconaPrimaryHost(c.ds)}
+	c.status.Database = st
+	switch {
+	case pc == nil:
+		response.ConditionFalse(c.rsp, conditionDatabaseReady, "Creating").
+			WithMessage(fmt.Sprintf("creating PerconaPGCluster %s; DittoFS starts once it reports ready", name)).TargetCompositeAndClaim()
+	case !perconaReady(pc):
+		st.State = string(pc.Status.State)
+		response.ConditionFalse(c.rsp, conditionDatabaseReady, "Initializing").
+			WithMessage(fmt.Sprintf("waiting for PerconaPGCluster %s to report ready (state %q)", name, orDefault(string(pc.Status.State), "unknown"))).TargetCompositeAndClaim()
+	default:
+		st.State = string(pc.Status.State)
+		if pc.Status.Host != "" {
+			st.Host = pc.Status.Host
+		}
+		response.ConditionTrue(c.rsp, conditionDatabaseReady, "Available").
+			WithMessage(fmt.Sprintf("PerconaPGCluster %s is ready", name)).TargetCompositeAndClaim()
+	}
+	c.backupCondition(pc, st)
+}
+
+// backupCondition says whether pgBackRest can back up, from Percona's
+// ReadyForBackup condition. A condition already set (credentials missing)
+// wins.
+func (c *composer) backupCondition(pc *pgv2.PerconaPGCluster, st *v1alpha1.DatabaseStatus) {
+	status, reason, message := perconaCondition(pc, perconaReadyForBackup)
+	st.BackupReady = c.ds.Spec.Percona.Backup.Enabled && status == "True"
+	if c.hasCondition(conditionBackupReady) {
+		return
+	}
+	switch {
+	case !c.ds.Spec.Percona.Backup.Enabled:
+		response.ConditionFalse(c.rsp, conditionBackupReady, "Disabled").
+			WithMessage("backups are off (spec.percona.backup.enabled)").TargetCompositeAndClaim()
+	case st.BackupReady:
+		response.ConditionTrue(c.rsp, conditionBackupReady, "Available").
+			WithMessage(fmt.Sprintf("pgBackRest backs up to s3://%s%s", c.ds.Spec.Percona.Backup.Bucket, pgBackRestGlobal(c.ds)["repo1-path"])).TargetCompositeAndClaim()
+	default:
+		msg := "waiting for pgBackRest to create its stanza and take the first backup"
+		if message != "" {
+			msg += ": " + message
+		}
+		response.ConditionFalse(c.rsp, conditionBackupReady, orDefault(reason, "Waiting")).WithMessage(msg).TargetCompositeAndClaim()
+	}
+}
+
+// databaseNotComposed reports a database the function does not compose.
+func (c *composer) databaseNotComposed() {
+	msg := "DittoFS uses SQLite on its control-plane volume"
+	if c.ds.Spec.Database.PostgresSecretRef != nil {
+		msg = fmt.Sprintf("DittoFS uses the PostgreSQL in Secret %s", c.ds.Spec.Database.PostgresSecretRef.Name)
+	}
+	response.ConditionTrue(c.rsp, conditionDatabaseReady, "External").WithMessage(msg).TargetCompositeAndClaim()
+	response.ConditionFalse(c.rsp, conditionBackupReady, "Disabled").
+		WithMessage("backups are of the composed Percona cluster, which is off (spec.percona.enabled)").TargetCompositeAndClaim()
+}
+
+func (c *composer) hasCondition(typ string) bool {
+	for _, cond := range c.rsp.GetConditions() {
+		if cond.GetType() == typ {
+			return true
+		}
+	}
+	return false
+}
+

@@ -1,0 +1,29 @@
+package fn
+
+import (
+	"fmt"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/input/v1beta1"
+)
+
+// endpoints are the in-cluster addresses clients dial.
+func endpoints(ds dittoServer, in v1beta1.Input) v1alpha1.EndpointsStatus {
+	s := ds.Spec
+	host := func(svc string) string { return svc + "." + ds.Namespace + ".svc." + in.ClusterDomain }
+	scheme := "http"
+	if s.ControlPlane.TLS || s.ControlPlane.CertSecretName != "" {
+		scheme = "https"
+	}
+	e := v1alpha1.EndpointsStatus{API: fmt.Sprintf("%s://%s:%d", scheme, host(apiServiceName(ds)), s.ControlPlane.Port)}
+	if *s.Adapters.NFS.Enabled {
+		e.NFS = fmt.Sprintf("%s:%d", host(nfsServiceName(ds)), s.Adapters.NFS.ServicePort)
+	}
+	if *s.Adapters.SMB.Enabled {
+		e.SMB = fmt.Sprintf("%s:%d", host(smbServiceName(ds)), s.Adapters.SMB.ServicePort)
+	}
+	if s.Metrics.Enabled {
+		e.Metrics = fmt.Sprintf("http://%s:%d%s", host(metricsServiceName(ds)), s.Metrics.Port, s.Metrics.Path)
+	}
+	return e
+}

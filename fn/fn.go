@@ -1,0 +1,141 @@
+// Package fn is function-dittofs: a Crossplane composition function that turns
+// a DittoServer XR into a Percona PostgreSQL cluster and the DittoFS
+// workloads. RunFunction is a pure, deterministic transform of the request.
+package fn
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/input/v1beta1"
+)
+
+// Function composes DittoServers.
+type Function struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	log    logging.Logger
+	random io.Reader
+}
+
+// An Option configures a Function.
+type Option func(*Function)
+
+// WithRandom makes the Function generate Secrets from r instead of
+// crypto/rand, for tests that need the same bytes every time.
+func WithRandom(r io.Reader) Option {
+	return func(f *Function) { f.random = r }
+}
+
+// NewFunction returns a Function that logs to log.
+func NewFunction(log logging.Logger, opts ...Option) *Function {
+	f := &Function{log: log, random: rand.Reader}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// RunFunction composes one DittoServer. Errors become results, never gRPC
+// errors: a Fatal result tells Crossplane to apply nothing.
+func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (rsp *fnv1.RunFunctionResponse, _ error) {
+	log := f.log.WithValues("tag", req.GetMeta().GetTag())
+	rsp = response.To(req, response.DefaultTTL)
+
+	// A panic would kill the server and every other XR's reconcile with it.
+	// The fuzz test proves none happens; this is the last line of defence,
+	// and it still applies nothing.
+	defer func() {
+		if r := recover(); r != nil {
+			log.Info("internal error", "panic", fmt.Sprint(r))
+			rsp = response.To(req, response.DefaultTTL)
+			fatal(rsp, fmt.Errorf("internal error in function-dittofs: %v", r))
+		}
+	}()
+
+	c, err := newComposer(req, rsp)
+	if c != nil {
+		c.random = f.random
+	}
+	if err != nil {
+		log.Info("cannot compose", "error", err.Error())
+		fatal(rsp, err)
+		return rsp, nil
+	}
+	log = log.WithValues("xr", c.ds.Name, "namespace", c.ds.Namespace)
+	if err := c.compose(); err != nil {
+		log.Info("cannot compose", "error", err.Error())
+		fatal(rsp, err)
+		return rsp, nil
+	}
+	log.Debug("composed", "resources", len(c.desired))
+	return rsp, nil
+}
+
+// newComposer reads and checks everything the builders need from the request.
+func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*composer, error) {
+	in := &v1beta1.Input{}
+	if err := request.GetInput(req, in); err != nil {
+		return nil, fmt.Errorf("cannot read the function Input: %w", err)
+	}
+	input := withInputDefaults(*in)
+
+	oxr, err := request.GetObservedCompositeResource(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the observed XR: %w", err)
+	}
+	ds, err := parseDittoServer(oxr, input)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s %q: %w", oxr.Resource.GetKind(), oxr.Resource.GetName(), err)
+	}
+	if errs := validate(ds, input); len(errs) > 0 {
+		return nil, invalidSpec(oxr.Resource.GetKind(), ds.Name, errs)
+	}
+	observed, err := request.GetObservedComposedResources(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the observed composed resources: %w", err)
+	}
+	desired, err := request.GetDesiredComposedResources(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the desired composed resources: %w", err)
+	}
+	dxr, err := request.GetDesiredCompositeResource(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the desired XR: %w", err)
+	}
+	return &composer{req: req, rsp: rsp, in: input, ds: ds, observed: observed, desired: desired, dxr: dxr}, nil
+}
+
+// invalidSpec lists every invalid field of the XR in one error, each with
+// its path and how to fix it.
+func invalidSpec(kind, name string, errs field.ErrorList) error {
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	return fmt.Errorf("invalid %s %q: %s", kind, name, strings.Join(msgs, "; "))
+}
+
+// fatal reports err to the XR and the claim: as a Fatal result (Crossplane
+// applies nothing and marks the XR not synced) and as a condition the claim's
+// user can read.
+func fatal(rsp *fnv1.RunFunctionResponse, err error) {
+	reason := "InvalidSpec"
+	if errors.As(err, new(unsafeChange)) {
+		reason = "UnsafeChange"
+	}
+	response.ConditionFalse(rsp, "FunctionSuccess", reason).
+		WithMessage(err.Error()).TargetCompositeAndClaim()
+	response.Fatal(rsp, err)
+}

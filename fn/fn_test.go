@@ -1,0 +1,237 @@
+package fn
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+const testXR = `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"files","namespace":"storage","uid":"uid-1"},"spec":%s}`
+
+func xrRequest(spec string) *fnv1.RunFunctionRequest {
+	return &fnv1.RunFunctionRequest{
+		Meta:     &fnv1.RequestMeta{Tag: "t"},
+		Input:    resource.MustStructJSON(`{"apiVersion":"dittofs.fn.crossplane.io/v1beta1","kind":"Input"}`),
+		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(strings.Replace(testXR, "%s", spec, 1))}},
+	}
+}
+
+const backupSpec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"backup-s3"},"bucket":"b","endpoint":"s3.example.com"}}}`
+
+func withRequired(req *fnv1.RunFunctionRequest, name string, objs ...string) *fnv1.RunFunctionRequest {
+	rs := &fnv1.Resources{}
+	for _, o := range objs {
+		rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(o)})
+	}
+	req.RequiredResources = map[string]*fnv1.Resources{name: rs}
+	return req
+}
+
+func withObserved(req *fnv1.RunFunctionRequest, name, obj string) *fnv1.RunFunctionRequest {
+	if req.Observed.Resources == nil {
+		req.Observed.Resources = map[string]*fnv1.Resource{}
+	}
+	req.Observed.Resources[name] = &fnv1.Resource{Resource: resource.MustStructJSON(obj)}
+	return req
+}
+
+func run(t *testing.T, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
+	t.Helper()
+	rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
+	if err != nil {
+		t.Fatalf("RunFunction() returned a gRPC error: %v", err)
+	}
+	return rsp
+}
+
+// summary reduces a response to what these tests compare: the desired keys
+// and readiness, requirements, results and conditions.
+type summary struct {
+	Desired    map[string]string
+	Requires   []string
+	Results    []string
+	Conditions []string
+}
+
+// summarize keeps the desired resources and conditions named in keep (all
+// when keep is empty).
+func summarize(rsp *fnv1.RunFunctionResponse, keep ...string) summary {
+	kept := func(name string) bool { return len(keep) == 0 || slices.Contains(keep, name) }
+	s := summary{Desired: map[string]string{}}
+	for k, r := range rsp.GetDesired().GetResources() {
+		if kept(k) {
+			s.Desired[k] = r.GetReady().String()
+		}
+	}
+	for k := range rsp.GetRequirements().GetResources() {
+		s.Requires = append(s.Requires, k)
+	}
+	for k := range rsp.GetRequirements().GetSchemas() {
+		s.Requires = append(s.Requires, "schema:"+k)
+	}
+	sort.Strings(s.Requires)
+	for _, r := range rsp.GetResults() {
+		s.Results = append(s.Results, r.GetSeverity().String()+": "+r.GetMessage())
+	}
+	for _, c := range rsp.GetConditions() {
+		if kept(c.GetType()) {
+			s.Conditions = append(s.Conditions, c.GetType()+"="+c.GetStatus().String()+"/"+c.GetReason())
+		}
+	}
+	return s
+}
+
+// databaseSide are the objects and conditions of the database.
+var databaseSide = []string{"percona-cluster", "pgbackrest-s3-secret", "usage-database-s3-credentials", "DatabaseReady", "BackupReady", "FunctionSuccess"}
+
+const readyCluster = `{"apiVersion":"pgv2.percona.com/v2","kind":"PerconaPGCluster","metadata":{"name":"files-postgres","namespace":"storage","generation":2},
+ "spec":{"backups":{"pgbackrest":{"configuration":[{"secret":{"name":"files-pgbackrest-s3"}}]}}},
+ "status":{"state":"ready","observedGeneration":2,"host":"files-postgres-primary.storage.svc","conditions":[{"type":"ReadyForBackup","status":"True","reason":"AllConditionsAreTrue","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
+
+const awsKeys = `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"backup-s3","namespace":"storage"},"data":{"AWS_ACCESS_KEY_ID":"QUtJQQ==","AWS_SECRET_ACCESS_KEY":"c2VjcmV0"}}`
+
+func TestRunFunctionDatabase(t *testing.T) {
+	cases := map[string]struct {
+		req  *fnv1.RunFunctionRequest
+		want summary
+	}{
+		"SQLiteComposesNoDatabase": {
+			req: xrRequest(`{"storage":{"metadataSize":"10Gi"}}`),
+			want: summary{
+				Desired:    map[string]string{},
+				Results:    []string{},
+				Conditions: []string{"DatabaseReady=STATUS_CONDITION_TRUE/External", "BackupReady=STATUS_CONDITION_FALSE/Disabled"},
+			},
+		},
+		"PerconaWithoutBackup": {
+			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`),
+			want: summary{
+				Desired:    map[string]string{"percona-cluster": "READY_FALSE"},
+				Requires:   []string{"schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
+				Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Creating", "BackupReady=STATUS_CONDITION_FALSE/Disabled"},
+			},
+		},
+		"CredentialsNotFetchedYetWaitWithoutFatal": {
+			req: xrRequest(backupSpec),
+			want: summary{
+				Desired:    map[string]string{},
+				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
+				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/WaitingForCredentials", "DatabaseReady=STATUS_CONDITION_FALSE/WaitingForBackupCredentials"},
+			},
+		},
+		"CredentialsMissingSayWhichSecretAndKeys": {
+			req: withRequired(xrRequest(backupSpec), "s3-credentials"),
+			want: summary{
+				Desired:    map[string]string{},
+				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_WARNING: the S3 credentials Secret storage/backup-s3 (spec.percona.backup.credentialsSecretRef) does not exist; " + s3CredentialsHelp, "SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
+				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/InvalidCredentials", "DatabaseReady=STATUS_CONDITION_FALSE/WaitingForBackupCredentials"},
+			},
+		},
+		"PlainKeysComposeS3ConfSecret": {
+			req: withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys),
+			want: summary{
+				Desired:    map[string]string{"percona-cluster": "READY_FALSE", "pgbackrest-s3-secret": "READY_FALSE", "usage-database-s3-credentials": "READY_FALSE"},
+				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
+				Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Creating", "BackupReady=STATUS_CONDITION_FALSE/Waiting"},
+			},
+		},
+		"ReadyClusterAndBackups": {
+			req: withObserved(withObserved(withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys),
+				"percona-cluster", readyCluster),
+				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"}}`),
+			want: summary{
+				Desired:    map[string]string{"percona-cluster": "READY_TRUE", "pgbackrest-s3-secret": "READY_TRUE", "usage-database-s3-credentials": "READY_FALSE"},
+				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_NORMAL: PerconaPGCluster files-postgres is ready: starting DittoFS"},
+				Conditions: []string{"DatabaseReady=STATUS_CONDITION_TRUE/Available", "BackupReady=STATUS_CONDITION_TRUE/Available"},
+			},
+		},
+		"CredentialsGoneLaterKeepEverything": {
+			req: withObserved(withObserved(withRequired(xrRequest(backupSpec), "s3-credentials"),
+				"percona-cluster", readyCluster),
+				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"},"data":{"s3.conf":"eA=="}}`),
+			want: summary{
+				Desired:    map[string]string{"percona-cluster": "READY_TRUE", "pgbackrest-s3-secret": "READY_TRUE", "usage-database-s3-credentials": "READY_FALSE"},
+				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_WARNING: the S3 credentials Secret storage/backup-s3 (spec.percona.backup.credentialsSecretRef) does not exist; " + s3CredentialsHelp, "SEVERITY_NORMAL: PerconaPGCluster files-postgres is ready: starting DittoFS"},
+				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/InvalidCredentials", "DatabaseReady=STATUS_CONDITION_TRUE/Available"},
+			},
+		},
+		"StaleGenerationIsNotReady": {
+			req: withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster",
+				strings.Replace(readyCluster, `"generation":2`, `"generation":3`, 1)),
+			want: summary{
+				Desired:    map[string]string{"percona-cluster": "READY_FALSE"},
+				Requires:   []string{"schema:percona-cluster-crd"},
+				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
+				Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Initializing", "BackupReady=STATUS_CONDITION_FALSE/Disabled"},
+			},
+		},
+		"InvalidSpecIsFatalAndNamesTheField": {
+			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"x"},"endpoint":"s3.example.com"}}}`),
+			want: summary{
+				Desired:    map[string]string{},
+				Results:    []string{`SEVERITY_FATAL: invalid DittoServer "files": spec.percona.backup.bucket: Required value: required when backup is enabled`},
+				Conditions: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/InvalidSpec"},
+			},
+		},
+		"WrongTypeIsFatalAndNamesTheField": {
+			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"replicas":"three"}}`),
+			want: summary{
+				Desired:    map[string]string{},
+				Results:    []string{`SEVERITY_FATAL: invalid DittoServer "files": spec.percona.replicas: must be a int32, not a string`},
+				Conditions: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/InvalidSpec"},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := summarize(run(t, tc.req), databaseSide...)
+			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
+				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+func cmpSummary() cmp.Option {
+	return cmp.Options{protocmp.Transform(), cmp.Transformer("nilToEmpty", func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	})}
+}
+
+// TestRunFunctionStatus checks the XR status the user reads.
+func TestRunFunctionStatus(t *testing.T) {
+	req := withObserved(withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys), "percona-cluster", readyCluster)
+	rsp := run(t, req)
+	status := rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue()
+	hash := status.GetFields()["configHash"].GetStringValue()
+	if len(hash) != 16 {
+		t.Errorf("status.configHash = %q, want 16 hex characters", hash)
+	}
+	delete(status.GetFields(), "configHash")
+	want := resource.MustStructJSON(`{
+		"phase": "Pending",
+		"database": {"clusterName":"files-postgres","host":"files-postgres-primary.storage.svc","state":"ready","backupReady":true},
+		"endpoints": {"api":"http://files-api.storage.svc.cluster.local:8080","nfs":"files-nfs.storage.svc.cluster.local:2049","smb":"files-smb.storage.svc.cluster.local:445"}
+	}`)
+	if diff := cmp.Diff(want, status, protocmp.Transform()); diff != "" {
+		t.Errorf("status: -want, +got:\n%s", diff)
+	}
+}

@@ -1,0 +1,132 @@
+package fn
+
+import (
+	"strconv"
+
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	crunchyv1beta1 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/postgres-operator.crunchydata.com/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/dittofs/function-dittofs/input/v1beta1"
+)
+
+// Finalizers of the Percona operator that delete the cluster's volumes and
+// user Secrets (delete-pvc) and its TLS Secrets (delete-ssl) with it. The
+// backups themselves are never deleted with the XR.
+const (
+	finalizerDeletePVC = "percona.com/delete-pvc"
+	finalizerDeleteSSL = "percona.com/delete-ssl"
+)
+
+// perconaCluster builds the PerconaPGCluster <xr>-postgres. credentials is
+// the Secret pgBackRest's configuration projects when backups are on.
+func perconaCluster(ds dittoServer, in v1beta1.Input, credentials string) *pgv2.PerconaPGCluster {
+	p := ds.Spec.Percona
+	return &pgv2.PerconaPGCluster{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:       perconaClusterName(ds),
+			Namespace:  ds.Namespace,
+			Labels:     labels(ds, componentDatabase),
+			Finalizers: perconaFinalizers(p.DeletionPolicy),
+		},
+		Spec: pgv2.PerconaPGClusterSpec{
+			// The operator panics on a non-semver crVersion and defaults an
+			// empty one to its own version; pin it so an operator upgrade does
+			// not silently change the cluster.
+			CRVersion:       in.CRVersion,
+			Image:           postgresImage(in, p.PostgresVersion),
+			PostgresVersion: int(p.PostgresVersion),
+			InstanceSets: pgv2.PGInstanceSets{{
+				Name:                perconaInstanceSet,
+				Replicas:            p.Replicas,
+				DataVolumeClaimSpec: volumeClaimSpec(p.StorageSize, p.StorageClassName),
+			}},
+			Users: []crunchyv1beta1.PostgresUserSpec{{
+				Name:      perconaUser,
+				Databases: []crunchyv1beta1.PostgresIdentifier{crunchyv1beta1.PostgresIdentifier(p.DatabaseName)},
+			}},
+			// On PostgreSQL 15+ a non-owner cannot create tables in schema
+			// public; DittoFS's migrations need a schema of its own. This is
+			// the default for crVersion >= 2.6.0, set here so it cannot drift.
+			AutoCreateUserSchema: ptr.To(true),
+			Backups:              perconaBackups(ds, in, credentials),
+		},
+	}
+}
+
+func perconaFinalizers(deletionPolicy string) []string {
+	if deletionPolicy != deletionPolicyDelete {
+		return nil
+	}
+	return []string{finalizerDeletePVC, finalizerDeleteSSL}
+}
+
+// perconaBackups configures pgBackRest. With backups off the image is still
+// set: operator v2.9.0 ships no default image and stalls the whole cluster
+// with MissingRequiredImage without one.
+func perconaBackups(ds dittoServer, in v1beta1.Input, credentials string) pgv2.Backups {
+	b := ds.Spec.Percona.Backup
+	if !b.Enabled {
+		return pgv2.Backups{
+			Enabled:    ptr.To(false),
+			PGBackRest: pgv2.PGBackRestArchive{Image: in.Images.PGBackRest},
+		}
+	}
+	return pgv2.Backups{
+		Enabled: ptr.To(true),
+		PGBackRest: pgv2.PGBackRestArchive{
+			Image:         in.Images.PGBackRest,
+			Global:        pgBackRestGlobal(ds),
+			Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: credentials}}}},
+			Repos: []crunchyv1beta1.PGBackRestRepo{{
+				Name: pgBackRestRepo,
+				S3:   &crunchyv1beta1.RepoS3{Bucket: b.Bucket, Endpoint: b.Endpoint, Region: b.Region},
+				BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
+					Full:        ptr.To(b.FullSchedule),
+					Incremental: ptr.To(b.IncrSchedule),
+				},
+			}},
+		},
+	}
+}
+
+// pgBackRestRepo is the one repository; every repo1-* option below and in the
+// credentials file must use the same index.
+const pgBackRestRepo = "repo1"
+
+// pgBackRestGlobal holds repo1's options. pgBackRest's default path
+// (/pgbackrest/repo1) is shared by every cluster in a bucket, and a second
+// cluster there breaks both stanzas, so the path is unique per namespace and
+// XR. Values are strings, as the CRD demands.
+func pgBackRestGlobal(ds dittoServer) map[string]string {
+	b := ds.Spec.Percona.Backup
+	return map[string]string{
+		"repo1-path":                "/pgbackrest/" + ds.Namespace + "/" + ds.Name + "/" + pgBackRestRepo,
+		"repo1-retention-full":      strconv.Itoa(int(*b.RetentionDays)),
+		"repo1-retention-full-type": "time",
+		"repo1-s3-uri-style":        b.URIStyle,
+		"repo1-storage-verify-tls":  yesNo(*b.VerifyTLS),
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "y"
+	}
+	return "n"
+}
+
+// volumeClaimSpec is a ReadWriteOnce claim of size (validated before) in
+// storageClass, or the cluster's default class when that is nil.
+func volumeClaimSpec(size string, storageClass *string) corev1.PersistentVolumeClaimSpec {
+	return corev1.PersistentVolumeClaimSpec{
+		AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		StorageClassName: storageClass,
+		Resources: corev1.VolumeResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)},
+		},
+	}
+}

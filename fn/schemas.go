@@ -1,0 +1,29 @@
+package fn
+
+import (
+	"fmt"
+
+	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/response"
+)
+
+// Required schemas: the function asks Crossplane whether a kind it composes
+// is installed, so a missing operator is reported plainly instead of as an
+// apply error deep in the XR's events.
+const (
+	schemaPercona        = "percona-cluster-crd"
+	schemaServiceMonitor = "servicemonitor-crd"
+)
+
+// kindInstalled asks for the schema of apiVersion/kind and says whether it
+// is known to be missing. Until Crossplane answers (or when it is too old
+// to), the kind is assumed installed.
+func (c *composer) kindMissing(name, apiVersion, kind string) bool {
+	response.RequireSchema(c.rsp, name, apiVersion, kind)
+	schema, resolved := request.GetRequiredSchema(c.req, name)
+	return resolved && schema == nil
+}
+
+// errPerconaNotInstalled is what a DittoServer with Percona gets on a
+// cluster without the Percona operator.
+var errPerconaNotInstalled = fmt.Errorf("spec.percona.enabled: the PerconaPGCluster kind (pgv2.percona.com/v2) is not installed: install the Percona Operator for PostgreSQL v2.9.0 (its CRDs and operator), or set spec.percona.enabled to false")

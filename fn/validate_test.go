@@ -1,0 +1,147 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/utils/ptr"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+func TestValidate(t *testing.T) {
+	cases := map[string]struct {
+		name   string
+		legacy bool
+		ns     string
+		spec   func(*v1alpha1.DittoServerSpec)
+		want   []string
+	}{
+		"MinimalIsValid": {spec: func(*v1alpha1.DittoServerSpec) {}},
+		"FullBackupIsValid": {spec: func(s *v1alpha1.DittoServerSpec) {
+			*s = perconaSpec(s3Backup())
+		}},
+		"MetadataSizeRequired": {
+			spec: func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "" },
+			want: []string{"spec.storage.metadataSize: Required value: the size of the metadata volume, e.g. 10Gi"},
+		},
+		"SizesMustBeBinaryQuantities": {
+			spec: func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize, s.Storage.ContentSize = "10GB", "-1Gi" },
+			want: []string{
+				`spec.storage.metadataSize: Invalid value: "10GB": must be a positive size in Mi, Gi or Ti, e.g. 10Gi`,
+				`spec.storage.contentSize: Invalid value: "-1Gi": must be a positive size in Mi, Gi or Ti, e.g. 10Gi`,
+			},
+		},
+		"ReplicasAtMostOne": {
+			spec: func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](2) },
+			want: []string{"spec.replicas: Invalid value: 2: must be between 0 and 1: DittoFS runs a single server"},
+		},
+		"BackupNeedsBucketEndpointCredentialsAndValidCron": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				*s = perconaSpec(&v1alpha1.PerconaBackupConfig{Enabled: true, FullSchedule: "every night", IncrSchedule: "61 * * * *", RetentionDays: ptr.To[int32](0)})
+			},
+			want: []string{
+				"spec.percona.backup.credentialsSecretRef: Required value: required when backup is enabled: the Secret holding the S3 credentials",
+				"spec.percona.backup.bucket: Required value: required when backup is enabled",
+				"spec.percona.backup.endpoint: Required value: required when backup is enabled: host[:port] of the S3 service, e.g. s3.eu-west-1.amazonaws.com",
+				`spec.percona.backup.fullSchedule: Invalid value: "every night": must be a five-field cron schedule, e.g. "0 2 * * *"`,
+				`spec.percona.backup.incrSchedule: Invalid value: "61 * * * *": must be a five-field cron schedule, e.g. "0 2 * * *"`,
+				"spec.percona.backup.retentionDays: Invalid value: 0: must be at least 1",
+			},
+		},
+		"EndpointWithoutScheme": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				b := s3Backup()
+				b.Endpoint = "https://s3.example.com"
+				*s = perconaSpec(b)
+			},
+			want: []string{`spec.percona.backup.endpoint: Invalid value: "https://s3.example.com": must be host[:port] without a scheme or path`},
+		},
+		"BackupWithoutPercona": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.Percona = &v1alpha1.PerconaConfig{Backup: s3Backup()}
+			},
+			want: []string{"spec.percona.backup.enabled: Forbidden: backups are of the composed Percona cluster: set spec.percona.enabled too"},
+		},
+		"PostgresVersionWithoutImage": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				*s = perconaSpec(nil)
+				s.Percona.PostgresVersion = 13
+			},
+			want: []string{"spec.percona.postgresVersion: Invalid value: 13: the function Input pins no image for PostgreSQL 13 (images.postgres); choose one of 14, 15, 16, 17, 18 or ask your platform team to pin one"},
+		},
+		"NameTooLongForPercona": {
+			name: "a-dittoserver-name-of-29-char",
+			spec: func(s *v1alpha1.DittoServerSpec) { *s = perconaSpec(nil) },
+			want: []string{`metadata.name: Invalid value: "a-dittoserver-name-of-29-char": must be at most 28 characters with spec.percona.enabled: Percona limits cluster name (a-dittoserver-name-of-29-char-postgres) plus instance set name (instance1) to 46 characters`},
+		},
+		"NameOf28IsFineForPercona": {
+			name: "a-dittoserver-name-of-28-chr",
+			spec: func(s *v1alpha1.DittoServerSpec) { *s = perconaSpec(nil) },
+		},
+		"PerconaAndExistingPostgresAreAlternatives": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				*s = perconaSpec(nil)
+				s.Database = &v1alpha1.DatabaseSpec{PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}}
+			},
+			want: []string{"spec.database.postgresSecretRef: Forbidden: spec.percona.enabled composes the database; remove one of the two"},
+		},
+		"PostgresTypeNeedsADatabase": {
+			spec: func(s *v1alpha1.DittoServerSpec) { s.Database = &v1alpha1.DatabaseSpec{Type: "postgres"} },
+			want: []string{"spec.database.postgresSecretRef: Required value: type postgres needs either postgresSecretRef (an existing PostgreSQL) or spec.percona.enabled"},
+		},
+		"EnumsCheckedWithoutTheSchema": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.Database = &v1alpha1.DatabaseSpec{Type: "postgresql"}
+				s.Logging = &v1alpha1.LoggingSpec{Level: "TRACE"}
+			},
+			want: []string{
+				`spec.database.type: Unsupported value: "postgresql": supported values: "sqlite", "postgres"`,
+				`spec.logging.level: Unsupported value: "TRACE": supported values: "DEBUG", "INFO", "WARN", "ERROR"`,
+			},
+		},
+		"PortsMustNotClash": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 8080}
+			},
+			want: []string{`spec.metrics.port: Duplicate value: "8080 is also spec.controlPlane.port"`},
+		},
+		"AdminIsAlwaysAdmin": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.Identity = &v1alpha1.IdentitySpec{Admin: &v1alpha1.AdminSpec{Username: "root"}}
+			},
+			want: []string{`spec.identity.admin.username: Unsupported value: "root": supported values: "admin"`},
+		},
+		"LegacyWithoutClaimNeedsANamespace": {
+			legacy: true,
+			spec:   func(*v1alpha1.DittoServerSpec) {},
+			want:   []string{"spec.namespace: Required value: a cluster-scoped XDittoServer without a claim must name the namespace its objects go to"},
+		},
+		"NameMustBeADNSLabel": {
+			name: "9files",
+			spec: func(*v1alpha1.DittoServerSpec) {},
+			want: []string{`metadata.name: Invalid value: "9files": must be a DNS label starting with a letter, as Service names are: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := minimalSpec()
+			tc.spec(&spec)
+			ds := testDittoServer(spec)
+			if tc.name != "" {
+				ds.Name = tc.name
+			}
+			if tc.legacy {
+				ds.Legacy, ds.Namespace = true, ""
+			}
+			var got []string
+			for _, e := range validate(ds, testInput()) {
+				got = append(got, e.Error())
+			}
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("validate(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,228 @@
+package fn
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/response"
+)
+
+const conditionWorkloadReady = "WorkloadReady"
+
+// XR phases.
+const (
+	phasePending = "Pending"
+	phaseRunning = "Running"
+	phaseStopped = "Stopped"
+)
+
+// workloadKeys are the DittoFS side's objects: once any exists, all stay
+// desired whatever the database does.
+var workloadKeys = []resource.Name{
+	keyConfig, keyJWTSecret, keyAdminSecret, keyStatefulSet, keyServiceHeadless, keyServiceAPI,
+	keyServiceNFS, keyServiceSMB, keyServiceMetrics, keyNetworkPolicy, keyServiceMonitor, keyConnection, keyUsageServer,
+}
+
+// workloadsAllowed: with Percona, DittoFS is composed only once its database
+// reports ready (DittoFS exits at once, without retry, on a database it
+// cannot use), and never removed again once it exists.
+func (c *composer) workloadsAllowed(cluster bool) bool {
+	if !c.ds.Spec.Percona.Enabled || cluster {
+		return true
+	}
+	for _, k := range workloadKeys {
+		if c.observedObject(k) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// composeWorkloads composes DittoFS: its config, Secrets, StatefulSet,
+// Services, NetworkPolicy, ServiceMonitor, Usages and connection details.
+func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.StatefulSet) error {
+	c.status.Phase = phasePending
+	if !c.workloadsAllowed(databaseReady) {
+		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready before starting DittoFS", perconaClusterName(c.ds))
+		response.Normal(c.rsp, msg).TargetCompositeAndClaim()
+		response.ConditionFalse(c.rsp, conditionWorkloadReady, "WaitingForDatabase").WithMessage(msg).TargetCompositeAndClaim()
+		return nil
+	}
+	if c.ds.Spec.Percona.Enabled && databaseReady && observedSTS == nil {
+		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", perconaClusterName(c.ds))).TargetCompositeAndClaim()
+	}
+	secrets, err := c.generateSecrets(c.random)
+	if err != nil {
+		return err
+	}
+	config, err := renderConfig(buildConfig(c.ds))
+	if err != nil {
+		return err
+	}
+	hash := configHash(config, secrets)
+	if err := c.composeConfigAndSecrets(config, secrets); err != nil {
+		return err
+	}
+	if err := c.composeStatefulSet(hash, observedSTS); err != nil {
+		return err
+	}
+	if err := c.composeNetwork(); err != nil {
+		return err
+	}
+	if err := c.composeUsages(); err != nil {
+		return err
+	}
+	e := endpoints(c.ds, c.in)
+	c.status.Endpoints = &e
+	c.status.ConfigHash = hash
+	if err := c.composeConnection(connectionDetails(e, secrets.AdminPassword)); err != nil {
+		return err
+	}
+	c.workloadStatus(observedSTS)
+	return nil
+}
+
+// configHash changes when, and only when, what DittoFS reads at start
+// changes: config.yaml and the generated secret values.
+func configHash(config string, g generatedSecrets) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(config), g.JWT, g.AdminPassword} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func (c *composer) composeConfigAndSecrets(config string, g generatedSecrets) error {
+	if err := c.add(keyConfig, configMap(c.ds, config), c.readyOnceObserved(keyConfig)); err != nil {
+		return err
+	}
+	if g.JWT != nil {
+		if err := c.add(keyJWTSecret, jwtSecret(c.ds, g.JWT), c.readyOnceObserved(keyJWTSecret)); err != nil {
+			return err
+		}
+	}
+	if g.AdminPassword != nil {
+		return c.add(keyAdminSecret, adminSecret(c.ds, g.AdminPassword), c.readyOnceObserved(keyAdminSecret))
+	}
+	return nil
+}
+
+// composeStatefulSet keeps the volume claim templates of a running
+// StatefulSet: they are immutable, and the guards already refused any
+// change but growth, which the user applies to the PVCs.
+func (c *composer) composeStatefulSet(hash string, observed *appsv1.StatefulSet) error {
+	sts := statefulSet(c.ds, c.in, hash)
+	if observed != nil && len(observed.Spec.VolumeClaimTemplates) > 0 {
+		sts.Spec.VolumeClaimTemplates = keptClaimTemplates(observed.Spec.VolumeClaimTemplates)
+		if grown := c.grownVolumes(observed); len(grown) > 0 {
+			response.Warning(c.rsp, fmt.Errorf("spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): %s", strings.Join(grown, ", "))).TargetCompositeAndClaim()
+		}
+	}
+	return c.add(keyStatefulSet, sts, readiness(statefulSetRolledOut(observed)))
+}
+
+// keptClaimTemplates are the observed templates without what the API server
+// added (status).
+func keptClaimTemplates(vcts []corev1.PersistentVolumeClaim) []corev1.PersistentVolumeClaim {
+	out := make([]corev1.PersistentVolumeClaim, 0, len(vcts))
+	for _, v := range vcts {
+		v = *v.DeepCopy()
+		v.Status = corev1.PersistentVolumeClaimStatus{}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (c *composer) composeNetwork() error {
+	s := c.ds.Spec
+	if err := c.add(keyServiceHeadless, headlessService(c.ds), c.readyOnceObserved(keyServiceHeadless)); err != nil {
+		return err
+	}
+	if err := c.add(keyServiceAPI, apiService(c.ds), c.readyOnceObserved(keyServiceAPI)); err != nil {
+		return err
+	}
+	if *s.Adapters.NFS.Enabled {
+		if err := c.add(keyServiceNFS, adapterService(c.ds, nfsServiceName(c.ds), portNFS, s.Adapters.NFS), c.readyOnceObserved(keyServiceNFS)); err != nil {
+			return err
+		}
+	}
+	if *s.Adapters.SMB.Enabled {
+		if err := c.add(keyServiceSMB, adapterService(c.ds, smbServiceName(c.ds), portSMB, s.Adapters.SMB), c.readyOnceObserved(keyServiceSMB)); err != nil {
+			return err
+		}
+	}
+	if err := c.add(keyNetworkPolicy, networkPolicy(c.ds), c.readyOnceObserved(keyNetworkPolicy)); err != nil {
+		return err
+	}
+	if !s.Metrics.Enabled {
+		return nil
+	}
+	if err := c.add(keyServiceMetrics, metricsService(c.ds), c.readyOnceObserved(keyServiceMetrics)); err != nil {
+		return err
+	}
+	return c.composeServiceMonitor()
+}
+
+// composeServiceMonitor composes the ServiceMonitor when asked for and its
+// kind is installed; without the Prometheus operator it says so instead of
+// failing every apply.
+func (c *composer) composeServiceMonitor() error {
+	if !c.ds.Spec.Metrics.ServiceMonitor.Enabled {
+		return nil
+	}
+	if c.kindMissing(schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
+		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", metricsServiceName(c.ds))).TargetCompositeAndClaim()
+		return nil
+	}
+	return c.add(keyServiceMonitor, serviceMonitor(c.ds), c.readyOnceObserved(keyServiceMonitor))
+}
+
+// composeUsages orders deletion: DittoFS before its database, the database
+// before its S3 credentials.
+func (c *composer) composeUsages() error {
+	if !c.ds.Spec.Percona.Enabled {
+		return nil
+	}
+	if err := c.add(keyUsageServer, serverUsesDatabase(c.ds), c.readyOnceObserved(keyUsageServer)); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *composer) composeConnection(details resource.ConnectionDetails) error {
+	if c.ds.Legacy {
+		// Crossplane writes a legacy XR's connection details to its claim's
+		// connection Secret.
+		c.connection = details
+		return nil
+	}
+	return c.add(keyConnection, connectionSecret(c.ds, details), c.readyOnceObserved(keyConnection))
+}
+
+// workloadStatus sets the phase, ready replicas and WorkloadReady.
+func (c *composer) workloadStatus(sts *appsv1.StatefulSet) {
+	want := *c.ds.Spec.Replicas
+	if sts != nil {
+		c.status.ReadyReplicas = sts.Status.ReadyReplicas
+	}
+	switch {
+	case want == 0:
+		c.status.Phase = phaseStopped
+		response.ConditionTrue(c.rsp, conditionWorkloadReady, "Stopped").WithMessage("DittoFS is stopped (spec.replicas is 0)").TargetCompositeAndClaim()
+	case statefulSetRolledOut(sts):
+		c.status.Phase = phaseRunning
+		response.ConditionTrue(c.rsp, conditionWorkloadReady, "Available").WithMessage(fmt.Sprintf("DittoFS is serving at %s", c.status.Endpoints.API)).TargetCompositeAndClaim()
+	case sts == nil:
+		response.ConditionFalse(c.rsp, conditionWorkloadReady, "Creating").WithMessage(fmt.Sprintf("creating StatefulSet %s", c.ds.Name)).TargetCompositeAndClaim()
+	default:
+		response.ConditionFalse(c.rsp, conditionWorkloadReady, "RollingOut").WithMessage(fmt.Sprintf(
+			"StatefulSet %s: %d of %d replicas ready, %d updated", c.ds.Name, sts.Status.ReadyReplicas, want, sts.Status.UpdatedReplicas)).TargetCompositeAndClaim()
+	}
+}

@@ -1,0 +1,74 @@
+// Package main runs function-dittofs, a Crossplane composition function.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/crossplane/function-sdk-go"
+
+	"github.com/dittofs/function-dittofs/fn"
+	"github.com/dittofs/function-dittofs/internal/server"
+)
+
+// cli holds the flags. They match Crossplane's function template, so the
+// function runs like any other; metrics and shutdown flags are additions.
+type cli struct {
+	Debug bool `help:"Emit debug logs in addition to info logs." short:"d"`
+
+	Network            string        `default:"tcp"   help:"Network on which to listen for gRPC connections."`
+	Address            string        `default:":9443" help:"Address at which to listen for gRPC connections."`
+	TLSCertsDir        string        `env:"TLS_SERVER_CERTS_DIR" help:"Directory holding the server certificate (tls.crt, tls.key) and the CA that signs client certificates (ca.crt)." name:"tls-certs-dir"`
+	Insecure           bool          `help:"Serve without mTLS, for local development. Wins over --tls-certs-dir."`
+	MaxRecvMessageSize int           `default:"4"     help:"Maximum size of a received message in MB."`
+	MetricsAddress     string        `default:":8080" help:"Address of the Prometheus /metrics server. Empty disables it."`
+	ShutdownTimeout    time.Duration `default:"10s"   help:"How long to let in-flight calls finish after SIGTERM before closing their connections."`
+}
+
+// config turns the flags into a server configuration.
+func (c *cli) config() server.Config {
+	return server.Config{
+		Network:         c.Network,
+		Address:         c.Address,
+		TLSCertsDir:     c.TLSCertsDir,
+		Insecure:        c.Insecure,
+		MaxRecvMsgSize:  c.MaxRecvMessageSize * 1024 * 1024,
+		MetricsAddress:  c.MetricsAddress,
+		ShutdownTimeout: c.ShutdownTimeout,
+	}
+}
+
+func (c *cli) run(ctx context.Context) error {
+	log, err := function.NewLogger(c.Debug)
+	if err != nil {
+		return fmt.Errorf("cannot create logger: %w", err)
+	}
+	return server.Run(ctx, fn.NewFunction(log), c.config(), log)
+}
+
+// options are shared with the test, which parses without exiting.
+func options() []kong.Option {
+	return []kong.Option{
+		kong.Name("function-dittofs"),
+		kong.Description("A Crossplane composition function that composes DittoFS and its Percona PostgreSQL database."),
+		kong.UsageOnError(),
+	}
+}
+
+func main() {
+	c := &cli{}
+	kctx := kong.Parse(c, options()...)
+
+	// SIGTERM is how Kubernetes stops the pod; SIGINT is Ctrl-C locally.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// After the first signal, restore the default so a second one kills at once.
+	context.AfterFunc(ctx, stop)
+
+	kctx.FatalIfErrorf(c.run(ctx))
+}

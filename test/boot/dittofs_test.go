@@ -1,0 +1,473 @@
+package boot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// bootInput is what the StatefulSet's dfs container is given, in container
+// terms, so a test can fill it from rendered objects: the ConfigMap's
+// config.yaml, the container's env with every secretKeyRef resolved, and its
+// volume mounts mapped to host directories.
+type bootInput struct {
+	ConfigYAML []byte
+	Env        map[string]string
+	// Mounts maps a container path (a volumeMount's mountPath) to a host
+	// directory standing in for the volume. Container paths in ConfigYAML,
+	// Env and Args are rewritten to these; the config file is written at the
+	// host path of Args' --config, which must be under a mount.
+	Mounts map[string]string
+	// Args are the container's args (dfs's own, without /app/dfs).
+	// Default: start --foreground --config /config/config.yaml.
+	Args []string
+
+	// AdminUser and AdminPassword log in after boot (AdminUser defaults to
+	// admin: DittoFS's bootstrap admin is always "admin").
+	AdminUser, AdminPassword string
+
+	// Postgres and Database, when set: the control-plane tables must exist
+	// there afterwards, in the schema named after the database user.
+	Postgres *pgServer
+	Database pgDatabase
+}
+
+// bootResult is what a successful boot showed.
+type bootResult struct {
+	APIListenAddr string   // from dfs's "API server listening" log line
+	Tables        []string // control-plane tables in PostgreSQL (Postgres only)
+	Health, Ready time.Duration
+	Stdout        string
+	Stderr        string
+}
+
+var defaultArgs = []string{"start", "--foreground", "--config", "/config/config.yaml"}
+
+// bootDittoFS boots dfs with in, checks it works, stops it, and fails the test
+// on any problem.
+func bootDittoFS(t *testing.T, in bootInput) bootResult {
+	t.Helper()
+	res, err := tryBootDittoFS(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// tryBootDittoFS starts dfs as the pod would (uid 65532 with no capabilities
+// when we are root, a clean env), then requires, in order: /health 200 with
+// the control-plane DB reachable, /health/ready 200, admin login 200 with an
+// access token that /api/v1/auth/me accepts, no "config contains unknown
+// keys" warning (DittoFS only warns, so a key typo would otherwise pass), the
+// control-plane tables in PostgreSQL, and a clean exit (rc 0) on SIGTERM.
+// It returns the first failure, with dfs's output.
+func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
+	t.Helper()
+	dfs := dfsBinary(t)
+	paths, err := newContainerPaths(in.Mounts)
+	if err != nil {
+		return res, err
+	}
+
+	args := in.Args
+	if args == nil {
+		args = defaultArgs
+	}
+	args = slices.Clone(args)
+	for i := range args {
+		args[i] = paths.rewrite(args[i])
+	}
+	configPath := flagValue(args, "--config")
+	if configPath == "" || !paths.isMapped(configPath) {
+		return res, fmt.Errorf("the config file %q (args %q) is not under any mount %v", configPath, in.Args, in.Mounts)
+	}
+	config, err := paths.rewriteYAML(in.ConfigYAML)
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(filepath.Dir(configPath), 0o755); err != nil {
+		return res, err
+	}
+	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+		return res, err
+	}
+
+	// Only PATH, a writable HOME and TMPDIR (dfs writes to os.TempDir), and
+	// the container's env.
+	home := t.TempDir()
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + home, "TMPDIR=" + home}
+	for _, k := range sortedKeys(in.Env) {
+		env = append(env, k+"="+paths.rewrite(in.Env[k]))
+	}
+	for _, dir := range append(paths.hostDirs(), home) {
+		giveTo(t, dir, dfsUID, dfsUID)
+	}
+
+	port, err := apiPort(config, in.Env)
+	if err != nil {
+		return res, err
+	}
+	// A busy API port makes dfs exit; say why rather than blame the config.
+	// (Busy adapter or metrics ports only make dfs log an ERROR and go on.)
+	if portInUse(port) {
+		return res, fmt.Errorf("the API port %d is already in use on this machine; set DITTOFS_CONTROLPLANE_PORT in Env to a free one (freePort)", port)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+
+	logDir := t.TempDir()
+	stdoutPath, stderrPath := filepath.Join(logDir, "stdout"), filepath.Join(logDir, "stderr")
+	stdoutFile, err := os.Create(stdoutPath)
+	if err != nil {
+		return res, err
+	}
+	defer stdoutFile.Close()
+	stderrFile, err := os.Create(stderrPath)
+	if err != nil {
+		return res, err
+	}
+	defer stderrFile.Close()
+	logs := func() (string, string) {
+		o, _ := os.ReadFile(stdoutPath)
+		e, _ := os.ReadFile(stderrPath)
+		return string(o), string(e)
+	}
+
+	cmd := exec.Command(dfs, args...)
+	cmd.Env, cmd.Dir = env, home
+	cmd.Stdout, cmd.Stderr = stdoutFile, stderrFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: credential(dfsUID, dfsUID)}
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("start dfs: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		res.Stdout, res.Stderr = logs()
+		if err != nil {
+			err = fmt.Errorf("dfs %s: %w\n--- stderr:\n%s\n--- stdout:\n%s", strings.Join(args, " "), err, res.Stderr, res.Stdout)
+		}
+	}()
+
+	// Poll every 20ms (a good boot takes about 0.2-0.6s); give up after a
+	// minute or as soon as dfs exits, which it does at once on any DB error.
+	deadline := started.Add(time.Minute)
+	client := &http.Client{Timeout: 2 * time.Second}
+	waitFor := func(path string, ok func(body []byte) bool) (time.Duration, error) {
+		for {
+			resp, err := client.Get(base + path)
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK && ok(body) {
+					return time.Since(started), nil
+				}
+			}
+			select {
+			case werr := <-exited:
+				stopped = true
+				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %v", exitCode(werr), path, werr)
+			case <-time.After(20 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				return 0, fmt.Errorf("GET %s: no 200 within a minute", path)
+			}
+		}
+	}
+	if res.Health, err = waitFor("/health", func(b []byte) bool {
+		return bytes.Contains(b, []byte(`"control_plane_db":"reachable"`))
+	}); err != nil {
+		return res, err
+	}
+	if res.Ready, err = waitFor("/health/ready", func([]byte) bool { return true }); err != nil {
+		return res, err
+	}
+
+	if err := login(client, base, in); err != nil {
+		return res, err
+	}
+	if os.Geteuid() == 0 {
+		if err := checkUnprivileged(cmd.Process.Pid); err != nil {
+			return res, err
+		}
+	}
+	stdout, stderr := logs()
+	if strings.Contains(stderr, "config contains unknown keys") {
+		return res, errors.New("dfs warned that the config contains unknown keys")
+	}
+	res.APIListenAddr = logField(stdout, "API server listening", "addr")
+
+	if in.Postgres != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if res.Tables, err = in.Postgres.tables(ctx, in.Database.Name, in.Database.User); err != nil {
+			return res, err
+		}
+		for _, want := range []string{"users", "adapters", "shares"} {
+			if !slices.Contains(res.Tables, want) {
+				return res, fmt.Errorf("no table %s in schema %s of database %s; tables: %v", want, in.Database.User, in.Database.Name, res.Tables)
+			}
+		}
+	}
+
+	// SIGTERM is how Kubernetes stops the pod: dfs must exit 0, quickly when
+	// idle (its own cap is 3*shutdown_timeout+5s).
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return res, err
+	}
+	select {
+	case werr := <-exited:
+		stopped = true
+		if werr != nil {
+			return res, fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", exitCode(werr), werr)
+		}
+	case <-time.After(30 * time.Second):
+		return res, errors.New("still running 30s after SIGTERM")
+	}
+	return res, nil
+}
+
+// login posts the admin credentials and checks the token works.
+func login(client *http.Client, base string, in bootInput) error {
+	user := in.AdminUser
+	if user == "" {
+		user = "admin"
+	}
+	body, _ := json.Marshal(map[string]string{"username": user, "password": in.AdminPassword})
+	resp, err := client.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("login: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &tok) != nil || tok.AccessToken == "" {
+		return fmt.Errorf("login as %s: %s %s", user, resp.Status, raw)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/auth/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	me, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET /api/v1/auth/me: %v", err)
+	}
+	defer me.Body.Close()
+	raw, _ = io.ReadAll(me.Body)
+	if me.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /api/v1/auth/me with the login token: %s %s", me.Status, raw)
+	}
+	return nil
+}
+
+// checkUnprivileged confirms dfs runs as 65532 with no capabilities, as in the
+// hardened pod, so a boot that only works as root cannot pass.
+func checkUnprivileged(pid int) error {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return err
+	}
+	want := map[string]string{
+		"Uid:":    fmt.Sprintf("%d\t%d\t%d\t%d", dfsUID, dfsUID, dfsUID, dfsUID),
+		"Groups:": "",
+		"CapEff:": "0000000000000000",
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, _ := strings.Cut(line, "\t")
+		if w, ok := want[k]; ok && strings.TrimSpace(v) != w {
+			return fmt.Errorf("dfs runs with %s %q, want %q", k, strings.TrimSpace(v), w)
+		}
+	}
+	return nil
+}
+
+// apiPort is where dfs will serve its API: env beats file beats the 8080
+// default, as in dfs.
+func apiPort(config []byte, env map[string]string) (int, error) {
+	if v, ok := env["DITTOFS_CONTROLPLANE_PORT"]; ok {
+		return strconv.Atoi(v)
+	}
+	var c struct {
+		ControlPlane struct {
+			Port int `json:"port"`
+		} `json:"controlplane"`
+	}
+	if err := yaml.Unmarshal(config, &c); err != nil {
+		return 0, fmt.Errorf("config.yaml: %v", err)
+	}
+	if c.ControlPlane.Port == 0 {
+		return 8080, nil
+	}
+	return c.ControlPlane.Port, nil
+}
+
+// logField returns field of the first JSON log line whose msg is msg.
+func logField(stdout, msg, field string) string {
+	for _, line := range strings.Split(stdout, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			s, _ := m[field].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// flagValue returns the value of --name in args (as "--name v" or "--name=v").
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if a == name && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// containerPaths maps container paths to host directories by mount.
+type containerPaths struct {
+	mounts []string // container paths, longest first so nested mounts win
+	host   map[string]string
+}
+
+func newContainerPaths(mounts map[string]string) (*containerPaths, error) {
+	p := &containerPaths{host: map[string]string{}}
+	for c, h := range mounts {
+		if !filepath.IsAbs(c) || !filepath.IsAbs(h) {
+			return nil, fmt.Errorf("mount %q -> %q: both paths must be absolute", c, h)
+		}
+		c = filepath.Clean(c)
+		p.mounts = append(p.mounts, c)
+		p.host[c] = filepath.Clean(h)
+		if err := os.MkdirAll(h, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(p.mounts, func(i, j int) bool { return len(p.mounts[i]) > len(p.mounts[j]) })
+	return p, nil
+}
+
+func (p *containerPaths) match(s string) (string, bool) {
+	for _, c := range p.mounts {
+		if s == c || strings.HasPrefix(s, c+"/") {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// isMapped reports whether host path s lies in one of the mounts' host dirs.
+func (p *containerPaths) isMapped(s string) bool {
+	for _, h := range p.host {
+		if s == h || strings.HasPrefix(s, h+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// rewrite maps s to the host when it is a container path under a mount, and
+// leaves anything else as it is.
+func (p *containerPaths) rewrite(s string) string {
+	if c, ok := p.match(s); ok {
+		return p.host[c] + strings.TrimPrefix(s, c)
+	}
+	return s
+}
+
+func (p *containerPaths) hostDirs() []string {
+	var dirs []string
+	for _, c := range p.mounts {
+		dirs = append(dirs, p.host[c])
+	}
+	return dirs
+}
+
+// rewriteYAML rewrites every string value in config that is a container path
+// under a mount. The config is passed through untouched, byte for byte, when
+// there is nothing to rewrite (or it does not parse: dfs will say why).
+func (p *containerPaths) rewriteYAML(config []byte) ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(config, &doc); err != nil {
+		return config, nil
+	}
+	changed := false
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				v[k] = walk(e)
+			}
+		case []any:
+			for i, e := range v {
+				v[i] = walk(e)
+			}
+		case string:
+			if r := p.rewrite(v); r != v {
+				changed = true
+				return r
+			}
+		}
+		return v
+	}
+	doc = walk(doc)
+	if !changed {
+		return config, nil
+	}
+	return yaml.Marshal(doc)
+}
+
+// writeVolume fills dir with one file per key, as Kubernetes projects a
+// Secret or ConfigMap volume (mode 0644).
+func writeVolume(t *testing.T, dir string, data map[string]string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range data {
+		if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

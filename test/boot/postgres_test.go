@@ -1,0 +1,340 @@
+package boot
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// pgServer is a throwaway PostgreSQL on 127.0.0.1 that, like Percona's,
+// accepts TCP clients over TLS only (hostssl + scram-sha-256), with a server
+// certificate for localhost/127.0.0.1 signed by a CA the test makes. The
+// test's own superuser setup goes over the Unix socket in the temp dir.
+type pgServer struct {
+	bin     string // directory of the Debian server binaries
+	port    int
+	sockDir string
+	caFile  string // PEM of the CA that signed the server certificate
+	caPEM   []byte
+	cred    *syscall.Credential // who postgres runs as (nil: ourselves)
+}
+
+// pgDatabase is one database made the way Percona makes a user's database.
+type pgDatabase struct {
+	Name, User, Password string
+}
+
+// postgresBinDir finds the Debian PostgreSQL server binaries, newest major
+// version first, or skips: hack/ci-deps.sh installs them on CI.
+func postgresBinDir(t *testing.T) string {
+	t.Helper()
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	sort.Slice(found, func(i, j int) bool {
+		return pgMajor(found[i]) > pgMajor(found[j])
+	})
+	for _, p := range found {
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			return dir
+		}
+	}
+	t.Skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin; " +
+		"install them with hack/ci-deps.sh (apt-get install postgresql)")
+	return ""
+}
+
+func pgMajor(path string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return n
+}
+
+// startPostgres initdb's a cluster in a temp dir, starts it and stops it when
+// the test ends.
+func startPostgres(t *testing.T) *pgServer {
+	t.Helper()
+	bin := postgresBinDir(t)
+	started := time.Now()
+
+	// The socket path must fit in 107 bytes, and t.TempDir paths carry the
+	// test name, so the whole cluster lives in a short temp dir of its own.
+	root, err := os.MkdirTemp("", "pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(root) })
+	s := &pgServer{bin: bin, port: freePort(t), sockDir: filepath.Join(root, "sock")}
+	data, tlsDir := filepath.Join(root, "data"), filepath.Join(root, "tls")
+	for _, d := range []string{s.sockDir, tlsDir} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	caPEM, certPEM, keyPEM := makeTLS(t)
+	s.caPEM, s.caFile = caPEM, filepath.Join(tlsDir, "ca.crt")
+	hba := "# The test's superuser setup, over the socket in the temp dir.\n" +
+		"local all postgres trust\n" +
+		"# Everyone else: TLS only, as Percona's default HBA.\n" +
+		"hostssl all all 127.0.0.1/32 scram-sha-256\n"
+	for name, content := range map[string][]byte{
+		"ca.crt": caPEM, "server.crt": certPEM, "server.key": keyPEM, "pg_hba.conf": []byte(hba),
+	} {
+		// postgres insists the key is 0600 and owned by whoever runs it.
+		if err := os.WriteFile(filepath.Join(tlsDir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(s.caFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// postgres refuses to run as root: as root, run it as a service account
+	// that owns the cluster's directories.
+	if os.Geteuid() == 0 {
+		uid, gid := serviceUser(t)
+		s.cred = credential(uid, gid)
+		giveTo(t, root, uid, gid)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, stderr, err := run(ctx, s.cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
+		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, stderr)
+	}
+
+	logPath := filepath.Join(root, "postgres.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "port="+strconv.Itoa(s.port),
+		"-c", "unix_socket_directories="+s.sockDir,
+		"-c", "hba_file="+filepath.Join(tlsDir, "pg_hba.conf"),
+		"-c", "ssl=on",
+		"-c", "ssl_cert_file="+filepath.Join(tlsDir, "server.crt"),
+		"-c", "ssl_key_file="+filepath.Join(tlsDir, "server.key"),
+		"-c", "fsync=off", // a throwaway cluster: no need to wait for the disk
+	)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start postgres: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		// SIGINT is PostgreSQL's fast shutdown: disconnect everyone, stop.
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		_ = logFile.Close()
+		if t.Failed() {
+			log, _ := os.ReadFile(logPath)
+			t.Logf("postgres log:\n%s", log)
+		}
+	})
+
+	// Ready once the superuser can run a query over the socket.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := s.psqlSuper(ctx, "postgres", "select 1"); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("postgres exited before it was ready: %v\n%s", err, log)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("postgres not ready after 60s")
+		}
+	}
+	t.Logf("PostgreSQL (%s) up on 127.0.0.1:%d in %s", bin, s.port, time.Since(started).Round(time.Millisecond))
+	return s
+}
+
+// psqlSuper runs SQL as the superuser over the Unix socket and returns the
+// unaligned, tuples-only output.
+func (s *pgServer) psqlSuper(ctx context.Context, db, sql string) (string, error) {
+	stdout, stderr, err := run(ctx, nil, filepath.Join(s.bin, "psql"),
+		"-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+		"-h", s.sockDir, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", db, "-c", sql)
+	if err != nil {
+		return "", fmt.Errorf("psql %q: %v\n%s", sql, err, stderr)
+	}
+	return strings.TrimSpace(stdout), nil
+}
+
+// psqlTCP runs SQL as user over TCP with the given libpq sslmode (and our CA
+// for the verify modes), as a client outside the database host would.
+func (s *pgServer) psqlTCP(ctx context.Context, db pgDatabase, sslmode, sql string) (string, error) {
+	conn := fmt.Sprintf("host=127.0.0.1 port=%d dbname=%s user=%s sslmode=%s sslrootcert=%s connect_timeout=10",
+		s.port, db.Name, db.User, sslmode, s.caFile)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", conn, "-c", sql)
+	// A clean env but for the password, so no PG* variable of ours leaks in.
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "PGPASSWORD=" + db.Password}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("psql %s: %v\n%s", conn, err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// createDatabase makes role user (with a password full of the punctuation
+// Percona's generated passwords use) and database name the way the Percona
+// operator does: the database owned by postgres, ALL PRIVILEGES granted to
+// the user, and a schema named after the user owned by it
+// (autoCreateUserSchema). On PostgreSQL 15+ without that schema the user
+// could not create tables in public. A fresh database per boot matters:
+// DittoFS applies the initial admin password only on its first boot.
+func (s *pgServer) createDatabase(t *testing.T, name, user string) pgDatabase {
+	t.Helper()
+	// One password per role, so several databases of one role all work.
+	db := pgDatabase{Name: name, User: user, Password: "p(ss)*+,-./:;<=>?@[]^_{|}w0rd-" + user}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The names are the test's own and the password has no single quote, so
+	// plain formatting is safe.
+	exists, err := s.psqlSuper(ctx, "postgres", fmt.Sprintf("select count(*) from pg_roles where rolname = '%s'", user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmts [][2]string // database, statement
+	if exists != "1" {
+		stmts = append(stmts, [2]string{"postgres", fmt.Sprintf(`CREATE ROLE "%s" LOGIN PASSWORD '%s'`, user, db.Password)})
+	}
+	stmts = append(stmts,
+		[2]string{"postgres", fmt.Sprintf(`CREATE DATABASE "%s"`, name)},
+		[2]string{"postgres", fmt.Sprintf(`GRANT ALL PRIVILEGES ON DATABASE "%s" TO "%s"`, name, user)},
+		[2]string{name, fmt.Sprintf(`CREATE SCHEMA "%s" AUTHORIZATION "%s"`, user, user)},
+	)
+	for _, st := range stmts {
+		if _, err := s.psqlSuper(ctx, st[0], st[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// perconaUserSecret is the data of the Secret Percona writes for a user,
+// <cluster>-pguser-<user>, pointing at this server. The StatefulSet's
+// secretKeyRefs resolve against it. host is the IP, which the server
+// certificate names, so verify-full passes as it does in the cluster.
+func (s *pgServer) perconaUserSecret(db pgDatabase) map[string]string {
+	return map[string]string{
+		"host":     "127.0.0.1",
+		"port":     strconv.Itoa(s.port),
+		"dbname":   db.Name,
+		"user":     db.User,
+		"password": db.Password,
+		"uri": fmt.Sprintf("postgresql://%s:%s@127.0.0.1:%d/%s",
+			db.User, urlEscape(db.Password), s.port, db.Name),
+	}
+}
+
+// clusterCertSecret is the data of Percona's <cluster>-cluster-cert Secret
+// that matters to clients: the CA.
+func (s *pgServer) clusterCertSecret() map[string]string {
+	return map[string]string{"ca.crt": string(s.caPEM)}
+}
+
+// tables lists the tables of database db in schema.
+func (s *pgServer) tables(ctx context.Context, db, schema string) ([]string, error) {
+	out, err := s.psqlSuper(ctx, db, fmt.Sprintf(
+		"select table_name from information_schema.tables where table_schema = '%s' order by 1", schema))
+	if err != nil || out == "" {
+		return nil, err
+	}
+	return strings.Split(out, "\n"), nil
+}
+
+func urlEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// makeTLS makes a CA and a server certificate for localhost and 127.0.0.1
+// signed by it, all PEM.
+func makeTLS(t *testing.T) (caPEM, certPEM, keyPEM []byte) {
+	t.Helper()
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "function-dittofs boot test CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}

@@ -1,0 +1,208 @@
+// Package boot proves that what the function composes for DittoFS boots the
+// real DittoFS server (dfs, built from tools/dittofs) against a real,
+// TLS-only PostgreSQL, and on SQLite. Nothing here is faked: the programs are
+// the real ones and every check talks to them.
+package boot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// dfsUID is the uid and gid the DittoFS image runs as (USER 65532:65532).
+const dfsUID = 65532
+
+// TestMain removes the copy of dfs that dfsBinary may make.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dfsCopyDir != "" {
+		_ = os.RemoveAll(dfsCopyDir)
+	}
+	os.Exit(code)
+}
+
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the real DittoFS server and PostgreSQL; skipped with -short")
+	}
+}
+
+// repoRoot is two levels up from test/boot, where go test runs us.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("cannot find the repo root from the test directory: %v", err)
+	}
+	return root
+}
+
+// run runs a program and returns its stdout and stderr; the error is non-nil
+// when it could not start or exited non-zero. cred, when non-nil, runs it as
+// another user (see credential).
+func run(ctx context.Context, cred *syscall.Credential, name string, args ...string) (string, string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+var (
+	dfsOnce    sync.Once
+	dfsPath    string
+	dfsErr     error
+	dfsCopyDir string
+)
+
+// dfsBinary returns the dfs server built from tools/dittofs by hack/tool.sh
+// (once per machine; `make test` builds it before go test starts its clock).
+// The cache lives under $HOME, which is 0700 for root, so when we run as root
+// (and will run dfs as 65532) we copy the binary somewhere 65532 can execute.
+func dfsBinary(t *testing.T) string {
+	t.Helper()
+	dfsOnce.Do(func() {
+		root := repoRoot(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		start := time.Now()
+		out, stderr, err := run(ctx, nil, filepath.Join(root, "hack", "tool.sh"), "dittofs")
+		if err != nil {
+			dfsErr = fmt.Errorf("hack/tool.sh dittofs: %v\n%s", err, stderr)
+			return
+		}
+		t.Logf("hack/tool.sh dittofs: %s", time.Since(start).Round(time.Millisecond))
+		dfsPath = filepath.Join(strings.TrimSpace(out), "dfs")
+		if os.Geteuid() != 0 {
+			return
+		}
+		if dfsCopyDir, dfsErr = os.MkdirTemp("", "dfs-bin-"); dfsErr != nil {
+			return
+		}
+		if dfsErr = os.Chmod(dfsCopyDir, 0o755); dfsErr != nil {
+			return
+		}
+		dst := filepath.Join(dfsCopyDir, "dfs")
+		dfsErr = copyFile(dfsPath, dst, 0o755)
+		dfsPath = dst
+	})
+	if dfsErr != nil {
+		t.Fatal(dfsErr)
+	}
+	return dfsPath
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// credential returns how to run a child as uid/gid when we are root, with no
+// supplementary groups (like `setpriv --reuid --regid --clear-groups`). A
+// root parent that switches to a non-root uid this way leaves the child with
+// no capabilities, as in the hardened pod. Not root: nil, run as ourselves.
+func credential(uid, gid int) *syscall.Credential {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+}
+
+// serviceUser picks the unprivileged account PostgreSQL runs as when we are
+// root (postgres refuses to run as root, and initdb needs a passwd entry for
+// its uid): Debian's "postgres" account, else "nobody".
+func serviceUser(t *testing.T) (uid, gid int) {
+	t.Helper()
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		return uid, gid
+	}
+	t.Fatal("running as root, but there is neither a postgres nor a nobody account to run PostgreSQL as")
+	return 0, 0
+}
+
+// giveTo makes dir (recursively) owned by uid/gid when we are root, and its
+// ancestors inside the temp directory traversable, so a child running as that
+// user can use it. t.TempDir makes 0700 directories owned by root.
+func giveTo(t *testing.T, dir string, uid, gid int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return
+	}
+	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Clean(os.TempDir())
+	for p := filepath.Dir(dir); strings.HasPrefix(p, tmp+string(filepath.Separator)); p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()|0o011); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// freePort asks the kernel for a free loopback port. Another process could
+// take it before our server binds it; that server would then fail loudly.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// portInUse reports whether something already listens on port (any address).
+func portInUse(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		return true
+	}
+	_ = l.Close()
+	return false
+}
