@@ -71,3 +71,13 @@ xpkg-push: xpkg
 test: test-packages
 test-packages: tools
 	cd test/packages && go test -timeout 20m ./...
+
+# The DittoFS boot test alone: the real dfs server (tools/dittofs) against a
+# throwaway TLS-only PostgreSQL, and on SQLite. `make test` runs it too
+# (go test ./... covers test/boot). Without the PostgreSQL server binaries it
+# skips those boots; hack/ci-deps.sh installs them.
+.PHONY: test-boot
+
+test-boot:
+	hack/tool.sh dittofs >/dev/null
+	go test -count=1 -v -timeout 10m ./test/boot/

@@ -17,10 +17,14 @@ import (
 	"github.com/dittofs/function-dittofs/internal/server"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "v0.0.0-dev"
+
 // cli holds the flags. They match Crossplane's function template, so the
 // function runs like any other; metrics and shutdown flags are additions.
 type cli struct {
-	Debug bool `help:"Emit debug logs in addition to info logs." short:"d"`
+	Version kong.VersionFlag `help:"Print the version and exit."`
+	Debug   bool             `help:"Emit debug logs in addition to info logs." short:"d"`
 
 	Network            string        `default:"tcp"   help:"Network on which to listen for gRPC connections."`
 	Address            string        `default:":9443" help:"Address at which to listen for gRPC connections."`
@@ -49,6 +53,7 @@ func (c *cli) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot create logger: %w", err)
 	}
+	log.Info("Starting function-dittofs", "version", version)
 	return server.Run(ctx, fn.NewFunction(log), c.config(), log)
 }
 
@@ -58,6 +63,7 @@ func options() []kong.Option {
 		kong.Name("function-dittofs"),
 		kong.Description("A Crossplane composition function that composes DittoFS and its Percona PostgreSQL database."),
 		kong.UsageOnError(),
+		kong.Vars{"version": version},
 	}
 }
 

@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -8,9 +9,15 @@ import (
 	"github.com/crossplane/function-sdk-go/resource/composed"
 )
 
-// runtimeFromUnstructured decodes an unstructured object into a typed one.
+// runtimeFromUnstructured decodes an unstructured object into a typed one
+// through JSON: apimachinery's unstructured converter rejects some of the
+// Percona types ("unrecognized type: string" on spec.backups).
 func runtimeFromUnstructured(obj map[string]any, into any) error {
-	return runtime.DefaultUnstructuredConverter.FromUnstructured(obj, into)
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, into)
 }
 
 // toComposed turns a typed object into what Crossplane applies, asserting

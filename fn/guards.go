@@ -44,7 +44,7 @@ func (c *composer) perconaGuards(cluster *pgv2.PerconaPGCluster) field.ErrorList
 	name := perconaClusterName(c.ds)
 	if !pc.Enabled {
 		return field.ErrorList{field.Forbidden(p.Child("enabled"), fmt.Sprintf(
-			"PerconaPGCluster %s holds DittoFS's control plane; turning Percona off would delete it. Move the data first (dfs backup, or a PostgreSQL dump into the new database), then delete and recreate the DittoServer", name))}
+			"PerconaPGCluster %s holds DittoFS's control plane (users, shares, adapters); turning Percona off would delete it. Keep it on; to retire it, move the control plane to another database and create a new DittoServer there", name))}
 	}
 	var errs field.ErrorList
 	if cluster.Spec.PostgresVersion != 0 && cluster.Spec.PostgresVersion != int(pc.PostgresVersion) {
@@ -84,7 +84,7 @@ func (c *composer) serverGuards(sts *appsv1.StatefulSet) field.ErrorList {
 	was, now := sts.Annotations[annotationDatabase], databaseKind(c.ds.Spec)
 	if was != "" && was != now {
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "database"), fmt.Sprintf(
-			"DittoFS %s keeps its control plane (users, shares, adapters) on %s; switching to %s would start it empty. Export with dfsctl, create a new DittoServer on %s and import there",
+			"DittoFS %s keeps its control plane (users, shares, adapters) on %s; switching to %s would start it empty there. Keep the database as it is, or create a new DittoServer on %s and move the control plane to it",
 			c.ds.Name, was, now, now)))
 	}
 	return append(errs, c.storageGuards(sts)...)
@@ -115,7 +115,7 @@ func (c *composer) storageGuards(sts *appsv1.StatefulSet) field.ErrorList {
 			errs = append(errs, field.Forbidden(f, fmt.Sprintf("the %s volume is %s; it cannot shrink to %s (%s)", name, was.String(), want[name], migrate)))
 		}
 		if wasClass, nowClass := deref(vct.Spec.StorageClassName), deref(st.StorageClassName); wasClass != nowClass {
-			errs = append(errs, field.Forbidden(p.Child("storageClassName"), fmt.Sprintf("the %s volume is of class %q, not %q (%s)", name, wasClass, nowClass, migrate)))
+			errs = append(errs, field.Forbidden(p.Child("storageClassName"), fmt.Sprintf("the %s volume is of class %s, not %s (%s)", name, className(wasClass), className(nowClass), migrate)))
 		}
 	}
 	if st.ContentSize != "" && !seen[volumeContent] {
@@ -157,4 +157,11 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+func className(c string) string {
+	if c == "" {
+		return "(the cluster default)"
+	}
+	return fmt.Sprintf("%q", c)
 }

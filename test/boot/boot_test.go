@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The hand-written inputs below follow docs' minimal config (reference
@@ -269,4 +273,122 @@ func TestContainerPaths(t *testing.T) {
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// TestBootFromStatefulSet boots dfs from objects shaped like the composed
+// ones, through podInput: a StatefulSet whose dittofs container takes its
+// env from the generated Secrets and Percona's user Secret, and mounts the
+// config ConfigMap, Percona's cluster-cert Secret and the claims. The
+// rendered test swaps these hand-made objects for the rendered ones.
+func TestBootFromStatefulSet(t *testing.T) {
+	skipShort(t)
+	pg := startPostgres(t)
+	db := pg.createDatabase(t, "dittofs", "dittofs")
+	config, _ := minimalConfig(t, "    type: postgres")
+	secrets := map[string]map[string]string{
+		"ds-jwt":                     {"jwt-secret": testJWTSecret},
+		"ds-admin":                   {"username": "admin", "password": testAdminPassword},
+		"ds-postgres-pguser-dittofs": pg.perconaUserSecret(db),
+		"ds-postgres-cluster-cert":   pg.clusterCertSecret(),
+	}
+	configMaps := map[string]map[string]string{"ds-config": {"config.yaml": string(config)}}
+
+	in, c, err := podInput(t, handWrittenStatefulSet(), "dittofs", secrets, configMaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Command, " "); got != "/app/dfs" {
+		t.Errorf("command %q, want /app/dfs", got)
+	}
+	in.AdminUser, in.AdminPassword = secrets["ds-admin"]["username"], secrets["ds-admin"]["password"]
+	in.Postgres, in.Database = pg, db
+	res := bootDittoFS(t, in)
+	t.Logf("dfs from the StatefulSet: /health/ready 200 after %s; %d tables", res.Ready.Round(time.Millisecond), len(res.Tables))
+}
+
+func handWrittenStatefulSet() *appsv1.StatefulSet {
+	secretEnv := func(name, secret, key string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
+	}
+	const user = "ds-postgres-pguser-dittofs"
+	claim := func(name string) corev1.PersistentVolumeClaim {
+		return corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	}
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "ds"},
+		Spec: appsv1.StatefulSetSpec{
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				Containers: []corev1.Container{{
+					Name:    "dittofs",
+					Command: []string{"/app/dfs"},
+					Args:    []string{"start", "--foreground", "--config", "/config/config.yaml"},
+					Env: []corev1.EnvVar{
+						secretEnv("DITTOFS_CONTROLPLANE_SECRET", "ds-jwt", "jwt-secret"),
+						secretEnv("DITTOFS_ADMIN_INITIAL_PASSWORD", "ds-admin", "password"),
+						secretEnv("DITTOFS_DATABASE_POSTGRES_HOST", user, "host"),
+						secretEnv("DITTOFS_DATABASE_POSTGRES_PORT", user, "port"),
+						secretEnv("DITTOFS_DATABASE_POSTGRES_DATABASE", user, "dbname"),
+						secretEnv("DITTOFS_DATABASE_POSTGRES_USER", user, "user"),
+						secretEnv("DITTOFS_DATABASE_POSTGRES_PASSWORD", user, "password"),
+						{Name: "DITTOFS_DATABASE_POSTGRES_SSLMODE", Value: "verify-full"},
+						{Name: "DITTOFS_DATABASE_POSTGRES_SSL_ROOT_CERT", Value: caMount + "/ca.crt"},
+						{Name: "PGCONNECT_TIMEOUT", Value: "10"},
+					},
+					VolumeMounts: []corev1.VolumeMount{
+						{Name: "config", MountPath: "/config", ReadOnly: true},
+						{Name: "postgres-ca", MountPath: caMount, ReadOnly: true},
+						{Name: "metadata", MountPath: "/data/store/metadata"},
+						{Name: "content", MountPath: "/data/store/block"},
+						{Name: "controlplane", MountPath: "/data/controlplane"},
+					},
+				}},
+				Volumes: []corev1.Volume{
+					{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+						LocalObjectReference: corev1.LocalObjectReference{Name: "ds-config"}}}},
+					{Name: "postgres-ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+						SecretName: "ds-postgres-cluster-cert", Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}}},
+				},
+			}},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claim("metadata"), claim("content"), claim("controlplane")},
+		},
+	}
+}
+
+// TestPodInputRefusesMismatches: wiring mistakes in the StatefulSet fail in
+// podInput, before anything runs.
+func TestPodInputRefusesMismatches(t *testing.T) {
+	secrets := map[string]map[string]string{
+		"ds-jwt":                     {"jwt-secret": testJWTSecret},
+		"ds-admin":                   {"username": "admin", "password": testAdminPassword},
+		"ds-postgres-pguser-dittofs": {"host": "h", "port": "5432", "dbname": "d", "user": "u", "password": "p"},
+		"ds-postgres-cluster-cert":   {"ca.crt": "x"},
+	}
+	configMaps := map[string]map[string]string{"ds-config": {"config.yaml": "database: {type: postgres}\n"}}
+	if _, _, err := podInput(t, handWrittenStatefulSet(), "dittofs", secrets, configMaps); err != nil {
+		t.Fatalf("the hand-written StatefulSet: %v", err)
+	}
+	for name, c := range map[string]struct {
+		break_ func(*appsv1.StatefulSet)
+		want   string
+	}{
+		"env key missing from the Secret": {func(s *appsv1.StatefulSet) {
+			s.Spec.Template.Spec.Containers[0].Env[4].ValueFrom.SecretKeyRef.Key = "database"
+		}, "has no key database"},
+		"config not in a mounted volume": {func(s *appsv1.StatefulSet) {
+			s.Spec.Template.Spec.Containers[0].Args[3] = "/etc/config.yaml"
+		}, `args --config "/etc/config.yaml"`},
+		"config key not in the ConfigMap": {func(s *appsv1.StatefulSet) {
+			s.Spec.Template.Spec.Containers[0].Args[3] = "/config/dittofs.yaml"
+		}, `args --config "/config/dittofs.yaml"`},
+		"mount without a volume": {func(s *appsv1.StatefulSet) {
+			s.Spec.Template.Spec.Volumes = s.Spec.Template.Spec.Volumes[:1]
+		}, "volume postgres-ca is neither"},
+	} {
+		sts := handWrittenStatefulSet()
+		c.break_(sts)
+		if _, _, err := podInput(t, sts, "dittofs", secrets, configMaps); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error with %q", name, err, c.want)
+		}
+	}
 }
