@@ -210,4 +210,3 @@ func (c *composer) hasCondition(typ string) bool {
 	}
 	return false
 }
-
