@@ -2,8 +2,10 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 
-# The example case `make render` renders: a directory under example/.
+# The example case `make render` renders (a directory under example/), and
+# the local port the function serves it on.
 CASE ?= percona-backup
+PORT ?= 9443
 
 TOOLS := $(notdir $(wildcard tools/*))
 
@@ -35,7 +37,7 @@ test-unit:
 	go test -short ./...
 
 render: build tools
-	hack/render.sh $(CASE)
+	PORT=$(PORT) hack/render.sh $(CASE)
 
 lint:
 	go vet ./...

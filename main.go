@@ -33,6 +33,10 @@ type cli struct {
 	MaxRecvMessageSize int           `default:"4"     help:"Maximum size of a received message in MB."`
 	MetricsAddress     string        `default:":8080" help:"Address of the Prometheus /metrics server. Empty disables it."`
 	ShutdownTimeout    time.Duration `default:"10s"   help:"How long to let in-flight calls finish after SIGTERM before closing their connections."`
+
+	// SecretsSeed makes generated Secrets repeatable for render goldens. It
+	// only works with --insecure, which no cluster uses.
+	SecretsSeed string `hidden:"" help:"With --insecure only: derive generated Secrets from this seed, for repeatable renders."`
 }
 
 // config turns the flags into a server configuration.
@@ -54,7 +58,14 @@ func (c *cli) run(ctx context.Context) error {
 		return fmt.Errorf("cannot create logger: %w", err)
 	}
 	log.Info("Starting function-dittofs", "version", version)
-	return server.Run(ctx, fn.NewFunction(log), c.config(), log)
+	var opts []fn.Option
+	if c.SecretsSeed != "" {
+		if !c.Insecure {
+			return fmt.Errorf("--secrets-seed makes generated Secrets predictable; it is for local renders with --insecure only")
+		}
+		opts = append(opts, fn.WithSeededSecrets(c.SecretsSeed))
+	}
+	return server.Run(ctx, fn.NewFunction(log, opts...), c.config(), log)
 }
 
 // options are shared with the test, which parses without exiting.

@@ -6,9 +6,11 @@ package fn
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -26,7 +28,7 @@ type Function struct {
 	fnv1.UnimplementedFunctionRunnerServiceServer
 
 	log    logging.Logger
-	random io.Reader
+	random func(namespace, name string) io.Reader
 }
 
 // An Option configures a Function.
@@ -35,12 +37,24 @@ type Option func(*Function)
 // WithRandom makes the Function generate Secrets from r instead of
 // crypto/rand, for tests that need the same bytes every time.
 func WithRandom(r io.Reader) Option {
-	return func(f *Function) { f.random = r }
+	return func(f *Function) { f.random = func(_, _ string) io.Reader { return r } }
+}
+
+// WithSeededSecrets makes every generated Secret value a function of seed
+// and the XR's namespace and name, so that renders are repeatable (the
+// render goldens). Never in a cluster: anyone knowing the seed knows the
+// Secrets.
+func WithSeededSecrets(seed string) Option {
+	return func(f *Function) {
+		f.random = func(namespace, name string) io.Reader {
+			return mathrand.NewChaCha8(sha256.Sum256([]byte(seed + "\x00" + namespace + "\x00" + name)))
+		}
+	}
 }
 
 // NewFunction returns a Function that logs to log.
 func NewFunction(log logging.Logger, opts ...Option) *Function {
-	f := &Function{log: log, random: rand.Reader}
+	f := &Function{log: log, random: func(_, _ string) io.Reader { return rand.Reader }}
 	for _, o := range opts {
 		o(f)
 	}
@@ -66,7 +80,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 
 	c, err := newComposer(req, rsp)
 	if c != nil {
-		c.random = f.random
+		c.random = f.random(c.ds.Namespace, c.ds.Name)
 	}
 	if err != nil {
 		log.Info("cannot compose", "error", err.Error())

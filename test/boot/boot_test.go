@@ -15,10 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// The hand-written inputs below follow docs' minimal config (reference
-// dittofs-boot.md §1) and the StatefulSet's shape: the same container paths,
-// env names and Percona Secrets. They prove the harness; the rendered inputs
-// replace them, built the same way from the composed objects.
+// The hand-written inputs below follow DittoFS's minimal config (the
+// reference dittofs-boot.md §1) and the composed StatefulSet's shape: the
+// same container paths, env names and Percona Secrets. They prove the
+// harness; the rendered test feeds the rendered objects through podInput
+// instead (see TestBootFromStatefulSet).
 
 const (
 	testJWTSecret     = "boot-test-jwt-secret-0123456789abcdef0123"
@@ -293,7 +294,24 @@ func TestBootFromStatefulSet(t *testing.T) {
 	}
 	configMaps := map[string]map[string]string{"ds-config": {"config.yaml": string(config)}}
 
-	in, c, err := podInput(t, handWrittenStatefulSet(), "dittofs", secrets, configMaps)
+	sts := handWrittenStatefulSet()
+
+	// The init container first, as the kubelet runs it, with the server's
+	// psql standing in for the image's.
+	wait, w, err := podInput(t, sts, "wait-for-database", secrets, configMaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCommand(t, wait, w.Command, []string{pg.bin}, time.Minute); err != nil || strings.TrimSpace(out) != "1" {
+		t.Fatalf("the wait container: %v\n%s", err, out)
+	}
+	// and it does not pass when it could not log in (here: without TLS).
+	wait.Env["PGSSLMODE"] = "disable"
+	if out, err := runCommand(t, wait, w.Command, []string{pg.bin}, time.Minute); err == nil || !strings.Contains(out, "no encryption") {
+		t.Errorf("the wait container without TLS: %v, %q; want a refused login", err, out)
+	}
+
+	in, c, err := podInput(t, sts, "dittofs", secrets, configMaps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +337,22 @@ func handWrittenStatefulSet() *appsv1.StatefulSet {
 		ObjectMeta: metav1.ObjectMeta{Name: "ds"},
 		Spec: appsv1.StatefulSetSpec{
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				InitContainers: []corev1.Container{{
+					Name:    "wait-for-database",
+					Command: []string{"/bin/sh", "-c", "psql -XqtA -c 'SELECT 1'"},
+					Env: []corev1.EnvVar{
+						secretEnv("PGHOST", user, "host"),
+						secretEnv("PGPORT", user, "port"),
+						secretEnv("PGDATABASE", user, "dbname"),
+						secretEnv("PGUSER", user, "user"),
+						secretEnv("PGPASSWORD", user, "password"),
+						{Name: "PGSSLMODE", Value: "verify-full"},
+						{Name: "PGSSLROOTCERT", Value: caMount + "/ca.crt"},
+						{Name: "PGCONNECT_TIMEOUT", Value: "5"},
+						{Name: "HOME", Value: "/tmp"},
+					},
+					VolumeMounts: []corev1.VolumeMount{{Name: "postgres-ca", MountPath: caMount, ReadOnly: true}},
+				}},
 				Containers: []corev1.Container{{
 					Name:    "dittofs",
 					Command: []string{"/app/dfs"},

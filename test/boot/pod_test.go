@@ -1,18 +1,23 @@
 package boot
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
 // podInput turns a composed StatefulSet into bootInput the way the kubelet
-// would start its container named container: env with every secretKeyRef and
+// would start its container (or init container) named container: env with every secretKeyRef and
 // configMapKeyRef resolved against secrets and configMaps (name -> data),
 // each volume mount mapped to a fresh host dir, Secret and ConfigMap volumes
 // filled with their keys (honouring items), and the config read from the
@@ -22,9 +27,12 @@ import (
 func podInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, configMaps map[string]map[string]string) (bootInput, corev1.Container, error) {
 	t.Helper()
 	var c *corev1.Container
-	for i := range sts.Spec.Template.Spec.Containers {
-		if sts.Spec.Template.Spec.Containers[i].Name == container {
-			c = &sts.Spec.Template.Spec.Containers[i]
+	pod := &sts.Spec.Template.Spec
+	for _, list := range [][]corev1.Container{pod.InitContainers, pod.Containers} {
+		for i := range list {
+			if list[i].Name == container {
+				c = &list[i]
+			}
 		}
 	}
 	if c == nil {
@@ -92,6 +100,9 @@ func podInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 		return in, *c, err
 	}
 	config := flagValue(c.Args, "--config")
+	if config == "" { // not dfs start: the wait container
+		return in, *c, nil
+	}
 	if in.ConfigYAML, err = os.ReadFile(paths.rewrite(config)); err != nil || !paths.isMapped(paths.rewrite(config)) {
 		return in, *c, fmt.Errorf("args --config %q: not a file in the mounted volumes: %v", config, err)
 	}
@@ -152,4 +163,40 @@ func project(dir string, data map[string]string, items []corev1.KeyToPath) error
 		}
 	}
 	return os.MkdirAll(dir, 0o755)
+}
+
+// runCommand runs a container's command to completion as the pod would run
+// it (uid 65532 with no capabilities when we are root, a clean env: in's env
+// with container paths mapped to in's mounts), with the directories in path
+// standing in for the image's PATH (e.g. the PostgreSQL bin dir for psql).
+// It returns the combined output; the error is non-nil when the command
+// failed or outlived timeout.
+func runCommand(t *testing.T, in bootInput, command []string, path []string, timeout time.Duration) (string, error) {
+	t.Helper()
+	paths, err := newContainerPaths(in.Mounts)
+	if err != nil {
+		return "", err
+	}
+	home := t.TempDir()
+	env := []string{"PATH=" + strings.Join(append(path, "/usr/bin", "/bin"), ":"), "HOME=" + home}
+	for _, k := range sortedKeys(in.Env) {
+		env = append(env, k+"="+paths.rewrite(in.Env[k]))
+	}
+	for _, dir := range append(paths.hostDirs(), home) {
+		giveTo(t, dir, dfsUID, dfsUID)
+	}
+	args := slices.Clone(command)
+	for i := range args {
+		args[i] = paths.rewrite(args[i])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env, cmd.Dir = env, home
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: credential(dfsUID, dfsUID)}
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("still running after %s", timeout)
+	}
+	return string(out), err
 }

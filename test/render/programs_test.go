@@ -95,7 +95,9 @@ func startFunction(t *testing.T, root, tmp string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--insecure", "--address="+addr, "--metrics-address=")
+	// --secrets-seed: the Secrets the function generates on first compose are
+	// random; seeded, they are the same every run, so goldens can hold them.
+	cmd := exec.Command(bin, "--insecure", "--address="+addr, "--metrics-address=", "--secrets-seed=render-test")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the function: %v", err)
@@ -117,7 +119,6 @@ func startFunction(t *testing.T, root, tmp string) string {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = conn.Close()
-			return addr
 		}
 		select {
 		case err := <-exited:
@@ -125,6 +126,11 @@ func startFunction(t *testing.T, root, tmp string) string {
 			log, _ := os.ReadFile(logPath)
 			t.Fatalf("the function exited before listening: %v\n%s", err, log)
 		case <-time.After(100 * time.Millisecond):
+			// Listening, and still running: not some other program that
+			// took the port first.
+			if err == nil {
+				return addr
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the function is not listening on %s after 30s", addr)

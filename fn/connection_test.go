@@ -1,0 +1,86 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+func TestConnectionDetails(t *testing.T) {
+	cases := map[string]struct {
+		endpoints v1alpha1.EndpointsStatus
+		password  []byte
+		want      resource.ConnectionDetails
+	}{
+		"EverythingWithGeneratedPassword": {
+			endpoints: v1alpha1.EndpointsStatus{API: "http://a:8080", NFS: "n:2049", SMB: "s:445", Metrics: "http://m:9090/metrics"},
+			password:  []byte("pw"),
+			want: resource.ConnectionDetails{
+				"api-url": []byte("http://a:8080"), "nfs-endpoint": []byte("n:2049"), "smb-endpoint": []byte("s:445"),
+				"admin-username": []byte("admin"), "admin-password": []byte("pw"),
+			},
+		},
+		"UserPasswordIsNotCopied": {
+			endpoints: v1alpha1.EndpointsStatus{API: "https://a:8080", NFS: "n:2049"},
+			want: resource.ConnectionDetails{
+				"api-url": []byte("https://a:8080"), "nfs-endpoint": []byte("n:2049"), "admin-username": []byte("admin"),
+			},
+		},
+		"AdaptersOff": {
+			endpoints: v1alpha1.EndpointsStatus{API: "http://a:8080"},
+			password:  []byte("pw"),
+			want: resource.ConnectionDetails{
+				"api-url": []byte("http://a:8080"), "admin-username": []byte("admin"), "admin-password": []byte("pw"),
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := connectionDetails(tc.endpoints, tc.password)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("connectionDetails(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConnectionSecret(t *testing.T) {
+	ds := testDittoServer(minimalSpec())
+	got := connectionSecret(ds, resource.ConnectionDetails{"api-url": []byte("http://a:8080"), "admin-password": []byte("pw")})
+	want := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "files-connection", Namespace: "storage", Labels: serverLabels},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{"api-url": []byte("http://a:8080"), "admin-password": []byte("pw")},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("connectionSecret(): -want, +got:\n%s", diff)
+	}
+}
+
+// TestConnectionSecretComposed: the composed Secret of a modern XR carries
+// the endpoints and the generated admin password.
+func TestConnectionSecretComposed(t *testing.T) {
+	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"},"controlPlane":{"certSecretName":"api-tls"},"adapters":{"smb":{"enabled":false}}}`))
+	got := &corev1.Secret{}
+	desiredInto(t, rsp, keyConnection, got)
+	want := &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: "files-connection", Namespace: "storage", Labels: serverLabels},
+		Type:       corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			"api-url":        []byte("https://files-api.storage.svc.cluster.local:8080"),
+			"nfs-endpoint":   []byte("files-nfs.storage.svc.cluster.local:2049"),
+			"admin-username": []byte("admin"),
+			"admin-password": []byte(base64RawURL(counting(32, 18))),
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("desired connection Secret: -want, +got:\n%s", diff)
+	}
+}

@@ -1,0 +1,292 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+// TestToComposed: what Crossplane applies asserts only what the builder
+// set.
+func TestToComposed(t *testing.T) {
+	meta := metav1.ObjectMeta{Name: "x", Namespace: "storage"}
+	wantMeta := map[string]any{"name": "x", "namespace": "storage"}
+	cases := map[string]struct {
+		obj  runtime.Object
+		want map[string]any
+	}{
+		// nodePort 0 would make Kubernetes reallocate the node port on
+		// every apply; false publishNotReadyAddresses would fight the
+		// headless Service; status {loadBalancer: {}} is noise.
+		"ServiceZeroScalarsAndEmptyStatusDropped": {
+			obj: &corev1.Service{
+				ObjectMeta: meta,
+				Spec: corev1.ServiceSpec{
+					Type:                     corev1.ServiceTypeNodePort,
+					Ports:                    []corev1.ServicePort{{Name: "api", Port: 80, TargetPort: intstr.FromInt32(8080), NodePort: 0}},
+					PublishNotReadyAddresses: false,
+				},
+			},
+			want: map[string]any{
+				"apiVersion": "v1", "kind": "Service", "metadata": wantMeta,
+				"spec": map[string]any{
+					"type":  "NodePort",
+					"ports": []any{map[string]any{"name": "api", "port": int64(80), "targetPort": int64(8080)}},
+				},
+			},
+		},
+		"ServiceSetValuesKept": {
+			obj: &corev1.Service{
+				ObjectMeta: meta,
+				Spec: corev1.ServiceSpec{
+					Ports:                    []corev1.ServicePort{{Name: "api", Port: 80, NodePort: 30080}},
+					PublishNotReadyAddresses: true,
+				},
+			},
+			want: map[string]any{
+				"apiVersion": "v1", "kind": "Service", "metadata": wantMeta,
+				"spec": map[string]any{
+					"publishNotReadyAddresses": true,
+					"ports":                    []any{map[string]any{"name": "api", "port": int64(80), "nodePort": int64(30080), "targetPort": int64(0)}},
+				},
+			},
+		},
+		// successThreshold 0 is dropped (the API server would default it
+		// to 1 and the apply would fight it); replicas 0 through a pointer
+		// is a value the user set and is kept.
+		"StatefulSetProbeZeroDroppedReplicasZeroKept": {
+			obj: &appsv1.StatefulSet{
+				ObjectMeta: meta,
+				Spec: appsv1.StatefulSetSpec{
+					Replicas: ptr.To[int32](0),
+					Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+						Name: "c",
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("api")}},
+							PeriodSeconds: 5,
+						},
+					}}}},
+				},
+			},
+			want: map[string]any{
+				"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": wantMeta,
+				"spec": map[string]any{
+					"replicas":    int64(0),
+					"serviceName": "", // not omitempty: both encoders keep it
+					"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+						"name": "c",
+						"readinessProbe": map[string]any{
+							"tcpSocket":     map[string]any{"port": "api"},
+							"periodSeconds": int64(5),
+						},
+					}}}},
+				},
+				// Not omitempty; composer.add drops status as a whole.
+				"status": map[string]any{"availableReplicas": int64(0), "replicas": int64(0)},
+			},
+		},
+		// enabled: false through a pointer turns Percona's backups off;
+		// dropping it would leave them on.
+		"PerconaBackupsDisabledKept": {
+			obj: &pgv2.PerconaPGCluster{
+				ObjectMeta: meta,
+				Spec: pgv2.PerconaPGClusterSpec{
+					CRVersion: "2.9.0",
+					Backups:   pgv2.Backups{Enabled: ptr.To(false), PGBackRest: pgv2.PGBackRestArchive{Image: "i"}},
+				},
+			},
+			want: map[string]any{
+				"apiVersion": "pgv2.percona.com/v2", "kind": "PerconaPGCluster", "metadata": wantMeta,
+				"spec": map[string]any{
+					"crVersion":       "2.9.0",
+					"postgresVersion": int64(0), // not omitempty
+					"backups":         map[string]any{"enabled": false, "pgbackrest": map[string]any{"image": "i"}},
+				},
+				"status": map[string]any{
+					"host": "", "patroniVersion": "", "state": "",
+					"patroni":   map[string]any{"version": ""},
+					"pgbouncer": map[string]any{"ready": int64(0), "size": int64(0)},
+					"postgres":  map[string]any{"imageID": "", "ready": int64(0), "size": int64(0), "version": int64(0)},
+				},
+			},
+		},
+		// podSelector {} (not omitempty) selects every pod: meaningful,
+		// kept.
+		"NetworkPolicyEmptyPodSelectorKept": {
+			obj: &networkingv1.NetworkPolicy{
+				ObjectMeta: meta,
+				Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
+			},
+			want: map[string]any{
+				"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": wantMeta,
+				"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"}},
+			},
+		},
+		"SecretDataKept": {
+			obj: &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}},
+			want: map[string]any{
+				"apiVersion": "v1", "kind": "Secret", "metadata": wantMeta,
+				"type": "Opaque", "data": map[string]any{"k": "dg=="},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := toComposed(tc.obj)
+			if err != nil {
+				t.Fatalf("toComposed(): %v", err)
+			}
+			if diff := cmp.Diff(normalizeNumbers(tc.want), normalizeNumbers(got.Object)); diff != "" {
+				t.Errorf("toComposed(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// normalizeNumbers makes every number a float64, so expectations need not
+// know which encoder produced which integer type.
+func normalizeNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = normalizeNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalizeNumbers(e)
+		}
+		return out
+	case int:
+		return float64(t)
+	case int32:
+		return float64(t)
+	case int64:
+		return float64(t)
+	default:
+		return v
+	}
+}
+
+func TestIntersect(t *testing.T) {
+	cases := map[string]struct {
+		a, b any
+		want any
+	}{
+		"ScalarsKeepA": {a: "a", b: "b", want: "a"},
+		"OnlyKeysInBoth": {
+			a:    map[string]any{"x": 1, "nodePort": 0},
+			b:    map[string]any{"x": 1},
+			want: map[string]any{"x": 1},
+		},
+		"NullInBDropped": {
+			a:    map[string]any{"x": 1, "creationTimestamp": "t"},
+			b:    map[string]any{"x": 1, "creationTimestamp": nil},
+			want: map[string]any{"x": 1},
+		},
+		"MapEmptiedByIntersectDropped": {
+			a:    map[string]any{"x": 1, "status": map[string]any{"replicas": 0}},
+			b:    map[string]any{"x": 1, "status": map[string]any{}},
+			want: map[string]any{"x": 1},
+		},
+		"EmptyMapInBothKept": {
+			a:    map[string]any{"podSelector": map[string]any{}},
+			b:    map[string]any{"podSelector": map[string]any{}},
+			want: map[string]any{"podSelector": map[string]any{}},
+		},
+		"ListsOfSameLengthElementwise": {
+			a:    []any{map[string]any{"port": 80, "nodePort": 0}, "s"},
+			b:    []any{map[string]any{"port": 80}, "s"},
+			want: []any{map[string]any{"port": 80}, "s"},
+		},
+		"ListsOfOtherLengthKeepA": {
+			a:    []any{map[string]any{"port": 80, "nodePort": 0}},
+			b:    []any{},
+			want: []any{map[string]any{"port": 80, "nodePort": 0}},
+		},
+		"MapAgainstNonMapKeepsA": {
+			a:    map[string]any{"x": 1},
+			b:    "x",
+			want: map[string]any{"x": 1},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, intersect(tc.a, tc.b)); diff != "" {
+				t.Errorf("intersect(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestComposedHasNoNoise: across everything RunFunction composes, no
+// nodePort 0, no successThreshold 0, no null, no status, no
+// creationTimestamp.
+func TestComposedHasNoNoise(t *testing.T) {
+	req := withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi","contentSize":"1Ti"},"service":{"type":"NodePort"},"metrics":{"enabled":true,"serviceMonitor":{"enabled":true}},"percona":{"enabled":true}}`),
+		"percona-cluster", readyCluster)
+	rsp := runWith(t, deterministicFunction(), req)
+	for _, k := range desiredKeys(rsp) {
+		var walk func(path string, v any)
+		walk = func(path string, v any) {
+			switch t2 := v.(type) {
+			case map[string]any:
+				for key, e := range t2 {
+					p := path + "." + key
+					switch {
+					case e == nil:
+						t.Errorf("%s: %s is null", k, p)
+					case key == "status" && path == "":
+						t.Errorf("%s: has status", k)
+					case key == "creationTimestamp":
+						t.Errorf("%s: %s asserted", k, p)
+					case (key == "nodePort" || key == "successThreshold") && e == float64(0):
+						t.Errorf("%s: %s is 0", k, p)
+					}
+					walk(p, e)
+				}
+			case []any:
+				for _, e := range t2 {
+					walk(path+"[]", e)
+				}
+			}
+		}
+		walk("", desiredMap(t, rsp, resourceNameOf(k)))
+	}
+}
+
+// TestAddDropsStatusAndNulls: what composer.add puts in the desired state
+// has no status and no nulls, whatever the typed object carried.
+func TestAddDropsStatusAndNulls(t *testing.T) {
+	c := &composer{desired: map[resourceName]*desiredComposed{}}
+	sts := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "storage"},
+		Spec:       appsv1.StatefulSetSpec{Replicas: ptr.To[int32](0), ServiceName: "x-headless"},
+		Status:     appsv1.StatefulSetStatus{Replicas: 1, ReadyReplicas: 1},
+	}
+	if err := c.add("statefulset", sts, readyTrue); err != nil {
+		t.Fatalf("add(): %v", err)
+	}
+	want := map[string]any{
+		"apiVersion": "apps/v1", "kind": "StatefulSet",
+		"metadata": map[string]any{"name": "x", "namespace": "storage"},
+		"spec":     map[string]any{"replicas": int64(0), "serviceName": "x-headless", "template": map[string]any{"spec": map[string]any{}}},
+	}
+	got := c.desired["statefulset"]
+	if diff := cmp.Diff(normalizeNumbers(want), normalizeNumbers(got.Resource.Object)); diff != "" {
+		t.Errorf("desired: -want, +got:\n%s", diff)
+	}
+	if got.Ready != readyTrue {
+		t.Errorf("ready = %v, want %v", got.Ready, readyTrue)
+	}
+}

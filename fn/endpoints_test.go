@@ -1,0 +1,82 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/ptr"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/input/v1beta1"
+)
+
+func TestEndpoints(t *testing.T) {
+	cases := map[string]struct {
+		spec func(*v1alpha1.DittoServerSpec)
+		in   v1beta1.Input
+		want v1alpha1.EndpointsStatus
+	}{
+		"Defaults": {
+			spec: func(*v1alpha1.DittoServerSpec) {},
+			want: v1alpha1.EndpointsStatus{
+				API: "http://files-api.storage.svc.cluster.local:8080",
+				NFS: "files-nfs.storage.svc.cluster.local:2049",
+				SMB: "files-smb.storage.svc.cluster.local:445",
+			},
+		},
+		// Clients dial the Service ports, not where DittoFS listens.
+		"ServicePortsAndMetrics": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9000}
+				s.Adapters = &v1alpha1.AdaptersSpec{NFS: &v1alpha1.AdapterSpec{Port: 2049, ServicePort: 20490}, SMB: &v1alpha1.AdapterSpec{ServicePort: 4450}}
+				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100, Path: "/prom"}
+			},
+			want: v1alpha1.EndpointsStatus{
+				API:     "http://files-api.storage.svc.cluster.local:9000",
+				NFS:     "files-nfs.storage.svc.cluster.local:20490",
+				SMB:     "files-smb.storage.svc.cluster.local:4450",
+				Metrics: "http://files-metrics.storage.svc.cluster.local:9100/prom",
+			},
+		},
+		"TLSInFrontIsHTTPS": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.ControlPlane = &v1alpha1.ControlPlaneSpec{TLS: true}
+				s.Adapters = &v1alpha1.AdaptersSpec{NFS: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}, SMB: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}}
+			},
+			want: v1alpha1.EndpointsStatus{API: "https://files-api.storage.svc.cluster.local:8080"},
+		},
+		"ServedTLSIsHTTPS": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
+				s.Adapters = &v1alpha1.AdaptersSpec{SMB: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}}
+			},
+			want: v1alpha1.EndpointsStatus{
+				API: "https://files-api.storage.svc.cluster.local:8080",
+				NFS: "files-nfs.storage.svc.cluster.local:2049",
+			},
+		},
+		"ClusterDomainFromInput": {
+			spec: func(*v1alpha1.DittoServerSpec) {},
+			in:   withInputDefaults(v1beta1.Input{ClusterDomain: "k8s.example"}),
+			want: v1alpha1.EndpointsStatus{
+				API: "http://files-api.storage.svc.k8s.example:8080",
+				NFS: "files-nfs.storage.svc.k8s.example:2049",
+				SMB: "files-smb.storage.svc.k8s.example:445",
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := minimalSpec()
+			tc.spec(&s)
+			in := tc.in
+			if in.ClusterDomain == "" {
+				in = testInput()
+			}
+			got := endpoints(testDittoServer(s), in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("endpoints(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}

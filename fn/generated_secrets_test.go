@@ -1,0 +1,263 @@
+package fn
+
+import (
+	"bytes"
+	"encoding/base64"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+// counting returns n bytes from, from+1, ...: what countingReader yields.
+func counting(from, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(from + i)
+	}
+	return b
+}
+
+func TestGeneratedSecretsFirstCompose(t *testing.T) {
+	// The JWT secret is read first (bytes 0..31), then the admin password
+	// (bytes 32..49).
+	jwt := base64.RawURLEncoding.EncodeToString(counting(0, 32))
+	password := base64.RawURLEncoding.EncodeToString(counting(32, 18))
+	if len(jwt) != 43 || len(password) != 24 {
+		t.Fatalf("len(jwt) = %d, len(password) = %d; want 43 and 24", len(jwt), len(password))
+	}
+	meta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: "storage", Labels: labels(testDittoServer(minimalSpec()), componentServer)}
+	}
+	typeMeta := metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
+	want := map[string]*corev1.Secret{
+		"jwt-secret": {
+			TypeMeta: typeMeta, ObjectMeta: meta("files-jwt"), Type: corev1.SecretTypeOpaque,
+			Data: map[string][]byte{"jwt-secret": []byte(jwt)},
+		},
+		"admin-secret": {
+			TypeMeta: typeMeta, ObjectMeta: meta("files-admin"), Type: corev1.SecretTypeOpaque,
+			Data: map[string][]byte{"username": []byte("admin"), "password": []byte(password)},
+		},
+	}
+
+	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
+	got := map[string]*corev1.Secret{}
+	for _, key := range []string{"jwt-secret", "admin-secret"} {
+		s := &corev1.Secret{}
+		desiredInto(t, rsp, resource.Name(key), s)
+		got[key] = s
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("generated Secrets: -want, +got:\n%s", diff)
+	}
+}
+
+// TestGeneratedSecretsNeverChange: once composed, the generated values are
+// carried forward from observed state. The later calls get a reader that
+// fails, so any attempt to generate anew would be a Fatal result.
+func TestGeneratedSecretsNeverChange(t *testing.T) {
+	spec := `{"storage":{"metadataSize":"10Gi"}}`
+	first := runWith(t, deterministicFunction(), xrRequest(spec))
+	if len(first.GetResults()) != 0 {
+		t.Fatalf("first compose results: %v", resultStrings(first))
+	}
+	exhausted := NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil)))
+
+	prev := first
+	for _, call := range []string{"second", "third"} {
+		req := observeDesired(xrRequest(spec), prev, keyJWTSecret, keyAdminSecret)
+		rsp := runWith(t, exhausted, req)
+		if got := resultStrings(rsp); len(got) != 0 {
+			t.Fatalf("%s call results: %v", call, got)
+		}
+		for _, key := range []string{"jwt-secret", "admin-secret", "connection-secret"} {
+			want := first.GetDesired().GetResources()[key].GetResource()
+			got := rsp.GetDesired().GetResources()[key].GetResource()
+			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+				t.Errorf("%s call: %s changed: -first, +now:\n%s", call, key, diff)
+			}
+		}
+		if want, got := statusConfigHash(first), statusConfigHash(rsp); want == "" || want != got {
+			t.Errorf("%s call: status.configHash = %q, want %q", call, got, want)
+		}
+		if want, got := templateConfigHash(t, first), templateConfigHash(t, rsp); want == "" || want != got {
+			t.Errorf("%s call: pod config-hash annotation = %q, want %q", call, got, want)
+		}
+		prev = rsp
+	}
+}
+
+func templateConfigHash(t *testing.T, rsp *fnv1.RunFunctionResponse) string {
+	t.Helper()
+	sts := &appsv1.StatefulSet{}
+	desiredInto(t, rsp, keyStatefulSet, sts)
+	return sts.Spec.Template.Annotations[annotationConfigHash]
+}
+
+func TestGeneratedSecretsFailWithoutRandom(t *testing.T) {
+	rsp := runWith(t, NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil))), xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
+	want := summary{
+		Desired:    map[string]string{},
+		Results:    []string{"SEVERITY_FATAL: cannot generate jwt-secret: EOF"},
+		Conditions: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/InvalidSpec"},
+	}
+	if diff := cmp.Diff(want, summarize(rsp, "FunctionSuccess"), cmpSummary()); diff != "" {
+		t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+	}
+}
+
+// TestUserSuppliedSecrets: a ref means the function generates nothing for
+// that value and DittoFS reads it from the user's Secret.
+func TestUserSuppliedSecrets(t *testing.T) {
+	type outcome struct {
+		Generated      []string
+		Env            []corev1.EnvVar
+		ConnectionKeys []string
+	}
+	secretRef := func(name, key string) *corev1.EnvVarSource {
+		return &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}}
+	}
+	generatedEnv := []corev1.EnvVar{
+		{Name: "DITTOFS_ADMIN_INITIAL_PASSWORD", ValueFrom: secretRef("files-admin", "password")},
+		{Name: "DITTOFS_CONTROLPLANE_SECRET", ValueFrom: secretRef("files-jwt", "jwt-secret")},
+	}
+	allConnection := []string{"admin-password", "admin-username", "api-url", "nfs-endpoint", "smb-endpoint"}
+
+	cases := map[string]struct {
+		identity *v1alpha1.IdentitySpec
+		want     outcome
+	}{
+		"NoRefsGenerateBoth": {
+			want: outcome{Generated: []string{"admin-secret", "jwt-secret"}, Env: generatedEnv, ConnectionKeys: allConnection},
+		},
+		"JWTRefDefaultKey": {
+			identity: &v1alpha1.IdentitySpec{JWT: &v1alpha1.JWTSpec{SecretRef: &v1alpha1.SecretKeySelector{Name: "my-jwt"}}},
+			want: outcome{
+				Generated: []string{"admin-secret"},
+				Env: []corev1.EnvVar{
+					generatedEnv[0],
+					{Name: "DITTOFS_CONTROLPLANE_SECRET", ValueFrom: secretRef("my-jwt", "jwt-secret")},
+				},
+				ConnectionKeys: allConnection,
+			},
+		},
+		"JWTRefWithKey": {
+			identity: &v1alpha1.IdentitySpec{JWT: &v1alpha1.JWTSpec{SecretRef: &v1alpha1.SecretKeySelector{Name: "my-jwt", Key: "signing"}}},
+			want: outcome{
+				Generated: []string{"admin-secret"},
+				Env: []corev1.EnvVar{
+					generatedEnv[0],
+					{Name: "DITTOFS_CONTROLPLANE_SECRET", ValueFrom: secretRef("my-jwt", "signing")},
+				},
+				ConnectionKeys: allConnection,
+			},
+		},
+		// The user knows their password: the connection Secret does not
+		// copy it.
+		"AdminRefDefaultKey": {
+			identity: &v1alpha1.IdentitySpec{Admin: &v1alpha1.AdminSpec{PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "my-admin"}}},
+			want: outcome{
+				Generated: []string{"jwt-secret"},
+				Env: []corev1.EnvVar{
+					{Name: "DITTOFS_ADMIN_INITIAL_PASSWORD", ValueFrom: secretRef("my-admin", "password")},
+					generatedEnv[1],
+				},
+				ConnectionKeys: []string{"admin-username", "api-url", "nfs-endpoint", "smb-endpoint"},
+			},
+		},
+		"BothRefsWithKeys": {
+			identity: &v1alpha1.IdentitySpec{
+				JWT:   &v1alpha1.JWTSpec{SecretRef: &v1alpha1.SecretKeySelector{Name: "my-jwt", Key: "k"}},
+				Admin: &v1alpha1.AdminSpec{PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "my-admin", Key: "pw"}},
+			},
+			want: outcome{
+				Generated: []string{},
+				Env: []corev1.EnvVar{
+					{Name: "DITTOFS_ADMIN_INITIAL_PASSWORD", ValueFrom: secretRef("my-admin", "pw")},
+					{Name: "DITTOFS_CONTROLPLANE_SECRET", ValueFrom: secretRef("my-jwt", "k")},
+				},
+				ConnectionKeys: []string{"admin-username", "api-url", "nfs-endpoint", "smb-endpoint"},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Identity = tc.identity
+			// With both refs set the function must not read random at all:
+			// an exhausted reader proves it.
+			f := deterministicFunction()
+			if tc.identity != nil && tc.identity.JWT != nil && tc.identity.Admin != nil {
+				f = NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil)))
+			}
+			rsp := runWith(t, f, specRequest(t, s))
+			if r := resultStrings(rsp); len(r) != 0 {
+				t.Fatalf("results: %v", r)
+			}
+			got := outcome{Generated: []string{}}
+			for _, k := range desiredKeys(rsp) {
+				if k == "jwt-secret" || k == "admin-secret" {
+					got.Generated = append(got.Generated, k)
+				}
+			}
+			sts := &appsv1.StatefulSet{}
+			desiredInto(t, rsp, keyStatefulSet, sts)
+			for _, e := range sts.Spec.Template.Spec.Containers[0].Env {
+				if e.Name == "DITTOFS_ADMIN_INITIAL_PASSWORD" || e.Name == "DITTOFS_CONTROLPLANE_SECRET" {
+					got.Env = append(got.Env, e)
+				}
+			}
+			conn := &corev1.Secret{}
+			desiredInto(t, rsp, keyConnection, conn)
+			for k := range conn.Data {
+				got.ConnectionKeys = append(got.ConnectionKeys, k)
+			}
+			sort.Strings(got.ConnectionKeys)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("-want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestConfigHashFollowsSecrets: the hash moves with a generated value (a
+// restored Secret must restart DittoFS) and with config.yaml, and with
+// nothing else.
+func TestConfigHashFollowsSecrets(t *testing.T) {
+	g := generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("b")}
+	base := configHash("config", g)
+	cases := map[string]struct {
+		config string
+		g      generatedSecrets
+		same   bool
+	}{
+		"SameInputsSameHash":   {config: "config", g: generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("b")}, same: true},
+		"ConfigChanged":        {config: "config2", g: g},
+		"JWTChanged":           {config: "config", g: generatedSecrets{JWT: []byte("x"), AdminPassword: []byte("b")}},
+		"PasswordChanged":      {config: "config", g: generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("x")}},
+		"BoundariesAreKept":    {config: "config", g: generatedSecrets{JWT: []byte("ab"), AdminPassword: []byte("")}},
+		"UserRefsHashOnConfig": {config: "config", g: generatedSecrets{}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := configHash(tc.config, tc.g)
+			if len(got) != 16 {
+				t.Errorf("configHash() = %q, want 16 hex characters", got)
+			}
+			if (got == base) != tc.same {
+				t.Errorf("configHash() = %q, base %q: same = %v, want %v", got, base, got == base, tc.same)
+			}
+		})
+	}
+}

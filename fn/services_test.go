@@ -1,0 +1,154 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+func tcpServicePort(name string, port, target int32) corev1.ServicePort {
+	return corev1.ServicePort{Name: name, Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}
+}
+
+func wantService(name string, typ corev1.ServiceType, annotations map[string]string, ports ...corev1.ServicePort) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "storage", Labels: serverLabels, Annotations: annotations},
+		Spec:       corev1.ServiceSpec{Type: typ, Selector: podSelector, Ports: ports},
+	}
+}
+
+// TestServices builds every Service for a spec and compares them whole.
+func TestServices(t *testing.T) {
+	build := func(ds dittoServer) map[string]*corev1.Service {
+		s := ds.Spec
+		return map[string]*corev1.Service{
+			"headless": headlessService(ds),
+			"api":      apiService(ds),
+			"nfs":      adapterService(ds, nfsServiceName(ds), portNFS, s.Adapters.NFS),
+			"smb":      adapterService(ds, smbServiceName(ds), portSMB, s.Adapters.SMB),
+			"metrics":  metricsService(ds),
+		}
+	}
+	headless := func(port int32) *corev1.Service {
+		svc := wantService("files-headless", corev1.ServiceTypeClusterIP, nil, tcpServicePort("api", port, port))
+		svc.Spec.ClusterIP = "None"
+		svc.Spec.PublishNotReadyAddresses = true
+		return svc
+	}
+	metrics := func(port int32, path, portString string) *corev1.Service {
+		svc := wantService("files-metrics", corev1.ServiceTypeClusterIP,
+			map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": portString, "prometheus.io/path": path},
+			tcpServicePort("metrics", port, port))
+		svc.Labels = map[string]string{}
+		for k, v := range serverLabels {
+			svc.Labels[k] = v
+		}
+		svc.Labels["dittofs.io/metrics-service"] = "true"
+		return svc
+	}
+
+	cases := map[string]struct {
+		spec v1alpha1.DittoServerSpec
+		want map[string]*corev1.Service
+	}{
+		// Adapters on their standard ports, forwarding to where DittoFS
+		// listens on first boot.
+		"Defaults": {
+			spec: minimalSpec(),
+			want: map[string]*corev1.Service{
+				"headless": headless(8080),
+				"api":      wantService("files-api", corev1.ServiceTypeClusterIP, nil, tcpServicePort("api", 8080, 8080)),
+				"nfs":      wantService("files-nfs", corev1.ServiceTypeLoadBalancer, nil, tcpServicePort("nfs", 2049, 12049)),
+				"smb":      wantService("files-smb", corev1.ServiceTypeLoadBalancer, nil, tcpServicePort("smb", 445, 1445)),
+				"metrics":  metrics(9090, "/metrics", "9090"),
+			},
+		},
+		"TypesAnnotationsAndPortsFromSpec": {
+			spec: func() v1alpha1.DittoServerSpec {
+				s := minimalSpec()
+				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9000}
+				s.Service = &v1alpha1.ServiceSpec{Type: "NodePort", Annotations: map[string]string{"a": "1"}}
+				s.AdapterServices = &v1alpha1.ServiceSpec{Type: "ClusterIP", Annotations: map[string]string{"lb": "internal"}}
+				s.Adapters = &v1alpha1.AdaptersSpec{
+					NFS: &v1alpha1.AdapterSpec{Port: 2049, ServicePort: 20490},
+					SMB: &v1alpha1.AdapterSpec{Enabled: ptr.To(true), Port: 4450, ServicePort: 4451},
+				}
+				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100, Path: "/prom"}
+				return s
+			}(),
+			want: map[string]*corev1.Service{
+				"headless": headless(9000),
+				"api":      wantService("files-api", corev1.ServiceTypeNodePort, map[string]string{"a": "1"}, tcpServicePort("api", 9000, 9000)),
+				"nfs":      wantService("files-nfs", corev1.ServiceTypeClusterIP, map[string]string{"lb": "internal"}, tcpServicePort("nfs", 20490, 2049)),
+				"smb":      wantService("files-smb", corev1.ServiceTypeClusterIP, map[string]string{"lb": "internal"}, tcpServicePort("smb", 4451, 4450)),
+				"metrics":  metrics(9100, "/prom", "9100"),
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := build(testDittoServer(tc.spec))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Services: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestServicesComposed: which Services RunFunction composes, and that an
+// unset nodePort or a false publishNotReadyAddresses is never asserted.
+func TestServicesComposed(t *testing.T) {
+	cases := map[string]struct {
+		spec string
+		want map[string]map[string]any
+	}{
+		"DefaultsHaveNoMetricsService": {
+			spec: `{"storage":{"metadataSize":"10Gi"}}`,
+			want: map[string]map[string]any{
+				"service-headless": {"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
+				"service-api": {"type": "ClusterIP", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
+				"service-nfs": {"type": "LoadBalancer", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "nfs", "port": float64(2049), "targetPort": float64(12049), "protocol": "TCP"}}},
+				"service-smb": {"type": "LoadBalancer", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "smb", "port": float64(445), "targetPort": float64(1445), "protocol": "TCP"}}},
+			},
+		},
+		"AdaptersOffMetricsOn": {
+			spec: `{"storage":{"metadataSize":"10Gi"},"adapters":{"nfs":{"enabled":false},"smb":{"enabled":false}},"metrics":{"enabled":true}}`,
+			want: map[string]map[string]any{
+				"service-headless": {"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
+				"service-api": {"type": "ClusterIP", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
+				"service-metrics": {"type": "ClusterIP", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "metrics", "port": float64(9090), "targetPort": float64(9090), "protocol": "TCP"}}},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := runWith(t, deterministicFunction(), xrRequest(tc.spec))
+			got := map[string]map[string]any{}
+			for _, k := range desiredKeys(rsp) {
+				if len(k) > 8 && k[:8] == "service-" {
+					got[k] = desiredMap(t, rsp, resourceNameOf(k))["spec"].(map[string]any)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("desired Service specs: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+func podSelectorAny() map[string]any {
+	return map[string]any{"app.kubernetes.io/name": "dittofs", "app.kubernetes.io/instance": "files"}
+}

@@ -1,0 +1,89 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestUsages(t *testing.T) {
+	usage := func(name, reason string, of, by map[string]any) map[string]any {
+		return map[string]any{
+			"apiVersion": "protection.crossplane.io/v1beta1",
+			"kind":       "Usage",
+			"metadata":   map[string]any{"name": name, "namespace": "storage", "labels": anyMap(serverLabels)},
+			"spec":       map[string]any{"of": of, "by": by, "reason": reason, "replayDeletion": true},
+		}
+	}
+	end := func(apiVersion, kind, name string) map[string]any {
+		return map[string]any{"apiVersion": apiVersion, "kind": kind, "resourceRef": map[string]any{"name": name}}
+	}
+	ds := testDittoServer(perconaSpec(s3Backup()))
+	cases := map[string]struct {
+		got  map[string]any
+		want map[string]any
+	}{
+		"StatefulSetUsesDatabase": {
+			got: serverUsesDatabase(ds).Object,
+			want: usage("files-server-uses-database", "DittoFS stores its control plane in this database",
+				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres"),
+				end("apps/v1", "StatefulSet", "files")),
+		},
+		"DatabaseUsesComposedCredentials": {
+			got: databaseUsesCredentials(ds, "files-pgbackrest-s3").Object,
+			want: usage("files-database-uses-s3-credentials", "pgBackRest reads its S3 credentials from this Secret",
+				end("v1", "Secret", "files-pgbackrest-s3"),
+				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres")),
+		},
+		"DatabaseUsesProjectedUserSecret": {
+			got: databaseUsesCredentials(ds, "backup-s3").Object,
+			want: usage("files-database-uses-s3-credentials", "pgBackRest reads its S3 credentials from this Secret",
+				end("v1", "Secret", "backup-s3"),
+				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres")),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.got); diff != "" {
+				t.Errorf("usage: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestUsagesComposed: Usages only with Percona, the S3 one only once the
+// credentials Secret is known.
+func TestUsagesComposed(t *testing.T) {
+	usages := []string{"usage-statefulset-database", "usage-database-s3-credentials"}
+	cases := map[string]struct {
+		spec     string
+		required []string
+		want     map[string]string
+	}{
+		"SQLiteHasNone": {
+			spec: `{"storage":{"metadataSize":"10Gi"}}`,
+			want: map[string]string{},
+		},
+		"PerconaWithoutBackup": {
+			spec: `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`,
+			want: map[string]string{"usage-statefulset-database": "READY_FALSE"},
+		},
+		"PerconaWithBackup": {
+			spec:     backupSpec,
+			required: []string{awsKeys},
+			want:     map[string]string{"usage-statefulset-database": "READY_FALSE", "usage-database-s3-credentials": "READY_FALSE"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			req := withObserved(xrRequest(tc.spec), "percona-cluster", readyCluster)
+			if tc.required != nil {
+				req = withRequired(req, "s3-credentials", tc.required...)
+			}
+			got := summarize(runWith(t, deterministicFunction(), req), usages...)
+			if diff := cmp.Diff(tc.want, got.Desired); diff != "" {
+				t.Errorf("desired Usages: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
