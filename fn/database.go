@@ -2,6 +2,8 @@ package fn
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 
@@ -153,8 +155,12 @@ func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster) {
 			WithMessage(fmt.Sprintf("creating PerconaPGCluster %s; DittoFS starts once it reports ready", name)).TargetCompositeAndClaim()
 	case !perconaReady(pc):
 		st.State = string(pc.Status.State)
-		response.ConditionFalse(c.rsp, conditionDatabaseReady, "Initializing").
-			WithMessage(fmt.Sprintf("waiting for PerconaPGCluster %s to report ready (state %q)", name, orDefault(string(pc.Status.State), "unknown"))).TargetCompositeAndClaim()
+		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready (state %q)", name, orDefault(string(pc.Status.State), "unknown"))
+		if failing := perconaFailures(pc); failing != "" {
+			msg += "; Percona reports " + failing
+			response.Warning(c.rsp, fmt.Errorf("PerconaPGCluster %s is not ready: %s", name, failing)).TargetCompositeAndClaim()
+		}
+		response.ConditionFalse(c.rsp, conditionDatabaseReady, "Initializing").WithMessage(msg).TargetCompositeAndClaim()
 	default:
 		st.State = string(pc.Status.State)
 		if pc.Status.Host != "" {
@@ -189,6 +195,24 @@ func (c *composer) backupCondition(pc *pgv2.PerconaPGCluster, st *v1alpha1.Datab
 		}
 		response.ConditionFalse(c.rsp, conditionBackupReady, orDefault(reason, "Waiting")).WithMessage(msg).TargetCompositeAndClaim()
 	}
+}
+
+// perconaFailures lists the cluster's False conditions with Percona's reason,
+// except the backup ones, which BackupReady reports. Sorted by type.
+func perconaFailures(pc *pgv2.PerconaPGCluster) string {
+	var failing []string
+	for _, cond := range pc.Status.Conditions {
+		if cond.Status != "False" || cond.Type == perconaReadyForBackup || strings.HasPrefix(cond.Type, "PGBackRest") {
+			continue
+		}
+		f := cond.Type + " (" + cond.Reason
+		if cond.Message != "" {
+			f += ": " + cond.Message
+		}
+		failing = append(failing, f+")")
+	}
+	sort.Strings(failing)
+	return strings.Join(failing, ", ")
 }
 
 // databaseNotComposed reports a database the function does not compose.

@@ -235,3 +235,30 @@ func TestRunFunctionStatus(t *testing.T) {
 		t.Errorf("status: -want, +got:\n%s", diff)
 	}
 }
+
+// TestRunFunctionDatabaseFailure: Percona's own reason reaches the user as a
+// warning event and in DatabaseReady.
+func TestRunFunctionDatabaseFailure(t *testing.T) {
+	cluster := `{"apiVersion":"pgv2.percona.com/v2","kind":"PerconaPGCluster","metadata":{"name":"files-postgres","namespace":"storage","generation":1},
+	 "status":{"state":"initializing","observedGeneration":1,"conditions":[
+	   {"type":"PersistentVolumeResizing","status":"False","reason":"PersistentVolumeError","message":"storage class does not allow expansion","lastTransitionTime":"2026-01-01T00:00:00Z"},
+	   {"type":"ReadyForBackup","status":"False","reason":"PGBackRestRepoHostReady","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
+	rsp := run(t, withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", cluster))
+	var got []string
+	for _, r := range rsp.GetResults() {
+		got = append(got, r.GetSeverity().String()+": "+r.GetMessage())
+	}
+	for _, c := range rsp.GetConditions() {
+		if c.GetType() == conditionDatabaseReady {
+			got = append(got, c.GetReason()+": "+c.GetMessage())
+		}
+	}
+	want := []string{
+		"SEVERITY_WARNING: PerconaPGCluster files-postgres is not ready: PersistentVolumeResizing (PersistentVolumeError: storage class does not allow expansion)",
+		"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS",
+		`Initializing: waiting for PerconaPGCluster files-postgres to report ready (state "initializing"); Percona reports PersistentVolumeResizing (PersistentVolumeError: storage class does not allow expansion)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results and DatabaseReady: -want, +got:\n%s", diff)
+	}
+}

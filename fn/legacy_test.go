@@ -1,0 +1,148 @@
+package fn
+
+import (
+	"encoding/json"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// legacyRequest is a cluster-scoped XDittoServer "files" with labels and
+// spec.
+func legacyRequest(t *testing.T, labels map[string]string, spec string) *fnv1.RunFunctionRequest {
+	t.Helper()
+	l, err := json.Marshal(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xr := `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files","uid":"uid-1","labels":` + string(l) + `},"spec":` + spec + `}`
+	req := xrRequest(`{}`)
+	req.Observed.Composite = &fnv1.Resource{Resource: resource.MustStructJSON(xr)}
+	return req
+}
+
+var claimLabels = map[string]string{"crossplane.io/claim-name": "files", "crossplane.io/claim-namespace": "team-a"}
+
+// legacyOutcome is where everything went and how the client learns to
+// connect.
+type legacyOutcome struct {
+	Namespaces        map[string]string // desired key -> metadata.namespace
+	ConnectionDetails map[string]string // desired XR connection details
+	Results           []string
+}
+
+func legacyOutcomeOf(t *testing.T, rsp *fnv1.RunFunctionResponse) legacyOutcome {
+	t.Helper()
+	o := legacyOutcome{Namespaces: map[string]string{}, ConnectionDetails: map[string]string{}, Results: resultStrings(rsp)}
+	for _, k := range desiredKeys(rsp) {
+		ns, _ := desiredMap(t, rsp, resourceNameOf(k))["metadata"].(map[string]any)["namespace"].(string)
+		o.Namespaces[k] = ns
+	}
+	for k, v := range rsp.GetDesired().GetComposite().GetConnectionDetails() {
+		o.ConnectionDetails[k] = string(v)
+	}
+	return o
+}
+
+func TestLegacyXR(t *testing.T) {
+	const spec = `{"storage":{"metadataSize":"10Gi"}}`
+	password := base64RawURL(counting(32, 18))
+	allIn := func(ns string, withConnectionSecret bool) map[string]string {
+		keys := []string{"admin-secret", "config", "jwt-secret", "networkpolicy", "service-api", "service-headless", "service-nfs", "service-smb", "statefulset"}
+		if withConnectionSecret {
+			keys = append(keys, "connection-secret")
+		}
+		m := map[string]string{}
+		for _, k := range keys {
+			m[k] = ns
+		}
+		return m
+	}
+	details := func(ns string) map[string]string {
+		return map[string]string{
+			"api-url":        "http://files-api." + ns + ".svc.cluster.local:8080",
+			"nfs-endpoint":   "files-nfs." + ns + ".svc.cluster.local:2049",
+			"smb-endpoint":   "files-smb." + ns + ".svc.cluster.local:445",
+			"admin-username": "admin",
+			"admin-password": password,
+		}
+	}
+
+	cases := map[string]struct {
+		req  func(t *testing.T) *fnv1.RunFunctionRequest
+		want legacyOutcome
+	}{
+		// Crossplane writes the XR's connection details to the claim's
+		// Secret; no connection Secret is composed.
+		"ClaimNamespaceAndXRConnectionDetails": {
+			req: func(t *testing.T) *fnv1.RunFunctionRequest { return legacyRequest(t, claimLabels, spec) },
+			want: legacyOutcome{
+				Namespaces:        allIn("team-a", false),
+				ConnectionDetails: details("team-a"),
+				Results:           []string{},
+			},
+		},
+		"ClaimNamespaceWinsOverSpecNamespace": {
+			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				return legacyRequest(t, claimLabels, `{"namespace":"elsewhere","storage":{"metadataSize":"10Gi"}}`)
+			},
+			want: legacyOutcome{Namespaces: allIn("team-a", false), ConnectionDetails: details("team-a"), Results: []string{}},
+		},
+		"NoClaimSpecNamespace": {
+			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				return legacyRequest(t, nil, `{"namespace":"ops","storage":{"metadataSize":"10Gi"}}`)
+			},
+			want: legacyOutcome{Namespaces: allIn("ops", false), ConnectionDetails: details("ops"), Results: []string{}},
+		},
+		"NoClaimNoSpecNamespaceIsFatal": {
+			req: func(t *testing.T) *fnv1.RunFunctionRequest { return legacyRequest(t, nil, spec) },
+			want: legacyOutcome{
+				Namespaces:        map[string]string{},
+				ConnectionDetails: map[string]string{},
+				Results: []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec.namespace: Required value: ` +
+					`a cluster-scoped XDittoServer without a claim must name the namespace its objects go to`},
+			},
+		},
+		"ModernXRComposesConnectionSecret": {
+			req: func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(spec) },
+			want: legacyOutcome{
+				Namespaces:        allIn("storage", true),
+				ConnectionDetails: map[string]string{},
+				Results:           []string{},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := legacyOutcomeOf(t, runWith(t, deterministicFunction(), tc.req(t)))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLegacyXRWithPercona: the database side goes to the claim's namespace
+// too, and the Percona user Secret DittoFS reads is there.
+func TestLegacyXRWithPercona(t *testing.T) {
+	req := legacyRequest(t, claimLabels, `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`)
+	cluster := readyCluster
+	req = withObserved(req, "percona-cluster", cluster)
+	got := legacyOutcomeOf(t, runWith(t, deterministicFunction(), req))
+	keys := make([]string, 0, len(got.Namespaces))
+	for k, ns := range got.Namespaces {
+		keys = append(keys, k)
+		if ns != "team-a" {
+			t.Errorf("%s is in namespace %q, want team-a", k, ns)
+		}
+	}
+	sort.Strings(keys)
+	want := []string{"admin-secret", "config", "jwt-secret", "networkpolicy", "percona-cluster", "service-api", "service-headless", "service-nfs", "service-smb", "statefulset", "usage-statefulset-database"}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("desired: -want, +got:\n%s", diff)
+	}
+}
