@@ -83,3 +83,39 @@ test-packages: tools
 test-boot:
 	hack/tool.sh dittofs >/dev/null
 	go test -count=1 -v -timeout 10m ./test/boot/
+
+# Benchmarks (issue 7). test/bench is a module of its own (the template
+# baseline needs Sprig, which the function does not): `make bench` runs the
+# in-process RunFunction benchmarks, then drives the function and its two
+# baselines (a no-op function, the floor; a function-go-templating-style
+# template function) as subprocesses over gRPC with mTLS, prints the table
+# with ratios and goals, and writes it with the machine to docs/bench.md.
+# Only ratios carry between machines: the run interleaves all three.
+# `make test` runs test/bench's tests (the template baseline composes what
+# the function composes), not its benchmarks.
+BENCH_TIME ?= 2s
+BENCH_REQUESTS ?= 2000
+BENCH_OUT := _output/bench
+
+.PHONY: bench test-bench
+
+bench:
+	@mkdir -p $(BENCH_OUT)
+	go build -o $(BENCH_OUT)/function .
+	cd test/bench && go build -o ../../$(BENCH_OUT)/ ./cmd/...
+	cd test/bench && go test -run '^$$' -bench . -benchtime $(BENCH_TIME) -count 1 . | tee ../../$(BENCH_OUT)/go-bench.txt
+	cd test/bench && ../../$(BENCH_OUT)/load -root ../.. -bins ../../$(BENCH_OUT) -requests $(BENCH_REQUESTS) \
+	  -bench-output ../../$(BENCH_OUT)/go-bench.txt -markdown ../../docs/bench.md
+
+test: test-bench
+test-bench:
+	cd test/bench && go test -timeout 10m ./...
+
+# The XRDs through Crossplane's own Go types and the API server's CRD
+# validation (CEL compilation and cost limits), in a module of its own so
+# the function's go.mod does not carry k8s.io/apiserver.
+.PHONY: check-xrds
+check-xrds:
+	cd hack/xrdcheck && go run . ../..
+
+test: check-xrds

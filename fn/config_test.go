@@ -92,10 +92,6 @@ func TestBuildConfig(t *testing.T) {
 				c.Metrics = &configMetrics{Enabled: true, Host: "0.0.0.0", Port: 9100, Path: "/m", Auth: "token", TokenFile: "/metrics-token/token"}
 			}),
 		},
-		"TLSFlagAloneIsTLSInFront": {
-			spec: with(func(s *v1alpha1.DittoServerSpec) { s.ControlPlane = &v1alpha1.ControlPlaneSpec{TLS: true} }),
-			want: baseConfig(),
-		},
 		"TLSWithoutClientCA": {
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}

@@ -65,8 +65,8 @@ func parseDittoServer(xr *resource.Composite, in v1beta1.Input) (dittoServer, er
 	ds.ClaimName = u.GetLabels()[labelClaimName]
 	ds.Namespace = u.GetLabels()[labelClaimNamespace]
 	if ds.Namespace == "" {
-		ns, _ := u.Object["spec"].(map[string]any)["namespace"].(string)
-		ds.Namespace = ns
+		spec, _ := u.Object["spec"].(map[string]any)
+		ds.Namespace, _ = spec["namespace"].(string)
 	}
 	return ds, nil
 }
@@ -75,6 +75,9 @@ func parseDittoServer(xr *resource.Composite, in v1beta1.Input) (dittoServer, er
 func specTypeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Errorf("spec: must be an object, not a %s", te.Value)
+		}
 		return fmt.Errorf("spec.%s: must be a %s, not a %s", te.Field, te.Type, te.Value)
 	}
 	return fmt.Errorf("spec: %w", err)

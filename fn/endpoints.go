@@ -12,7 +12,7 @@ func endpoints(ds dittoServer, in v1beta1.Input) v1alpha1.EndpointsStatus {
 	s := ds.Spec
 	host := func(svc string) string { return svc + "." + ds.Namespace + ".svc." + in.ClusterDomain }
 	scheme := "http"
-	if s.ControlPlane.TLS || s.ControlPlane.CertSecretName != "" {
+	if s.ControlPlane.CertSecretName != "" {
 		scheme = "https"
 	}
 	e := v1alpha1.EndpointsStatus{API: fmt.Sprintf("%s://%s:%d", scheme, host(apiServiceName(ds)), s.ControlPlane.Port)}

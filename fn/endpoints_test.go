@@ -38,13 +38,6 @@ func TestEndpoints(t *testing.T) {
 				Metrics: "http://files-metrics.storage.svc.cluster.local:9100/prom",
 			},
 		},
-		"TLSInFrontIsHTTPS": {
-			spec: func(s *v1alpha1.DittoServerSpec) {
-				s.ControlPlane = &v1alpha1.ControlPlaneSpec{TLS: true}
-				s.Adapters = &v1alpha1.AdaptersSpec{NFS: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}, SMB: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}}
-			},
-			want: v1alpha1.EndpointsStatus{API: "https://files-api.storage.svc.cluster.local:8080"},
-		},
 		"ServedTLSIsHTTPS": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}

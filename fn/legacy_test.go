@@ -146,3 +146,31 @@ func TestLegacyXRWithPercona(t *testing.T) {
 		t.Errorf("desired: -want, +got:\n%s", diff)
 	}
 }
+
+// TestLegacyXRBadSpecNamesTheField: a legacy XR whose spec is unusable
+// gets a result naming the field, not an internal error.
+func TestLegacyXRBadSpecNamesTheField(t *testing.T) {
+	cases := map[string]struct {
+		xr   string
+		want []string
+	}{
+		"SpecNotAnObject": {
+			xr:   `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files"},"spec":"x"}`,
+			want: []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec: must be an object, not a string`},
+		},
+		"NoSpec": {
+			xr:   `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files"}}`,
+			want: []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec.namespace: Required value: a cluster-scoped XDittoServer without a claim must name the namespace its objects go to; spec.storage.metadataSize: Required value: the size of the metadata volume, e.g. 10Gi`},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			req := xrRequest(`{}`)
+			req.Observed.Composite = &fnv1.Resource{Resource: resource.MustStructJSON(tc.xr)}
+			got := resultStrings(runWith(t, deterministicFunction(), req))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("results: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}

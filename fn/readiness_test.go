@@ -72,7 +72,7 @@ func TestStatefulSetReadiness(t *testing.T) {
 		"ScalingDownToZeroNotDoneYet": {
 			spec:     `{"storage":{"metadataSize":"10Gi"},"replicas":0}`,
 			observed: observed(0, 3, rolledOut),
-			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_TRUE/Stopped"}},
+			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/RollingOut"}},
 		},
 	}
 	for name, tc := range cases {

@@ -136,8 +136,9 @@ func containerPorts(s v1alpha1.DittoServerSpec) []corev1.ContainerPort {
 	return ports
 }
 
-// probe checks path on the API port: over HTTPS when DittoFS serves TLS, and
-// as a TCP check under mTLS, where the kubelet has no client certificate.
+// probe checks path on the API port: over HTTPS when DittoFS serves TLS
+// (certSecretName), and as a TCP check under mTLS, where the kubelet has no
+// client certificate.
 // DittoFS listens only once its database is migrated, so the startup probe
 // (30 x 5s) also covers a slow first boot.
 func probe(c *v1alpha1.ControlPlaneSpec, path string, delay, period, failures int32) *corev1.Probe {
@@ -145,7 +146,7 @@ func probe(c *v1alpha1.ControlPlaneSpec, path string, delay, period, failures in
 	switch {
 	case c.ClientCASecretName != "":
 		p.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromString(portAPI)}
-	case c.TLS || c.CertSecretName != "":
+	case c.CertSecretName != "":
 		p.HTTPGet = &corev1.HTTPGetAction{Path: path, Port: intstr.FromString(portAPI), Scheme: corev1.URISchemeHTTPS}
 	default:
 		p.HTTPGet = &corev1.HTTPGetAction{Path: path, Port: intstr.FromString(portAPI), Scheme: corev1.URISchemeHTTP}

@@ -327,15 +327,6 @@ func TestStatefulSet(t *testing.T) {
 				}
 			}),
 		},
-		"TLSInFrontProbesHTTPS": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.ControlPlane = &v1alpha1.ControlPlaneSpec{TLS: true} }),
-			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
-				probes(container(sts),
-					httpProbe(corev1.URISchemeHTTPS, "/health", 15, 10, 3),
-					httpProbe(corev1.URISchemeHTTPS, "/health/ready", 10, 5, 3),
-					httpProbe(corev1.URISchemeHTTPS, "/health", 0, 5, 30))
-			}),
-		},
 		"ServedTLSProbesHTTPSAndMountsTheCert": {
 			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}

@@ -121,8 +121,11 @@ func validateDatabase(p *field.Path, s v1alpha1.DittoServerSpec) field.ErrorList
 }
 
 func validateControlPlane(p *field.Path, c *v1alpha1.ControlPlaneSpec) field.ErrorList {
-	if c.ClientCASecretName != "" && c.CertSecretName == "" {
+	switch {
+	case c.ClientCASecretName != "" && c.CertSecretName == "":
 		return field.ErrorList{field.Required(p.Child("certSecretName"), "clientCASecretName (mTLS) needs a server certificate")}
+	case c.TLS && c.CertSecretName == "":
+		return field.ErrorList{field.Required(p.Child("certSecretName"), "tls needs the kubernetes.io/tls Secret holding the certificate DittoFS serves")}
 	}
 	return nil
 }

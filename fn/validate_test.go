@@ -107,6 +107,10 @@ func TestValidate(t *testing.T) {
 			},
 			want: []string{`spec.metrics.port: Duplicate value: "8080 is also spec.controlPlane.port"`},
 		},
+		"TLSNeedsACertificate": {
+			spec: func(s *v1alpha1.DittoServerSpec) { s.ControlPlane = &v1alpha1.ControlPlaneSpec{TLS: true} },
+			want: []string{"spec.controlPlane.certSecretName: Required value: tls needs the kubernetes.io/tls Secret holding the certificate DittoFS serves"},
+		},
 		"AdminIsAlwaysAdmin": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.Identity = &v1alpha1.IdentitySpec{Admin: &v1alpha1.AdminSpec{Username: "root"}}

@@ -213,7 +213,7 @@ func (c *composer) workloadStatus(sts *appsv1.StatefulSet) {
 		c.status.ReadyReplicas = sts.Status.ReadyReplicas
 	}
 	switch {
-	case want == 0:
+	case want == 0 && (sts == nil || statefulSetRolledOut(sts)):
 		c.status.Phase = phaseStopped
 		response.ConditionTrue(c.rsp, conditionWorkloadReady, "Stopped").WithMessage("DittoFS is stopped (spec.replicas is 0)").TargetCompositeAndClaim()
 	case statefulSetRolledOut(sts):

@@ -189,6 +189,8 @@ type LocalObjectReference struct {
 }
 
 // ControlPlaneSpec configures DittoFS's REST API.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !self.tls || has(self.certSecretName)",message="spec.controlPlane.tls requires spec.controlPlane.certSecretName: the certificate DittoFS serves"
 type ControlPlaneSpec struct {
 	// Port the API listens on.
 	// +kubebuilder:default=8080
@@ -197,8 +199,9 @@ type ControlPlaneSpec struct {
 	// +optional
 	Port int32 `json:"port,omitempty"`
 
-	// TLS says the API is served over HTTPS by something in front of it or by
-	// DittoFS itself (with certSecretName); probes and endpoints use https.
+	// TLS serves the API over HTTPS, with the certificate in certSecretName
+	// (kept from the DittoFS operator's API; certSecretName alone does the
+	// same). Probes and endpoints then use https.
 	// +optional
 	TLS bool `json:"tls,omitempty"`
 
