@@ -19,6 +19,7 @@ help:
 	@echo "render     render example/\$$CASE (CASE=$(CASE)) with the real Crossplane CLI and core"
 	@echo "lint       go vet and gofmt"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
+	@echo "e2e        the control-plane test: etcd, kube-apiserver, Crossplane, the Percona operator"
 
 build:
 	go build -o bin/function .
@@ -119,3 +120,24 @@ check-xrds:
 	cd hack/xrdcheck && go run . ../..
 
 test: check-xrds
+
+# The control-plane test (test/e2e, a module of its own: client-go and
+# go-containerregistry): etcd, kube-apiserver and kube-controller-manager,
+# Crossplane core and its RBAC manager, the Percona operator and the
+# function, all as local processes (tools/), with the packages installed
+# from a registry on 127.0.0.1. About a minute once the tools are built.
+# E2E_WORKDIR=dir keeps its logs and kubeconfigs there.
+.PHONY: e2e
+test: e2e
+e2e: tools
+	cd test/e2e && go test -count=1 -v -timeout 40m ./...
+
+# Fuzz RunFunction beyond the seed corpus `go test` runs (every example case
+# and a few mutations of each). A failing input is written to
+# fn/testdata/fuzz/FuzzRunFunction/, where `go test` keeps replaying it.
+FUZZTIME ?= 10m
+
+.PHONY: fuzz
+
+fuzz:
+	go test -run='^FuzzRunFunction$$' -fuzz='^FuzzRunFunction$$' -fuzztime=$(FUZZTIME) ./fn/

@@ -109,7 +109,7 @@ func objectJSON(t *testing.T, obj runtime.Object) string {
 		t.Fatalf("ToUnstructured(%T): %v", obj, err)
 	}
 	u["apiVersion"], u["kind"] = gvk.GetAPIVersion(), gvk.GetKind()
-	pruneNulls(u)
+	dropNulls(u)
 	b, err := json.Marshal(u)
 	if err != nil {
 		t.Fatalf("cannot marshal %T: %v", obj, err)
@@ -165,3 +165,21 @@ type (
 )
 
 const readyTrue = resource.ReadyTrue
+
+// dropNulls removes null values, as the API server would not store them.
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		switch t := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(t)
+		case []any:
+			for _, e := range t {
+				if em, ok := e.(map[string]any); ok {
+					dropNulls(em)
+				}
+			}
+		}
+	}
+}

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
@@ -23,10 +23,13 @@ type composer struct {
 	in  v1beta1.Input
 	ds  dittoServer
 
-	observed map[resource.Name]resource.ObservedComposed
-	desired  map[resource.Name]*resource.DesiredComposed
-	dxr      *resource.Composite
-	status   v1alpha1.DittoServerStatus
+	// observed caches the observed objects read so far: most calls read
+	// only a few, and decoding all of them would dominate a call's cost.
+	observed map[resource.Name]*composed.Unstructured
+	// desired are the objects this function composes, in this call.
+	desired map[resource.Name]*resource.DesiredComposed
+	dxr     *resource.Composite
+	status  v1alpha1.DittoServerStatus
 
 	// random generates the Secrets the function owns on first compose.
 	random io.Reader
@@ -36,7 +39,7 @@ type composer struct {
 
 // compose builds every composed object, the XR status and the conditions.
 func (c *composer) compose() error {
-	if c.ds.Spec.Percona.Enabled && c.kindMissing(schemaPercona, "pgv2.percona.com/v2", "PerconaPGCluster") {
+	if c.ds.Spec.Percona.Enabled && c.kindMissing(keyPerconaCluster, schemaPercona, "pgv2.percona.com/v2", "PerconaPGCluster") {
 		return errPerconaNotInstalled
 	}
 	cluster := c.observedPerconaCluster()
@@ -50,10 +53,41 @@ func (c *composer) compose() error {
 	if err := c.composeWorkloads(perconaReady(cluster), sts); err != nil {
 		return err
 	}
-	if err := response.SetDesiredComposedResources(c.rsp, c.desired); err != nil {
-		return fmt.Errorf("cannot set the desired composed resources: %w", err)
+	if err := c.setDesired(); err != nil {
+		return err
 	}
 	return c.setStatus()
+}
+
+// setDesired adds the composed objects to the response, next to what earlier
+// pipeline steps desired (response.To copied those). Built straight from the
+// maps: the SDK's helper round-trips each object through JSON.
+func (c *composer) setDesired() error {
+	if c.rsp.Desired == nil {
+		c.rsp.Desired = &fnv1.State{}
+	}
+	if c.rsp.Desired.Resources == nil {
+		c.rsp.Desired.Resources = make(map[string]*fnv1.Resource, len(c.desired))
+	}
+	for key, d := range c.desired {
+		s, err := structpb.NewStruct(d.Resource.Object)
+		if err != nil {
+			return fmt.Errorf("cannot set desired %s: %w", key, err)
+		}
+		c.rsp.Desired.Resources[string(key)] = &fnv1.Resource{Resource: s, Ready: protoReady(d.Ready)}
+	}
+	return nil
+}
+
+func protoReady(r resource.Ready) fnv1.Ready {
+	switch r {
+	case resource.ReadyTrue:
+		return fnv1.Ready_READY_TRUE
+	case resource.ReadyFalse:
+		return fnv1.Ready_READY_FALSE
+	default:
+		return fnv1.Ready_READY_UNSPECIFIED
+	}
 }
 
 // add puts a typed object into the desired state with its readiness.
@@ -62,26 +96,37 @@ func (c *composer) add(key resource.Name, obj runtime.Object, ready resource.Rea
 	if err != nil {
 		return fmt.Errorf("cannot compose %s: %w", key, err)
 	}
-	// Typed objects carry a zero status; what the function says about
-	// status would be noise in every apply.
-	delete(u.Object, "status")
-	pruneNulls(u.Object)
 	c.desired[key] = &resource.DesiredComposed{Resource: u, Ready: ready}
 	return nil
 }
 
 // observedObject returns the observed object under key, or nil.
 func (c *composer) observedObject(key resource.Name) *composed.Unstructured {
-	if o, ok := c.observed[key]; ok && o.Resource != nil {
-		return o.Resource
+	if o, ok := c.observed[key]; ok {
+		return o
 	}
-	return nil
+	var o *composed.Unstructured
+	if r := c.req.GetObserved().GetResources()[string(key)]; r.GetResource() != nil {
+		o = composed.New()
+		o.Object = r.GetResource().AsMap()
+	}
+	if c.observed == nil {
+		c.observed = map[resource.Name]*composed.Unstructured{}
+	}
+	c.observed[key] = o
+	return o
+}
+
+// isObserved says whether Crossplane observed an object under key, without
+// decoding it.
+func (c *composer) isObserved(key resource.Name) bool {
+	return c.req.GetObserved().GetResources()[string(key)].GetResource() != nil
 }
 
 // readyOnceObserved is the readiness of objects that need nothing but to
 // exist: Secrets, ConfigMaps, Services, NetworkPolicies, Usages.
 func (c *composer) readyOnceObserved(key resource.Name) resource.Ready {
-	if c.observedObject(key) != nil {
+	if c.isObserved(key) {
 		return resource.ReadyTrue
 	}
 	return resource.ReadyFalse
@@ -97,23 +142,4 @@ func (c *composer) require(name string, sel *fnv1.ResourceSelector) {
 		c.rsp.Requirements.Resources = map[string]*fnv1.ResourceSelector{}
 	}
 	c.rsp.Requirements.Resources[name] = sel
-}
-
-// pruneNulls removes null values, which typed objects produce for unset
-// non-omitempty lists and which server-side apply would read as "clear".
-func pruneNulls(m map[string]any) {
-	for k, v := range m {
-		switch t := v.(type) {
-		case nil:
-			delete(m, k)
-		case map[string]any:
-			pruneNulls(t)
-		case []any:
-			for _, e := range t {
-				if em, ok := e.(map[string]any); ok {
-					pruneNulls(em)
-				}
-			}
-		}
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/crossplane/function-sdk-go/resource/composed"
 )
@@ -21,62 +22,60 @@ func runtimeFromUnstructured(obj map[string]any, into any) error {
 }
 
 // toComposed turns a typed object into what Crossplane applies, asserting
-// only the fields the builder set. Each JSON encoding of Kubernetes types
-// adds noise of its own: the SDK's (encoding/json v2) keeps omitempty zero
-// numbers and false booleans (nodePort: 0 would make Kubernetes reallocate
-// a Service's node port on every apply), encoding/json v1 keeps omitempty
-// empty structs (status: {}). A field is kept only when both keep it.
+// only the fields the builder set. apimachinery's converter follows
+// encoding/json: it drops omitempty zero numbers and false booleans (the
+// SDK's composed.From keeps them, and nodePort: 0 would make Kubernetes
+// reallocate a Service's node port on every apply). What it keeps as noise,
+// nulls and the empty objects of unset struct fields (status: {},
+// resources: {}), is pruned. No builder composes an object whose meaning is
+// "empty" (an emptyDir volume, a select-all selector), so every empty object
+// is noise here.
 func toComposed(obj runtime.Object) (*composed.Unstructured, error) {
-	v2, err := composed.From(obj)
+	gvk, err := kindOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	v1, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return nil, fmt.Errorf("cannot convert %T: %w", obj, err)
 	}
-	v2.Object = intersect(v2.Object, v1).(map[string]any)
-	return v2, nil
+	delete(m, "status")
+	pruneEmpty(m)
+	u := composed.New()
+	u.Object = m
+	u.SetGroupVersionKind(gvk)
+	return u, nil
 }
 
-// intersect keeps a's values at the paths b has too. An object that loses
-// every field this way was only noise, and goes too.
-func intersect(a, b any) any {
-	switch am := a.(type) {
-	case map[string]any:
-		bm, ok := b.(map[string]any)
-		if !ok {
-			return a
-		}
-		out := make(map[string]any, len(am))
-		for k, v := range am {
-			bv, ok := bm[k]
-			if !ok || bv == nil {
-				continue
-			}
-			kept := intersect(v, bv)
-			if m, isMap := kept.(map[string]any); isMap && len(m) == 0 && !isEmptyMap(v) {
-				continue
-			}
-			out[k] = kept
-		}
-		return out
-	case []any:
-		bl, ok := b.([]any)
-		if !ok || len(bl) != len(am) {
-			return a
-		}
-		out := make([]any, len(am))
-		for i := range am {
-			out[i] = intersect(am[i], bl[i])
-		}
-		return out
-	default:
-		return a
+// kindOf looks the object's kind up in composed.Scheme, where scheme.go
+// registers every kind the builders return.
+func kindOf(obj runtime.Object) (schema.GroupVersionKind, error) {
+	gvks, _, err := composed.Scheme.ObjectKinds(obj)
+	if err != nil || len(gvks) == 0 {
+		return schema.GroupVersionKind{}, fmt.Errorf("%T is not in composed.Scheme: %w", obj, err)
 	}
+	return gvks[0], nil
 }
 
-func isEmptyMap(v any) bool {
-	m, ok := v.(map[string]any)
-	return ok && len(m) == 0
+// pruneEmpty removes nulls and empty objects from m, depth first, so an
+// object left empty by its pruned children goes too. Empty lists are kept:
+// the converter only emits them for lists the builder set.
+func pruneEmpty(m map[string]any) {
+	for k, v := range m {
+		switch t := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			pruneEmpty(t)
+			if len(t) == 0 {
+				delete(m, k)
+			}
+		case []any:
+			for _, e := range t {
+				if em, ok := e.(map[string]any); ok {
+					pruneEmpty(em)
+				}
+			}
+		}
+	}
 }

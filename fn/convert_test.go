@@ -89,8 +89,6 @@ func TestToComposed(t *testing.T) {
 						},
 					}}}},
 				},
-				// Not omitempty; composer.add drops status as a whole.
-				"status": map[string]any{"availableReplicas": int64(0), "replicas": int64(0)},
 			},
 		},
 		// enabled: false through a pointer turns Percona's backups off;
@@ -110,24 +108,19 @@ func TestToComposed(t *testing.T) {
 					"postgresVersion": int64(0), // not omitempty
 					"backups":         map[string]any{"enabled": false, "pgbackrest": map[string]any{"image": "i"}},
 				},
-				"status": map[string]any{
-					"host": "", "patroniVersion": "", "state": "",
-					"patroni":   map[string]any{"version": ""},
-					"pgbouncer": map[string]any{"ready": int64(0), "size": int64(0)},
-					"postgres":  map[string]any{"imageID": "", "ready": int64(0), "size": int64(0), "version": int64(0)},
-				},
 			},
 		},
-		// podSelector {} (not omitempty) selects every pod: meaningful,
-		// kept.
-		"NetworkPolicyEmptyPodSelectorKept": {
+		// Every empty object goes, even a podSelector {} that would select
+		// every pod: no builder composes one (the NetworkPolicy always
+		// selects the DittoFS pod by its labels), so any {} is noise.
+		"NetworkPolicyEmptyObjectsDropped": {
 			obj: &networkingv1.NetworkPolicy{
 				ObjectMeta: meta,
 				Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
 			},
 			want: map[string]any{
 				"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": wantMeta,
-				"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"}},
+				"spec": map[string]any{"policyTypes": []any{"Ingress"}},
 			},
 		},
 		"SecretDataKept": {
@@ -178,52 +171,36 @@ func normalizeNumbers(v any) any {
 	}
 }
 
-func TestIntersect(t *testing.T) {
+func TestPruneEmpty(t *testing.T) {
 	cases := map[string]struct {
-		a, b any
-		want any
+		in, want map[string]any
 	}{
-		"ScalarsKeepA": {a: "a", b: "b", want: "a"},
-		"OnlyKeysInBoth": {
-			a:    map[string]any{"x": 1, "nodePort": 0},
-			b:    map[string]any{"x": 1},
+		"NullsGo": {
+			in:   map[string]any{"x": 1, "creationTimestamp": nil},
 			want: map[string]any{"x": 1},
 		},
-		"NullInBDropped": {
-			a:    map[string]any{"x": 1, "creationTimestamp": "t"},
-			b:    map[string]any{"x": 1, "creationTimestamp": nil},
+		"EmptyObjectsGo": {
+			in:   map[string]any{"x": 1, "resources": map[string]any{}},
 			want: map[string]any{"x": 1},
 		},
-		"MapEmptiedByIntersectDropped": {
-			a:    map[string]any{"x": 1, "status": map[string]any{"replicas": 0}},
-			b:    map[string]any{"x": 1, "status": map[string]any{}},
+		"ObjectsEmptiedByPruningGo": {
+			in:   map[string]any{"x": 1, "extensions": map[string]any{"storage": map[string]any{}, "builtin": map[string]any{"a": nil}}},
 			want: map[string]any{"x": 1},
 		},
-		"EmptyMapInBothKept": {
-			a:    map[string]any{"podSelector": map[string]any{}},
-			b:    map[string]any{"podSelector": map[string]any{}},
-			want: map[string]any{"podSelector": map[string]any{}},
+		"ValuesInListsPruned": {
+			in:   map[string]any{"ports": []any{map[string]any{"port": 80, "x": nil}, "s"}},
+			want: map[string]any{"ports": []any{map[string]any{"port": 80}, "s"}},
 		},
-		"ListsOfSameLengthElementwise": {
-			a:    []any{map[string]any{"port": 80, "nodePort": 0}, "s"},
-			b:    []any{map[string]any{"port": 80}, "s"},
-			want: []any{map[string]any{"port": 80}, "s"},
-		},
-		"ListsOfOtherLengthKeepA": {
-			a:    []any{map[string]any{"port": 80, "nodePort": 0}},
-			b:    []any{},
-			want: []any{map[string]any{"port": 80, "nodePort": 0}},
-		},
-		"MapAgainstNonMapKeepsA": {
-			a:    map[string]any{"x": 1},
-			b:    "x",
-			want: map[string]any{"x": 1},
+		"EmptyListsAndZeroValuesKept": {
+			in:   map[string]any{"drop": []any{}, "replicas": int64(0), "enabled": false, "name": ""},
+			want: map[string]any{"drop": []any{}, "replicas": int64(0), "enabled": false, "name": ""},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, intersect(tc.a, tc.b)); diff != "" {
-				t.Errorf("intersect(): -want, +got:\n%s", diff)
+			pruneEmpty(tc.in)
+			if diff := cmp.Diff(tc.want, tc.in); diff != "" {
+				t.Errorf("pruneEmpty(): -want, +got:\n%s", diff)
 			}
 		})
 	}

@@ -94,12 +94,26 @@ func (c *composer) observedPerconaCluster() *pgv2.PerconaPGCluster {
 		return nil
 	}
 	pc := &pgv2.PerconaPGCluster{}
-	if err := runtimeFromUnstructured(o.Object, pc); err != nil {
+	if err := runtimeFromUnstructured(pick(o.Object, perconaFieldsRead...), pc); err != nil {
 		// An observed object that does not decode is treated as not yet
 		// reporting; its spec is rebuilt from the XR anyway.
 		return &pgv2.PerconaPGCluster{}
 	}
 	return pc
+}
+
+// perconaFieldsRead are the paths of the observed cluster the function
+// reads; decoding only these keeps a reconcile cheap.
+var perconaFieldsRead = [][]string{
+	{"metadata", "generation"},
+	{"spec", "postgresVersion"},
+	{"spec", "users"},
+	{"spec", "instances"},
+	{"spec", "backups", "pgbackrest", "configuration"},
+	{"status", "state"},
+	{"status", "host"},
+	{"status", "observedGeneration"},
+	{"status", "conditions"},
 }
 
 // projectedCredentials is the Secret an observed cluster's pgBackRest

@@ -18,6 +18,7 @@ import (
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/input/v1beta1"
@@ -116,19 +117,11 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	if errs := validate(ds, input); len(errs) > 0 {
 		return nil, invalidSpec(oxr.Resource.GetKind(), ds.Name, errs)
 	}
-	observed, err := request.GetObservedComposedResources(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the observed composed resources: %w", err)
-	}
-	desired, err := request.GetDesiredComposedResources(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the desired composed resources: %w", err)
-	}
 	dxr, err := request.GetDesiredCompositeResource(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the desired XR: %w", err)
 	}
-	return &composer{req: req, rsp: rsp, in: input, ds: ds, observed: observed, desired: desired, dxr: dxr}, nil
+	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*resource.DesiredComposed{}, dxr: dxr}, nil
 }
 
 // invalidSpec lists every invalid field of the XR in one error, each with

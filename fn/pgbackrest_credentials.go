@@ -66,7 +66,7 @@ func readS3Credentials(req *fnv1.RunFunctionRequest, ds dittoServer) (s3Credenti
 	}
 	data, err := secretData(found[0])
 	if err != nil {
-		return s3Credentials{}, fmt.Errorf("cannot read Secret %s/%s: %w", ds.Namespace, name, err)
+		return s3Credentials{Problem: fmt.Sprintf("the S3 credentials Secret %s/%s (spec.percona.backup.credentialsSecretRef) cannot be read (%v); %s", ds.Namespace, name, err, s3CredentialsHelp)}, nil
 	}
 	return s3CredentialsFrom(ds, name, data), nil
 }

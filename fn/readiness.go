@@ -2,6 +2,7 @@ package fn
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
@@ -38,8 +39,46 @@ func observedStatefulSet(o *composed.Unstructured) *appsv1.StatefulSet {
 		return nil
 	}
 	sts := &appsv1.StatefulSet{}
-	if err := runtimeFromUnstructured(o.Object, sts); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(pick(o.Object, statefulSetFieldsRead...), sts); err != nil {
 		return &appsv1.StatefulSet{}
 	}
 	return sts
+}
+
+// statefulSetFieldsRead are the paths of the observed StatefulSet the
+// function reads: not its pod template, the bulk of it.
+var statefulSetFieldsRead = [][]string{
+	{"metadata", "generation"},
+	{"metadata", "annotations"},
+	{"spec", "replicas"},
+	{"spec", "volumeClaimTemplates"},
+	{"status"},
+}
+
+// pick copies the values at paths out of obj into a new object of the same
+// shape; missing paths are skipped.
+func pick(obj map[string]any, paths ...[]string) map[string]any {
+	out := map[string]any{}
+	for _, p := range paths {
+		src, dst := obj, out
+		for i, k := range p {
+			v, ok := src[k]
+			if !ok {
+				break
+			}
+			if i == len(p)-1 {
+				dst[k] = v
+				break
+			}
+			next, ok := v.(map[string]any)
+			if !ok {
+				break
+			}
+			if _, ok := dst[k].(map[string]any); !ok {
+				dst[k] = map[string]any{}
+			}
+			src, dst = next, dst[k].(map[string]any)
+		}
+	}
+	return out
 }

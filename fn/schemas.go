@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 )
 
@@ -15,10 +16,16 @@ const (
 	schemaServiceMonitor = "servicemonitor-crd"
 )
 
-// kindInstalled asks for the schema of apiVersion/kind and says whether it
-// is known to be missing. Until Crossplane answers (or when it is too old
-// to), the kind is assumed installed.
-func (c *composer) kindMissing(name, apiVersion, kind string) bool {
+// kindMissing says whether the kind of the object composed under key is
+// known to be missing from the cluster. Until Crossplane answers (or when it
+// is too old to), the kind is assumed installed. Once the object is observed
+// the kind is there, and the function stops asking: Crossplane would
+// otherwise send the kind's whole schema (a megabyte for PerconaPGCluster)
+// with every later request.
+func (c *composer) kindMissing(key resource.Name, name, apiVersion, kind string) bool {
+	if c.isObserved(key) {
+		return false
+	}
 	response.RequireSchema(c.rsp, name, apiVersion, kind)
 	schema, resolved := request.GetRequiredSchema(c.req, name)
 	return resolved && schema == nil

@@ -37,7 +37,7 @@ func (c *composer) workloadsAllowed(cluster bool) bool {
 		return true
 	}
 	for _, k := range workloadKeys {
-		if c.observedObject(k) != nil {
+		if c.isObserved(k) {
 			return true
 		}
 	}
@@ -177,7 +177,7 @@ func (c *composer) composeServiceMonitor() error {
 	if !c.ds.Spec.Metrics.ServiceMonitor.Enabled {
 		return nil
 	}
-	if c.kindMissing(schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
+	if c.kindMissing(keyServiceMonitor, schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
 		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", metricsServiceName(c.ds))).TargetCompositeAndClaim()
 		return nil
 	}

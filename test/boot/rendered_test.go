@@ -184,4 +184,3 @@ func TestBootRenderedCatchesBreakage(t *testing.T) {
 		t.Errorf("want dfs to exit 1, got: %v", err)
 	}
 }
-

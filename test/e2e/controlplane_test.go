@@ -65,8 +65,9 @@ func (e *env) logf(format string, args ...any) {
 // newEnv builds what the test runs and starts a control plane: etcd,
 // kube-apiserver, Crossplane core and RBAC manager, the function over mTLS,
 // the Function and Configuration packages from a local registry, and the
-// Percona CRDs. kube-controller-manager starts later (startKCM), once the
-// XRDs exist.
+// Percona CRDs. kube-controller-manager starts here too (Crossplane's
+// ClusterRole needs its aggregation controller) and restarts once the XRDs
+// exist (startKCM).
 func newEnv(t *testing.T) *env {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -235,6 +236,8 @@ func (e *env) startControlPlane() {
 	e.applyFile(rbacYAML, "")
 	e.applyFile(e.read(filepath.Join(e.root, "apis", "rbac", "clusterrole.yaml")), "")
 
+	e.startKCM()
+
 	// Crossplane's Usage webhook, reached on 127.0.0.1: the chart's
 	// configuration, pointed at a URL instead of the in-cluster Service.
 	e.usageWebhook()
@@ -329,16 +332,19 @@ func (e *env) usageWebhook() {
 }
 
 // startKCM starts kube-controller-manager with its garbage collector (which
-// deletes composed objects when their XR goes) and namespace controller.
-// The garbage collector discovers new kinds only every 30 s, so it starts
-// after the XRDs exist; restarting it picks up kinds created since.
+// deletes composed objects when their XR goes), its namespace controller
+// and its ClusterRole aggregation controller (which gives Crossplane's
+// ClusterRole the rules of the ClusterRoles labelled to aggregate into it:
+// ours, the chart's and those the RBAC manager makes per XRD). The garbage
+// collector discovers new kinds only every 30 s, so the test restarts it
+// once the XRDs exist; a restart picks up every kind created since.
 func (e *env) startKCM() {
 	if e.kcm != nil {
 		e.kcm.stop()
 	}
 	e.kcm = e.start("kube-controller-manager", nil, filepath.Join(e.bins["kubernetes"], "kube-controller-manager"),
 		"--kubeconfig="+filepath.Join(e.dir, "admin.kubeconfig"),
-		"--controllers=garbage-collector-controller,namespace-controller",
+		"--controllers=garbage-collector-controller,namespace-controller,clusterrole-aggregation-controller",
 		"--leader-elect=false", "--secure-port=0")
 }
 

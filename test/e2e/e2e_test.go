@@ -539,7 +539,7 @@ func (e *env) snapshot(name string) map[string]string {
 func (e *env) guards(t *testing.T) {
 	defer e.sub(t)()
 	for _, g := range []struct{ name, patch, undo, field string }{
-		{"percona off", `{"spec":{"percona":{"enabled":false}}}`, `{"spec":{"percona":{"enabled":true}}}`, "spec.percona.enabled"},
+		{"percona off", `{"spec":{"percona":{"enabled":false,"backup":{"enabled":false}}}}`, `{"spec":{"percona":{"enabled":true,"backup":{"enabled":true}}}}`, "spec.percona.enabled"},
 		{"volume shrink", `{"spec":{"storage":{"metadataSize":"512Mi"}}}`, `{"spec":{"storage":{"metadataSize":"1Gi"}}}`, "spec.storage.metadataSize"},
 	} {
 		before := e.snapshot("files")
@@ -549,7 +549,7 @@ func (e *env) guards(t *testing.T) {
 		e.eventually("the "+g.name+" guard refuses", 30*time.Second, func() error {
 			x := e.xr("files")
 			s, _, m := condition(x, "Synced")
-			if s != "False" || !strings.Contains(m, g.field) {
+			if s != "False" || !strings.Contains(m, g.field) || !strings.Contains(m, "would lose data") {
 				return fmt.Errorf("%s", conditions(x))
 			}
 			t.Logf("XR says: %s", m)
