@@ -20,6 +20,7 @@ help:
 	@echo "lint       go vet and gofmt"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
 	@echo "e2e        the control-plane test: etcd, kube-apiserver, Crossplane, the Percona operator"
+	@echo "fuzz       fuzz RunFunction for FUZZTIME (FUZZTIME=$(FUZZTIME))"
 
 build:
 	go build -o bin/function .

@@ -79,10 +79,12 @@ func (c *composer) composeBackupCredentials() (string, error) {
 	default:
 		response.ConditionFalse(c.rsp, conditionBackupReady, "WaitingForCredentials").WithMessage(creds.Waiting).TargetCompositeAndClaim()
 	}
-	// Nothing lost: a credentials Secret composed before stays desired, as
-	// it was, until the user's Secret can be read again.
-	if o := c.observedObject(keyPGBackRestS3); o != nil {
-		c.desired[keyPGBackRestS3] = &resource.DesiredComposed{Resource: keepAsIs(o), Ready: resource.ReadyTrue}
+	// Nothing lost: the credentials Secret and its Usage composed before
+	// stay desired, as they were, until the user's Secret can be read again.
+	for _, key := range []resource.Name{keyPGBackRestS3, keyUsageBackup} {
+		if o := c.observedObject(key); o != nil {
+			c.desired[key] = &resource.DesiredComposed{Resource: keepAsIs(o), Ready: resource.ReadyTrue}
+		}
 	}
 	return "", nil
 }

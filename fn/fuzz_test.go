@@ -20,12 +20,12 @@ import (
 
 // Flags of a fuzz input: how the simulated cluster and XR look.
 const (
-	fuzzLegacy            = 1 << iota // a cluster-scoped XDittoServer
-	fuzzClaimless                     // ... without claim labels
-	fuzzNoPercona                     // the Percona CRD is not installed
-	fuzzNoServiceMonitor              // the ServiceMonitor CRD is not installed
-	fuzzSchemasUnresolved             // Crossplane has not answered the schema requirements
-	fuzzRequiredUnresolved            // nor the required-resource ones
+	fuzzLegacy             = 1 << iota // a cluster-scoped XDittoServer
+	fuzzClaimless                      // ... without claim labels
+	fuzzNoPercona                      // the Percona CRD is not installed
+	fuzzNoServiceMonitor               // the ServiceMonitor CRD is not installed
+	fuzzSchemasUnresolved              // Crossplane has not answered the schema requirements
+	fuzzRequiredUnresolved             // nor the required-resource ones
 )
 
 // fieldPath is how a Fatal result names the field at fault: a path under
