@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
 // dfsUID is the uid and gid the DittoFS image runs as (USER 65532:65532).
@@ -41,18 +43,8 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// repoRoot is two levels up from test/boot, where go test runs us.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("cannot find the repo root from the test directory: %v", err)
-	}
-	return root
-}
+// repoRoot is the repository's root.
+func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
 
 // run runs a program and returns its stdout and stderr; the error is non-nil
 // when it could not start or exited non-zero. cred, when non-nil, runs it as
@@ -185,17 +177,8 @@ func giveTo(t *testing.T, dir string, uid, gid int) {
 	}
 }
 
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before our server binds it; that server would then fail loudly.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort is a free loopback port (see testenv.FreePort).
+func freePort(t *testing.T) int { return testenv.FreePort(t) }
 
 // portInUse reports whether something already listens on port (any address).
 func portInUse(port int) bool {

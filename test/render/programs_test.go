@@ -10,27 +10,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
 // The programs these tests drive are real: the function built from this
 // repo, and the Crossplane CLI and core binaries that hack/tool.sh builds
 // from the pinned modules under tools/.
 
-// repoRoot is two levels up from test/render, where go test runs us.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("cannot find the repo root from the test directory: %v", err)
-	}
-	return root
-}
+// repoRoot is the repository's root.
+func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
 
 // run runs a program and returns its stdout and stderr. The error is non-nil
 // when it could not start or exited non-zero.
@@ -41,25 +32,6 @@ func run(ctx context.Context, dir, name string, args ...string) (string, string,
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	return stdout.String(), stderr.String(), err
-}
-
-// tool returns the path of binary bin from tools/name, building it once per
-// machine (hack/tool.sh caches it outside the clone and locks concurrent
-// builds). The first build takes minutes, so `make test` builds the tools
-// before go test starts its timeout clock.
-func tool(t *testing.T, root, name, bin string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	out, stderr, err := run(ctx, root, filepath.Join(root, "hack", "tool.sh"), name)
-	if err != nil {
-		t.Fatalf("hack/tool.sh %s: %v\n%s", name, err, stderr)
-	}
-	path := filepath.Join(strings.TrimSpace(out), bin)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("hack/tool.sh %s did not produce %s: %v", name, bin, err)
-	}
-	return path
 }
 
 // moduleDir returns where the Go module cache holds module (path or

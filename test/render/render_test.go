@@ -19,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/dittofs/function-dittofs/internal/crdschema"
+
+	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current render output")
@@ -153,8 +155,8 @@ func TestRender(t *testing.T) {
 		t.Skip("builds and runs the function, the Crossplane CLI and core; skipped with -short")
 	}
 	root := repoRoot(t)
-	cli := tool(t, root, "crossplane-cli", "crossplane")
-	core := tool(t, root, "crossplane-core", "crossplane")
+	cli := testenv.Tool(t, "crossplane-cli", "crossplane")
+	core := testenv.Tool(t, "crossplane-core", "crossplane")
 	schemas := schemaFiles(t, root)
 	tmp := t.TempDir()
 	functions := writeFunctions(t, tmp, startFunction(t, root, tmp))

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
 // The ServiceMonitor CRD ships in the prometheus-operator root module (its
@@ -175,7 +177,7 @@ func TestValidateRejects(t *testing.T) {
 		t.Skip("drives the Crossplane CLI; skipped with -short")
 	}
 	root := repoRoot(t)
-	cli := tool(t, root, "crossplane-cli", "crossplane")
+	cli := testenv.Tool(t, "crossplane-cli", "crossplane")
 	schemas := schemaFiles(t, root)
 
 	// Each object breaks its schema in one way; want is what validate must say.
@@ -225,7 +227,7 @@ func TestValidateManifests(t *testing.T) {
 		t.Skip("drives the Crossplane CLI; skipped with -short")
 	}
 	root := repoRoot(t)
-	cli := tool(t, root, "crossplane-cli", "crossplane")
+	cli := testenv.Tool(t, "crossplane-cli", "crossplane")
 
 	inputs, _ := filepath.Glob(filepath.Join(root, "package", "input", "*.yaml"))
 	extensions := append([]string{
