@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+	authv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -54,7 +55,7 @@ type env struct {
 	ca        *ca
 	admin, xp *kube
 
-	kcm, operator *proc
+	kcm, operator, rbacManager *proc
 }
 
 func (e *env) logf(format string, args ...any) {
@@ -270,7 +271,7 @@ func (e *env) startControlPlane() {
 		"--tls-client-certs-dir="+filepath.Join(pki, "crossplane-client"),
 		"--xpkg-cache-dir="+filepath.Join(e.dir, "xpkg-cache"),
 		fmt.Sprintf("--metrics-port=%d", e.ports["xp-metrics"]), fmt.Sprintf("--health-probe-port=%d", e.ports["xp-health"]))
-	e.start("crossplane-rbac-manager", []string{"KUBECONFIG=" + e.kubeconfig("rbac-manager", rbacToken)}, xpBin, "rbac", "start", "--debug")
+	e.startRBACManager()
 	e.waitHTTP("crossplane core", fmt.Sprintf("http://127.0.0.1:%d/readyz", e.ports["xp-health"]), "", 60*time.Second, core)
 	e.logf("crossplane core and rbac manager started as %s and %s", crossplaneUser, rbacUser)
 
@@ -321,7 +322,7 @@ func (e *env) usageWebhook() {
 		path, _, _ := unstructured.NestedString(cc, "service", "path")
 		m["clientConfig"] = map[string]any{
 			"url":      fmt.Sprintf("https://127.0.0.1:%d%s", e.ports["xp-webhook"], path),
-			"caBundle": e.ca.certPEM,
+			"caBundle": b64(e.ca.certPEM),
 		}
 		hooks[i] = m
 	}
@@ -508,4 +509,41 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
+}
+
+// startRBACManager runs Crossplane's RBAC manager as its service account.
+// It makes the ClusterRoles that let Crossplane (and, aggregated, users)
+// manage each XRD's kinds. It binds :8080 for metrics and has no flag to
+// move it, which clashes with the Percona operator's fixed :8080, so the
+// test stops it (stopRBACManager) once the roles for the XRDs exist; they
+// stay.
+func (e *env) startRBACManager() {
+	e.rbacManager = e.start("crossplane-rbac-manager", []string{"KUBECONFIG=" + e.kubeconfig("rbac-manager", rbacToken)},
+		filepath.Join(e.bins["crossplane-core"], "crossplane"), "rbac", "start", "--debug")
+}
+
+func (e *env) stopRBACManager() {
+	e.rbacManager.stop()
+}
+
+// waitCrossplaneMay waits until Crossplane's service account may manage the
+// resources of group: the RBAC manager made their ClusterRoles and
+// kube-controller-manager aggregated them into Crossplane's.
+func (e *env) waitCrossplaneMay(group string, resources ...string) {
+	e.eventually(fmt.Sprintf("crossplane may manage %v.%s", resources, group), 60*time.Second, func() error {
+		for _, r := range resources {
+			sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
+				User: crossplaneUser, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + xpNamespace, "system:authenticated"},
+				ResourceAttributes: &authv1.ResourceAttributes{Group: group, Resource: r, Verb: "update"},
+			}}
+			res, err := e.admin.cs.AuthorizationV1().SubjectAccessReviews().Create(e.ctx, sar, metav1.CreateOptions{})
+			if err != nil {
+				return err
+			}
+			if !res.Status.Allowed {
+				return fmt.Errorf("not yet allowed to update %s", r)
+			}
+		}
+		return nil
+	})
 }

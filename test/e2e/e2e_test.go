@@ -42,11 +42,15 @@ func TestControlPlane(t *testing.T) {
 	e.packages()
 	e.installFunction()
 	e.installConfiguration("configuration-dittofs", "dittoservers.dittofs.dittofs.com", false)
+	e.waitCrossplaneMay("dittofs.dittofs.com", "dittoservers")
+	e.stopRBACManager() // it holds :8080, which the Percona operator needs
 	e.startKCM()
 	e.startOperator(ns)
 
-	ok := t.Run("rbac", e.checkRBAC) &&
-		t.Run("percona with backups", e.perconaWithBackups) &&
+	// The SubjectAccessReviews stand alone; the rest builds step by step
+	// on one cluster, so it stops at the first failing step.
+	t.Run("rbac", e.checkRBAC)
+	ok := t.Run("percona with backups", e.perconaWithBackups) &&
 		t.Run("percona without backups", e.perconaWithoutBackups) &&
 		t.Run("ready", e.ready) &&
 		t.Run("usages", e.usages) &&
@@ -709,9 +713,13 @@ func (e *env) checkRBAC(t *testing.T) {
 func (e *env) legacyClaim(t *testing.T) {
 	defer e.sub(t)()
 	// The legacy XRD is the alternative to the v2 one (both name the kind
-	// DittoServer in the same group): swap the Configurations.
+	// DittoServer in the same group): swap the Configurations. The Percona
+	// operator's work is done; the RBAC manager takes its port again.
+	e.operator.stop()
+	e.startRBACManager()
 	e.uninstallConfiguration("configuration-dittofs", "dittoservers.dittofs.dittofs.com", "dittoservers.dittofs.dittofs.com")
 	e.installConfiguration("configuration-dittofs-legacy", "xdittoservers.dittofs.dittofs.com", true)
+	e.waitCrossplaneMay("dittofs.dittofs.com", "xdittoservers", "dittoservers")
 	e.startKCM() // its garbage collector learns the new kinds at start
 	const team = "team-a"
 	e.namespace(team)
@@ -756,7 +764,16 @@ spec:
 	e.eventually("the claim's connection Secret", 60*time.Second, func() error {
 		s, err := e.admin.get(e.ctx, "v1", "Secret", team, "files-conn")
 		if err != nil {
-			return err
+			x, _ := e.admin.get(e.ctx, xrAPI, "XDittoServer", "", xrName)
+			c, _ := e.admin.get(e.ctx, xrAPI, "DittoServer", team, "files")
+			var xs, cs any
+			if x != nil {
+				xs = x.Object["spec"]
+			}
+			if c != nil {
+				cs = c.Object["spec"]
+			}
+			return fmt.Errorf("%v; XR spec %v; claim spec %v; claim %s", err, xs, cs, conditions(c))
 		}
 		for _, k := range []string{"api-url", "admin-username", "admin-password"} {
 			if str(s, "data", k) == "" {

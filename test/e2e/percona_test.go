@@ -56,7 +56,9 @@ spec:
 		"DISABLE_TELEMETRY=true",
 		"LOG_LEVEL=INFO", "LOG_STRUCTURED=false", "PGO_WORKERS=1", "PPROF_BIND_ADDRESS=0",
 	}, filepath.Join(e.bins["percona-operator"], "postgres-operator"))
-	e.waitHTTP("Percona operator", "http://127.0.0.1:8081/readyz", "", 60*time.Second, e.operator)
+	// It registers no readiness checks, so /readyz is a 404; its metrics
+	// server answering means its manager is up.
+	e.waitHTTP("Percona operator", "http://127.0.0.1:8080/metrics", "", 60*time.Second, e.operator)
 }
 
 // fakeReady does what a kubelet and the StatefulSet controller would for

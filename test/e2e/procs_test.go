@@ -126,6 +126,7 @@ func (e *env) waitHTTP(what, url, token string, timeout time.Duration, p *proc) 
 	e.t.Helper()
 	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	deadline := time.Now().Add(timeout)
+	last := ""
 	for time.Now().Before(deadline) {
 		if p != nil && p.exited() {
 			e.t.Fatalf("%s exited while waiting for %s: %v\n%s", p.name, what, p.err, p.tail(40))
@@ -134,11 +135,15 @@ func (e *env) waitHTTP(what, url, token string, timeout time.Duration, p *proc) 
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		if rsp, err := c.Do(req); err == nil {
+		rsp, err := c.Do(req)
+		if err != nil {
+			last = err.Error()
+		} else {
 			rsp.Body.Close()
 			if rsp.StatusCode == http.StatusOK {
 				return
 			}
+			last = rsp.Status
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -146,7 +151,7 @@ func (e *env) waitHTTP(what, url, token string, timeout time.Duration, p *proc) 
 	if p != nil {
 		msg = p.tail(40)
 	}
-	e.t.Fatalf("timed out after %s waiting for %s (%s)\n%s", timeout, what, url, msg)
+	e.t.Fatalf("timed out after %s waiting for %s (%s: %s)\n%s", timeout, what, url, last, msg)
 }
 
 // eventually polls cond every 100 ms until it returns nil or timeout passes.
