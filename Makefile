@@ -33,7 +33,7 @@ generate:
 # The tools build first, outside go test's timeout: a first build takes
 # minutes. The timeout covers the render tests on a slow machine.
 test: tools
-	go test -timeout 30m ./...
+	go test -count=1 -timeout 30m ./...
 
 test-unit:
 	go test -short ./...
@@ -74,7 +74,7 @@ xpkg-push: xpkg
 # test` runs it through this prerequisite.
 test: test-packages
 test-packages: tools
-	cd test/packages && go test -timeout 20m ./...
+	cd test/packages && go test -count=1 -timeout 20m ./...
 
 # The DittoFS boot test alone: the real dfs server (tools/dittofs) against a
 # throwaway TLS-only PostgreSQL, and on SQLite. `make test` runs it too
@@ -111,7 +111,7 @@ bench:
 
 test: test-bench
 test-bench:
-	cd test/bench && go test -timeout 10m ./...
+	cd test/bench && go test -count=1 -timeout 10m ./...
 
 # The XRDs through Crossplane's own Go types and the API server's CRD
 # validation (CEL compilation and cost limits), in a module of its own so
