@@ -19,8 +19,13 @@ help:
 	@echo "render     render example/\$$CASE (CASE=$(CASE)) with the real Crossplane CLI and core"
 	@echo "lint       go vet and gofmt"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
+	@echo "test-boot  the DittoFS boot test alone (real dfs on TLS-only PostgreSQL and SQLite)"
 	@echo "e2e        the control-plane test: etcd, kube-apiserver, Crossplane, the Percona operator"
 	@echo "fuzz       fuzz RunFunction for FUZZTIME (FUZZTIME=$(FUZZTIME))"
+	@echo "bench      benchmarks and the gRPC load comparison; writes docs/bench.md"
+	@echo "image      the runtime images, without Docker (_output/images)"
+	@echo "xpkg       the Function and Configuration packages (_output/xpkg)"
+	@echo "xpkg-push  push them: REGISTRY=host/org VERSION=v0.1.0"
 
 build:
 	go build -o bin/function .
@@ -41,8 +46,13 @@ test-unit:
 render: build tools
 	PORT=$(PORT) hack/render.sh $(CASE)
 
+# Every module: the function's and those of the tests and tools that keep
+# their heavy dependencies out of it.
+MODULES := . test/bench test/packages test/e2e hack/image hack/xrdcheck
+
+test: lint
 lint:
-	go vet ./...
+	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && go vet ./...); done
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
