@@ -3,8 +3,6 @@ package fn_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -189,16 +187,13 @@ type fuzzSeed struct {
 // fuzzSeeds are every example case as the fuzz target takes it, and a few
 // mutations of each that the byte-level fuzzer would take long to find.
 func fuzzSeeds(f *testing.F) []fuzzSeed {
-	entries, err := os.ReadDir(filepath.Join("..", "example"))
+	names, err := corpus.Names("..")
 	if err != nil {
 		f.Fatal(err)
 	}
 	var seeds []fuzzSeed
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		c, err := corpus.LoadExample("..", e.Name())
+	for _, name := range names {
+		c, err := corpus.LoadExample("..", name)
 		if err != nil {
 			f.Fatal(err)
 		}

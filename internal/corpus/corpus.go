@@ -108,6 +108,25 @@ func LoadExample(root, name string) (*Case, error) {
 	return Load(dir, filepath.Join(root, "apis", api, "composition.yaml"))
 }
 
+// Names lists the example cases of the repository at root: the directories
+// under example/, sorted.
+func Names(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "example"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the examples: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no example cases under %s", filepath.Join(root, "example"))
+	}
+	return names, nil
+}
+
 // Request is the first request of a reconcile: observed state, empty desired
 // state, the step's input and an empty context, with no required resources
 // or schemas (none were asked for yet).

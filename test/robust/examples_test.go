@@ -4,7 +4,6 @@ package robust
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -21,18 +20,9 @@ var root = filepath.Join("..", "..")
 // exampleNames lists the cases under example/.
 func exampleNames(t testing.TB) []string {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(root, "example"))
+	names, err := corpus.Names(root)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("no example cases")
 	}
 	return names
 }
