@@ -161,7 +161,7 @@ func nopLogger() logging.Logger { return logging.NewNopLogger() }
 
 type (
 	resourceName    = resource.Name
-	desiredComposed = resource.DesiredComposed
+	desiredComposed = desiredObject
 )
 
 const readyTrue = resource.ReadyTrue

@@ -27,7 +27,7 @@ type composer struct {
 	// only a few, and decoding all of them would dominate a call's cost.
 	observed map[resource.Name]*composed.Unstructured
 	// desired are the objects this function composes, in this call.
-	desired map[resource.Name]*resource.DesiredComposed
+	desired map[resource.Name]*desiredObject
 	dxr     *resource.Composite
 	status  v1alpha1.DittoServerStatus
 
@@ -60,8 +60,8 @@ func (c *composer) compose() error {
 }
 
 // setDesired adds the composed objects to the response, next to what earlier
-// pipeline steps desired (response.To copied those). Built straight from the
-// maps: the SDK's helper round-trips each object through JSON.
+// pipeline steps desired (response.To copied those). They are already
+// encoded: the SDK's helper would round-trip each through JSON.
 func (c *composer) setDesired() error {
 	if c.rsp.Desired == nil {
 		c.rsp.Desired = &fnv1.State{}
@@ -70,13 +70,15 @@ func (c *composer) setDesired() error {
 		c.rsp.Desired.Resources = make(map[string]*fnv1.Resource, len(c.desired))
 	}
 	for key, d := range c.desired {
-		s, err := structpb.NewStruct(d.Resource.Object)
-		if err != nil {
-			return fmt.Errorf("cannot set desired %s: %w", key, err)
-		}
-		c.rsp.Desired.Resources[string(key)] = &fnv1.Resource{Resource: s, Ready: protoReady(d.Ready)}
+		c.rsp.Desired.Resources[string(key)] = &fnv1.Resource{Resource: d.Resource, Ready: protoReady(d.Ready)}
 	}
 	return nil
+}
+
+// desiredObject is one composed object, encoded as Crossplane receives it.
+type desiredObject struct {
+	Resource *structpb.Struct
+	Ready    resource.Ready
 }
 
 func protoReady(r resource.Ready) fnv1.Ready {
@@ -92,11 +94,11 @@ func protoReady(r resource.Ready) fnv1.Ready {
 
 // add puts a typed object into the desired state with its readiness.
 func (c *composer) add(key resource.Name, obj runtime.Object, ready resource.Ready) error {
-	u, err := toComposed(obj)
+	s, err := encodeObject(obj)
 	if err != nil {
 		return fmt.Errorf("cannot compose %s: %w", key, err)
 	}
-	c.desired[key] = &resource.DesiredComposed{Resource: u, Ready: ready}
+	c.desired[key] = &desiredObject{Resource: s, Ready: ready}
 	return nil
 }
 

@@ -133,12 +133,12 @@ func TestToComposed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := toComposed(tc.obj)
+			got, err := encodeObject(tc.obj)
 			if err != nil {
-				t.Fatalf("toComposed(): %v", err)
+				t.Fatalf("encodeObject(): %v", err)
 			}
-			if diff := cmp.Diff(normalizeNumbers(tc.want), normalizeNumbers(got.Object)); diff != "" {
-				t.Errorf("toComposed(): -want, +got:\n%s", diff)
+			if diff := cmp.Diff(normalizeNumbers(tc.want), got.AsMap()); diff != "" {
+				t.Errorf("encodeObject(): -want, +got:\n%s", diff)
 			}
 		})
 	}
@@ -261,7 +261,7 @@ func TestAddDropsStatusAndNulls(t *testing.T) {
 		"spec": map[string]any{"replicas": int64(0), "serviceName": "x-headless"},
 	}
 	got := c.desired["statefulset"]
-	if diff := cmp.Diff(normalizeNumbers(want), normalizeNumbers(got.Resource.Object)); diff != "" {
+	if diff := cmp.Diff(normalizeNumbers(want), got.Resource.AsMap()); diff != "" {
 		t.Errorf("desired: -want, +got:\n%s", diff)
 	}
 	if got.Ready != readyTrue {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
@@ -83,7 +84,11 @@ func (c *composer) composeBackupCredentials() (string, error) {
 	// stay desired, as they were, until the user's Secret can be read again.
 	for _, key := range []resource.Name{keyPGBackRestS3, keyUsageBackup} {
 		if o := c.observedObject(key); o != nil {
-			c.desired[key] = &resource.DesiredComposed{Resource: keepAsIs(o), Ready: resource.ReadyTrue}
+			kept, err := structpb.NewStruct(keepAsIs(o).Object)
+			if err != nil {
+				return "", fmt.Errorf("cannot keep %s: %w", key, err)
+			}
+			c.desired[key] = &desiredObject{Resource: kept, Ready: resource.ReadyTrue}
 		}
 	}
 	return "", nil

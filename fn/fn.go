@@ -121,7 +121,7 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the desired XR: %w", err)
 	}
-	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*resource.DesiredComposed{}, dxr: dxr}, nil
+	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*desiredObject{}, dxr: dxr}, nil
 }
 
 // invalidSpec lists every invalid field of the XR in one error, each with
