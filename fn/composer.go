@@ -43,7 +43,7 @@ func (c *composer) compose() error {
 		return errPerconaNotInstalled
 	}
 	cluster := c.observedPerconaCluster()
-	sts := observedStatefulSet(c.observedObject(keyStatefulSet))
+	sts := observedStatefulSet(c.observedFields(keyStatefulSet, statefulSetFieldsRead...))
 	if err := c.checkGuards(cluster, sts); err != nil {
 		return err
 	}
@@ -117,6 +117,18 @@ func (c *composer) observedObject(key resource.Name) *composed.Unstructured {
 	}
 	c.observed[key] = o
 	return o
+}
+
+// observedFields returns only the given paths of the observed object under
+// key, or nil when it is not observed. Converting a whole observed object
+// (a StatefulSet's pod template, a cluster's spec) costs more than the rest
+// of reading it.
+func (c *composer) observedFields(key resource.Name, paths ...[]string) map[string]any {
+	r := c.req.GetObserved().GetResources()[string(key)].GetResource()
+	if r == nil {
+		return nil
+	}
+	return pickProto(r, paths...)
 }
 
 // isObserved says whether Crossplane observed an object under key, without

@@ -96,12 +96,12 @@ func (c *composer) composeBackupCredentials() (string, error) {
 
 // observedPerconaCluster is the observed PerconaPGCluster, typed, or nil.
 func (c *composer) observedPerconaCluster() *pgv2.PerconaPGCluster {
-	o := c.observedObject(keyPerconaCluster)
-	if o == nil {
+	fields := c.observedFields(keyPerconaCluster, perconaFieldsRead...)
+	if fields == nil {
 		return nil
 	}
 	pc := &pgv2.PerconaPGCluster{}
-	if err := runtimeFromUnstructured(pick(o.Object, perconaFieldsRead...), pc); err != nil {
+	if err := runtimeFromUnstructured(fields, pc); err != nil {
 		// An observed object that does not decode is treated as not yet
 		// reporting; its spec is rebuilt from the XR anyway.
 		return &pgv2.PerconaPGCluster{}

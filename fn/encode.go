@@ -9,7 +9,10 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // encodeObject turns a typed object straight into the protobuf Struct
@@ -54,6 +57,9 @@ func encodeValue(v reflect.Value, keepEmpty bool) (_ *structpb.Value, ok bool, _
 		return nil, false, nil
 	}
 	if v.Type().Implements(jsonMarshaler) && (v.Kind() != reflect.Pointer || !v.IsNil()) {
+		if out, ok, known := encodeKnown(v); known {
+			return out, ok, nil
+		}
 		return encodeMarshaler(v)
 	}
 	switch v.Kind() {
@@ -89,6 +95,25 @@ func encodeValue(v reflect.Value, keepEmpty bool) (_ *structpb.Value, ok bool, _
 	default:
 		return nil, false, fmt.Errorf("cannot encode a %s", v.Type())
 	}
+}
+
+// encodeKnown encodes, without a JSON round trip, the types with their own
+// JSON form that the builders use on every call. known is false for others.
+func encodeKnown(v reflect.Value) (_ *structpb.Value, ok, known bool) {
+	switch x := v.Interface().(type) {
+	case resource.Quantity:
+		return structpb.NewStringValue(x.String()), true, true
+	case intstr.IntOrString:
+		if x.Type == intstr.Int {
+			return structpb.NewNumberValue(float64(x.IntVal)), true, true
+		}
+		return structpb.NewStringValue(x.StrVal), true, true
+	case metav1.Time:
+		if x.IsZero() {
+			return nil, false, true
+		}
+	}
+	return nil, false, false
 }
 
 // encodeMarshaler encodes a type with its own JSON form (Quantity, Time,

@@ -1,11 +1,11 @@
 package fn
 
 import (
+	"google.golang.org/protobuf/types/known/structpb"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 )
 
 // statefulSetRolledOut is true when the StatefulSet's controller has seen
@@ -34,12 +34,12 @@ func readiness(ok bool) resource.Ready {
 }
 
 // observedStatefulSet decodes the observed StatefulSet, or nil.
-func observedStatefulSet(o *composed.Unstructured) *appsv1.StatefulSet {
-	if o == nil {
+func observedStatefulSet(fields map[string]any) *appsv1.StatefulSet {
+	if fields == nil {
 		return nil
 	}
 	sts := &appsv1.StatefulSet{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(pick(o.Object, statefulSetFieldsRead...), sts); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, sts); err != nil {
 		return &appsv1.StatefulSet{}
 	}
 	return sts
@@ -55,23 +55,23 @@ var statefulSetFieldsRead = [][]string{
 	{"status"},
 }
 
-// pick copies the values at paths out of obj into a new object of the same
-// shape; missing paths are skipped.
-func pick(obj map[string]any, paths ...[]string) map[string]any {
+// pickProto copies the values at paths out of s into a new object of the
+// same shape, converting only those values; missing paths are skipped.
+func pickProto(s *structpb.Struct, paths ...[]string) map[string]any {
 	out := map[string]any{}
 	for _, p := range paths {
-		src, dst := obj, out
+		src, dst := s, out
 		for i, k := range p {
-			v, ok := src[k]
+			v, ok := src.GetFields()[k]
 			if !ok {
 				break
 			}
 			if i == len(p)-1 {
-				dst[k] = v
+				dst[k] = v.AsInterface()
 				break
 			}
-			next, ok := v.(map[string]any)
-			if !ok {
+			next := v.GetStructValue()
+			if next == nil {
 				break
 			}
 			if _, ok := dst[k].(map[string]any); !ok {
