@@ -11,6 +11,7 @@ require (
 	github.com/percona/percona-postgresql-operator/v2 v2.9.0
 	github.com/prometheus/client_golang v1.23.2
 	github.com/robfig/cron/v3 v3.0.1
+	go.yaml.in/yaml/v2 v2.4.3
 	golang.org/x/mod v0.35.0
 	golang.org/x/tools v0.44.0
 	google.golang.org/grpc v1.81.1
@@ -87,7 +88,6 @@ require (
 	go.opentelemetry.io/otel/trace v1.43.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.28.0 // indirect
-	go.yaml.in/yaml/v2 v2.4.3 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
 	golang.org/x/net v0.54.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect

@@ -200,44 +200,44 @@ func TestRenderConfig(t *testing.T) {
 	}{
 		"SQLiteMinimal": {
 			spec: minimalSpec(),
-			want: `admin:
-  username: admin
+			want: `logging:
+  level: INFO
+  format: json
+  output: stdout
+shutdown_timeout: 30s
+database:
+  type: sqlite
+  sqlite:
+    path: /data/controlplane/controlplane.db
 controlplane:
   host: 0.0.0.0
+  port: 8080
   jwt:
     access_token_duration: 15m
     refresh_token_duration: 168h
-  port: 8080
-database:
-  sqlite:
-    path: /data/controlplane/controlplane.db
-  type: sqlite
-logging:
-  format: json
-  level: INFO
-  output: stdout
-shutdown_timeout: 30s
+admin:
+  username: admin
 `,
 		},
 		// No host, user, password or database name: they come from the
 		// Percona user Secret through the environment.
 		"PerconaHoldsNoConnectionSettings": {
 			spec: perconaSpec(s3Backup()),
-			want: `admin:
-  username: admin
+			want: `logging:
+  level: INFO
+  format: json
+  output: stdout
+shutdown_timeout: 30s
+database:
+  type: postgres
 controlplane:
   host: 0.0.0.0
+  port: 8080
   jwt:
     access_token_duration: 15m
     refresh_token_duration: 168h
-  port: 8080
-database:
-  type: postgres
-logging:
-  format: json
-  level: INFO
-  output: stdout
-shutdown_timeout: 30s
+admin:
+  username: admin
 `,
 		},
 		"MetricsWithTokenAndMTLS": {
@@ -247,34 +247,34 @@ shutdown_timeout: 30s
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 				return s
 			}(),
-			want: `admin:
-  username: admin
+			want: `logging:
+  level: INFO
+  format: json
+  output: stdout
+shutdown_timeout: 30s
+database:
+  type: sqlite
+  sqlite:
+    path: /data/controlplane/controlplane.db
 controlplane:
   host: 0.0.0.0
+  port: 8080
   jwt:
     access_token_duration: 15m
     refresh_token_duration: 168h
-  port: 8080
   tls:
     cert_file: /tls/tls.crt
-    client_ca: /tls-client-ca/ca.crt
     key_file: /tls/tls.key
-database:
-  sqlite:
-    path: /data/controlplane/controlplane.db
-  type: sqlite
-logging:
-  format: json
-  level: INFO
-  output: stdout
+    client_ca: /tls-client-ca/ca.crt
+admin:
+  username: admin
 metrics:
-  auth: token
   enabled: true
   host: 0.0.0.0
-  path: /metrics
   port: 9090
+  path: /metrics
+  auth: token
   token_file: /metrics-token/token
-shutdown_timeout: 30s
 `,
 		},
 	}

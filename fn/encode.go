@@ -28,6 +28,10 @@ import (
 // converter, then structpb) cost a third of every call; encode_test.go checks
 // this encoder against that path.
 func encodeObject(obj runtime.Object) (*structpb.Struct, error) {
+	if u, ok := obj.(interface{ UnstructuredContent() map[string]any }); ok {
+		// Built unstructured (Usages, the ServiceMonitor): already maps.
+		return structpb.NewStruct(u.UnstructuredContent())
+	}
 	gvk, err := kindOf(obj)
 	if err != nil {
 		return nil, err
