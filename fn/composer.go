@@ -28,7 +28,6 @@ type composer struct {
 	observed map[resource.Name]*composed.Unstructured
 	// desired are the objects this function composes, in this call.
 	desired map[resource.Name]*desiredObject
-	dxr     *resource.Composite
 	status  v1alpha1.DittoServerStatus
 
 	// random generates the Secrets the function owns on first compose.

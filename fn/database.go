@@ -7,6 +7,7 @@ import (
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
@@ -101,7 +102,7 @@ func (c *composer) observedPerconaCluster() *pgv2.PerconaPGCluster {
 		return nil
 	}
 	pc := &pgv2.PerconaPGCluster{}
-	if err := runtimeFromUnstructured(fields, pc); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, pc); err != nil {
 		// An observed object that does not decode is treated as not yet
 		// reporting; its spec is rebuilt from the XR anyway.
 		return &pgv2.PerconaPGCluster{}

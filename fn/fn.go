@@ -117,11 +117,7 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	if errs := validate(ds, input); len(errs) > 0 {
 		return nil, invalidSpec(oxr.Resource.GetKind(), ds.Name, errs)
 	}
-	dxr, err := request.GetDesiredCompositeResource(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the desired XR: %w", err)
-	}
-	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*desiredObject{}, dxr: dxr}, nil
+	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*desiredObject{}}, nil
 }
 
 // invalidSpec lists every invalid field of the XR in one error, each with

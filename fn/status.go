@@ -3,28 +3,58 @@ package fn
 import (
 	"fmt"
 
+	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/crossplane/function-sdk-go/response"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
-// setStatus writes the XR status the function owns, keeping what earlier
-// pipeline steps wrote under other keys.
+// setStatus writes the XR status the function owns into the desired XR,
+// keeping what earlier pipeline steps wrote under other keys, and a legacy
+// XR's connection details. Written into the response directly: the SDK's
+// helper round-trips the whole XR through JSON.
 func (c *composer) setStatus() error {
 	status, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&c.status)
 	if err != nil {
 		return fmt.Errorf("cannot convert the XR status: %w", err)
 	}
+	xr := c.desiredXR()
+	sv := xr.Resource.GetFields()["status"].GetStructValue()
+	if sv == nil {
+		sv = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+		xr.Resource.Fields["status"] = structpb.NewStructValue(sv)
+	}
 	for k, v := range status {
-		if err := c.dxr.Resource.SetValue("status."+k, v); err != nil {
+		pv, err := structpb.NewValue(v)
+		if err != nil {
 			return fmt.Errorf("cannot set status.%s: %w", k, err)
 		}
+		sv.Fields[k] = pv
 	}
 	if c.connection != nil {
-		c.dxr.ConnectionDetails = c.connection
-	}
-	if err := response.SetDesiredCompositeResource(c.rsp, c.dxr); err != nil {
-		return fmt.Errorf("cannot set the desired XR: %w", err)
+		if xr.ConnectionDetails == nil {
+			xr.ConnectionDetails = map[string][]byte{}
+		}
+		for k, v := range c.connection {
+			xr.ConnectionDetails[k] = v
+		}
 	}
 	return nil
+}
+
+// desiredXR is the response's desired XR, made when no step desired one yet.
+func (c *composer) desiredXR() *fnv1.Resource {
+	if c.rsp.Desired == nil {
+		c.rsp.Desired = &fnv1.State{}
+	}
+	if c.rsp.Desired.Composite == nil {
+		c.rsp.Desired.Composite = &fnv1.Resource{}
+	}
+	if c.rsp.Desired.Composite.Resource == nil {
+		c.rsp.Desired.Composite.Resource = &structpb.Struct{}
+	}
+	if c.rsp.Desired.Composite.Resource.Fields == nil {
+		c.rsp.Desired.Composite.Resource.Fields = map[string]*structpb.Value{}
+	}
+	return c.rsp.Desired.Composite
 }
