@@ -15,99 +15,99 @@ import (
 // and, with the real server, by the boot test). Secret values never go here:
 // they reach DittoFS as DITTOFS_* environment variables from Secrets.
 type dittofsConfig struct {
-	Logging         configLogging      `json:"logging" yaml:"logging"`
-	ShutdownTimeout string             `json:"shutdown_timeout" yaml:"shutdown_timeout"`
-	Database        configDatabase     `json:"database" yaml:"database"`
-	ControlPlane    configControlPlane `json:"controlplane" yaml:"controlplane"`
-	Admin           configAdmin        `json:"admin" yaml:"admin"`
-	Metrics         *configMetrics     `json:"metrics,omitempty" yaml:"metrics,omitempty"`
-	LDAP            *configLDAP        `json:"ldap,omitempty" yaml:"ldap,omitempty"`
-	Kerberos        *configKerberos    `json:"kerberos,omitempty" yaml:"kerberos,omitempty"`
+	Logging         configLogging      `yaml:"logging"`
+	ShutdownTimeout string             `yaml:"shutdown_timeout"`
+	Database        configDatabase     `yaml:"database"`
+	ControlPlane    configControlPlane `yaml:"controlplane"`
+	Admin           configAdmin        `yaml:"admin"`
+	Metrics         *configMetrics     `yaml:"metrics,omitempty"`
+	LDAP            *configLDAP        `yaml:"ldap,omitempty"`
+	Kerberos        *configKerberos    `yaml:"kerberos,omitempty"`
 }
 
 type configLogging struct {
-	Level  string `json:"level" yaml:"level"`
-	Format string `json:"format" yaml:"format"`
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
 	// Output must be stdout: without it DittoFS logs to a file in $HOME.
-	Output string `json:"output" yaml:"output"`
+	Output string `yaml:"output"`
 }
 
 type configDatabase struct {
-	Type   string        `json:"type" yaml:"type"`
-	SQLite *configSQLite `json:"sqlite,omitempty" yaml:"sqlite,omitempty"`
+	Type   string        `yaml:"type"`
+	SQLite *configSQLite `yaml:"sqlite,omitempty"`
 }
 
 type configSQLite struct {
-	Path string `json:"path" yaml:"path"`
+	Path string `yaml:"path"`
 }
 
 type configControlPlane struct {
 	// Host must be 0.0.0.0: DittoFS listens on loopback by default.
-	Host string     `json:"host" yaml:"host"`
-	Port int32      `json:"port" yaml:"port"`
-	JWT  configJWT  `json:"jwt" yaml:"jwt"`
-	TLS  *configTLS `json:"tls,omitempty" yaml:"tls,omitempty"`
+	Host string     `yaml:"host"`
+	Port int32      `yaml:"port"`
+	JWT  configJWT  `yaml:"jwt"`
+	TLS  *configTLS `yaml:"tls,omitempty"`
 }
 
 type configJWT struct {
-	AccessTokenDuration  string `json:"access_token_duration" yaml:"access_token_duration"`
-	RefreshTokenDuration string `json:"refresh_token_duration" yaml:"refresh_token_duration"`
+	AccessTokenDuration  string `yaml:"access_token_duration"`
+	RefreshTokenDuration string `yaml:"refresh_token_duration"`
 }
 
 type configTLS struct {
-	CertFile string `json:"cert_file" yaml:"cert_file"`
-	KeyFile  string `json:"key_file" yaml:"key_file"`
-	ClientCA string `json:"client_ca,omitempty" yaml:"client_ca,omitempty"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	ClientCA string `yaml:"client_ca,omitempty"`
 }
 
 type configAdmin struct {
-	Username string `json:"username" yaml:"username"`
+	Username string `yaml:"username"`
 }
 
 type configMetrics struct {
-	Enabled   bool   `json:"enabled" yaml:"enabled"`
-	Host      string `json:"host" yaml:"host"`
-	Port      int32  `json:"port" yaml:"port"`
-	Path      string `json:"path" yaml:"path"`
-	Auth      string `json:"auth" yaml:"auth"`
-	TokenFile string `json:"token_file,omitempty" yaml:"token_file,omitempty"`
+	Enabled   bool   `yaml:"enabled"`
+	Host      string `yaml:"host"`
+	Port      int32  `yaml:"port"`
+	Path      string `yaml:"path"`
+	Auth      string `yaml:"auth"`
+	TokenFile string `yaml:"token_file,omitempty"`
 }
 
 type configLDAP struct {
-	Enabled        bool           `json:"enabled" yaml:"enabled"`
-	URL            string         `json:"url" yaml:"url"`
-	StartTLS       bool           `json:"start_tls" yaml:"start_tls"`
-	AllowPlaintext bool           `json:"allow_plaintext" yaml:"allow_plaintext"`
-	BaseDN         string         `json:"base_dn" yaml:"base_dn"`
-	BindDN         string         `json:"bind_dn" yaml:"bind_dn"`
-	UserAttr       string         `json:"user_attr,omitempty" yaml:"user_attr,omitempty"`
-	Realm          string         `json:"realm,omitempty" yaml:"realm,omitempty"`
-	IDMap          string         `json:"idmap,omitempty" yaml:"idmap,omitempty"`
-	NestedGroups   bool           `json:"nested_groups" yaml:"nested_groups"`
-	TLS            *configLDAPTLS `json:"tls,omitempty" yaml:"tls,omitempty"`
+	Enabled        bool           `yaml:"enabled"`
+	URL            string         `yaml:"url"`
+	StartTLS       bool           `yaml:"start_tls"`
+	AllowPlaintext bool           `yaml:"allow_plaintext"`
+	BaseDN         string         `yaml:"base_dn"`
+	BindDN         string         `yaml:"bind_dn"`
+	UserAttr       string         `yaml:"user_attr,omitempty"`
+	Realm          string         `yaml:"realm,omitempty"`
+	IDMap          string         `yaml:"idmap,omitempty"`
+	NestedGroups   bool           `yaml:"nested_groups"`
+	TLS            *configLDAPTLS `yaml:"tls,omitempty"`
 }
 
 type configLDAPTLS struct {
-	CACertFile         string `json:"ca_cert_file,omitempty" yaml:"ca_cert_file,omitempty"`
-	InsecureSkipVerify bool   `json:"insecure_skip_verify" yaml:"insecure_skip_verify"`
+	CACertFile         string `yaml:"ca_cert_file,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
 type configKerberos struct {
-	Enabled          bool                  `json:"enabled" yaml:"enabled"`
-	ServicePrincipal string                `json:"service_principal" yaml:"service_principal"`
-	Realm            string                `json:"realm,omitempty" yaml:"realm,omitempty"`
-	NetBIOSDomain    string                `json:"netbios_domain,omitempty" yaml:"netbios_domain,omitempty"`
-	DNSDomain        string                `json:"dns_domain,omitempty" yaml:"dns_domain,omitempty"`
-	KeytabPath       string                `json:"keytab_path" yaml:"keytab_path"`
-	Krb5Conf         string                `json:"krb5_conf,omitempty" yaml:"krb5_conf,omitempty"`
-	MachineAccount   *configMachineAccount `json:"machine_account,omitempty" yaml:"machine_account,omitempty"`
+	Enabled          bool                  `yaml:"enabled"`
+	ServicePrincipal string                `yaml:"service_principal"`
+	Realm            string                `yaml:"realm,omitempty"`
+	NetBIOSDomain    string                `yaml:"netbios_domain,omitempty"`
+	DNSDomain        string                `yaml:"dns_domain,omitempty"`
+	KeytabPath       string                `yaml:"keytab_path"`
+	Krb5Conf         string                `yaml:"krb5_conf,omitempty"`
+	MachineAccount   *configMachineAccount `yaml:"machine_account,omitempty"`
 }
 
 type configMachineAccount struct {
-	Enabled     bool     `json:"enabled" yaml:"enabled"`
-	AccountName string   `json:"account_name" yaml:"account_name"`
-	KeytabPath  string   `json:"keytab_path,omitempty" yaml:"keytab_path,omitempty"`
-	DCAddresses []string `json:"dc_address,omitempty" yaml:"dc_address,omitempty"`
+	Enabled     bool     `yaml:"enabled"`
+	AccountName string   `yaml:"account_name"`
+	KeytabPath  string   `yaml:"keytab_path,omitempty"`
+	DCAddresses []string `yaml:"dc_address,omitempty"`
 }
 
 // Where the pod mounts what the config points at.

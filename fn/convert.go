@@ -1,7 +1,6 @@
 package fn
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -9,17 +8,6 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource/composed"
 )
-
-// runtimeFromUnstructured decodes an unstructured object into a typed one
-// through JSON: apimachinery's unstructured converter rejects some of the
-// Percona types ("unrecognized type: string" on spec.backups).
-func runtimeFromUnstructured(obj map[string]any, into any) error {
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, into)
-}
 
 // kindOf looks the object's kind up in composed.Scheme, where scheme.go
 // registers every kind the builders return.

@@ -48,7 +48,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 		}
 		credentials = projectedCredentials(observed)
 	}
-	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials), perconaReadiness(observed)); err != nil {
+	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials), readiness(perconaReady(observed))); err != nil {
 		return err
 	}
 	c.databaseCondition(observed)
@@ -142,13 +142,6 @@ func perconaReady(pc *pgv2.PerconaPGCluster) bool {
 		return false
 	}
 	return pc.Status.ObservedGeneration == 0 || pc.Status.ObservedGeneration == pc.Generation
-}
-
-func perconaReadiness(pc *pgv2.PerconaPGCluster) resource.Ready {
-	if perconaReady(pc) {
-		return resource.ReadyTrue
-	}
-	return resource.ReadyFalse
 }
 
 // perconaCondition returns the status of one of the cluster's conditions,

@@ -1,11 +1,13 @@
 package fn
 
 import (
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
@@ -20,6 +22,8 @@ const (
 // dittoServer is the typed view of the observed XR that every builder works
 // from: who it is, where its objects go, and its spec with defaults applied.
 type dittoServer struct {
+	// Kind of the XR: DittoServer, or XDittoServer behind a claim.
+	Kind string
 	// Name of the XR; composed objects are named after it.
 	Name string
 	// Namespace the namespaced composed objects go to: the XR's own for a
@@ -41,19 +45,24 @@ type dittoServer struct {
 // cluster-scoped XR that has no claim.
 const legacyNamespaceField = "spec.namespace"
 
-// parseDittoServer reads the observed XR. Unknown spec fields are ignored:
-// Crossplane adds its own machinery under spec (spec.crossplane on modern XRs;
-// claimRef, compositionRef, resourceRefs on legacy ones).
-func parseDittoServer(xr *resource.Composite, in v1beta1.Input) (dittoServer, error) {
-	u := xr.Resource
-	ds := dittoServer{Name: u.GetName(), UID: string(u.GetUID())}
+// parseDittoServer reads the observed XR straight from the request: its
+// metadata, and its spec from the spec's own JSON, decoded once into the
+// typed spec. Unknown spec fields are ignored: Crossplane adds its own
+// machinery under spec (spec.crossplane on modern XRs; claimRef,
+// compositionRef, resourceRefs on legacy ones).
+func parseDittoServer(xr *structpb.Struct, in v1beta1.Input) (dittoServer, error) {
+	u := unstructured.Unstructured{Object: pickProto(xr, []string{"apiVersion"}, []string{"kind"}, []string{"metadata"})}
+	ds := dittoServer{Kind: u.GetKind(), Name: u.GetName(), UID: string(u.GetUID())}
 
-	raw, err := json.Marshal(u.Object["spec"])
-	if err != nil {
-		return ds, fmt.Errorf("cannot read spec: %w", err)
-	}
-	if err := json.Unmarshal(raw, &ds.Spec); err != nil {
-		return ds, specTypeError(err)
+	spec := xr.GetFields()["spec"]
+	if spec != nil {
+		raw, err := protojson.Marshal(spec)
+		if err != nil {
+			return ds, fmt.Errorf("cannot read spec: %w", err)
+		}
+		if err := json.Unmarshal(raw, &ds.Spec); err != nil {
+			return ds, specTypeError(err)
+		}
 	}
 	ds.Spec = withSpecDefaults(ds.Spec, in)
 
@@ -65,8 +74,7 @@ func parseDittoServer(xr *resource.Composite, in v1beta1.Input) (dittoServer, er
 	ds.ClaimName = u.GetLabels()[labelClaimName]
 	ds.Namespace = u.GetLabels()[labelClaimNamespace]
 	if ds.Namespace == "" {
-		spec, _ := u.Object["spec"].(map[string]any)
-		ds.Namespace, _ = spec["namespace"].(string)
+		ds.Namespace = spec.GetStructValue().GetFields()["namespace"].GetStringValue()
 	}
 	return ds, nil
 }

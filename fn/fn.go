@@ -106,16 +106,16 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	}
 	input := withInputDefaults(*in)
 
-	oxr, err := request.GetObservedCompositeResource(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the observed XR: %w", err)
+	xr := req.GetObserved().GetComposite().GetResource()
+	if xr == nil {
+		return nil, fmt.Errorf("the request has no observed XR")
 	}
-	ds, err := parseDittoServer(oxr, input)
+	ds, err := parseDittoServer(xr, input)
 	if err != nil {
-		return nil, fmt.Errorf("invalid %s %q: %w", oxr.Resource.GetKind(), oxr.Resource.GetName(), err)
+		return nil, fmt.Errorf("invalid %s %q: %w", ds.Kind, ds.Name, err)
 	}
 	if errs := validate(ds, input); len(errs) > 0 {
-		return nil, invalidSpec(oxr.Resource.GetKind(), ds.Name, errs)
+		return nil, invalidSpec(ds.Kind, ds.Name, errs)
 	}
 	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*desiredObject{}}, nil
 }

@@ -132,12 +132,8 @@ func fuzzRequest(in *structpb.Struct, spec, observed, required []byte, flags uin
 		Desired:  &fnv1.State{},
 	}
 	for name, o := range obs {
-		m, ok := o.(map[string]any)
+		st, ok := toStruct(o)
 		if !ok {
-			return nil, false
-		}
-		st, err := structpb.NewStruct(m)
-		if err != nil {
 			return nil, false
 		}
 		req.Observed.Resources[name] = &fnv1.Resource{Resource: st}
@@ -145,12 +141,8 @@ func fuzzRequest(in *structpb.Struct, spec, observed, required []byte, flags uin
 	if flags&fuzzRequiredUnresolved == 0 {
 		items := &fnv1.Resources{}
 		for _, o := range reqd {
-			m, ok := o.(map[string]any)
+			st, ok := toStruct(o)
 			if !ok {
-				return nil, false
-			}
-			st, err := structpb.NewStruct(m)
-			if err != nil {
 				return nil, false
 			}
 			items.Items = append(items.Items, &fnv1.Resource{Resource: st})
@@ -257,4 +249,14 @@ func mustJSON(f *testing.F, v any) []byte {
 		f.Fatal(err)
 	}
 	return b
+}
+
+// toStruct is o as a protobuf Struct, when it is a JSON object.
+func toStruct(o any) (*structpb.Struct, bool) {
+	m, ok := o.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	st, err := structpb.NewStruct(m)
+	return st, err == nil
 }

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -114,7 +115,7 @@ func pgBackRestS3Secret(ds dittoServer, conf []byte) *corev1.Secret {
 // secretData decodes a Secret's data (base64 in the unstructured object).
 func secretData(r resource.Required) (map[string][]byte, error) {
 	s := &corev1.Secret{}
-	if err := runtimeFromUnstructured(r.Resource.Object, s); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(r.Resource.Object, s); err != nil {
 		return nil, err
 	}
 	data := make(map[string][]byte, len(s.Data)+len(s.StringData))

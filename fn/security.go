@@ -1,6 +1,8 @@
 package fn
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 )
@@ -41,7 +43,7 @@ func containerSecurityContext(user *corev1.SecurityContext) *corev1.SecurityCont
 	if sc.Capabilities == nil {
 		sc.Capabilities = &corev1.Capabilities{}
 	}
-	if !hasCapability(sc.Capabilities.Drop, "ALL") {
+	if !slices.Contains(sc.Capabilities.Drop, "ALL") {
 		sc.Capabilities.Drop = append(sc.Capabilities.Drop, "ALL")
 	}
 	return sc
@@ -56,13 +58,4 @@ func waitSecurityContext() *corev1.SecurityContext {
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
-}
-
-func hasCapability(caps []corev1.Capability, c corev1.Capability) bool {
-	for _, x := range caps {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }

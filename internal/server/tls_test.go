@@ -28,7 +28,7 @@ func must(t *testing.T) func(*testpki.KeyPair, error) *testpki.KeyPair {
 func writeCertsDir(t *testing.T, server, ca *testpki.KeyPair) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := testpki.WriteServingDir(dir, server, ca); err != nil {
+	if err := testpki.WriteDir(dir, server, ca); err != nil {
 		t.Fatal(err)
 	}
 	return dir

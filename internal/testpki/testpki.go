@@ -43,9 +43,10 @@ func (ca *KeyPair) Server(name string, hosts ...string) (*KeyPair, error) {
 	return ca.leaf(name, x509.ExtKeyUsageServerAuth, append([]string{"localhost", "127.0.0.1"}, hosts...))
 }
 
-// Client issues a client certificate.
-func (ca *KeyPair) Client(name string) (*KeyPair, error) {
-	return ca.leaf(name, x509.ExtKeyUsageClientAuth, nil)
+// Client issues a client certificate, naming hosts (DNS names or IPs) if
+// the peer checks them.
+func (ca *KeyPair) Client(name string, hosts ...string) (*KeyPair, error) {
+	return ca.leaf(name, x509.ExtKeyUsageClientAuth, hosts)
 }
 
 func (ca *KeyPair) leaf(name string, usage x509.ExtKeyUsage, hosts []string) (*KeyPair, error) {
@@ -112,10 +113,14 @@ func (kp *KeyPair) Pool() *x509.CertPool {
 	return p
 }
 
-// WriteServingDir writes what a function's --tls-certs-dir (and Crossplane's
-// function pod mount) holds: tls.crt, tls.key and the client CA as ca.crt.
-func WriteServingDir(dir string, server, clientCA *KeyPair) error {
-	for name, data := range map[string][]byte{"tls.crt": server.CertPEM, "tls.key": server.KeyPEM, "ca.crt": clientCA.CertPEM} {
+// WriteDir writes the layout Crossplane and functions read certificates
+// from (a function's --tls-certs-dir, core's --tls-client-certs-dir):
+// kp as tls.crt and tls.key, and the CA that verifies the peer as ca.crt.
+func WriteDir(dir string, kp, ca *KeyPair) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{"tls.crt": kp.CertPEM, "tls.key": kp.KeyPEM, "ca.crt": ca.CertPEM} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}

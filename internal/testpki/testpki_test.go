@@ -44,7 +44,7 @@ func TestServerAndClientVerifyAgainstTheirCA(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	if err := WriteServingDir(dir, server, ca); err != nil {
+	if err := WriteDir(dir, server, ca); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")); err != nil {

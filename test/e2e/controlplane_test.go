@@ -2,11 +2,9 @@ package e2e_test
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -19,6 +17,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testpki"
 )
 
 // The users the API server knows, by static token. Crossplane core and its
@@ -52,7 +53,7 @@ type env struct {
 	apiURL    string
 	registry  string // host:port/dittofs of the local OCI registry
 	ports     map[string]int
-	ca        *ca
+	ca        *testpki.KeyPair
 	admin, xp *kube
 
 	kcm, operator, rbacManager *proc
@@ -184,14 +185,19 @@ func (e *env) startControlPlane() {
 	t := e.t
 	bin := func(tool, name string) string { return filepath.Join(e.bins[tool], name) }
 	for _, p := range []string{"etcd", "etcd-peer", "apiserver", "function", "xp-metrics", "xp-health", "xp-webhook"} {
-		e.ports[p] = freePort(t)
+		e.ports[p] = testenv.FreePort(t)
 	}
 	pki := filepath.Join(e.dir, "pki")
-	e.ca = newCA(t)
-	loop := []net.IP{net.ParseIP("127.0.0.1")}
-	e.ca.issue(t, filepath.Join(pki, "function"), "function-dittofs", []string{"localhost"}, loop, x509.ExtKeyUsageServerAuth)
-	e.ca.issue(t, filepath.Join(pki, "crossplane-client"), "crossplane", []string{"crossplane.crossplane-system"}, nil, x509.ExtKeyUsageClientAuth)
-	e.ca.issue(t, filepath.Join(pki, "crossplane-webhook"), "crossplane-webhooks", []string{"localhost"}, loop, x509.ExtKeyUsageServerAuth)
+	ca, err := testpki.NewCA("function-dittofs-e2e-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ca = ca
+	// Server certificates name localhost and 127.0.0.1, where Crossplane
+	// dials the function and the API server dials the webhooks.
+	issue(t, filepath.Join(pki, "function"), ca)(ca.Server("function-dittofs"))
+	issue(t, filepath.Join(pki, "crossplane-client"), ca)(ca.Client("crossplane", "crossplane.crossplane-system"))
+	issue(t, filepath.Join(pki, "crossplane-webhook"), ca)(ca.Server("crossplane-webhooks"))
 	saPub, saKey := serviceAccountKeys(t, pki)
 	writeFile(t, filepath.Join(pki, "tokens.csv"), []byte(fmt.Sprintf(
 		"%s,admin,admin,\"system:masters\"\n%s,%s,crossplane,\"system:serviceaccounts,system:serviceaccounts:%s\"\n%s,%s,rbac-manager,\"system:serviceaccounts,system:serviceaccounts:%s\"\n",
@@ -216,7 +222,6 @@ func (e *env) startControlPlane() {
 		"--service-account-key-file="+saPub, "--service-account-signing-key-file="+saKey,
 		"--service-cluster-ip-range=10.0.0.0/24", "--advertise-address=127.0.0.1")
 	e.waitHTTP("kube-apiserver", e.apiURL+"/readyz", adminToken, 120*time.Second, kas)
-	var err error
 	if e.admin, err = newKube(e.apiURL, adminToken); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +327,7 @@ func (e *env) usageWebhook() {
 		path, _, _ := unstructured.NestedString(cc, "service", "path")
 		m["clientConfig"] = map[string]any{
 			"url":      fmt.Sprintf("https://127.0.0.1:%d%s", e.ports["xp-webhook"], path),
-			"caBundle": b64(e.ca.certPEM),
+			"caBundle": b64(e.ca.CertPEM),
 		}
 		hooks[i] = m
 	}
@@ -384,7 +389,7 @@ data:
   tls.crt: %s
   tls.key: %s
   ca.crt: %s
-`, xpNamespace, b64(e.read(filepath.Join(pki, "tls.crt"))), b64(e.read(filepath.Join(pki, "tls.key"))), b64(e.ca.certPEM))
+`, xpNamespace, b64(e.read(filepath.Join(pki, "tls.crt"))), b64(e.read(filepath.Join(pki, "tls.key"))), b64(e.ca.CertPEM))
 	e.applyFile([]byte(secret), "")
 
 	var rev string

@@ -19,7 +19,7 @@ func makeCerts(dir string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := testpki.WriteServingDir(dir, server, ca); err != nil {
+	if err := testpki.WriteDir(dir, server, ca); err != nil {
 		return nil, err
 	}
 	client, err := ca.Client("crossplane")
