@@ -204,8 +204,10 @@ func checkConfiguration(t *testing.T, ref, meta, xrdAPI, xrd string) {
 	comp, err := find(objs, "apiextensions.crossplane.io/v1", "Composition", xrd)
 	if err != nil {
 		t.Errorf("package.yaml: %v", err)
-	} else if !strings.Contains(yamlString(t, comp.Spec["pipeline"]), "name: function-dittofs") {
-		t.Errorf("Composition %s has no step calling function-dittofs", xrd)
+	} else if !strings.Contains(yamlString(t, comp.Spec["pipeline"]), "name: dittofs-function-dittofs") {
+		// The name the package manager gives the Function it installs for
+		// the dependency (apis/dependency_test.go checks the rule).
+		t.Errorf("Composition %s has no step calling dittofs-function-dittofs", xrd)
 	}
 
 	deps, _ := cfg.Spec["dependsOn"].([]any)

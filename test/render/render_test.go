@@ -25,8 +25,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current render output")
 
-// functionName is the functionRef name the Compositions use.
-const functionName = "function-dittofs"
+// functionName is the functionRef name the Compositions use: the name
+// Crossplane's package manager gives the Function it installs for the
+// Configurations' dependency ghcr.io/dittofs/function-dittofs.
+const functionName = "dittofs-function-dittofs"
 
 // api is the XRD and Composition an example XR is rendered with.
 type api struct{ definition, composition string }
