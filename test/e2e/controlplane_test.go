@@ -354,61 +354,158 @@ func (e *env) startKCM() {
 		"--leader-elect=false", "--secure-port=0")
 }
 
-// installFunction installs the Function package and acts as its package
-// runtime: with --package-runtime=External nothing else tells Crossplane
-// where the function listens.
-func (e *env) installFunction() {
-	t := e.t
-	ic := fmt.Sprintf(`apiVersion: pkg.crossplane.io/v1beta1
+// The package repositories the project publishes, under ghcr.io/dittofs.
+const (
+	pkgRegistry    = "ghcr.io/dittofs"
+	functionSource = pkgRegistry + "/function-dittofs"
+)
+
+// imageConfig points Crossplane at the local registry for every package
+// under ghcr.io/dittofs with Crossplane's own mechanism, an ImageConfig
+// prefix rewrite: the packages stay the ones users install (their
+// dependency names ghcr.io/dittofs/function-dittofs), and the package
+// manager and its dependency resolver (which lists the tags through the
+// same rewrite) fetch them from 127.0.0.1.
+func (e *env) imageConfig() {
+	e.applyFile([]byte(fmt.Sprintf(`apiVersion: pkg.crossplane.io/v1beta1
 kind: ImageConfig
 metadata:
   name: dittofs-local-registry
 spec:
   matchImages:
   - type: Prefix
-    prefix: ghcr.io/dittofs/
+    prefix: %s/
   rewriteImage:
     prefix: %s/
-`, e.registry)
-	e.applyFile([]byte(ic), "")
-	e.applyFile([]byte(`apiVersion: pkg.crossplane.io/v1
-kind: Function
-metadata:
-  name: function-dittofs
-spec:
-  package: ghcr.io/dittofs/function-dittofs:`+pkgVersion+`
-`), "")
+`, pkgRegistry, e.registry)), "")
+}
+
+// installConfiguration installs only a Configuration, with the command a
+// user types: `crossplane xpkg install configuration
+// ghcr.io/dittofs/<repo>:<version>` (the pinned CLI, against the test's API
+// server). Crossplane's package manager resolves the Configuration's
+// dependency and installs the Function itself; the test acts as that
+// Function's package runtime (serveFunction) while the command waits for
+// the Configuration, then waits for its XRD to be established (and
+// offered, for a claim XRD).
+func (e *env) installConfiguration(repo, xrd string, offered bool) {
+	t := e.t
+	ref := fmt.Sprintf("%s/%s:%s", pkgRegistry, repo, pkgVersion)
+	cli := e.start("xpkg-install-"+repo, []string{"KUBECONFIG=" + filepath.Join(e.dir, "admin.kubeconfig")},
+		filepath.Join(e.bins["crossplane-cli"], "crossplane"), "xpkg", "install", "configuration", ref, "--wait=4m")
+	e.logf("ran: crossplane xpkg install configuration %s --wait=4m", ref)
+	e.serveFunction(xrd, cli)
+	select {
+	case <-cli.done:
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("crossplane xpkg install configuration %s did not return:\n%s", ref, cli.tail(20))
+	}
+	out := cli.tail(20)
+	if cli.err != nil {
+		t.Fatalf("crossplane xpkg install configuration %s: %v\n%s", ref, cli.err, out)
+	}
+	// The CLI names the package after its repository, as the resolver does.
+	name := "dittofs-" + repo
+	if !strings.Contains(out, "configuration/"+name+" created") {
+		t.Fatalf("crossplane xpkg install configuration %s printed %q, want configuration/%s created", ref, out, name)
+	}
+	e.logf("crossplane xpkg install: %s", strings.TrimSpace(out))
+	e.waitPackage("Configuration", name)
+	e.eventually("XRD "+xrd+" established", 120*time.Second, func() error {
+		x, err := e.admin.get(e.ctx, "apiextensions.crossplane.io/v1", "CompositeResourceDefinition", "", xrd)
+		if err != nil {
+			return err
+		}
+		if s, _, _ := condition(x, "Established"); s != "True" {
+			return fmt.Errorf("%s", conditions(x))
+		}
+		if s, _, _ := condition(x, "Offered"); offered && s != "True" {
+			return fmt.Errorf("%s", conditions(x))
+		}
+		return nil
+	})
+}
+
+// serveFunction waits for the Function the package manager installed for
+// the Configuration's dependency, checks it is the one the Composition
+// (named after its XRD) calls, fetched through the ImageConfig, and acts as
+// its package runtime. With --package-runtime=External nothing else starts
+// it: on a real cluster the Deployment runtime runs the image with the
+// DeploymentRuntimeConfig "default" (or the one an ImageConfig's
+// spec.runtime.configRef names, since no one writes this Function's
+// spec), makes its TLS Secret and Service and records the endpoint. Here
+// the function runs as the process startControlPlane started, serving
+// mTLS with the test CA's certificate for 127.0.0.1, and the test writes
+// what the runtime would: the TLS Secret, the revision's endpoint and
+// RuntimeHealthy.
+func (e *env) serveFunction(composition string, cli *proc) {
+	t := e.t
+	var fn *unstructured.Unstructured
+	e.eventually("the package manager installs the Function dependency", 180*time.Second, func() error {
+		if cli.exited() && cli.err != nil {
+			t.Fatalf("crossplane xpkg install: %v\n%s", cli.err, cli.tail(20))
+		}
+		fns, err := e.admin.list(e.ctx, "pkg.crossplane.io/v1", "Function", "", "")
+		if err != nil {
+			return err
+		}
+		var found []string
+		for i := range fns {
+			if strings.HasPrefix(str(&fns[i], "spec", "package"), functionSource+":") {
+				fn = &fns[i]
+				found = append(found, fns[i].GetName())
+			}
+		}
+		if len(found) != 1 {
+			lock, _ := e.admin.get(e.ctx, "pkg.crossplane.io/v1beta1", "Lock", "", "lock")
+			return fmt.Errorf("want one Function from %s, got %v; Lock: %s", functionSource, found, lockState(lock))
+		}
+		return nil
+	})
+	name := fn.GetName()
+	comp, err := e.admin.get(e.ctx, "apiextensions.crossplane.io/v1", "Composition", "", composition)
+	if err != nil {
+		t.Fatalf("the Configuration's Composition %s: %v", composition, err)
+	}
+	steps, _, _ := unstructured.NestedSlice(comp.Object, "spec", "pipeline")
+	for i, s := range steps {
+		if ref, _, _ := unstructured.NestedString(s.(map[string]any), "functionRef", "name"); ref != name {
+			t.Fatalf("the package manager installed the Function dependency as %q, but Composition %s step %d calls %q", name, composition, i, ref)
+		}
+	}
+	if got, want := str(fn, "spec", "package"), functionSource+":"+pkgVersion; got != want {
+		t.Errorf("Function %s spec.package = %q, want %q (the newest tag matching the dependency's constraint)", name, got, want)
+	}
+	e.logf("Function %s installed by the package manager from %s", name, str(fn, "spec", "package"))
+
 	pki := filepath.Join(e.dir, "pki", "function")
-	secret := fmt.Sprintf(`apiVersion: v1
+	secretName := name + "-tls-server"
+	e.applyFile([]byte(fmt.Sprintf(`apiVersion: v1
 kind: Secret
 metadata:
-  name: function-dittofs-tls-server
+  name: %s
   namespace: %s
 type: kubernetes.io/tls
 data:
   tls.crt: %s
   tls.key: %s
   ca.crt: %s
-`, xpNamespace, b64(e.read(filepath.Join(pki, "tls.crt"))), b64(e.read(filepath.Join(pki, "tls.key"))), b64(e.ca.CertPEM))
-	e.applyFile([]byte(secret), "")
+`, secretName, xpNamespace, b64(e.read(filepath.Join(pki, "tls.crt"))), b64(e.read(filepath.Join(pki, "tls.key"))), b64(e.ca.CertPEM))), "")
 
 	var rev string
 	e.eventually("FunctionRevision created", 120*time.Second, func() error {
-		revs, err := e.admin.list(e.ctx, "pkg.crossplane.io/v1", "FunctionRevision", "", "pkg.crossplane.io/package=function-dittofs")
+		revs, err := e.admin.list(e.ctx, "pkg.crossplane.io/v1", "FunctionRevision", "", "pkg.crossplane.io/package="+name)
 		if err != nil {
 			return err
 		}
-		if len(revs) == 0 {
-			fn, _ := e.admin.get(e.ctx, "pkg.crossplane.io/v1", "Function", "", "function-dittofs")
-			if fn != nil {
-				return fmt.Errorf("no revision yet; Function: %s", conditions(fn))
-			}
-			return fmt.Errorf("no revision yet")
+		if len(revs) != 1 {
+			f, _ := e.admin.get(e.ctx, "pkg.crossplane.io/v1", "Function", "", name)
+			return fmt.Errorf("%d revisions; Function: %s", len(revs), conditions(f))
 		}
 		rev = revs[0].GetName()
 		return nil
 	})
-	patch := fmt.Sprintf(`{"status":{"endpoint":"dns:///127.0.0.1:%d","tlsServerSecretName":"function-dittofs-tls-server"}}`, e.ports["function"])
+	patch := fmt.Sprintf(`{"status":{"endpoint":"dns:///127.0.0.1:%d","tlsServerSecretName":%q}}`, e.ports["function"], secretName)
 	if err := e.admin.patch(e.ctx, "pkg.crossplane.io/v1", "FunctionRevision", "", rev, patch, "status"); err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +535,31 @@ data:
 		}
 		return fmt.Errorf("RuntimeHealthy just set")
 	})
-	e.waitPackage("Function", "function-dittofs")
+	e.waitPackage("Function", name)
+
+	// The package came from the local registry through the rewrite.
+	fn, err = e.admin.get(e.ctx, "pkg.crossplane.io/v1", "Function", "", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := str(fn, "status", "resolvedPackage"), e.registry+"/function-dittofs:"+pkgVersion; got != want {
+		t.Errorf("Function %s status.resolvedPackage = %q, want %q (rewritten by ImageConfig dittofs-local-registry)", name, got, want)
+	}
+}
+
+// lockState lists the packages in Crossplane's Lock and its conditions,
+// which say why a dependency is not installed yet.
+func lockState(lock *unstructured.Unstructured) string {
+	if lock == nil {
+		return "none"
+	}
+	pkgs, _, _ := unstructured.NestedSlice(lock.Object, "packages")
+	var names []string
+	for _, p := range pkgs {
+		m, _ := p.(map[string]any)
+		names = append(names, fmt.Sprintf("%v (%v)", m["name"], m["source"]))
+	}
+	return fmt.Sprintf("packages %v; %s", names, conditions(lock))
 }
 
 // waitPackage waits for a package to be Installed and Healthy.
@@ -458,35 +579,12 @@ func (e *env) waitPackage(kind, name string) {
 	})
 }
 
-// installConfiguration installs a Configuration package and waits for its
-// XRD to be established (and offered, for a claim XRD).
-func (e *env) installConfiguration(name, xrd string, offered bool) {
-	e.applyFile([]byte(fmt.Sprintf(`apiVersion: pkg.crossplane.io/v1
-kind: Configuration
-metadata:
-  name: %s
-spec:
-  package: ghcr.io/dittofs/%s:%s
-`, name, name, pkgVersion)), "")
-	e.waitPackage("Configuration", name)
-	e.eventually("XRD "+xrd+" established", 120*time.Second, func() error {
-		x, err := e.admin.get(e.ctx, "apiextensions.crossplane.io/v1", "CompositeResourceDefinition", "", xrd)
-		if err != nil {
-			return err
-		}
-		if s, _, _ := condition(x, "Established"); s != "True" {
-			return fmt.Errorf("%s", conditions(x))
-		}
-		if s, _, _ := condition(x, "Offered"); offered && s != "True" {
-			return fmt.Errorf("%s", conditions(x))
-		}
-		return nil
-	})
-}
-
-// uninstallConfiguration deletes a Configuration and waits until its XRD
-// and the CRDs Crossplane made from it are gone.
-func (e *env) uninstallConfiguration(name, xrd string, crds ...string) {
+// uninstallConfiguration deletes the Configuration installConfiguration
+// installed from repo and waits until its XRD and the CRDs Crossplane made
+// from it are gone. The Function it pulled in stays, as Crossplane leaves
+// dependencies installed.
+func (e *env) uninstallConfiguration(repo, xrd string, crds ...string) {
+	name := "dittofs-" + repo
 	if err := e.admin.delete(e.ctx, "pkg.crossplane.io/v1", "Configuration", "", name); err != nil {
 		e.t.Fatal(err)
 	}

@@ -40,7 +40,9 @@ func TestControlPlane(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.packages()
-	e.installFunction()
+	e.imageConfig()
+	// Only the Configuration, as a user installs it; Crossplane installs
+	// the Function it depends on.
 	e.installConfiguration("configuration-dittofs", "dittoservers.dittofs.dittofs.com", false)
 	e.waitCrossplaneMay("dittofs.dittofs.com", "dittoservers")
 	e.stopRBACManager() // it holds :8080, which the Percona operator needs
