@@ -463,16 +463,6 @@ func (e *env) serveFunction(composition string, cli *proc) {
 		return nil
 	})
 	name := fn.GetName()
-	comp, err := e.admin.get(e.ctx, "apiextensions.crossplane.io/v1", "Composition", "", composition)
-	if err != nil {
-		t.Fatalf("the Configuration's Composition %s: %v", composition, err)
-	}
-	steps, _, _ := unstructured.NestedSlice(comp.Object, "spec", "pipeline")
-	for i, s := range steps {
-		if ref, _, _ := unstructured.NestedString(s.(map[string]any), "functionRef", "name"); ref != name {
-			t.Fatalf("the package manager installed the Function dependency as %q, but Composition %s step %d calls %q", name, composition, i, ref)
-		}
-	}
 	if got, want := str(fn, "spec", "package"), functionSource+":"+pkgVersion; got != want {
 		t.Errorf("Function %s spec.package = %q, want %q (the newest tag matching the dependency's constraint)", name, got, want)
 	}
@@ -538,12 +528,22 @@ data:
 	e.waitPackage("Function", name)
 
 	// The package came from the local registry through the rewrite.
-	fn, err = e.admin.get(e.ctx, "pkg.crossplane.io/v1", "Function", "", name)
+	fn, err := e.admin.get(e.ctx, "pkg.crossplane.io/v1", "Function", "", name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := str(fn, "status", "resolvedPackage"), e.registry+"/function-dittofs:"+pkgVersion; got != want {
 		t.Errorf("Function %s status.resolvedPackage = %q, want %q (rewritten by ImageConfig dittofs-local-registry)", name, got, want)
+	}
+
+	// The Configuration's revision establishes its Composition once its
+	// dependency is in the Lock; the Composition must call this Function.
+	comp := e.mustExist("apiextensions.crossplane.io/v1", "Composition", "", composition, 120*time.Second)
+	steps, _, _ := unstructured.NestedSlice(comp.Object, "spec", "pipeline")
+	for i, s := range steps {
+		if ref, _, _ := unstructured.NestedString(s.(map[string]any), "functionRef", "name"); ref != name {
+			t.Fatalf("the package manager installed the Function dependency as %q, but Composition %s step %d calls %q", name, composition, i, ref)
+		}
 	}
 }
 
