@@ -523,6 +523,11 @@ func TestLegacyNamespaceGuard(t *testing.T) {
 		want      []string
 	}{
 		"Unchanged": {reason: "the same namespace is no change", namespace: "team-a", want: []string{}},
+		"ClaimDecides": {
+			reason:    "with a claim, its namespace decides and spec.namespace is not read",
+			labels:    `,"labels":{"crossplane.io/claim-name":"files","crossplane.io/claim-namespace":"team-a"}`,
+			namespace: "team-b", want: []string{},
+		},
 		"Moved": {
 			reason: "another namespace is refused, naming spec.namespace and where the objects are", namespace: "team-b",
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: spec.namespace: Forbidden: " +
