@@ -45,6 +45,7 @@ func writtenFields(s v1alpha1.DittoServerSpec) writtenSpec {
 func (c *composer) bindToObserved(cluster *pgv2.PerconaPGCluster, sts *appsv1.StatefulSet) error {
 	if cluster != nil && c.ds.Spec.Percona.Enabled {
 		c.bindPercona(cluster)
+		c.keepBackupRemovalAuthorized(cluster)
 		if err := c.boundMajorHasImage(cluster); err != nil {
 			return err
 		}

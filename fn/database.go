@@ -117,6 +117,7 @@ func (c *composer) observedPerconaCluster() (*pgv2.PerconaPGCluster, error) {
 // reads; decoding only these keeps a reconcile cheap.
 var perconaFieldsRead = [][]string{
 	{"metadata", "generation"},
+	{"metadata", "annotations"},
 	{"spec", "postgresVersion"},
 	{"spec", "users"},
 	{"spec", "instances"},

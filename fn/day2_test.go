@@ -328,12 +328,26 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 		}
 	})
 
+	// Backups off with the opt-in, and the opt-in removed from the spec
+	// before the operator got to the repository host.
+	authorized, _ := liveServer(t, backupSpec, "", awsKeys)
+	authorized = observeDesired(authorized, runWith(t, deterministicFunction(), later(authorized, offAllowed, "")), keyPerconaCluster)
+
 	cases := map[string]struct {
-		reason  string
-		running *fnv1.RunFunctionRequest
-		spec    string
-		refused bool
+		reason     string
+		running    *fnv1.RunFunctionRequest
+		spec       string
+		refused    bool
+		annotation bool
 	}{
+		"AuthorizationStaysWhileOff": {
+			reason:  "an authorisation given stays while backups are off: dropping it before the repository host is gone would pause the cluster",
+			running: authorized, spec: off, annotation: true,
+		},
+		"AuthorizationGoesWithBackupsOn": {
+			reason:  "backups on again: the annotation goes",
+			running: authorized, spec: backupSpec,
+		},
 		"AlreadyOffStaysOff": {
 			reason: "a cluster made without backups has no repository to lose", running: withoutBackups, spec: off,
 		},
@@ -357,9 +371,13 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 			if tc.refused && !strings.Contains(msg, "spec.percona.backup.enabled") {
 				t.Errorf("%s\nthe Fatal does not name spec.percona.backup.enabled: %s", tc.reason, msg)
 			}
+			if tc.refused {
+				return
+			}
 			annotations := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["metadata"].GetStructValue().GetFields()["annotations"]
-			if annotations != nil {
-				t.Errorf("%s\nthe cluster is annotated %v", tc.reason, annotations)
+			authorizes := annotations.GetStructValue().GetFields()[annotationAuthorizeBackupRemoval].GetStringValue() == "true"
+			if authorizes != tc.annotation {
+				t.Errorf("%s\nthe cluster authorises backup removal: %v, want %v (annotations %v)", tc.reason, authorizes, tc.annotation, annotations)
 			}
 		})
 	}

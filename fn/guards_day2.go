@@ -62,6 +62,17 @@ func perconaAnnotations(ds dittoServer) map[string]string {
 	return map[string]string{annotationAuthorizeBackupRemoval: "true"}
 }
 
+// keepBackupRemovalAuthorized: an authorisation given stays while backups
+// are off, even once authorizeRemoval is gone from the spec. The operator
+// removes the repository host on a later reconcile; dropping the annotation
+// before that would pause the cluster after all.
+func (c *composer) keepBackupRemovalAuthorized(cluster *pgv2.PerconaPGCluster) {
+	b := c.ds.Spec.Percona.Backup
+	if !b.Enabled && cluster.Annotations[annotationAuthorizeBackupRemoval] == "true" {
+		b.AuthorizeRemoval = true
+	}
+}
+
 // perconaStorageClassGuard: the database volumes' class is fixed by their
 // PVCs. Only a class the user wrote can differ (an unset one is bound to the
 // observed class).
