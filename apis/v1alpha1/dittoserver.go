@@ -533,7 +533,8 @@ type PerconaBackupConfig struct {
 	// in the bucket stay there, but no new ones are taken. Without it the
 	// function refuses the change: the operator would otherwise pause all
 	// reconciliation of the cluster while still reporting it ready. Sets
-	// Percona's pgv2.percona.com/authorizeBackupRemoval annotation.
+	// Percona's pgv2.percona.com/authorizeBackupRemoval annotation, which
+	// then stays while backups are off.
 	// +optional
 	AuthorizeRemoval bool `json:"authorizeRemoval,omitempty"`
 
