@@ -41,8 +41,17 @@ func (c *composer) compose() error {
 	if c.ds.Spec.Percona.Enabled && c.kindMissing(keyPerconaCluster, schemaPercona, "pgv2.percona.com/v2", "PerconaPGCluster") {
 		return errPerconaNotInstalled
 	}
-	cluster := c.observedPerconaCluster()
-	sts := observedStatefulSet(c.observedFields(keyStatefulSet, statefulSetFieldsRead...))
+	cluster, err := c.observedPerconaCluster()
+	if err != nil {
+		return err
+	}
+	sts, err := c.observedStatefulSet()
+	if err != nil {
+		return err
+	}
+	if err := c.bindToObserved(cluster, sts); err != nil {
+		return err
+	}
 	if err := c.checkGuards(cluster, sts); err != nil {
 		return err
 	}

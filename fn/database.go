@@ -7,7 +7,6 @@ import (
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	"google.golang.org/protobuf/types/known/structpb"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
@@ -36,20 +35,24 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if err != nil {
 		return err
 	}
+	keepBackups := false
 	if credentials == "" && c.ds.Spec.Percona.Backup.Enabled {
 		// The credentials are not known yet (or are broken). A new cluster
 		// whose pgBackRest projects a missing Secret never starts, so wait;
-		// an existing one is kept as it is.
+		// an existing one keeps its backups block as it is.
 		if observed == nil {
 			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: perconaClusterName(c.ds)}
 			response.ConditionFalse(c.rsp, conditionDatabaseReady, "WaitingForBackupCredentials").
 				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", perconaClusterName(c.ds))).TargetCompositeAndClaim()
 			return nil
 		}
-		credentials = projectedCredentials(observed)
+		credentials, keepBackups = projectedCredentials(observed), true
 	}
 	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials), readiness(perconaReady(observed))); err != nil {
 		return err
+	}
+	if keepBackups {
+		c.keepObservedBackups()
 	}
 	c.databaseCondition(observed)
 	if credentials == "" {
@@ -96,28 +99,31 @@ func (c *composer) composeBackupCredentials() (string, error) {
 }
 
 // observedPerconaCluster is the observed PerconaPGCluster, typed, or nil.
-func (c *composer) observedPerconaCluster() *pgv2.PerconaPGCluster {
+// One that does not decode is an error: the guards cannot check against it.
+func (c *composer) observedPerconaCluster() (*pgv2.PerconaPGCluster, error) {
 	fields := c.observedFields(keyPerconaCluster, perconaFieldsRead...)
 	if fields == nil {
-		return nil
+		return nil, nil
 	}
 	pc := &pgv2.PerconaPGCluster{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, pc); err != nil {
-		// An observed object that does not decode is treated as not yet
-		// reporting; its spec is rebuilt from the XR anyway.
-		return &pgv2.PerconaPGCluster{}
+	fresh := func() any { return &pgv2.PerconaPGCluster{} }
+	if err := c.decodeObserved(keyPerconaCluster, "PerconaPGCluster", fields, perconaFieldsRead, pc, fresh); err != nil {
+		return nil, err
 	}
-	return pc
+	return pc, nil
 }
 
 // perconaFieldsRead are the paths of the observed cluster the function
 // reads; decoding only these keeps a reconcile cheap.
 var perconaFieldsRead = [][]string{
 	{"metadata", "generation"},
+	{"metadata", "annotations"},
 	{"spec", "postgresVersion"},
 	{"spec", "users"},
 	{"spec", "instances"},
+	{"spec", "backups", "enabled"},
 	{"spec", "backups", "pgbackrest", "configuration"},
+	{"spec", "backups", "pgbackrest", "repos"},
 	{"status", "state"},
 	{"status", "host"},
 	{"status", "observedGeneration"},

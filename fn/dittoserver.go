@@ -39,6 +39,11 @@ type dittoServer struct {
 	ClaimName string
 	// Spec with defaults applied.
 	Spec v1alpha1.DittoServerSpec
+	// Written says which binding fields the user wrote (see binding.go).
+	Written writtenSpec
+	// InstanceSet is the observed Percona cluster's instance set name, or ""
+	// for a new cluster (see instanceSetName).
+	InstanceSet string
 }
 
 // legacyNamespaceField is the legacy XRD's field naming the namespace of a
@@ -64,6 +69,7 @@ func parseDittoServer(xr *structpb.Struct, in v1beta1.Input) (dittoServer, error
 			return ds, specTypeError(err)
 		}
 	}
+	ds.Written = writtenFields(ds.Spec)
 	ds.Spec = withSpecDefaults(ds.Spec, in)
 
 	ds.Namespace = u.GetNamespace()

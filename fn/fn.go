@@ -135,8 +135,11 @@ func invalidSpec(kind, name string, errs field.ErrorList) error {
 // user can read.
 func fatal(rsp *fnv1.RunFunctionResponse, err error) {
 	reason := "InvalidSpec"
-	if errors.As(err, new(unsafeChange)) {
+	switch {
+	case errors.As(err, new(unsafeChange)):
 		reason = "UnsafeChange"
+	case errors.As(err, new(unreadableObserved)):
+		reason = "UnreadableObserved"
 	}
 	response.ConditionFalse(rsp, "FunctionSuccess", reason).
 		WithMessage(err.Error()).TargetCompositeAndClaim()

@@ -29,6 +29,7 @@ func (c *composer) checkGuards(cluster *pgv2.PerconaPGCluster, sts *appsv1.State
 	var errs field.ErrorList
 	errs = append(errs, c.perconaGuards(cluster)...)
 	errs = append(errs, c.serverGuards(sts)...)
+	errs = append(errs, c.day2Guards(cluster)...)
 	if len(errs) > 0 {
 		return unsafeChange{errs: errs}
 	}

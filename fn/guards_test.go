@@ -163,8 +163,9 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
 			want:     refused("spec.storage.metadataSize", "spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
+		// Only a major the user wrote is a change: an unset one keeps 16.
 		"PostgresVersionChanged": {
-			spec:     perconaSpec(nil),
+			spec:     specWith(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 17 }),
 			observed: map[string]string{"percona-cluster": runningCluster(t, percona16)},
 			want:     refused("spec.percona.postgresVersion"),
 		},

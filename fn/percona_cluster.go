@@ -27,10 +27,11 @@ func perconaCluster(ds dittoServer, in v1beta1.Input, credentials string) *pgv2.
 	p := ds.Spec.Percona
 	return &pgv2.PerconaPGCluster{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:       perconaClusterName(ds),
-			Namespace:  ds.Namespace,
-			Labels:     labels(ds, componentDatabase),
-			Finalizers: perconaFinalizers(p.DeletionPolicy),
+			Name:        perconaClusterName(ds),
+			Namespace:   ds.Namespace,
+			Labels:      labels(ds, componentDatabase),
+			Annotations: perconaAnnotations(ds),
+			Finalizers:  perconaFinalizers(p.DeletionPolicy),
 		},
 		Spec: pgv2.PerconaPGClusterSpec{
 			// The operator panics on a non-semver crVersion and defaults an
@@ -40,7 +41,7 @@ func perconaCluster(ds dittoServer, in v1beta1.Input, credentials string) *pgv2.
 			Image:           postgresImage(in, p.PostgresVersion),
 			PostgresVersion: int(p.PostgresVersion),
 			InstanceSets: pgv2.PGInstanceSets{{
-				Name:                perconaInstanceSet,
+				Name:                instanceSetName(ds),
 				Replicas:            p.Replicas,
 				DataVolumeClaimSpec: volumeClaimSpec(p.StorageSize, p.StorageClassName),
 			}},

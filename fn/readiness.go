@@ -3,7 +3,6 @@ package fn
 import (
 	"google.golang.org/protobuf/types/known/structpb"
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource"
 )
@@ -33,16 +32,19 @@ func readiness(ok bool) resource.Ready {
 	return resource.ReadyFalse
 }
 
-// observedStatefulSet decodes the observed StatefulSet, or nil.
-func observedStatefulSet(fields map[string]any) *appsv1.StatefulSet {
+// observedStatefulSet decodes the observed StatefulSet, or nil. One that
+// does not decode is an error: the guards cannot check against it.
+func (c *composer) observedStatefulSet() (*appsv1.StatefulSet, error) {
+	fields := c.observedFields(keyStatefulSet, statefulSetFieldsRead...)
 	if fields == nil {
-		return nil
+		return nil, nil
 	}
 	sts := &appsv1.StatefulSet{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, sts); err != nil {
-		return &appsv1.StatefulSet{}
+	fresh := func() any { return &appsv1.StatefulSet{} }
+	if err := c.decodeObserved(keyStatefulSet, "StatefulSet", fields, statefulSetFieldsRead, sts, fresh); err != nil {
+		return nil, err
 	}
-	return sts
+	return sts, nil
 }
 
 // statefulSetFieldsRead are the paths of the observed StatefulSet the

@@ -521,10 +521,22 @@ type PerconaConfig struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.endpoint) && size(self.endpoint) > 0)",message="spec.percona.backup.endpoint: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || has(self.credentialsSecretRef)",message="spec.percona.backup.credentialsSecretRef: required when backup is enabled"
 type PerconaBackupConfig struct {
-	// Enabled turns backups on.
+	// Enabled turns backups on. Turning it off on a cluster that has a
+	// backup repository is refused unless authorizeRemoval is true.
 	// +kubebuilder:default=false
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
+
+	// AuthorizeRemoval lets enabled go from true to false on a cluster that
+	// has a backup repository. The Percona operator then removes the
+	// pgBackRest repository host and stops archiving WAL; the backups already
+	// in the bucket stay there, but no new ones are taken. Without it the
+	// function refuses the change: the operator would otherwise pause all
+	// reconciliation of the cluster while still reporting it ready. Sets
+	// Percona's pgv2.percona.com/authorizeBackupRemoval annotation, which
+	// then stays while backups are off.
+	// +optional
+	AuthorizeRemoval bool `json:"authorizeRemoval,omitempty"`
 
 	// CredentialsSecretRef names a Secret in the XR's namespace holding the S3
 	// credentials: either a pgBackRest file under a key ending in .conf

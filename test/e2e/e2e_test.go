@@ -58,6 +58,7 @@ func TestControlPlane(t *testing.T) {
 		t.Run("usages", e.usages) &&
 		t.Run("drift", e.drift) &&
 		t.Run("guards", e.guards) &&
+		t.Run("backups off", e.backupsOff) &&
 		t.Run("delete in usage order", e.deleteInOrder)
 	if !ok {
 		return

@@ -82,9 +82,18 @@ func TestNothingLost(t *testing.T) {
 // checkNothingLost returns what rsp lost or refused wrongly.
 func checkNothingLost(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, feat features) []string {
 	observed := req.GetObserved().GetResources()
+	// The steady state's cluster backs up to a repository: turning backups
+	// off under it without authorizeRemoval must be refused.
+	backupsOff := feat.Percona && !feat.Backup && observed["percona-cluster"] != nil
 	if msg := fatalMessage(rsp); msg != "" {
-		// Only turning Percona off under a live server may be refused; a
-		// transient condition never is.
+		// Only turning Percona or backups off under a live server may be
+		// refused; a transient condition never is.
+		if backupsOff {
+			if !strings.Contains(msg, "spec.percona.backup.enabled") {
+				return []string{"Fatal result for turning backups off does not name spec.percona.backup.enabled: " + firstLine(msg)}
+			}
+			return nil
+		}
 		if feat.Percona {
 			return []string{"Fatal result without an unsafe spec change: " + firstLine(msg)}
 		}
@@ -96,6 +105,9 @@ func checkNothingLost(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionRespons
 	var out []string
 	if !feat.Percona && observed["percona-cluster"] != nil {
 		out = append(out, "turning Percona off under an observed PerconaPGCluster got no Fatal result")
+	}
+	if backupsOff {
+		out = append(out, "turning backups off under a PerconaPGCluster with a repository got no Fatal result")
 	}
 	desired := rsp.GetDesired().GetResources()
 	for key := range observed {

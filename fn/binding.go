@@ -1,0 +1,103 @@
+package fn
+
+import (
+	"fmt"
+	"strconv"
+
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+)
+
+// writtenSpec records which of the fields that bind at creation the user
+// wrote in the spec, before any default was applied. A field the user left
+// out takes the value of the object that already exists, so a Composition
+// Input whose default moves on (a new PostgreSQL major, a new storage class)
+// shapes only new objects, and unsetting an explicit field changes nothing.
+// A guard fires only on a value the user wrote.
+//
+// The XRD's own schema defaults (databaseName: dittofs) are written by the
+// API server before the function sees the XR, so for those a value equal to
+// the default reads as written.
+type writtenSpec struct {
+	PostgresVersion     bool
+	PerconaStorageClass bool
+	DatabaseName        bool
+	StorageClass        bool
+}
+
+// writtenFields reads s as the user wrote it, before withSpecDefaults.
+func writtenFields(s v1alpha1.DittoServerSpec) writtenSpec {
+	w := writtenSpec{StorageClass: s.Storage.StorageClassName != nil}
+	if p := s.Percona; p != nil {
+		w.PostgresVersion = p.PostgresVersion != 0
+		w.PerconaStorageClass = p.StorageClassName != nil
+		w.DatabaseName = p.DatabaseName != ""
+	}
+	return w
+}
+
+// bindToObserved takes every value the function chose for an object that
+// now exists from that object, where the user did not write it: the
+// PostgreSQL major, the database name, the instance set and the storage
+// class of the Percona cluster; the storage class of DittoFS's volumes.
+func (c *composer) bindToObserved(cluster *pgv2.PerconaPGCluster, sts *appsv1.StatefulSet) error {
+	if cluster != nil && c.ds.Spec.Percona.Enabled {
+		c.bindPercona(cluster)
+		c.keepBackupRemovalAuthorized(cluster)
+		if err := c.boundMajorHasImage(cluster); err != nil {
+			return err
+		}
+	}
+	if sts != nil && !c.ds.Written.StorageClass && len(sts.Spec.VolumeClaimTemplates) > 0 {
+		c.ds.Spec.Storage.StorageClassName = copyString(sts.Spec.VolumeClaimTemplates[0].Spec.StorageClassName)
+	}
+	return nil
+}
+
+func (c *composer) bindPercona(cluster *pgv2.PerconaPGCluster) {
+	p, w := c.ds.Spec.Percona, c.ds.Written
+	if !w.PostgresVersion && cluster.Spec.PostgresVersion != 0 {
+		p.PostgresVersion = int32(cluster.Spec.PostgresVersion)
+	}
+	if was := observedDatabaseName(cluster); !w.DatabaseName && was != "" {
+		p.DatabaseName = was
+	}
+	if len(cluster.Spec.InstanceSets) == 0 {
+		return
+	}
+	set := cluster.Spec.InstanceSets[0]
+	if set.Name != "" {
+		c.ds.InstanceSet = set.Name
+	}
+	if !w.PerconaStorageClass {
+		p.StorageClassName = copyString(set.DataVolumeClaimSpec.StorageClassName)
+	}
+}
+
+// boundMajorHasImage: a cluster that keeps the major it was created with
+// needs the Input to still pin an image for it.
+func (c *composer) boundMajorHasImage(cluster *pgv2.PerconaPGCluster) error {
+	major := c.ds.Spec.Percona.PostgresVersion
+	if postgresImage(c.in, major) != "" {
+		return nil
+	}
+	return fmt.Errorf("invalid function Input: images.postgres has no image for PostgreSQL %d, which PerconaPGCluster %s runs "+
+		"(spec.percona.postgresVersion is not set, so the cluster keeps the major it was created with): pin images.postgres.%q in the Composition's Input",
+		major, perconaClusterName(c.ds), strconv.Itoa(int(major)))
+}
+
+// instanceSetName is the Percona instance set: the observed cluster's, or
+// the one new clusters get.
+func instanceSetName(ds dittoServer) string {
+	return orDefault(ds.InstanceSet, perconaInstanceSet)
+}
+
+func copyString(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	v := *s
+	return &v
+}

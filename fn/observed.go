@@ -1,0 +1,80 @@
+package fn
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// unreadableObserved is an observed composed object the function cannot
+// decode. Every guard compares the spec with what runs, so composing over an
+// object it cannot read would pass any change unchecked: the whole call
+// fails and Crossplane applies nothing.
+type unreadableObserved struct {
+	Kind, Namespace, Name string
+	Key                   resource.Name
+	// At is the path of the first field that does not decode.
+	At  string
+	Err error
+}
+
+func (u unreadableObserved) Error() string {
+	return fmt.Sprintf("cannot read the observed %s %s/%s (composed resource %s): %s does not decode (%v). "+
+		"The function checks every spec change against it, so nothing was applied; repair %s of the %s (kubectl edit) to a valid value",
+		u.Kind, u.Namespace, u.Name, u.Key, u.At, u.Err, u.At, u.Kind)
+}
+
+// decodeObserved decodes the fields read of the observed object under key
+// into into. On failure it names the first path that does not decode.
+func (c *composer) decodeObserved(key resource.Name, kind string, fields map[string]any, paths [][]string, into any, fresh func() any) error {
+	err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, into)
+	if err == nil {
+		return nil
+	}
+	u := unreadableObserved{Kind: kind, Key: key, At: "the object", Err: err}
+	for _, p := range paths {
+		one := pickPath(fields, p)
+		if one == nil {
+			continue
+		}
+		if perr := runtime.DefaultUnstructuredConverter.FromUnstructured(one, fresh()); perr != nil {
+			u.At, u.Err = strings.Join(p, "."), perr
+			break
+		}
+	}
+	meta := c.observedFields(key, []string{"metadata", "name"}, []string{"metadata", "namespace"})["metadata"]
+	if m, ok := meta.(map[string]any); ok {
+		u.Name, _ = m["name"].(string)
+		u.Namespace, _ = m["namespace"].(string)
+	}
+	return u
+}
+
+// pickPath copies the value at path out of m into a new object of the same
+// shape, or returns nil when m has nothing there.
+func pickPath(m map[string]any, path []string) map[string]any {
+	if len(path) == 0 {
+		return nil
+	}
+	v, ok := m[path[0]]
+	if !ok {
+		return nil
+	}
+	if len(path) == 1 {
+		return map[string]any{path[0]: v}
+	}
+	next, ok := v.(map[string]any)
+	if !ok {
+		// The value that should hold path's rest is of the wrong type: it
+		// is the field that does not decode.
+		return map[string]any{path[0]: v}
+	}
+	inner := pickPath(next, path[1:])
+	if inner == nil {
+		return nil
+	}
+	return map[string]any{path[0]: inner}
+}
