@@ -63,9 +63,10 @@ const (
 type podSecret struct {
 	// Role names it in requirements and messages; stable per spec.
 	Role string
-	// Field is the spec field that makes the pod read it.
-	Field  string
-	Secret string
+	// Field is the spec field that makes the pod read it; What says what
+	// the Secret is, when its name is not the user's ("Secret" otherwise).
+	Field, What string
+	Secret      string
 	// Keys the pod cannot start without; OptionalKeys it reads when there.
 	Keys, OptionalKeys []string
 	Policy             rotationPolicy
@@ -89,14 +90,20 @@ func podSecrets(ds dittoServer) []podSecret {
 		add("admin", "spec.identity.admin.passwordSecretRef", adminPasswordRef(ds), rotationWarns)
 	}
 	if src := postgresSourceOf(ds); src != nil {
-		field, caField := "spec.database.postgresSecretRef", "spec.database.caSecretRef"
-		if databaseKind(s) == "percona" {
-			field, caField = "spec.percona (the Percona user Secret)", "spec.percona (the Percona cluster CA)"
-		}
-		list = append(list, podSecret{Role: "database", Field: field, Secret: src.Secret,
-			Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"}})
+		db := podSecret{Role: "database", Field: "spec.database.postgresSecretRef", Secret: src.Secret,
+			Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"}}
+		var ca podSecret
 		if src.CA != nil {
-			add("database-ca", caField, keyOr(*src.CA, "ca.crt"), rotationRolls)
+			ref := keyOr(*src.CA, "ca.crt")
+			ca = podSecret{Role: "database-ca", Field: "spec.database.caSecretRef", Secret: ref.Name, Keys: []string{ref.Key}}
+		}
+		if databaseKind(s) == "percona" {
+			db.Field, db.What = "spec.percona.enabled", "the Percona operator's user Secret"
+			ca.Field, ca.What = "spec.percona.enabled", "the Percona operator's cluster CA Secret"
+		}
+		list = append(list, db)
+		if src.CA != nil {
+			list = append(list, ca)
 		}
 	}
 	if l := s.Identity.LDAP; l != nil {
@@ -135,6 +142,13 @@ func podSecrets(ds dittoServer) []podSecret {
 	return list
 }
 
+func (s podSecret) what() string {
+	if s.What == "" {
+		return "Secret"
+	}
+	return s.What
+}
+
 // secretRead is what the function could read of one podSecret.
 type secretRead struct {
 	// Values of Keys and OptionalKeys, in that order; nil for an absent
@@ -169,7 +183,7 @@ func readPodSecret(req *fnv1.RunFunctionRequest, ns string, s podSecret) secretR
 		return secretRead{Waiting: true}
 	}
 	if len(found.GetItems()) == 0 {
-		return secretRead{Problem: fmt.Sprintf("Secret %s/%s (%s) does not exist", ns, s.Secret, s.Field)}
+		return secretRead{Problem: fmt.Sprintf("%s %s/%s does not exist", s.what(), ns, s.Secret)}
 	}
 	fields := found.GetItems()[0].GetResource().GetFields()
 	data := fields["data"].GetStructValue().GetFields()
@@ -189,7 +203,7 @@ func readPodSecret(req *fnv1.RunFunctionRequest, ns string, s podSecret) secretR
 		r.Values = append(r.Values, b)
 	}
 	if len(missing) > 0 {
-		return secretRead{Problem: fmt.Sprintf("Secret %s/%s (%s) has no key %s", ns, s.Secret, s.Field, strings.Join(missing, ", "))}
+		return secretRead{Problem: fmt.Sprintf("%s %s/%s has no key %s", s.what(), ns, s.Secret, strings.Join(missing, ", "))}
 	}
 	return r
 }

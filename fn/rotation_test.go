@@ -394,11 +394,11 @@ func TestRotationWarnings(t *testing.T) {
 			}, rolls: true, results: []string{}},
 		"SecretGoneKeepsThePod": {reason: "a deleted Secret keeps the running pod as it is and says so",
 			change: func(d map[string]map[string]string) { d["ldap-bind-password"] = nil },
-			results: []string{"SEVERITY_WARNING: spec.identity.ldap.bindPasswordSecretRef: Secret storage/ldap (spec.identity.ldap.bindPasswordSecretRef) does not exist: " +
+			results: []string{"SEVERITY_WARNING: spec.identity.ldap.bindPasswordSecretRef: Secret storage/ldap does not exist: " +
 				"the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"}},
 		"KeyGoneKeepsThePod": {reason: "a Secret without a key the pod needs is as unreadable as a missing one",
 			change: func(d map[string]map[string]string) { delete(d["tls-cert"], "tls.key") },
-			results: []string{"SEVERITY_WARNING: spec.controlPlane.certSecretName: Secret storage/api-tls (spec.controlPlane.certSecretName) has no key tls.key: " +
+			results: []string{"SEVERITY_WARNING: spec.controlPlane.certSecretName: Secret storage/api-tls has no key tls.key: " +
 				"the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"}},
 	}
 	for name, tc := range cases {
