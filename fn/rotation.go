@@ -372,7 +372,7 @@ func (c *composer) warnUnreadable(list []podSecret, reads []secretRead, running 
 		if r.Problem == "" {
 			continue
 		}
-		then := "DittoFS starts once it does; until then its pod waits"
+		then := "DittoFS starts once it can be read; until then its pod waits"
 		if running {
 			then = "the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"
 		}
