@@ -116,7 +116,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_FALSE"},
-				Requires:   []string{"schema:percona-cluster-crd"},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "schema:percona-cluster-crd"},
 				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
 				Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Creating", "BackupReady=STATUS_CONDITION_FALSE/Disabled"},
 			},
@@ -125,7 +125,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			req: xrRequest(backupSpec),
 			want: summary{
 				Desired:    map[string]string{},
-				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials", "schema:percona-cluster-crd"},
 				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
 				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/WaitingForCredentials", "DatabaseReady=STATUS_CONDITION_FALSE/WaitingForBackupCredentials"},
 			},
@@ -134,7 +134,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			req: withRequired(xrRequest(backupSpec), "s3-credentials"),
 			want: summary{
 				Desired:    map[string]string{},
-				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials", "schema:percona-cluster-crd"},
 				Results:    []string{"SEVERITY_WARNING: the S3 credentials Secret storage/backup-s3 (spec.percona.backup.credentialsSecretRef) does not exist; " + s3CredentialsHelp, "SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
 				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/InvalidCredentials", "DatabaseReady=STATUS_CONDITION_FALSE/WaitingForBackupCredentials"},
 			},
@@ -143,7 +143,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			req: withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_FALSE", "pgbackrest-s3-secret": "READY_FALSE", "usage-database-s3-credentials": "READY_FALSE"},
-				Requires:   []string{"s3-credentials", "schema:percona-cluster-crd"},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials", "schema:percona-cluster-crd"},
 				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
 				Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Creating", "BackupReady=STATUS_CONDITION_FALSE/Waiting"},
 			},
@@ -154,7 +154,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"}}`),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_TRUE", "pgbackrest-s3-secret": "READY_TRUE", "usage-database-s3-credentials": "READY_FALSE"},
-				Requires:   []string{"s3-credentials"},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials"},
 				Results:    []string{"SEVERITY_NORMAL: PerconaPGCluster files-postgres is ready: starting DittoFS"},
 				Conditions: []string{"DatabaseReady=STATUS_CONDITION_TRUE/Available", "BackupReady=STATUS_CONDITION_TRUE/Available"},
 			},
@@ -165,7 +165,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"},"data":{"s3.conf":"eA=="}}`),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_TRUE", "pgbackrest-s3-secret": "READY_TRUE", "usage-database-s3-credentials": "READY_FALSE"},
-				Requires:   []string{"s3-credentials"},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials"},
 				Results:    []string{"SEVERITY_WARNING: the S3 credentials Secret storage/backup-s3 (spec.percona.backup.credentialsSecretRef) does not exist; " + s3CredentialsHelp, "SEVERITY_NORMAL: PerconaPGCluster files-postgres is ready: starting DittoFS"},
 				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/InvalidCredentials", "DatabaseReady=STATUS_CONDITION_TRUE/Available"},
 			},
@@ -175,7 +175,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 				strings.Replace(readyCluster, `"generation":2`, `"generation":3`, 1)),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_FALSE"},
-				Requires:   []string{},
+				Requires:   []string{"pod-secret-database", "pod-secret-database-ca"},
 				Results:    []string{"SEVERITY_NORMAL: waiting for PerconaPGCluster files-postgres to report ready before starting DittoFS"},
 				Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Initializing", "BackupReady=STATUS_CONDITION_FALSE/Disabled"},
 			},

@@ -107,6 +107,10 @@ func fuzzFatal(rsp *fnv1.RunFunctionResponse) (string, bool) {
 	return "", false
 }
 
+// fuzzPodSecretRoles are podSecrets' roles, for every spec fuzzing makes.
+var fuzzPodSecretRoles = []string{"jwt", "admin", "database", "database-ca", "ldap-bind-password", "ldap-ca", "kerberos-keytab",
+	"kerberos-krb5", "kerberos-machine-password", "kerberos-machine-keytab", "tls-cert", "tls-client-ca", "metrics-token"}
+
 // fuzzRequest builds the request, or returns false when the inputs are not
 // JSON of the expected shape.
 func fuzzRequest(in *structpb.Struct, spec, observed, required []byte, flags uint8) (*fnv1.RunFunctionRequest, bool) {
@@ -152,6 +156,11 @@ func fuzzRequest(in *structpb.Struct, spec, observed, required []byte, flags uin
 			items.Items = append(items.Items, &fnv1.Resource{Resource: st})
 		}
 		req.RequiredResources = map[string]*fnv1.Resources{"s3-credentials": items}
+		// The same objects stand for every Secret the pod reads: the
+		// function trusts Crossplane's selector, not the names.
+		for _, role := range fuzzPodSecretRoles {
+			req.RequiredResources["pod-secret-"+role] = items
+		}
 	}
 	if flags&fuzzSchemasUnresolved == 0 {
 		installed := &fnv1.Schema{OpenapiV3: &structpb.Struct{Fields: map[string]*structpb.Value{"type": structpb.NewStringValue("object")}}}

@@ -567,8 +567,8 @@ func TestStatefulSetDatabaseAnnotation(t *testing.T) {
 			rsp := runWith(t, deterministicFunction(), tc.req)
 			sts := &appsv1.StatefulSet{}
 			desiredInto(t, rsp, keyStatefulSet, sts)
-			if diff := cmp.Diff(map[string]string{"dittofs.io/database": tc.want}, sts.Annotations); diff != "" {
-				t.Errorf("StatefulSet annotations: -want, +got:\n%s", diff)
+			if diff := cmp.Diff(tc.want, sts.Annotations[annotationDatabase]); diff != "" {
+				t.Errorf("StatefulSet annotation %s: -want, +got:\n%s", annotationDatabase, diff)
 			}
 		})
 	}

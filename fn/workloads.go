@@ -48,6 +48,8 @@ func (c *composer) workloadsAllowed(cluster bool) bool {
 // Services, NetworkPolicy, ServiceMonitor, Usages and connection details.
 func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.StatefulSet) error {
 	c.status.Phase = phasePending
+	// Asked for whatever the database does: requirements follow the spec.
+	c.requirePodSecrets(podSecrets(c.ds))
 	if !c.workloadsAllowed(databaseReady) {
 		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready before starting DittoFS", perconaClusterName(c.ds))
 		response.Normal(c.rsp, msg).TargetCompositeAndClaim()
@@ -65,11 +67,12 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 	if err != nil {
 		return err
 	}
-	hash := configHash(config, secrets)
+	rot := c.podRotation(configHash(config, secrets), secrets)
+	hash := rot.Hash.Template
 	if err := c.composeConfigAndSecrets(config, secrets); err != nil {
 		return err
 	}
-	if err := c.composeStatefulSet(hash, observedSTS); err != nil {
+	if err := c.composeStatefulSet(rot, observedSTS); err != nil {
 		return err
 	}
 	if err := c.composeNetwork(); err != nil {
@@ -88,8 +91,9 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 	return nil
 }
 
-// configHash changes when, and only when, what DittoFS reads at start
-// changes: config.yaml and the generated secret values.
+// configHash is the part of the pod's hash that the function composes
+// itself: config.yaml and the generated secret values. secretsHash adds the
+// Secrets the pod reads (rotation.go).
 func configHash(config string, g generatedSecrets) string {
 	h := sha256.New()
 	for _, part := range [][]byte{[]byte(config), g.JWT, g.AdminPassword} {
@@ -117,8 +121,12 @@ func (c *composer) composeConfigAndSecrets(config string, g generatedSecrets) er
 // composeStatefulSet keeps the volume claim templates of a running
 // StatefulSet: they are immutable, and the guards already refused any
 // change but growth, which the user applies to the PVCs.
-func (c *composer) composeStatefulSet(hash string, observed *appsv1.StatefulSet) error {
-	sts := statefulSet(c.ds, c.in, hash)
+func (c *composer) composeStatefulSet(rot rotation, observed *appsv1.StatefulSet) error {
+	sts := statefulSet(c.ds, c.in, rot.Hash.Template)
+	sts.Annotations[annotationSecretsHash] = rot.Hash.Secrets
+	if rot.AdminDigest != "" {
+		sts.Annotations[annotationAdminPassword] = rot.AdminDigest
+	}
 	if observed != nil && len(observed.Spec.VolumeClaimTemplates) > 0 {
 		sts.Spec.VolumeClaimTemplates = keptClaimTemplates(observed.Spec.VolumeClaimTemplates)
 		if grown := c.grownVolumes(observed); len(grown) > 0 {

@@ -55,6 +55,7 @@ func TestControlPlane(t *testing.T) {
 	ok := t.Run("percona with backups", e.perconaWithBackups) &&
 		t.Run("percona without backups", e.perconaWithoutBackups) &&
 		t.Run("ready", e.ready) &&
+		t.Run("rotation", e.rotation) &&
 		t.Run("usages", e.usages) &&
 		t.Run("drift", e.drift) &&
 		t.Run("guards", e.guards) &&

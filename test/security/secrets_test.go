@@ -67,7 +67,7 @@ type secretValue struct{ value, from string }
 
 // secretValues are the values of every Secret in the request (observed,
 // required) and response (desired), decoded and as base64, but for the keys
-// that are not secret: usernames, endpoints and URLs.
+// that are not secret: usernames, endpoints, URLs and database coordinates.
 func secretValues(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) []secretValue {
 	var out []secretValue
 	add := func(from string, o *structpb.Struct) {
@@ -102,6 +102,12 @@ func secretValues(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) [
 // values is a Secret key's value as it could leak: whole, as base64, and
 // for a pgBackRest file each value of its key options.
 func values(from, key, v string) []secretValue {
+	// A database Secret's coordinates (the Percona user Secret's host is in
+	// status.database.host) are not secret; its password, uri and jdbc-uri are.
+	switch key {
+	case "host", "port", "dbname", "database", "user":
+		return nil
+	}
 	if key == "username" || strings.HasSuffix(key, "-username") || strings.HasSuffix(key, "-url") || strings.HasSuffix(key, "-endpoint") {
 		return nil
 	}
