@@ -102,6 +102,10 @@ func specRefusals(spec map[string]any, observed map[string]map[string]any) (refu
 	if backup && !percona {
 		refuse = append(refuse, "spec.percona.backup.enabled", "spec.percona.enabled")
 	}
+	if v, ok := lookup(spec, "percona.backup.endpoint"); ok && backup && strings.HasPrefix(fmt.Sprint(v), "http://") {
+		// pgBackRest's S3 driver speaks TLS only.
+		refuse = append(refuse, "spec.percona.backup.endpoint")
+	}
 	if v, ok := lookup(spec, "replicas"); ok && invalidReplicas("replicas", v) {
 		refuse = append(refuse, "spec.replicas")
 	}
@@ -252,7 +256,7 @@ func checkOutcome(w *world, s step, e expectation, it iteration) []violation {
 // state it was computed from. It holds for every call of a reconcile, not
 // only the last: a function must be safe before its requirements are met.
 func checkDesired(w *world, s step, it iteration) []violation {
-	observed, desired := w.observed, desiredObjects(it.rsp)
+	observed, desired := w.observed, it.desired
 	resolved := len(it.req.GetRequiredResources())+len(it.req.GetExtraResources()) > 0
 	var out []violation
 	for _, k := range dataBearing {
@@ -427,7 +431,7 @@ func checkRotation(w *world, s step, it iteration) []violation {
 	if s.On != "observed" || s.Path != "rotate" {
 		return nil
 	}
-	was, now := w.observed[statefulSetKey], desiredObjects(it.rsp)[statefulSetKey]
+	was, now := w.observed[statefulSetKey], it.desired[statefulSetKey]
 	if was == nil || now == nil {
 		return nil
 	}
@@ -441,7 +445,7 @@ func checkRotation(w *world, s step, it iteration) []violation {
 // a grown database volume, a new image within a major, a crVersion,
 // replicas. (A backups removal carries the Percona annotation: clusterRules.)
 func checkApplied(w *world, s step, it iteration) []violation {
-	desired := desiredObjects(it.rsp)
+	desired := it.desired
 	c, sts := desired[clusterKey], desired[statefulSetKey]
 	var out []violation
 	want := func(rule string, got, want any) {
@@ -456,6 +460,9 @@ func checkApplied(w *world, s step, it iteration) []violation {
 		}
 	case c != nil && s.On == "spec" && s.Path == "percona.replicas" && !invalidReplicas(s.Path, s.Value):
 		want("not applied: percona replicas", get(first(c, "spec", "instances"), "replicas"), s.Value)
+	case c != nil && s.On == "spec" && s.Path == "percona.backup.endpoint" && clusterBackups(c) && strings.HasPrefix(fmt.Sprint(s.Value), "https://"):
+		// The scheme goes; the host stays the S3 endpoint.
+		want("not applied: S3 endpoint without its https:// scheme", getString(first(c, "spec", "backups", "pgbackrest", "repos"), "s3", "endpoint"), strings.TrimPrefix(fmt.Sprint(s.Value), "https://"))
 	case c != nil && s.On == "input" && s.Path == "crVersion" && s.Value != nil:
 		want("not applied: crVersion", getString(c, "spec", "crVersion"), s.Value)
 	case c != nil && s.On == "input" && strings.HasPrefix(s.Path, "images.postgres.") && s.Value != nil &&

@@ -72,6 +72,11 @@ func valueClass(s step) string {
 			return "another major"
 		}
 		return "same major"
+	case s.Path == "percona.backup.endpoint":
+		if scheme, _, found := strings.Cut(v, "://"); found {
+			return scheme
+		}
+		return "host"
 	case s.Path == "replicas" || s.Path == "percona.replicas":
 		if invalidReplicas(s.Path, s.Value) {
 			return "out of range"
@@ -85,6 +90,7 @@ const (
 	dittofsImage    = "docker.io/marmos91c/dittofs:"
 	postgresImageAt = "docker.io/percona/percona-distribution-postgresql:"
 	pgBackRestImage = "docker.io/percona/percona-pgbackrest:"
+	s3Endpoint      = "s3.eu-west-1.amazonaws.com" // the example's
 )
 
 // specEdits are the fields a user edits on a live DittoServer, and the
@@ -107,6 +113,7 @@ var specEdits = []struct {
 	{"percona.databaseName", []any{"dittofs", "files", nil}},
 	{"replicas", []any{0.0, 1.0, 2.0}},
 	{"percona.replicas", []any{1.0, 3.0, 5.0, 6.0}},
+	{"percona.backup.endpoint", []any{s3Endpoint, "https://" + s3Endpoint, "http://" + s3Endpoint}},
 	{"image", []any{dittofsImage + "v0.29.0", dittofsImage + "v0.29.1", dittofsImage + "v0.30.0", dittofsImage + "v1.0.0", nil}},
 }
 

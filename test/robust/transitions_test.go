@@ -46,7 +46,8 @@ const defaultSteps, shortSteps = 2000, 300
 type finding struct {
 	kind     string
 	detail   string
-	index    int // the sequence's index
+	index    int    // the sequence's index
+	start    *world // where it started
 	sequence []step
 }
 
@@ -60,7 +61,7 @@ func TestTransitions(t *testing.T) {
 	}
 	length, seed := max(*transitionLength, 1), *transitionSeed
 	f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("transitions"))
-	start := newWorld(t)
+	starts := startWorlds(t)
 
 	began := time.Now()
 	found := map[string]*finding{}
@@ -72,11 +73,11 @@ func TestTransitions(t *testing.T) {
 			}
 			continue
 		}
-		seq := randomSequence(seed, uint64(i), length)
+		seq, start := randomSequence(seed, uint64(i), length), starts[i%len(starts)]
 		for _, v := range replay(t, f, start, seq, &reconciles, *transitionSequence >= 0) {
 			// The shortest way there is the one to shrink.
 			if fd := found[v.kind]; fd == nil || v.at+1 < len(fd.sequence) {
-				found[v.kind] = &finding{kind: v.kind, detail: v.detail, index: i, sequence: seq[:v.at+1]}
+				found[v.kind] = &finding{kind: v.kind, detail: v.detail, index: i, start: start, sequence: seq[:v.at+1]}
 			}
 		}
 		ran += len(seq)
@@ -90,10 +91,10 @@ func TestTransitions(t *testing.T) {
 		minimal, detail := fd.sequence, fd.detail
 		// -short stays fast: it shrinks only what fails.
 		if !known || !testing.Short() {
-			minimal, detail = shrink(t, f, start, fd.sequence, kind)
+			minimal, detail = shrink(t, f, fd.start, fd.sequence, kind)
 		}
-		report := fmt.Sprintf("%s\n\t%s\n\tfirst in sequence %d of seed %d; a minimal sequence from %s:\n%s",
-			kind, detail, fd.index, seed, steadyCase, formatSequence(minimal))
+		report := fmt.Sprintf("%s\n\t%s\n\tin sequence %d of seed %d; a minimal sequence from %s:\n%s",
+			kind, detail, fd.index, seed, fd.start.name, formatSequence(minimal))
 		if fix, known := knownHoles[kind]; known {
 			t.Logf("known hole (%s): %s", fix, report)
 		} else {
@@ -180,7 +181,7 @@ func (w *world) step(t testing.TB, f *fn.Function, s step) ([]violation, string)
 	}
 	// Anything else Crossplane applies, whether it breaks a rule or not:
 	// the next steps go on from what the function really did.
-	w.apply(last.rsp)
+	w.apply(last)
 	if len(vs) > 0 {
 		outcome = "applied, breaking a rule"
 	}

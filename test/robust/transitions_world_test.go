@@ -76,6 +76,7 @@ type knobs struct {
 
 // world is the state between two reconciles.
 type world struct {
+	name string // where it started
 	c    *corpus.Case
 	base *fnv1.RunFunctionRequest // the example's request: XR identity, Input, context
 
@@ -106,11 +107,12 @@ func newWorld(t testing.TB) *world {
 	}
 	base := c.Request()
 	w := &world{
-		c:        c,
-		base:     base,
-		input:    base.GetInput().AsMap(),
-		observed: map[string]map[string]any{},
-		knobs:    knobs{Credentials: "present", Percona: "ready", StatefulSet: "rolled-out", Requirements: "remembered"},
+		name:      steadyCase,
+		c:         c,
+		base:      base,
+		input:     base.GetInput().AsMap(),
+		observed:  map[string]map[string]any{},
+		knobs:     knobs{Credentials: "present", Percona: "ready", StatefulSet: "rolled-out", Requirements: "remembered"},
 		repoPaths: map[string]string{},
 	}
 	xr := base.GetObserved().GetComposite().GetResource().AsMap()
@@ -128,13 +130,35 @@ func newWorld(t testing.TB) *world {
 	f := fn.NewFunction(nopLogger(), fn.WithSeededSecrets("transitions"))
 	w.lastRequirements = run(t, f, w.request()).GetRequirements()
 	w.refreshStatus()
+	w.settle(t, f)
+	return w
+}
+
+// startWorlds are where sequences start: the steady state as the example
+// writes it (every storage class in the spec), and the same cluster made by
+// an XR that relies on the Input's default storage class, which a platform
+// team may then move.
+func startWorlds(t testing.TB) []*world {
+	t.Helper()
+	written := newWorld(t)
+	defaults := written.clone()
+	defaults.name = steadyCase + ", storage classes from the Input's default"
+	setPath(defaults.spec, "storage.storageClassName", nil)
+	setPath(defaults.spec, "percona.storageClassName", nil)
+	setPath(defaults.input, "storageClassName", "fast-ssd")
+	defaults.settle(t, fn.NewFunction(nopLogger(), fn.WithSeededSecrets("transitions")))
+	return []*world{written, defaults}
+}
+
+// settle reconciles and applies; a start state must reconcile cleanly.
+func (w *world) settle(t testing.TB, f *fn.Function) {
+	t.Helper()
 	its, stable := w.reconcile(t, f)
-	last := its[len(its)-1].rsp
-	if msg := fatalMessage(last); msg != "" || !stable {
-		t.Fatalf("the steady state %s does not reconcile: %s", steadyCase, msg)
+	last := its[len(its)-1]
+	if msg := fatalMessage(last.rsp); msg != "" || !stable {
+		t.Fatalf("the start state %s does not reconcile: %s", w.name, msg)
 	}
 	w.apply(last)
-	return w
 }
 
 // clone is a deep copy, so that a refused step can be undone.
@@ -181,8 +205,9 @@ func (w *world) request() *fnv1.RunFunctionRequest {
 
 // iteration is one call of the function in a reconcile.
 type iteration struct {
-	req *fnv1.RunFunctionRequest
-	rsp *fnv1.RunFunctionResponse
+	req     *fnv1.RunFunctionRequest
+	rsp     *fnv1.RunFunctionResponse
+	desired map[string]map[string]any // rsp's desired composed resources, decoded
 }
 
 // reconcile runs the function the way Crossplane's function runner does:
@@ -198,7 +223,7 @@ func (w *world) reconcile(t testing.TB, f *fn.Function) (its []iteration, stable
 	}
 	for range maxRequirementsIterations {
 		rsp := run(t, f, req)
-		its = append(its, iteration{req: req, rsp: rsp})
+		its = append(its, iteration{req: req, rsp: rsp, desired: desiredObjects(rsp)})
 		if fatalMessage(rsp) != "" || proto.Equal(rsp.GetRequirements(), reqs) {
 			return its, true
 		}
@@ -285,10 +310,10 @@ func secret(name string, labels map[string]any, data map[string]string) *structp
 // API server would: every desired object applied (what the server and the
 // operators own kept: UID, generation, assigned cluster IPs, status), every
 // composed object not desired deleted, the XR's status written.
-func (w *world) apply(rsp *fnv1.RunFunctionResponse) {
-	next := make(map[string]map[string]any, len(rsp.GetDesired().GetResources()))
-	for k, r := range rsp.GetDesired().GetResources() {
-		d := r.GetResource().AsMap()
+func (w *world) apply(it iteration) {
+	rsp := it.rsp
+	next := make(map[string]map[string]any, len(it.desired))
+	for k, d := range it.desired {
 		if was := w.observed[k]; k == statefulSetKey && was != nil && len(statefulSetRules(was, d)) > 0 {
 			// The API server refuses to change a StatefulSet's selector,
 			// serviceName or claim templates: the old one stays.
