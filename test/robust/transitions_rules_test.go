@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -377,7 +378,7 @@ func credentialRules(w *world, was, now map[string]any, resolved bool) []violati
 		return nil
 	}
 	if a, b := get(was, "spec", "backups"), get(now, "spec", "backups"); !reflect.DeepEqual(a, b) {
-		return []violation{{"backups block not kept while the credentials are unknown", fmt.Sprintf("credentials %s (fetched: %v): spec.backups %v -> %v", w.knobs.Credentials, resolved, a, b)}}
+		return []violation{{"backups block not kept while the credentials are unknown", fmt.Sprintf("credentials %s (fetched: %v); spec.backups (-observed +desired):\n%s", w.knobs.Credentials, resolved, cmp.Diff(a, b))}}
 	}
 	return nil
 }

@@ -178,18 +178,21 @@ func (w *world) step(t testing.TB, f *fn.Function, s step) ([]violation, string)
 	w.change(s)
 	e := expect(before, w, s)
 	its, stable := w.reconcile(t, f)
-	var vs []violation
+	last := its[len(its)-1]
+	vs := checkOutcome(w, s, e, last)
 	if !stable {
 		vs = append(vs, violation{"requirements do not stabilize", fmt.Sprintf("after %d calls", len(its))})
 	}
+	// The calls before the last are not applied, but a function must be
+	// safe before its requirements are met too (crossplane render without
+	// required resources applies them). They come after the last call's,
+	// so that a report shows the last call where both break a rule.
 	for i, it := range its[:len(its)-1] {
 		for _, v := range checkDesired(w, s, it) {
 			v.detail = fmt.Sprintf("call %d of %d, before Crossplane met the requirements: %s", i+1, len(its), v.detail)
 			vs = append(vs, v)
 		}
 	}
-	last := its[len(its)-1]
-	vs = append(vs, checkOutcome(w, s, e, last)...)
 	msg := fatalMessage(last.rsp)
 	outcome := "applied"
 	if msg != "" {
@@ -212,9 +215,9 @@ func (w *world) step(t testing.TB, f *fn.Function, s step) ([]violation, string)
 	return vs, outcome
 }
 
-// shrink makes seq as short as it can while it still breaks kind: it drops
-// one step at a time, from the end, while the rest still does, and cuts
-// what follows the first step that breaks it. It returns the sequence and
+// shrink makes seq as short as it can while it still breaks kind: it tries
+// the shortest tail that does, then drops one step at a time while the rest
+// still does, and cuts what follows the first step that breaks it. It returns the sequence and
 // the violation's detail there.
 func shrink(t testing.TB, f *fn.Function, start *world, seq []step, kind string) ([]step, string) {
 	t.Helper()
@@ -235,6 +238,14 @@ func shrink(t testing.TB, f *fn.Function, start *world, seq []step, kind string)
 		return seq, "(does not reproduce: the model is not deterministic)"
 	}
 	cur, replays := seq[:at+1], 1
+	// Most holes need only the last few steps: try the shortest tails first.
+	for n := 1; n < len(cur) && replays < budget; n++ {
+		replays++
+		if at, ok := breaks(cur[len(cur)-n:]); ok {
+			cur = cur[len(cur)-n:][:at+1]
+			break
+		}
+	}
 	for changed := true; changed && replays < budget; {
 		changed = false
 		for i := len(cur) - 1; i >= 0 && replays < budget; i-- {
