@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -247,8 +248,15 @@ func checkOutcome(w *world, s step, e expectation, it iteration) []violation {
 	default:
 		out = append(out, violation{"Fatal names none of " + strings.Join(named, ", "), fmt.Sprintf("%s: %s", s, firstLine(msg))})
 	}
-	if n := len(it.rsp.GetDesired().GetResources()); n > len(it.req.GetDesired().GetResources()) {
-		out = append(out, violation{"a Fatal desires objects", fmt.Sprintf("%d desired objects with a Fatal result", n)})
+	// Crossplane stops at a Fatal result and applies nothing, neither this
+	// response's desired state nor any garbage collection; still, a Fatal
+	// response that desires more than it was given says the function went
+	// on composing after it decided to refuse.
+	for k, r := range it.rsp.GetDesired().GetResources() {
+		if given := it.req.GetDesired().GetResources()[k]; given == nil || !proto.Equal(given, r) {
+			out = append(out, violation{"a Fatal desires objects", fmt.Sprintf("%s desired with a Fatal result", k)})
+			break
+		}
 	}
 	return out
 }
