@@ -91,14 +91,15 @@ func TestTransitionRulesCatch(t *testing.T) {
 		{name: "replicas not applied", step: step{On: "spec", Path: "replicas", Value: 0.0}, want: "not applied: replicas"},
 		{name: "rotation", step: step{On: "observed", Path: "rotate", Value: "pguser"}, want: "rotation does not roll the pod"},
 	}
+	steady := newWorld(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t)
+			w := steady.clone()
 			if tc.world != nil {
 				tc.world(w)
 			}
 			desired := map[string]map[string]any{}
-			for k, o := range newWorld(t).observed {
+			for k, o := range steady.observed {
 				desired[k] = withoutMetaAndStatus(deepCopy(o))
 				desired[k]["metadata"] = deepCopy(getMap(o, "metadata"))
 			}
