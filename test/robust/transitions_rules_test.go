@@ -281,7 +281,7 @@ func checkDesired(w *world, s step, it iteration) []violation {
 	out = append(out, statefulSetRules(observed[statefulSetKey], desired[statefulSetKey])...)
 	out = append(out, clusterRules(observed[clusterKey], desired[clusterKey])...)
 	out = append(out, projectionRules(observed, desired)...)
-	out = append(out, credentialRules(w, observed[clusterKey], desired[clusterKey], resolved)...)
+	out = append(out, credentialRules(w, observed[clusterKey], desired[clusterKey], it.fetched(credentialsName))...)
 	out = append(out, repoPathRules(w, observed[clusterKey], desired[clusterKey])...)
 	out = append(out, s3ConfRules(desired[s3SecretKey])...)
 	if s.On == "observed" && !resolved {
@@ -378,15 +378,15 @@ func projectionRules(observed, desired map[string]map[string]any) []violation {
 // credentialRules: while the S3 credentials are not known (the Secret
 // missing or unusable, or not fetched in this call), a live cluster's
 // backups block is kept exactly as it is.
-func credentialRules(w *world, was, now map[string]any, resolved bool) []violation {
+func credentialRules(w *world, was, now map[string]any, fetched bool) []violation {
 	if was == nil || now == nil || !isTrue(w.spec, "percona.backup.enabled") {
 		return nil
 	}
-	if credentialsKnown(w.knobs.Credentials) && resolved {
+	if credentialsKnown(w.knobs.Credentials) && fetched {
 		return nil
 	}
 	if a, b := get(was, "spec", "backups"), get(now, "spec", "backups"); !reflect.DeepEqual(a, b) {
-		return []violation{{"backups block not kept while the credentials are unknown", fmt.Sprintf("credentials %s (fetched: %v); spec.backups (-observed +desired):\n%s", w.knobs.Credentials, resolved, cmp.Diff(a, b))}}
+		return []violation{{"backups block not kept while the credentials are unknown", fmt.Sprintf("credentials %s (fetched: %v); spec.backups (-observed +desired):\n%s", w.knobs.Credentials, fetched, cmp.Diff(a, b))}}
 	}
 	return nil
 }

@@ -205,9 +205,26 @@ func (w *world) request() *fnv1.RunFunctionRequest {
 
 // iteration is one call of the function in a reconcile.
 type iteration struct {
-	req     *fnv1.RunFunctionRequest
-	rsp     *fnv1.RunFunctionResponse
-	desired map[string]map[string]any // rsp's desired composed resources, decoded
+	req      *fnv1.RunFunctionRequest
+	answered *fnv1.Requirements // what req's required resources answer
+	rsp      *fnv1.RunFunctionResponse
+	desired  map[string]map[string]any // rsp's desired composed resources, decoded
+}
+
+// fetched says whether the call was given the Secret named name (present or
+// found missing), whatever the function calls the requirement.
+func (it iteration) fetched(name string) bool {
+	for _, sel := range it.answered.GetResources() {
+		if sel.GetMatchName() == name {
+			return true
+		}
+	}
+	for _, sel := range it.answered.GetExtraResources() {
+		if sel.GetMatchName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // reconcile runs the function the way Crossplane's function runner does:
@@ -223,7 +240,7 @@ func (w *world) reconcile(t testing.TB, f *fn.Function) (its []iteration, stable
 	}
 	for range maxRequirementsIterations {
 		rsp := run(t, f, req)
-		its = append(its, iteration{req: req, rsp: rsp, desired: desiredObjects(rsp)})
+		its = append(its, iteration{req: req, answered: reqs, rsp: rsp, desired: desiredObjects(rsp)})
 		if fatalMessage(rsp) != "" || proto.Equal(rsp.GetRequirements(), reqs) {
 			return its, true
 		}
