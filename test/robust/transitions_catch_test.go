@@ -88,6 +88,9 @@ func TestTransitionRulesCatch(t *testing.T) {
 			breakIt: func(d map[string]map[string]any) {
 				setPath(d[statefulSetKey], "spec.template.metadata.annotations", map[string]any{annotationConfigHash: "0000"})
 			}, want: "pod rolled while the Secrets it reads were not fetched"},
+		{name: "Input upgrade changes more", step: step{On: "input", Path: "images.dittofs", Value: dittofsImage + "v0.29.0"},
+			breakIt: func(d map[string]map[string]any) { setPath(d[statefulSetKey], "spec.replicas", 0.0) },
+			want:    "Input upgrade changed more than images and crVersion: statefulset"},
 		{name: "replicas not applied", step: step{On: "spec", Path: "replicas", Value: 0.0}, want: "not applied: replicas"},
 		{name: "rotation", step: step{On: "observed", Path: "rotate", Value: "pguser"}, want: "rotation does not roll the pod"},
 	}

@@ -234,6 +234,7 @@ func checkOutcome(w *world, s step, e expectation, it iteration) []violation {
 		}
 		out = append(out, checkDesired(w, s, it)...)
 		out = append(out, checkApplied(w, s, it)...)
+		out = append(out, checkUpgradeOnly(w, s, it)...)
 		return append(out, checkRotation(w, s, it)...)
 	}
 	var out []violation
@@ -485,6 +486,47 @@ func checkApplied(w *world, s step, it iteration) []violation {
 		want("not applied: replicas", get(sts, "spec", "replicas"), s.Value)
 	}
 	return out
+}
+
+// checkUpgradeOnly: what applies to live clusters from the Input is the
+// upgrade path, images and crVersion; an Input edit of those changes the
+// PerconaPGCluster and the StatefulSet in nothing else.
+func checkUpgradeOnly(w *world, s step, it iteration) []violation {
+	if s.On != "input" || !strings.HasPrefix(s.Path, "images.") && s.Path != "crVersion" {
+		return nil
+	}
+	var out []violation
+	for _, k := range []string{clusterKey, statefulSetKey} {
+		was, now := w.observed[k], it.desired[k]
+		if was == nil || now == nil {
+			continue
+		}
+		if a, b := withoutUpgradeFields(was), withoutUpgradeFields(now); !reflect.DeepEqual(a, b) {
+			out = append(out, violation{"Input upgrade changed more than images and crVersion: " + k, fmt.Sprintf("%s; (-observed +desired, images and crVersion left out):\n%s", s, cmp.Diff(a, b))})
+		}
+	}
+	return out
+}
+
+// withoutUpgradeFields is an object's spec without what an upgrade may
+// change: every image, the crVersion, the pod template's config hash.
+func withoutUpgradeFields(o map[string]any) map[string]any {
+	spec := deepCopy(getMap(o, "spec"))
+	delete(spec, "image")
+	delete(spec, "crVersion")
+	if b := getMap(spec, "backups", "pgbackrest"); b != nil {
+		delete(b, "image")
+	}
+	podSpec := getMap(spec, "template", "spec")
+	for _, list := range []string{"containers", "initContainers"} {
+		containers, _ := podSpec[list].([]any)
+		for _, c := range containers {
+			if c, ok := c.(map[string]any); ok {
+				delete(c, "image")
+			}
+		}
+	}
+	return spec
 }
 
 // Readers of the objects the rules look at.
