@@ -21,7 +21,7 @@ import (
 // minimal sequence that reproduces it.
 //
 //	go test ./test/robust -run 'TestTransitions$'                          # 2,000 steps
-//	go test ./test/robust -run 'TestTransitions$' -transition.steps=20000
+//	go test -timeout 30m ./test/robust -run 'TestTransitions$' -transition.steps=20000
 //	go test ./test/robust -run 'TestTransitions$' -transition.seed=7 -transition.sequence=12 -v
 //
 // (The package comes before the -transition flags: go test hands what
