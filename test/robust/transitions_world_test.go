@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
@@ -457,94 +454,4 @@ func (w *world) recreate() {
 	w.observed = map[string]map[string]any{}
 	w.xrStatus = nil
 	w.lastRequirements = nil
-}
-
-// Helpers on unstructured objects.
-
-func get(o map[string]any, path ...string) any {
-	var v any = o
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
-func getString(o map[string]any, path ...string) string {
-	s, _ := get(o, path...).(string)
-	return s
-}
-
-func getMap(o map[string]any, path ...string) map[string]any {
-	m, _ := get(o, path...).(map[string]any)
-	return m
-}
-
-// first is the first element of the list at path, as an object.
-func first(o map[string]any, path ...string) map[string]any {
-	l, _ := get(o, path...).([]any)
-	if len(l) == 0 {
-		return nil
-	}
-	m, _ := l[0].(map[string]any)
-	return m
-}
-
-// setPath sets (or, with value nil, removes) a dotted path in o, creating
-// the objects on the way.
-func setPath(o map[string]any, path string, value any) {
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := o[p].(map[string]any)
-		if !ok {
-			if value == nil {
-				return
-			}
-			next = map[string]any{}
-			o[p] = next
-		}
-		o = next
-	}
-	if value == nil {
-		delete(o, parts[len(parts)-1])
-		return
-	}
-	o[parts[len(parts)-1]] = value
-}
-
-// lookup is the value at a dotted path, and whether it is set.
-func lookup(o map[string]any, path string) (any, bool) {
-	v := any(o)
-	for _, p := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[p]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-func deepCopy(o map[string]any) map[string]any {
-	if o == nil {
-		return nil
-	}
-	return runtime.DeepCopyJSON(o)
-}
-
-func mustStruct(o map[string]any) *structpb.Struct {
-	s, err := structpb.NewStruct(o)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }
