@@ -294,6 +294,16 @@ func statefulSetRules(was, now map[string]any) []violation {
 	if was == nil || now == nil {
 		return nil
 	}
+	out := statefulSetImmutables(was, now)
+	if a, b := serverImage(was), serverImage(now); imageMajor(a) != imageMajor(b) {
+		out = append(out, violation{"statefulset image changed major", fmt.Sprintf("%s -> %s", a, b)})
+	}
+	return out
+}
+
+// statefulSetImmutables: the fields of a StatefulSet the API server refuses
+// to change.
+func statefulSetImmutables(was, now map[string]any) []violation {
 	var out []violation
 	for _, f := range []string{"selector", "serviceName"} {
 		if !reflect.DeepEqual(get(was, "spec", f), get(now, "spec", f)) {
@@ -302,9 +312,6 @@ func statefulSetRules(was, now map[string]any) []violation {
 	}
 	if a, b := claimTemplates(was), claimTemplates(now); !reflect.DeepEqual(a, b) {
 		out = append(out, violation{"immutable statefulset spec.volumeClaimTemplates", fmt.Sprintf("%v -> %v", a, b)})
-	}
-	if a, b := serverImage(was), serverImage(now); imageMajor(a) != imageMajor(b) {
-		out = append(out, violation{"statefulset image changed major", fmt.Sprintf("%s -> %s", a, b)})
 	}
 	return out
 }

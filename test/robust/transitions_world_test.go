@@ -328,7 +328,7 @@ func (w *world) apply(it iteration) {
 	rsp := it.rsp
 	next := make(map[string]map[string]any, len(it.desired))
 	for k, d := range it.desired {
-		if was := w.observed[k]; k == statefulSetKey && was != nil && len(statefulSetRules(was, d)) > 0 {
+		if was := w.observed[k]; k == statefulSetKey && was != nil && len(statefulSetImmutables(was, d)) > 0 {
 			// The API server refuses to change a StatefulSet's selector,
 			// serviceName or claim templates: the old one stays.
 			next[k] = was
