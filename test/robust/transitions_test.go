@@ -79,7 +79,7 @@ type knownHole struct {
 // defaultLength steps.
 const defaultSteps, shortSteps, defaultLength = 2000, 300, 20
 
-// A finding is the first sequence that broke one rule after one class of step.
+// A finding is the shortest way a run found to break one rule.
 type finding struct {
 	kind     string
 	detail   string
@@ -88,6 +88,8 @@ type finding struct {
 	sequence []step
 }
 
+// TestTransitions runs the sequences, reports every rule broken (with a
+// minimal sequence), and fails on any not in knownHoles.
 func TestTransitions(t *testing.T) {
 	steps := *transitionSteps
 	if steps <= 0 {
@@ -151,7 +153,7 @@ func TestTransitions(t *testing.T) {
 		ran, (ran+length-1)/length, length, seed, reconciles, searched.Round(time.Millisecond), len(found), time.Since(began).Round(time.Millisecond))
 }
 
-// A seen violation: its kind (rule and step class), and at which step.
+// A seen violation: its kind (the rule), and at which step.
 type seen struct {
 	kind, detail string
 	at           int
