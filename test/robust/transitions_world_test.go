@@ -132,9 +132,10 @@ func newWorld(t testing.TB) *world {
 }
 
 // startWorlds are where sequences start: the steady state as the example
-// writes it (every storage class in the spec), and the same cluster made by
-// an XR that relies on the Input's default storage class, which a platform
-// team may then move.
+// writes it (every storage class in the spec); the same cluster made by an
+// XR that relies on the Input's default storage class, which a platform
+// team may then move; and the moment before the steady state, the cluster
+// ready and DittoFS not started yet.
 func startWorlds(t testing.TB) []*world {
 	t.Helper()
 	written := newWorld(t)
@@ -144,7 +145,18 @@ func startWorlds(t testing.TB) []*world {
 	setPath(defaults.spec, "percona.storageClassName", nil)
 	setPath(defaults.input, "storageClassName", "fast-ssd")
 	defaults.settle(t, fn.NewFunction(nopLogger(), fn.WithSeededSecrets("transitions")))
-	return []*world{written, defaults}
+	// What the reconciles before DittoFS started composed (the database
+	// and its credentials), as they applied it: example/percona-ready
+	// abbreviates the cluster, so it is derived from the steady state.
+	starting := written.clone()
+	starting.name = steadyCase + " before DittoFS started (the database ready, nothing else composed)"
+	for k := range starting.observed {
+		if k != clusterKey && k != s3SecretKey && k != "usage-database-s3-credentials" {
+			delete(starting.observed, k)
+		}
+	}
+	starting.xrStatus = nil
+	return []*world{written, defaults, starting}
 }
 
 // settle reconciles and applies; a start state must reconcile cleanly.
