@@ -45,7 +45,7 @@ var knownHoles = map[string]knownHole{
 	"no Fatal refusing spec.percona.backup.enabled":                            {"item 1: backups off on a cluster with a repository needs spec.percona.backup.authorizeRemoval", 2000},
 	"backups removed without authorizeBackupRemoval":                           {"item 1: an authorised removal sets pgv2.percona.com/authorizeBackupRemoval", 2000},
 	"backups on with an empty credentials projection":                          {"item 2: backups on before the credentials are known", 2000},
-	"backups block not kept while the credentials are unknown":                 {"item 2: the observed backups block is kept exactly while the credentials are unknown", 2000},
+	"backups block not kept while the credentials are unknown":                 {"items 2 and 8: the observed backups block is kept exactly while the credentials are unknown or refused (CR/LF)", 2000},
 	"Fatal on a change the rules apply: input postgresVersion (set)":           {"item 3: the PostgreSQL major binds at creation", 2000},
 	"Fatal on a change the rules apply: input storageClassName (set)":          {"item 3: storage classes bind at creation", 2000},
 	"Fatal on a change the rules apply: spec storage.storageClassName (unset)": {"items 1-3 (binding): unsetting an explicit field is not a change", 2000},
