@@ -147,23 +147,43 @@ func (c *Case) Request() *fnv1.RunFunctionRequest {
 // required schemas for every kind the case's cluster has. Crossplane seeds
 // them from the previous reconcile, so this is the steady-state request.
 func (c *Case) Resolve(reqs *fnv1.Requirements) *fnv1.RunFunctionRequest {
-	req := c.Request()
+	return c.ResolveIn(c.Request(), reqs, c.cluster)
+}
+
+// ResolveIn is Resolve for a request the caller built (any observed state,
+// spec or Input) in a cluster that holds objects instead of required.yaml:
+// a copy of req with what reqs asks for, the previous answers dropped, and a
+// new tag. Tests that change the cluster between reconciles (a Secret
+// rotated or deleted) resolve against their own copy of Objects.
+func (c *Case) ResolveIn(req *fnv1.RunFunctionRequest, reqs *fnv1.Requirements, objects []*structpb.Struct) *fnv1.RunFunctionRequest {
+	in := &Case{cluster: objects, missing: c.missing}
+	req = proto.Clone(req).(*fnv1.RunFunctionRequest)
 	req.Meta = nil
+	req.RequiredResources, req.ExtraResources, req.RequiredSchemas = nil, nil, nil
 	for name, sel := range reqs.GetResources() {
 		req.RequiredResources = initMap(req.RequiredResources)
-		req.RequiredResources[name] = &fnv1.Resources{Items: c.find(sel)}
+		req.RequiredResources[name] = &fnv1.Resources{Items: in.find(sel)}
 	}
 	// The deprecated field, for functions on older SDKs.
 	for name, sel := range reqs.GetExtraResources() {
 		req.ExtraResources = initMap(req.ExtraResources)
-		req.ExtraResources[name] = &fnv1.Resources{Items: c.find(sel)}
+		req.ExtraResources[name] = &fnv1.Resources{Items: in.find(sel)}
 	}
 	for name, sel := range reqs.GetSchemas() {
 		req.RequiredSchemas = initMap(req.RequiredSchemas)
-		req.RequiredSchemas[name] = c.schema(sel)
+		req.RequiredSchemas[name] = in.schema(sel)
 	}
 	req.Meta = &fnv1.RequestMeta{Tag: tag(req)}
 	return req
+}
+
+// Objects is a copy of what required.yaml holds, for ResolveIn.
+func (c *Case) Objects() []*structpb.Struct {
+	out := make([]*structpb.Struct, 0, len(c.cluster))
+	for _, o := range c.cluster {
+		out = append(out, proto.Clone(o).(*structpb.Struct))
+	}
+	return out
 }
 
 // find returns the required.yaml objects sel selects.
