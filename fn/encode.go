@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -60,21 +59,15 @@ func encodeObject(obj runtime.Object) (*structpb.Struct, error) {
 	if s == nil {
 		s = &structpb.Struct{}
 	}
-	if s.Fields == nil {
+	if s.GetFields() == nil {
 		s.Fields = map[string]*structpb.Value{}
 	}
-	delete(s.Fields, "status")
+	delete(s.GetFields(), "status")
 	apiVersion, kind := gvk.ToAPIVersionAndKind()
 	s.Fields["apiVersion"] = structpb.NewStringValue(apiVersion)
 	s.Fields["kind"] = structpb.NewStringValue(kind)
 	return s, nil
 }
-
-var (
-	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
-	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
-	isZeroerType      = reflect.TypeFor[interface{ IsZero() bool }]()
-)
 
 // null is a new null Value: the response's messages are not shared.
 func null() *structpb.Value { return structpb.NewNullValue() }
@@ -86,8 +79,13 @@ func encodeValue(v reflect.Value) (*structpb.Value, error) {
 	if !v.IsValid() {
 		return null(), nil
 	}
+	return encodeWith(v, marshalersOf(v.Type()))
+}
+
+// encodeWith is encodeValue with v's type's marshalers known: struct fields
+// and list and map elements look them up once per type, not per value.
+func encodeWith(v reflect.Value, m marshalers) (*structpb.Value, error) {
 	t := v.Type()
-	m := marshalersOf(t)
 	switch {
 	case m&jsonByPointer != 0 && v.CanAddr():
 		return encodeJSONMarshaler(v.Addr())
@@ -149,13 +147,13 @@ const (
 	textByPointer
 )
 
-// marshalersByType caches marshalersOf: every value encoded asks.
-var marshalersByType sync.Map // reflect.Type -> marshalers
+// marshalersByType caches marshalersOf.
+var marshalersByType typeCache[marshalers] //nolint:gochecknoglobals // a per-type cache, as encoding/json keeps
 
-func marshalersOf(t reflect.Type) marshalers {
-	if m, ok := marshalersByType.Load(t); ok {
-		return m.(marshalers)
-	}
+func marshalersOf(t reflect.Type) marshalers { return marshalersByType.get(t, findMarshalers) }
+
+func findMarshalers(t reflect.Type) marshalers {
+	jsonMarshalerType, textMarshalerType := reflect.TypeFor[json.Marshaler](), reflect.TypeFor[encoding.TextMarshaler]()
 	var m marshalers
 	if t.Implements(jsonMarshalerType) {
 		m |= jsonByValue
@@ -171,7 +169,6 @@ func marshalersOf(t reflect.Type) marshalers {
 			m |= textByPointer
 		}
 	}
-	marshalersByType.Store(t, m)
 	return m
 }
 
@@ -182,8 +179,7 @@ func isByteSlice(t reflect.Type) bool {
 	if e.Kind() != reflect.Uint8 {
 		return false
 	}
-	p := reflect.PointerTo(e)
-	return !p.Implements(jsonMarshalerType) && !p.Implements(textMarshalerType)
+	return marshalersOf(reflect.PointerTo(e)) == 0
 }
 
 // validUTF8 replaces each invalid byte with U+FFFD, as encoding/json does.
@@ -230,7 +226,11 @@ func encodeJSONMarshaler(v reflect.Value) (*structpb.Value, error) {
 	if out, ok, err := encodeKnown(known); ok {
 		return out, err
 	}
-	b, err := v.Interface().(json.Marshaler).MarshalJSON()
+	m, ok := v.Interface().(json.Marshaler)
+	if !ok {
+		return nil, fmt.Errorf("json: %s has no MarshalJSON", v.Type())
+	}
+	b, err := m.MarshalJSON()
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,11 @@ func encodeTextMarshaler(v reflect.Value) (*structpb.Value, error) {
 	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return null(), nil
 	}
-	b, err := v.Interface().(encoding.TextMarshaler).MarshalText()
+	m, ok := v.Interface().(encoding.TextMarshaler)
+	if !ok {
+		return nil, fmt.Errorf("json: %s has no MarshalText", v.Type())
+	}
+	b, err := m.MarshalText()
 	if err != nil {
 		return nil, err
 	}
@@ -295,11 +299,13 @@ func encodeStruct(v reflect.Value) (*structpb.Value, error) {
 		if !ok || (f.omit != nil && f.omit(fv)) {
 			continue
 		}
-		encode := encodeValue
+		var ev *structpb.Value
+		var err error
 		if f.quoted {
-			encode = encodeQuoted
+			ev, err = encodeQuoted(fv)
+		} else {
+			ev, err = encodeWith(fv, f.marshalers)
 		}
-		ev, err := encode(fv)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
@@ -335,9 +341,7 @@ func encodeQuoted(v reflect.Value) (*structpb.Value, error) {
 		}
 		v = v.Elem()
 	}
-	t := v.Type()
-	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) ||
-		(v.CanAddr() && (reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType))) {
+	if m := marshalersOf(v.Type()); m&(jsonByValue|textByValue) != 0 || (m != 0 && v.CanAddr()) {
 		return encodeValue(v)
 	}
 	var x any
@@ -372,6 +376,7 @@ func encodeMap(v reflect.Value) (*structpb.Value, error) {
 		return null(), nil
 	}
 	fields := make(map[string]*structpb.Value, v.Len())
+	elem := marshalersOf(t.Elem())
 	var rawKeys map[string]string // written key -> key, where they differ
 	for it := v.MapRange(); it.Next(); {
 		raw, err := mapKey(it.Key())
@@ -396,7 +401,7 @@ func encodeMap(v reflect.Value) (*structpb.Value, error) {
 			}
 			rawKeys[k] = raw
 		}
-		ev, err := encodeValue(it.Value())
+		ev, err := encodeWith(it.Value(), elem)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
@@ -410,8 +415,9 @@ func validMapKey(t reflect.Type) bool {
 	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return true
+	default:
+		return marshalersOf(t)&textByValue != 0
 	}
-	return t.Implements(textMarshalerType)
 }
 
 // mapKey is encoding/json's name for a map key, before it is written.
@@ -438,8 +444,9 @@ func mapKey(k reflect.Value) (string, error) {
 // order mean something.
 func encodeList(v reflect.Value) (*structpb.Value, error) {
 	values := make([]*structpb.Value, v.Len())
+	elem := marshalersOf(v.Type().Elem())
 	for i := range values {
-		ev, err := encodeValue(v.Index(i))
+		ev, err := encodeWith(v.Index(i), elem)
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}

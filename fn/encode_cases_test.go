@@ -164,7 +164,7 @@ type (
 		Kept   zeroByMethod `json:"kept"`
 		Count  int64        `json:"count,string"`
 		Flag   *bool        `json:"flag,string,omitempty"`
-		Name   string       `json:",string"`
+		Name   string       `json:",string"` //nolint:tagliatelle // no name in the tag: the Go name is used
 		Keys   map[textKey]int
 		IntMap map[int]string
 		ByPtr  ptrMarshaler
@@ -174,7 +174,7 @@ type (
 		Any    any
 		Skip   string `json:"-"`
 		Dash   string `json:"-,"`
-		Bad    string `json:"a\"b"`
+		Bad    string `json:"a\"b"` //nolint:staticcheck // SA5008: an invalid name, which encoding/json replaces by the Go name
 		F32    float32
 	}
 	Embedded struct{ Promoted string }

@@ -17,6 +17,8 @@ type structField struct {
 	index  []int // through embedded structs
 	tagged bool
 	quoted bool // the ",string" option
+	// marshalers of the field's type, looked up once.
+	marshalers marshalers
 	// omit reports whether the field is left out: encoding/json's omitempty
 	// and omitzero, with omitempty on a struct-typed field read as omitzero.
 	omit func(reflect.Value) bool
@@ -24,26 +26,38 @@ type structField struct {
 
 // fieldsByType caches structFields: the same few types are encoded on every
 // call.
-var fieldsByType sync.Map // reflect.Type -> []structField
+var fieldsByType typeCache[[]structField] //nolint:gochecknoglobals // a per-type cache, as encoding/json keeps
 
 func structFields(t reflect.Type) []structField {
-	if cached, ok := fieldsByType.Load(t); ok {
-		return cached.([]structField)
+	return fieldsByType.get(t, func(t reflect.Type) []structField { return dominantFields(collectFields(t)) })
+}
+
+// typeCache holds what was worked out once about each type.
+type typeCache[V any] struct{ m sync.Map }
+
+func (c *typeCache[V]) get(t reflect.Type, compute func(reflect.Type) V) V {
+	if cached, ok := c.m.Load(t); ok {
+		if v, ok := cached.(V); ok {
+			return v
+		}
 	}
-	fields := dominantFields(collectFields(t))
-	fieldsByType.Store(t, fields)
-	return fields
+	v := compute(t)
+	c.m.Store(t, v)
+	return v
+}
+
+// embeddedStruct is an embedded struct whose fields are promoted, at the
+// index path it is reached by.
+type embeddedStruct struct {
+	typ   reflect.Type
+	index []int
 }
 
 // collectFields walks t and its embedded structs breadth first, as
 // encoding/json's typeFields does.
 func collectFields(t reflect.Type) []structField {
-	type embedded struct {
-		typ   reflect.Type
-		index []int
-	}
 	var fields []structField
-	next := []embedded{{typ: t}}
+	next := []embeddedStruct{{typ: t}}
 	var count, nextCount map[reflect.Type]int
 	visited := map[reflect.Type]bool{}
 	for len(next) > 0 {
@@ -56,46 +70,61 @@ func collectFields(t reflect.Type) []structField {
 			}
 			visited[e.typ] = true
 			for i := range e.typ.NumField() {
-				sf := e.typ.Field(i)
-				if !jsonVisible(sf) {
-					continue
-				}
-				tag := sf.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				if !validTagName(name) {
-					name = ""
-				}
-				index := append(slices.Clip(e.index), i)
-				ft := sf.Type
-				if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-					// An embedded struct: its fields are explored next round.
-					nextCount[ft]++
-					if nextCount[ft] == 1 {
-						next = append(next, embedded{typ: ft, index: index})
+				f, embedded, ok := fieldOf(e, i)
+				switch {
+				case !ok:
+				case embedded != nil:
+					// Its fields are explored next round.
+					nextCount[embedded.typ]++
+					if nextCount[embedded.typ] == 1 {
+						next = append(next, *embedded)
 					}
-					continue
-				}
-				f := structField{name: name, index: index, tagged: name != "", omit: omitFunc(sf.Type, opts)}
-				if f.name == "" {
-					f.name = sf.Name
-				}
-				f.quoted = hasOption(opts, "string") && quotable(ft.Kind())
-				fields = append(fields, f)
-				if count[e.typ] > 1 {
+				case count[e.typ] > 1:
 					// The same struct embedded twice at this depth: a
 					// duplicate makes the name conflict and go.
+					fields = append(fields, f, f)
+				default:
 					fields = append(fields, f)
 				}
 			}
 		}
 	}
 	return fields
+}
+
+// fieldOf is field i of the struct e: a field, or an embedded struct to
+// explore; ok is false for a field encoding/json does not see.
+func fieldOf(e embeddedStruct, i int) (_ structField, _ *embeddedStruct, ok bool) {
+	sf := e.typ.Field(i)
+	if !jsonVisible(sf) {
+		return structField{}, nil, false
+	}
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return structField{}, nil, false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if !validTagName(name) {
+		name = ""
+	}
+	index := append(slices.Clip(e.index), i)
+	ft := sf.Type
+	if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+		return structField{}, &embeddedStruct{typ: ft, index: index}, true
+	}
+	f := structField{
+		name: name, index: index, tagged: name != "",
+		quoted:     hasOption(opts, "string") && quotable(ft.Kind()),
+		omit:       omitFunc(sf.Type, opts),
+		marshalers: marshalersOf(sf.Type),
+	}
+	if f.name == "" {
+		f.name = sf.Name
+	}
+	return f, nil, true
 }
 
 // jsonVisible: exported fields, and embedded structs even if unexported
@@ -168,30 +197,36 @@ func omitFunc(t reflect.Type, opts string) func(reflect.Value) bool {
 // zeroFunc is omitzero's test: the type's IsZero method if it has one
 // (through a pointer too), else the zero value.
 func zeroFunc(t reflect.Type) func(reflect.Value) bool {
+	zeroerType := reflect.TypeFor[zeroer]()
 	switch {
-	case t.Kind() == reflect.Interface && t.Implements(isZeroerType):
+	case t.Kind() == reflect.Interface && t.Implements(zeroerType):
 		return func(v reflect.Value) bool {
-			return v.IsNil() || (v.Elem().Kind() == reflect.Pointer && v.Elem().IsNil()) ||
-				v.Interface().(interface{ IsZero() bool }).IsZero()
+			return v.IsNil() || (v.Elem().Kind() == reflect.Pointer && v.Elem().IsNil()) || callIsZero(v)
 		}
-	case t.Kind() == reflect.Pointer && t.Implements(isZeroerType):
-		return func(v reflect.Value) bool {
-			return v.IsNil() || v.Interface().(interface{ IsZero() bool }).IsZero()
-		}
-	case t.Implements(isZeroerType):
-		return func(v reflect.Value) bool { return v.Interface().(interface{ IsZero() bool }).IsZero() }
-	case reflect.PointerTo(t).Implements(isZeroerType):
+	case t.Kind() == reflect.Pointer && t.Implements(zeroerType):
+		return func(v reflect.Value) bool { return v.IsNil() || callIsZero(v) }
+	case t.Implements(zeroerType):
+		return callIsZero
+	case reflect.PointerTo(t).Implements(zeroerType):
 		return func(v reflect.Value) bool {
 			if !v.CanAddr() {
 				c := reflect.New(v.Type()).Elem()
 				c.Set(v)
 				v = c
 			}
-			return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
+			return callIsZero(v.Addr())
 		}
 	default:
 		return reflect.Value.IsZero
 	}
+}
+
+// zeroer is a type that says when it is zero, for omitzero.
+type zeroer interface{ IsZero() bool }
+
+func callIsZero(v reflect.Value) bool {
+	z, ok := v.Interface().(zeroer)
+	return ok && z.IsZero()
 }
 
 // isEmptyValue is encoding/json's omitempty test.

@@ -156,6 +156,8 @@ func (f *filler) fill(v reflect.Value, depth int) {
 				f.fill(v.Field(i), depth+1)
 			}
 		}
+	default:
+		// Channels, functions, complex numbers: not in API types.
 	}
 }
 

@@ -192,7 +192,7 @@ func oracleEncoding(obj runtime.Object) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	delete(s.Fields, "status")
+	delete(s.GetFields(), "status")
 	gvks, _, err := composed.Scheme.ObjectKinds(obj)
 	if err != nil {
 		return nil, err
