@@ -7,7 +7,9 @@ SHELL := bash
 CASE ?= percona-backup
 PORT ?= 9443
 
-TOOLS := $(notdir $(wildcard tools/*))
+# golangci-lint is built by `make lint-go` when asked for, not by `make
+# tools`: make test does not run it yet.
+TOOLS := $(filter-out golangci-lint,$(notdir $(wildcard tools/*)))
 
 .PHONY: help build generate test test-unit render lint tools
 
@@ -18,6 +20,7 @@ help:
 	@echo "test-unit  the fast tests only (go test -short)"
 	@echo "render     render example/\$$CASE (CASE=$(CASE)) with the real Crossplane CLI and core"
 	@echo "lint       go vet and gofmt"
+	@echo "lint-go    golangci-lint (tools/golangci-lint) with .golangci.yml"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
 	@echo "test-boot  the DittoFS boot test alone (real dfs on TLS-only PostgreSQL and SQLite)"
 	@echo "e2e        the control-plane test: etcd, kube-apiserver, Crossplane, the Percona operator"
@@ -55,6 +58,15 @@ lint:
 	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && go vet ./...); done
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# golangci-lint v2, pinned in tools/golangci-lint and configured by
+# .golangci.yml, over the function's module. Not part of make test yet:
+# the findings are still to be fixed. LINT_ARGS=--fix applies the fixes
+# the formatters offer. --allow-parallel-runners: on a shared machine several
+# clones may lint at once.
+.PHONY: lint-go
+lint-go:
+	"$$(hack/tool.sh golangci-lint)/golangci-lint" run --allow-parallel-runners $(LINT_ARGS) ./...
 
 tools:
 	@for t in $(TOOLS); do hack/tool.sh $$t >/dev/null; done

@@ -43,6 +43,8 @@ func TestToComposed(t *testing.T) {
 				},
 			},
 		},
+		// targetPort is an IntOrString, a struct: omitempty reads as
+		// omitzero, so the unset (zero) one is left out.
 		"ServiceSetValuesKept": {
 			obj: &corev1.Service{
 				ObjectMeta: meta,
@@ -55,13 +57,14 @@ func TestToComposed(t *testing.T) {
 				"apiVersion": "v1", "kind": "Service", "metadata": wantMeta,
 				"spec": map[string]any{
 					"publishNotReadyAddresses": true,
-					"ports":                    []any{map[string]any{"name": "api", "port": int64(80), "nodePort": int64(30080), "targetPort": int64(0)}},
+					"ports":                    []any{map[string]any{"name": "api", "port": int64(80), "nodePort": int64(30080)}},
 				},
 			},
 		},
 		// successThreshold 0 is dropped (the API server would default it
 		// to 1 and the apply would fight it); replicas 0 through a pointer
-		// is a value the user set and is kept.
+		// is a value the user set and is kept; the unset selector is not
+		// omitempty, so encoding/json writes null.
 		"StatefulSetProbeZeroDroppedReplicasZeroKept": {
 			obj: &appsv1.StatefulSet{
 				ObjectMeta: meta,
@@ -80,7 +83,8 @@ func TestToComposed(t *testing.T) {
 				"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": wantMeta,
 				"spec": map[string]any{
 					"replicas":    int64(0),
-					"serviceName": "", // not omitempty: both encoders keep it
+					"selector":    nil,
+					"serviceName": "", // not omitempty
 					"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
 						"name": "c",
 						"readinessProbe": map[string]any{
@@ -106,21 +110,20 @@ func TestToComposed(t *testing.T) {
 				"spec": map[string]any{
 					"crVersion":       "2.9.0",
 					"postgresVersion": int64(0), // not omitempty
-					"backups":         map[string]any{"enabled": false, "pgbackrest": map[string]any{"image": "i"}},
+					"instances":       nil,      // not omitempty
+					"backups":         map[string]any{"enabled": false, "pgbackrest": map[string]any{"image": "i", "repos": nil}},
 				},
 			},
 		},
-		// Every empty object goes, even a podSelector {} that would select
-		// every pod: no builder composes one (the NetworkPolicy always
-		// selects the DittoFS pod by its labels), so any {} is noise.
-		"NetworkPolicyEmptyObjectsDropped": {
+		// podSelector is not omitempty: {} selects every pod and is kept.
+		"NetworkPolicySelectAllKept": {
 			obj: &networkingv1.NetworkPolicy{
 				ObjectMeta: meta,
 				Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
 			},
 			want: map[string]any{
 				"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": wantMeta,
-				"spec": map[string]any{"policyTypes": []any{"Ingress"}},
+				"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"}},
 			},
 		},
 		"SecretDataKept": {
@@ -171,41 +174,6 @@ func normalizeNumbers(v any) any {
 	}
 }
 
-func TestPruneEmpty(t *testing.T) {
-	cases := map[string]struct {
-		in, want map[string]any
-	}{
-		"NullsGo": {
-			in:   map[string]any{"x": 1, "creationTimestamp": nil},
-			want: map[string]any{"x": 1},
-		},
-		"EmptyObjectsGo": {
-			in:   map[string]any{"x": 1, "resources": map[string]any{}},
-			want: map[string]any{"x": 1},
-		},
-		"ObjectsEmptiedByPruningGo": {
-			in:   map[string]any{"x": 1, "extensions": map[string]any{"storage": map[string]any{}, "builtin": map[string]any{"a": nil}}},
-			want: map[string]any{"x": 1},
-		},
-		"ValuesInListsPruned": {
-			in:   map[string]any{"ports": []any{map[string]any{"port": 80, "x": nil}, "s"}},
-			want: map[string]any{"ports": []any{map[string]any{"port": 80}, "s"}},
-		},
-		"EmptyListsAndZeroValuesKept": {
-			in:   map[string]any{"drop": []any{}, "replicas": int64(0), "enabled": false, "name": ""},
-			want: map[string]any{"drop": []any{}, "replicas": int64(0), "enabled": false, "name": ""},
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			pruneEmpty(tc.in)
-			if diff := cmp.Diff(tc.want, tc.in); diff != "" {
-				t.Errorf("pruneEmpty(): -want, +got:\n%s", diff)
-			}
-		})
-	}
-}
-
 // TestComposedHasNoNoise: across everything RunFunction composes, no
 // nodePort 0, no successThreshold 0, no null, no status, no
 // creationTimestamp.
@@ -242,9 +210,9 @@ func TestComposedHasNoNoise(t *testing.T) {
 	}
 }
 
-// TestAddDropsStatusAndNulls: what composer.add puts in the desired state
-// has no status and no nulls, whatever the typed object carried.
-func TestAddDropsStatusAndNulls(t *testing.T) {
+// TestAddDropsStatus: what composer.add puts in the desired state has no
+// status, whatever the typed object carried.
+func TestAddDropsStatus(t *testing.T) {
 	c := &composer{desired: map[resourceName]*desiredComposed{}}
 	sts := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "storage"},
@@ -257,8 +225,9 @@ func TestAddDropsStatusAndNulls(t *testing.T) {
 	want := map[string]any{
 		"apiVersion": "apps/v1", "kind": "StatefulSet",
 		"metadata": map[string]any{"name": "x", "namespace": "storage"},
-		// The empty template (containers: null) is noise and goes.
-		"spec": map[string]any{"replicas": int64(0), "serviceName": "x-headless"},
+		// selector and template are not omitempty: encoding/json writes
+		// the unset selector as null and the zero template as {}.
+		"spec": map[string]any{"replicas": int64(0), "selector": nil, "serviceName": "x-headless", "template": map[string]any{}},
 	}
 	got := c.desired["statefulset"]
 	if diff := cmp.Diff(normalizeNumbers(want), got.Resource.AsMap()); diff != "" {

@@ -1,12 +1,16 @@
 package fn
 
 import (
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
-	"sync"
+	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -16,17 +20,28 @@ import (
 )
 
 // encodeObject turns a typed object straight into the protobuf Struct
-// Crossplane applies, in one pass, asserting only the fields the builder set.
-// Fields follow encoding/json (tags, omitempty, inline, MarshalJSON), which
-// drops omitempty zero numbers and false booleans: the SDK's composed.From
-// keeps them, and nodePort: 0 would make Kubernetes reallocate a Service's
-// node port on every apply. Nulls and the empty objects of unset struct
-// fields (status: {}, resources: {}) are left out too. No builder composes an
-// object whose meaning is "empty" (an emptyDir volume, a select-all
-// selector), so every empty object is noise here; in a list an element is
-// kept whatever it is. Going through an unstructured map first (apimachinery's
-// converter, then structpb) cost a third of every call; encode_test.go checks
-// this encoder against that path.
+// Crossplane applies, in one pass. Going through JSON or an unstructured map
+// first (the SDK's composed.From, apimachinery's converter, then structpb)
+// cost a third of every call.
+//
+// The rule, one and exact: the result is what encoding/json writes for obj,
+// read back into a Struct, except that omitempty on a field of struct type
+// means omitzero (left out when the value is zero, by its IsZero method if it
+// has one). That exception is what removes the noise encoding/json leaves
+// because it never finds a struct empty: status: {}, resources: {},
+// targetPort: 0 from an unset IntOrString. Everything else is encoding/json's:
+// omitempty drops zero numbers, false and "" (nodePort: 0 would make
+// Kubernetes reallocate a Service's node port on every apply); omitzero,
+// MarshalJSON and MarshalText are honoured; a nil pointer, map or slice not
+// left out is null (a builder that means "none" says so with an empty one);
+// and an empty object is kept wherever encoding/json writes one (a non-nil
+// pointer to a struct with nothing set, an empty map that is not omitempty, a
+// list element), because there it can mean something: emptyDir: {}, a
+// select-all podSelector: {}. Then status is dropped (the function says
+// nothing about it) and apiVersion and kind come from the scheme.
+// encode_test.go computes the same rule with encoding/json itself and checks
+// the two agree, on the builders' objects, hand-picked cases and random
+// objects (encode_fuzz_test.go).
 func encodeObject(obj runtime.Object) (*structpb.Struct, error) {
 	if u, ok := obj.(interface{ UnstructuredContent() map[string]any }); ok {
 		// Built unstructured (Usages, the ServiceMonitor): already maps.
@@ -36,241 +51,406 @@ func encodeObject(obj runtime.Object) (*structpb.Struct, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, ok, err := encodeValue(reflect.ValueOf(obj), false)
+	v, err := encodeValue(reflect.ValueOf(obj))
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode %T: %w", obj, err)
 	}
-	s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
-	if ok && v.GetStructValue() != nil {
-		s = v.GetStructValue()
+	s := v.GetStructValue()
+	if s == nil {
+		s = &structpb.Struct{}
 	}
-	// What the function says about status would be noise in every apply.
-	delete(s.Fields, "status")
+	if s.GetFields() == nil {
+		s.Fields = map[string]*structpb.Value{}
+	}
+	delete(s.GetFields(), "status")
 	apiVersion, kind := gvk.ToAPIVersionAndKind()
 	s.Fields["apiVersion"] = structpb.NewStringValue(apiVersion)
 	s.Fields["kind"] = structpb.NewStringValue(kind)
 	return s, nil
 }
 
-var jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+// null is a new null Value: the response's messages are not shared.
+func null() *structpb.Value { return structpb.NewNullValue() }
 
-// encodeValue encodes v. ok is false when v is left out: a null, or an
-// object with no fields. keepEmpty keeps an empty object (a list element).
-func encodeValue(v reflect.Value, keepEmpty bool) (_ *structpb.Value, ok bool, _ error) {
+// encodeValue encodes v as encoding/json would. A json.Marshaler or
+// encoding.TextMarshaler with a pointer receiver counts only where v is
+// addressable, as in encoding/json (so not for a map's values).
+func encodeValue(v reflect.Value) (*structpb.Value, error) {
 	if !v.IsValid() {
-		return nil, false, nil
+		return null(), nil
 	}
-	if v.Type().Implements(jsonMarshaler) && (v.Kind() != reflect.Pointer || !v.IsNil()) {
-		if out, ok, known := encodeKnown(v); known {
-			return out, ok, nil
-		}
-		return encodeMarshaler(v)
+	return encodeWith(v, marshalersOf(v.Type()))
+}
+
+// encodeWith is encodeValue with v's type's marshalers known: struct fields
+// and list and map elements look them up once per type, not per value.
+func encodeWith(v reflect.Value, m marshalers) (*structpb.Value, error) {
+	t := v.Type()
+	switch {
+	case m&jsonByPointer != 0 && v.CanAddr():
+		return encodeJSONMarshaler(v.Addr())
+	case m&jsonByValue != 0:
+		return encodeJSONMarshaler(v)
+	case m&textByPointer != 0 && v.CanAddr():
+		return encodeTextMarshaler(v.Addr())
+	case m&textByValue != 0:
+		return encodeTextMarshaler(v)
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return nil, false, nil
+			return null(), nil
 		}
-		return encodeValue(v.Elem(), keepEmpty)
+		return encodeValue(v.Elem())
 	case reflect.Struct:
-		return encodeStruct(v, keepEmpty)
+		return encodeStruct(v)
 	case reflect.Map:
-		return encodeMap(v, keepEmpty)
+		return encodeMap(v)
 	case reflect.Slice:
 		if v.IsNil() {
-			return nil, false, nil
+			return null(), nil
 		}
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return structpb.NewStringValue(base64.StdEncoding.EncodeToString(v.Bytes())), true, nil
+		if isByteSlice(t) {
+			return structpb.NewStringValue(base64.StdEncoding.EncodeToString(v.Bytes())), nil
 		}
 		return encodeList(v)
 	case reflect.Array:
 		return encodeList(v)
 	case reflect.String:
-		return structpb.NewStringValue(v.String()), true, nil
+		return structpb.NewStringValue(validUTF8(v.String())), nil
 	case reflect.Bool:
-		return structpb.NewBoolValue(v.Bool()), true, nil
+		return structpb.NewBoolValue(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return structpb.NewNumberValue(float64(v.Int())), true, nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return structpb.NewNumberValue(float64(v.Uint())), true, nil
+		return structpb.NewNumberValue(float64(v.Int())), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return structpb.NewNumberValue(float64(v.Uint())), nil
 	case reflect.Float32, reflect.Float64:
-		return structpb.NewNumberValue(v.Float()), true, nil
+		f, err := jsonFloat(v)
+		if err != nil {
+			return nil, err
+		}
+		return structpb.NewNumberValue(f), nil
 	default:
-		return nil, false, fmt.Errorf("cannot encode a %s", v.Type())
+		return nil, fmt.Errorf("json: unsupported type: %s", t)
 	}
 }
 
-// encodeKnown encodes, without a JSON round trip, the types with their own
-// JSON form that the builders use on every call. known is false for others.
-func encodeKnown(v reflect.Value) (_ *structpb.Value, ok, known bool) {
-	switch x := v.Interface().(type) {
-	case resource.Quantity:
-		return structpb.NewStringValue(x.String()), true, true
-	case intstr.IntOrString:
-		if x.Type == intstr.Int {
-			return structpb.NewNumberValue(float64(x.IntVal)), true, true
+// marshalers says which of a type's own JSON and text forms encoding/json
+// would use; a method on the pointer counts only where the value is
+// addressable.
+type marshalers uint8
+
+const (
+	jsonByValue marshalers = 1 << iota
+	jsonByPointer
+	textByValue
+	textByPointer
+)
+
+// marshalersByType caches marshalersOf.
+var marshalersByType typeCache[marshalers] //nolint:gochecknoglobals // a per-type cache, as encoding/json keeps
+
+func marshalersOf(t reflect.Type) marshalers { return marshalersByType.get(t, findMarshalers) }
+
+func findMarshalers(t reflect.Type) marshalers {
+	jsonMarshalerType, textMarshalerType := reflect.TypeFor[json.Marshaler](), reflect.TypeFor[encoding.TextMarshaler]()
+	var m marshalers
+	if t.Implements(jsonMarshalerType) {
+		m |= jsonByValue
+	}
+	if t.Implements(textMarshalerType) {
+		m |= textByValue
+	}
+	if t.Kind() != reflect.Pointer {
+		if reflect.PointerTo(t).Implements(jsonMarshalerType) {
+			m |= jsonByPointer
 		}
-		return structpb.NewStringValue(x.StrVal), true, true
-	case metav1.Time:
-		if x.IsZero() {
-			return nil, false, true
+		if reflect.PointerTo(t).Implements(textMarshalerType) {
+			m |= textByPointer
 		}
 	}
-	return nil, false, false
+	return m
 }
 
-// encodeMarshaler encodes a type with its own JSON form (Quantity, Time,
-// IntOrString): what it marshals to, null left out.
-func encodeMarshaler(v reflect.Value) (*structpb.Value, bool, error) {
-	b, err := v.Interface().(json.Marshaler).MarshalJSON()
-	if err != nil {
-		return nil, false, err
-	}
-	var x any
-	if err := json.Unmarshal(b, &x); err != nil {
-		return nil, false, err
-	}
-	if x == nil {
-		return nil, false, nil
-	}
-	out, err := structpb.NewValue(x)
-	return out, err == nil, err
-}
-
-func encodeStruct(v reflect.Value, keepEmpty bool) (*structpb.Value, bool, error) {
-	fields := map[string]*structpb.Value{}
-	if err := encodeFields(v, fields); err != nil {
-		return nil, false, err
-	}
-	if len(fields) == 0 && !keepEmpty {
-		return nil, false, nil
-	}
-	return structpb.NewStructValue(&structpb.Struct{Fields: fields}), true, nil
-}
-
-func encodeFields(v reflect.Value, into map[string]*structpb.Value) error {
-	for _, f := range structFields(v.Type()) {
-		fv := v.Field(f.index)
-		if f.inline {
-			if fv.Kind() == reflect.Pointer {
-				if fv.IsNil() {
-					continue
-				}
-				fv = fv.Elem()
-			}
-			if err := encodeFields(fv, into); err != nil {
-				return err
-			}
-			continue
-		}
-		if f.omitEmpty && isEmpty(fv) {
-			continue
-		}
-		ev, ok, err := encodeValue(fv, false)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
-		}
-		if ok {
-			into[f.name] = ev
-		}
-	}
-	return nil
-}
-
-func encodeMap(v reflect.Value, keepEmpty bool) (*structpb.Value, bool, error) {
-	if v.IsNil() || (v.Len() == 0 && !keepEmpty) {
-		return nil, false, nil
-	}
-	if v.Type().Key().Kind() != reflect.String {
-		return nil, false, fmt.Errorf("cannot encode a map keyed by %s", v.Type().Key())
-	}
-	fields := make(map[string]*structpb.Value, v.Len())
-	for it := v.MapRange(); it.Next(); {
-		ev, ok, err := encodeValue(it.Value(), false)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", it.Key().String(), err)
-		}
-		if ok {
-			fields[it.Key().String()] = ev
-		}
-	}
-	if len(fields) == 0 && !keepEmpty {
-		return nil, false, nil
-	}
-	return structpb.NewStructValue(&structpb.Struct{Fields: fields}), true, nil
-}
-
-// encodeList keeps every element, an empty object too: a list's length and
-// order mean something.
-func encodeList(v reflect.Value) (*structpb.Value, bool, error) {
-	values := make([]*structpb.Value, 0, v.Len())
-	for i := range v.Len() {
-		ev, ok, err := encodeValue(v.Index(i), true)
-		if err != nil {
-			return nil, false, fmt.Errorf("[%d]: %w", i, err)
-		}
-		if !ok {
-			ev = structpb.NewNullValue()
-		}
-		values = append(values, ev)
-	}
-	return structpb.NewListValue(&structpb.ListValue{Values: values}), true, nil
-}
-
-// isEmpty is encoding/json's omitempty test.
-func isEmpty(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool:
-		return !v.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int() == 0
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return v.Uint() == 0
-	case reflect.Float32, reflect.Float64:
-		return v.Float() == 0
-	case reflect.Interface, reflect.Pointer:
-		return v.IsNil()
-	default:
+// isByteSlice is encoding/json's test for a slice written as base64: bytes
+// without a marshaler of their own.
+func isByteSlice(t reflect.Type) bool {
+	e := t.Elem()
+	if e.Kind() != reflect.Uint8 {
 		return false
 	}
+	return marshalersOf(reflect.PointerTo(e)) == 0
 }
 
-// structField is how encoding/json sees one field of a struct.
-type structField struct {
-	index     int
-	name      string
-	omitEmpty bool
-	inline    bool
-}
-
-// fieldsByType caches structFields: the same few types are encoded on every
-// call.
-var fieldsByType sync.Map // reflect.Type -> []structField
-
-func structFields(t reflect.Type) []structField {
-	if cached, ok := fieldsByType.Load(t); ok {
-		return cached.([]structField)
+// validUTF8 replaces each invalid byte with U+FFFD, as encoding/json does.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
 	}
-	var fields []structField
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" || (!sf.IsExported() && !sf.Anonymous) {
+	var b strings.Builder
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[:size])
+		}
+		s = s[size:]
+	}
+	return b.String()
+}
+
+// jsonFloat is the number encoding/json writes, read back as a float64: a
+// float32 goes through its shortest decimal form.
+func jsonFloat(v reflect.Value) (float64, error) {
+	f := v.Float()
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	if v.Kind() == reflect.Float32 {
+		return strconv.ParseFloat(strconv.FormatFloat(f, 'g', -1, 32), 64)
+	}
+	return f, nil
+}
+
+// encodeJSONMarshaler encodes what v marshals to. The types the builders
+// use on every call are written directly, as their MarshalJSON would.
+func encodeJSONMarshaler(v reflect.Value) (*structpb.Value, error) {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
+		return null(), nil
+	}
+	known := v
+	if known.Kind() == reflect.Pointer {
+		known = known.Elem()
+	}
+	if out, ok, err := encodeKnown(known); ok {
+		return out, err
+	}
+	m, ok := v.Interface().(json.Marshaler)
+	if !ok {
+		return nil, fmt.Errorf("json: %s has no MarshalJSON", v.Type())
+	}
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSON(b)
+}
+
+// encodeKnown writes Quantity, IntOrString and Time without a JSON round
+// trip; known is false for other types.
+func encodeKnown(v reflect.Value) (_ *structpb.Value, known bool, _ error) {
+	switch x := v.Interface().(type) {
+	case resource.Quantity:
+		return structpb.NewStringValue(x.String()), true, nil
+	case intstr.IntOrString:
+		return encodeIntOrString(x)
+	case metav1.Time:
+		if x.IsZero() {
+			return null(), true, nil
+		}
+		return structpb.NewStringValue(x.UTC().Format(time.RFC3339)), true, nil
+	}
+	return nil, false, nil
+}
+
+func encodeIntOrString(x intstr.IntOrString) (*structpb.Value, bool, error) {
+	switch x.Type {
+	case intstr.Int:
+		return structpb.NewNumberValue(float64(x.IntVal)), true, nil
+	case intstr.String:
+		return structpb.NewStringValue(validUTF8(x.StrVal)), true, nil
+	default:
+		// What IntOrString.MarshalJSON says.
+		return nil, true, fmt.Errorf("impossible IntOrString.Type")
+	}
+}
+
+func encodeTextMarshaler(v reflect.Value) (*structpb.Value, error) {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
+		return null(), nil
+	}
+	m, ok := v.Interface().(encoding.TextMarshaler)
+	if !ok {
+		return nil, fmt.Errorf("json: %s has no MarshalText", v.Type())
+	}
+	b, err := m.MarshalText()
+	if err != nil {
+		return nil, err
+	}
+	return structpb.NewStringValue(validUTF8(string(b))), nil
+}
+
+// decodeJSON reads a marshaler's output into a Value, numbers as float64.
+func decodeJSON(b []byte) (*structpb.Value, error) {
+	var x any
+	if err := json.Unmarshal(b, &x); err != nil {
+		return nil, err
+	}
+	return structpb.NewValue(x)
+}
+
+func encodeStruct(v reflect.Value) (*structpb.Value, error) {
+	fields := structFields(v.Type())
+	into := map[string]*structpb.Value{} // no size hint: most fields are left out
+	for i := range fields {
+		f := &fields[i]
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok || (f.omit != nil && f.omit(fv)) {
 			continue
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		f := structField{index: i, name: name, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")}
-		if sf.Anonymous && name == "" || strings.Contains(","+opts+",", ",inline,") {
-			f.inline = true
+		var ev *structpb.Value
+		var err error
+		if f.quoted {
+			ev, err = encodeQuoted(fv)
+		} else {
+			ev, err = encodeWith(fv, f.marshalers)
 		}
-		if f.name == "" {
-			f.name = sf.Name
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
-		fields = append(fields, f)
+		into[f.name] = ev
 	}
-	fieldsByType.Store(t, fields)
-	return fields
+	return structpb.NewStructValue(&structpb.Struct{Fields: into}), nil
+}
+
+// fieldByIndex follows an embedded field's path; ok is false through a nil
+// embedded pointer, which encoding/json skips.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	if len(index) == 1 {
+		return v.Field(index[0]), true
+	}
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+// encodeQuoted is the ",string" option: a scalar written as JSON inside a
+// string. A marshaler's own form wins, as in encoding/json.
+func encodeQuoted(v reflect.Value) (*structpb.Value, error) {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return null(), nil
+		}
+		v = v.Elem()
+	}
+	if m := marshalersOf(v.Type()); m&(jsonByValue|textByValue) != 0 || (m != 0 && v.CanAddr()) {
+		return encodeValue(v)
+	}
+	var x any
+	switch v.Kind() {
+	case reflect.String:
+		x = v.String()
+	case reflect.Bool:
+		x = v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x = v.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		x = v.Uint()
+	case reflect.Float32:
+		x = float32(v.Float())
+	default:
+		x = v.Float()
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return nil, err
+	}
+	// A string's JSON, quotes included, is the string written.
+	return structpb.NewStringValue(string(b)), nil
+}
+
+func encodeMap(v reflect.Value) (*structpb.Value, error) {
+	t := v.Type()
+	if !validMapKey(t.Key()) {
+		return nil, fmt.Errorf("json: unsupported type: %s", t)
+	}
+	if v.IsNil() {
+		return null(), nil
+	}
+	fields := make(map[string]*structpb.Value, v.Len())
+	elem := marshalersOf(t.Elem())
+	var rawKeys map[string]string // written key -> key, where they differ
+	for it := v.MapRange(); it.Next(); {
+		raw, err := mapKey(it.Key())
+		if err != nil {
+			return nil, err
+		}
+		k := validUTF8(raw)
+		if _, dup := fields[k]; dup || k != raw {
+			// Keys that are not UTF-8 can collide once written:
+			// encoding/json writes keys in sorted order and the reader
+			// keeps the last, so the greatest key wins, whatever the
+			// map's order.
+			if rawKeys == nil {
+				rawKeys = map[string]string{}
+			}
+			prev, seen := rawKeys[k]
+			if !seen {
+				prev = k
+			}
+			if dup && prev > raw {
+				continue
+			}
+			rawKeys[k] = raw
+		}
+		ev, err := encodeWith(it.Value(), elem)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		fields[k] = ev
+	}
+	return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
+}
+
+func validMapKey(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	default:
+		return marshalersOf(t)&textByValue != 0
+	}
+}
+
+// mapKey is encoding/json's name for a map key, before it is written.
+func mapKey(k reflect.Value) (string, error) {
+	if k.Kind() == reflect.String {
+		return k.String(), nil
+	}
+	if tm, ok := k.Interface().(encoding.TextMarshaler); ok {
+		if k.Kind() == reflect.Pointer && k.IsNil() {
+			return "", nil
+		}
+		b, err := tm.MarshalText()
+		return string(b), err
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10), nil
+	default:
+		return strconv.FormatUint(k.Uint(), 10), nil
+	}
+}
+
+// encodeList keeps every element, null and {} too: a list's length and
+// order mean something.
+func encodeList(v reflect.Value) (*structpb.Value, error) {
+	values := make([]*structpb.Value, v.Len())
+	elem := marshalersOf(v.Type().Elem())
+	for i := range values {
+		ev, err := encodeWith(v.Index(i), elem)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		values[i] = ev
+	}
+	return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
 }

@@ -72,8 +72,10 @@ func perconaBackups(ds dittoServer, in v1beta1.Input, credentials string) pgv2.B
 	b := ds.Spec.Percona.Backup
 	if !b.Enabled {
 		return pgv2.Backups{
-			Enabled:    ptr.To(false),
-			PGBackRest: pgv2.PGBackRestArchive{Image: in.Images.PGBackRest},
+			Enabled: ptr.To(false),
+			// No repositories, said as an empty list: repos has no
+			// omitempty, so a nil one would be written repos: null.
+			PGBackRest: pgv2.PGBackRestArchive{Image: in.Images.PGBackRest, Repos: []crunchyv1beta1.PGBackRestRepo{}},
 		}
 	}
 	return pgv2.Backups{

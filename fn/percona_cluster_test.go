@@ -61,7 +61,7 @@ func TestPerconaCluster(t *testing.T) {
 					AutoCreateUserSchema: ptr.To(true),
 					Backups: pgv2.Backups{
 						Enabled:    ptr.To(false),
-						PGBackRest: pgv2.PGBackRestArchive{Image: "docker.io/percona/percona-pgbackrest:2.58.0-1"},
+						PGBackRest: pgv2.PGBackRestArchive{Image: "docker.io/percona/percona-pgbackrest:2.58.0-1", Repos: []crunchyv1beta1.PGBackRestRepo{}},
 					},
 				},
 			},
