@@ -1,4 +1,4 @@
-package boot
+package realdfs
 
 import (
 	"context"
@@ -16,27 +16,27 @@ import (
 	"github.com/dittofs/function-dittofs/internal/testpki"
 )
 
-// pgServer is a throwaway PostgreSQL on 127.0.0.1 that, like Percona's,
+// PGServer is a throwaway PostgreSQL on 127.0.0.1 that, like Percona's,
 // accepts TCP clients over TLS only (hostssl + scram-sha-256), with a server
 // certificate for localhost/127.0.0.1 signed by a CA the test makes. The
 // test's own superuser setup goes over the Unix socket in the temp dir.
-type pgServer struct {
-	bin     string // directory of the Debian server binaries
-	port    int
-	sockDir string
-	caFile  string // PEM of the CA that signed the server certificate
-	caPEM   []byte
-	cred    *syscall.Credential // who postgres runs as (nil: ourselves)
+type PGServer struct {
+	Bin     string // directory of the Debian server binaries
+	Port    int
+	SockDir string
+	CAFile  string // PEM of the CA that signed the server certificate
+	CAPEM   []byte
+	Cred    *syscall.Credential // who postgres runs as (nil: ourselves)
 }
 
-// pgDatabase is one database made the way Percona makes a user's database.
-type pgDatabase struct {
+// PGDatabase is one database made the way Percona makes a user's database.
+type PGDatabase struct {
 	Name, User, Password string
 }
 
-// postgresBinDir finds the Debian PostgreSQL server binaries, newest major
+// PostgresBinDir finds the Debian PostgreSQL server binaries, newest major
 // version first, or skips: hack/ci-deps.sh installs them on CI.
-func postgresBinDir(t *testing.T) string {
+func PostgresBinDir(t *testing.T) string {
 	t.Helper()
 	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
 	sort.Slice(found, func(i, j int) bool {
@@ -58,11 +58,11 @@ func pgMajor(path string) int {
 	return n
 }
 
-// startPostgres initdb's a cluster in a temp dir, starts it and stops it when
+// StartPostgres initdb's a cluster in a temp dir, starts it and stops it when
 // the test ends.
-func startPostgres(t *testing.T) *pgServer {
+func StartPostgres(t *testing.T) *PGServer {
 	t.Helper()
-	bin := postgresBinDir(t)
+	bin := PostgresBinDir(t)
 	started := time.Now()
 
 	// The socket path must fit in 107 bytes, and t.TempDir paths carry the
@@ -72,16 +72,16 @@ func startPostgres(t *testing.T) *pgServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(root) })
-	s := &pgServer{bin: bin, port: freePort(t), sockDir: filepath.Join(root, "sock")}
+	s := &PGServer{Bin: bin, Port: FreePort(t), SockDir: filepath.Join(root, "sock")}
 	data, tlsDir := filepath.Join(root, "data"), filepath.Join(root, "tls")
-	for _, d := range []string{s.sockDir, tlsDir} {
+	for _, d := range []string{s.SockDir, tlsDir} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	caPEM, certPEM, keyPEM := makeTLS(t)
-	s.caPEM, s.caFile = caPEM, filepath.Join(tlsDir, "ca.crt")
+	caPEM, certPEM, keyPEM := MakeTLS(t)
+	s.CAPEM, s.CAFile = caPEM, filepath.Join(tlsDir, "ca.crt")
 	hba := "# The test's superuser setup, over the socket in the temp dir.\n" +
 		"local all postgres trust\n" +
 		"# Everyone else: TLS only, as Percona's default HBA.\n" +
@@ -94,21 +94,21 @@ func startPostgres(t *testing.T) *pgServer {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Chmod(s.caFile, 0o644); err != nil {
+	if err := os.Chmod(s.CAFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	// postgres refuses to run as root: as root, run it as a service account
+	// postgres refuses to Run as root: as root, Run it as a service account
 	// that owns the cluster's directories.
 	if os.Geteuid() == 0 {
-		uid, gid := serviceUser(t)
-		s.cred = credential(uid, gid)
-		giveTo(t, root, uid, gid)
+		uid, gid := ServiceUser(t)
+		s.Cred = Credential(uid, gid)
+		GiveTo(t, root, uid, gid)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, stderr, err := run(ctx, s.cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
+	if _, stderr, err := Run(ctx, s.Cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
 		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, stderr)
 	}
@@ -120,15 +120,15 @@ func startPostgres(t *testing.T) *pgServer {
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "port="+strconv.Itoa(s.port),
-		"-c", "unix_socket_directories="+s.sockDir,
+		"-c", "port="+strconv.Itoa(s.Port),
+		"-c", "unix_socket_directories="+s.SockDir,
 		"-c", "hba_file="+filepath.Join(tlsDir, "pg_hba.conf"),
 		"-c", "ssl=on",
 		"-c", "ssl_cert_file="+filepath.Join(tlsDir, "server.crt"),
 		"-c", "ssl_key_file="+filepath.Join(tlsDir, "server.key"),
 		"-c", "fsync=off", // a throwaway cluster: no need to wait for the disk
 	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.Cred}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start postgres: %v", err)
@@ -151,10 +151,10 @@ func startPostgres(t *testing.T) *pgServer {
 		}
 	})
 
-	// Ready once the superuser can run a query over the socket.
+	// Ready once the superuser can Run a query over the socket.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, err := s.psqlSuper(ctx, "postgres", "select 1"); err == nil {
+		if _, err := s.PsqlSuper(ctx, "postgres", "select 1"); err == nil {
 			break
 		}
 		select {
@@ -168,28 +168,28 @@ func startPostgres(t *testing.T) *pgServer {
 			t.Fatal("postgres not ready after 60s")
 		}
 	}
-	t.Logf("PostgreSQL (%s) up on 127.0.0.1:%d in %s", bin, s.port, time.Since(started).Round(time.Millisecond))
+	t.Logf("PostgreSQL (%s) up on 127.0.0.1:%d in %s", bin, s.Port, time.Since(started).Round(time.Millisecond))
 	return s
 }
 
-// psqlSuper runs SQL as the superuser over the Unix socket and returns the
+// PsqlSuper runs SQL as the superuser over the Unix socket and returns the
 // unaligned, tuples-only output.
-func (s *pgServer) psqlSuper(ctx context.Context, db, sql string) (string, error) {
-	stdout, stderr, err := run(ctx, nil, filepath.Join(s.bin, "psql"),
+func (s *PGServer) PsqlSuper(ctx context.Context, db, sql string) (string, error) {
+	stdout, stderr, err := Run(ctx, nil, filepath.Join(s.Bin, "psql"),
 		"-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
-		"-h", s.sockDir, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", db, "-c", sql)
+		"-h", s.SockDir, "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-c", sql)
 	if err != nil {
 		return "", fmt.Errorf("psql %q: %v\n%s", sql, err, stderr)
 	}
 	return strings.TrimSpace(stdout), nil
 }
 
-// psqlTCP runs SQL as user over TCP with the given libpq sslmode (and our CA
+// PsqlTCP runs SQL as user over TCP with the given libpq sslmode (and our CA
 // for the verify modes), as a client outside the database host would.
-func (s *pgServer) psqlTCP(ctx context.Context, db pgDatabase, sslmode, sql string) (string, error) {
+func (s *PGServer) PsqlTCP(ctx context.Context, db PGDatabase, sslmode, sql string) (string, error) {
 	conn := fmt.Sprintf("host=127.0.0.1 port=%d dbname=%s user=%s sslmode=%s sslrootcert=%s connect_timeout=10",
-		s.port, db.Name, db.User, sslmode, s.caFile)
-	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", conn, "-c", sql)
+		s.Port, db.Name, db.User, sslmode, s.CAFile)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.Bin, "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", conn, "-c", sql)
 	// A clean env but for the password, so no PG* variable of ours leaks in.
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "PGPASSWORD=" + db.Password}
 	out, err := cmd.CombinedOutput()
@@ -199,22 +199,22 @@ func (s *pgServer) psqlTCP(ctx context.Context, db pgDatabase, sslmode, sql stri
 	return strings.TrimSpace(string(out)), nil
 }
 
-// createDatabase makes role user (with a password full of the punctuation
+// CreateDatabase makes role user (with a password full of the punctuation
 // Percona's generated passwords use) and database name the way the Percona
 // operator does: the database owned by postgres, ALL PRIVILEGES granted to
 // the user, and a schema named after the user owned by it
 // (autoCreateUserSchema). On PostgreSQL 15+ without that schema the user
-// could not create tables in public. A fresh database per boot matters:
+// could not create Tables in public. A fresh database per boot matters:
 // DittoFS applies the initial admin password only on its first boot.
-func (s *pgServer) createDatabase(t *testing.T, name, user string) pgDatabase {
+func (s *PGServer) CreateDatabase(t *testing.T, name, user string) PGDatabase {
 	t.Helper()
 	// One password per role, so several databases of one role all work.
-	db := pgDatabase{Name: name, User: user, Password: "p(ss)*+,-./:;<=>?@[]^_{|}w0rd-" + user}
+	db := PGDatabase{Name: name, User: user, Password: "p(ss)*+,-./:;<=>?@[]^_{|}w0rd-" + user}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// The names are the test's own and the password has no single quote, so
 	// plain formatting is safe.
-	exists, err := s.psqlSuper(ctx, "postgres", fmt.Sprintf("select count(*) from pg_roles where rolname = '%s'", user))
+	exists, err := s.PsqlSuper(ctx, "postgres", fmt.Sprintf("select count(*) from pg_roles where rolname = '%s'", user))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,38 +228,38 @@ func (s *pgServer) createDatabase(t *testing.T, name, user string) pgDatabase {
 		[2]string{name, fmt.Sprintf(`CREATE SCHEMA "%s" AUTHORIZATION "%s"`, user, user)},
 	)
 	for _, st := range stmts {
-		if _, err := s.psqlSuper(ctx, st[0], st[1]); err != nil {
+		if _, err := s.PsqlSuper(ctx, st[0], st[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return db
 }
 
-// perconaUserSecret is the data of the Secret Percona writes for a user,
+// PerconaUserSecret is the data of the Secret Percona writes for a user,
 // <cluster>-pguser-<user>, pointing at this server. The StatefulSet's
 // secretKeyRefs resolve against it. host is the IP, which the server
 // certificate names, so verify-full passes as it does in the cluster.
-func (s *pgServer) perconaUserSecret(db pgDatabase) map[string]string {
+func (s *PGServer) PerconaUserSecret(db PGDatabase) map[string]string {
 	return map[string]string{
 		"host":     "127.0.0.1",
-		"port":     strconv.Itoa(s.port),
+		"port":     strconv.Itoa(s.Port),
 		"dbname":   db.Name,
 		"user":     db.User,
 		"password": db.Password,
 		"uri": fmt.Sprintf("postgresql://%s:%s@127.0.0.1:%d/%s",
-			db.User, urlEscape(db.Password), s.port, db.Name),
+			db.User, urlEscape(db.Password), s.Port, db.Name),
 	}
 }
 
-// clusterCertSecret is the data of Percona's <cluster>-cluster-cert Secret
+// ClusterCertSecret is the data of Percona's <cluster>-cluster-cert Secret
 // that matters to clients: the CA.
-func (s *pgServer) clusterCertSecret() map[string]string {
-	return map[string]string{"ca.crt": string(s.caPEM)}
+func (s *PGServer) ClusterCertSecret() map[string]string {
+	return map[string]string{"ca.crt": string(s.CAPEM)}
 }
 
-// tables lists the tables of database db in schema.
-func (s *pgServer) tables(ctx context.Context, db, schema string) ([]string, error) {
-	out, err := s.psqlSuper(ctx, db, fmt.Sprintf(
+// Tables lists the Tables of database db in schema.
+func (s *PGServer) Tables(ctx context.Context, db, schema string) ([]string, error) {
+	out, err := s.PsqlSuper(ctx, db, fmt.Sprintf(
 		"select table_name from information_schema.tables where table_schema = '%s' order by 1", schema))
 	if err != nil || out == "" {
 		return nil, err
@@ -279,9 +279,9 @@ func urlEscape(s string) string {
 	return b.String()
 }
 
-// makeTLS makes a CA and a server certificate for localhost and 127.0.0.1
+// MakeTLS makes a CA and a server certificate for localhost and 127.0.0.1
 // signed by it, all PEM.
-func makeTLS(t *testing.T) (caPEM, certPEM, keyPEM []byte) {
+func MakeTLS(t *testing.T) (caPEM, certPEM, keyPEM []byte) {
 	t.Helper()
 	ca, err := testpki.NewCA("function-dittofs boot test CA")
 	if err != nil {
