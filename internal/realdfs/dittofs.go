@@ -70,19 +70,52 @@ func BootDittoFS(t *testing.T, in BootInput) BootResult {
 	return res
 }
 
-// TryBootDittoFS starts dfs as the pod would (uid 65532 with no capabilities
-// when we are root, a clean env), then requires, in order: /health 200 with
-// the control-plane DB reachable, /health/ready 200, admin login 200 with an
-// access token that /api/v1/auth/me accepts, no "config contains unknown
-// keys" warning (DittoFS only warns, so a key typo would otherwise pass), the
-// control-plane Tables in PostgreSQL, and a clean exit (rc 0) on SIGTERM.
-// It returns the first failure, with dfs's output.
+// TryBootDittoFS starts dfs as the pod would (StartDittoFS), checks it works
+// (Check) and stops it (Stop), returning the first failure, with dfs's
+// output.
 func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
+	t.Helper()
+	d, err := StartDittoFS(t, in)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		d.Kill()
+		res.Stdout, res.Stderr = d.Logs()
+		if err != nil {
+			err = d.withOutput(err)
+		}
+	}()
+	if res, err = d.Check(); err != nil {
+		return res, err
+	}
+	return res, d.Stop()
+}
+
+// DittoFS is a running dfs server.
+type DittoFS struct {
+	// Base is the URL of its API (http://127.0.0.1:<port>).
+	Base          string
+	Health, Ready time.Duration // from start to /health and /health/ready 200
+
+	in      BootInput
+	args    []string
+	cmd     *exec.Cmd
+	exited  chan error
+	stopped bool
+	logDir  string
+}
+
+// StartDittoFS starts dfs as the pod would (uid 65532 with no capabilities
+// when we are root, a clean env) and waits until /health answers 200 with
+// the control-plane DB reachable and /health/ready answers 200. The caller
+// stops it (Stop, or Kill; the test's cleanup kills it too).
+func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	t.Helper()
 	dfs := DfsBinary(t)
 	paths, err := NewContainerPaths(in.Mounts)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 
 	args := in.Args
@@ -95,17 +128,17 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 	}
 	configPath := FlagValue(args, "--config")
 	if configPath == "" || !paths.isMapped(configPath) {
-		return res, fmt.Errorf("the config file %q (args %q) is not under any mount %v", configPath, in.Args, in.Mounts)
+		return nil, fmt.Errorf("the config file %q (args %q) is not under any mount %v", configPath, in.Args, in.Mounts)
 	}
 	config, err := paths.RewriteYAML(in.ConfigYAML)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(configPath), 0o755); err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := os.WriteFile(configPath, config, 0o644); err != nil {
-		return res, err
+		return nil, err
 	}
 
 	// Only PATH, a writable HOME and TMPDIR (dfs writes to os.TempDir), and
@@ -121,54 +154,35 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 
 	port, err := apiPort(config, in.Env)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	// A busy API port makes dfs exit; say why rather than blame the config.
 	// (Busy adapter or metrics ports only make dfs log an ERROR and go on.)
 	if PortInUse(port) {
-		return res, fmt.Errorf("the API port %d is already in use on this machine; set DITTOFS_CONTROLPLANE_PORT in Env to a free one (FreePort)", port)
+		return nil, fmt.Errorf("the API port %d is already in use on this machine; set DITTOFS_CONTROLPLANE_PORT in Env to a free one (FreePort)", port)
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-
-	logDir := t.TempDir()
-	stdoutPath, stderrPath := filepath.Join(logDir, "stdout"), filepath.Join(logDir, "stderr")
-	stdoutFile, err := os.Create(stdoutPath)
+	d := &DittoFS{Base: fmt.Sprintf("http://127.0.0.1:%d", port), in: in, args: args, logDir: t.TempDir(), exited: make(chan error, 1)}
+	stdoutFile, err := os.Create(filepath.Join(d.logDir, "stdout"))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	defer stdoutFile.Close()
-	stderrFile, err := os.Create(stderrPath)
+	stderrFile, err := os.Create(filepath.Join(d.logDir, "stderr"))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	defer stderrFile.Close()
-	logs := func() (string, string) {
-		o, _ := os.ReadFile(stdoutPath)
-		e, _ := os.ReadFile(stderrPath)
-		return string(o), string(e)
-	}
 
-	cmd := exec.Command(dfs, args...)
-	cmd.Env, cmd.Dir = env, home
-	cmd.Stdout, cmd.Stderr = stdoutFile, stderrFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
+	d.cmd = exec.Command(dfs, args...)
+	d.cmd.Env, d.cmd.Dir = env, home
+	d.cmd.Stdout, d.cmd.Stderr = stdoutFile, stderrFile
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
 	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("start dfs: %v", err)
+	if err := d.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start dfs: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		res.Stdout, res.Stderr = logs()
-		if err != nil {
-			err = fmt.Errorf("dfs %s: %w\n--- stderr:\n%s\n--- stdout:\n%s", strings.Join(args, " "), err, res.Stderr, res.Stdout)
-		}
-	}()
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(d.Kill)
 
 	// Poll every 20ms (a good boot takes about 0.2-0.6s); give up after a
 	// minute or as soon as dfs exits, which it does at once on any DB error.
@@ -176,7 +190,7 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	waitFor := func(path string, ok func(body []byte) bool) (time.Duration, error) {
 		for {
-			resp, err := client.Get(base + path)
+			resp, err := client.Get(d.Base + path)
 			if err == nil {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
@@ -185,8 +199,9 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 				}
 			}
 			select {
-			case werr := <-exited:
-				stopped = true
+			case werr := <-d.exited:
+				d.exited <- werr
+				d.stopped = true
 				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %v", ExitCode(werr), path, werr)
 			case <-time.After(20 * time.Millisecond):
 			}
@@ -195,30 +210,57 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 			}
 		}
 	}
-	if res.Health, err = waitFor("/health", func(b []byte) bool {
+	fail := func(err error) (*DittoFS, error) {
+		d.Kill()
+		return nil, d.withOutput(err)
+	}
+	if d.Health, err = waitFor("/health", func(b []byte) bool {
 		return bytes.Contains(b, []byte(`"control_plane_db":"reachable"`))
 	}); err != nil {
-		return res, err
+		return fail(err)
 	}
-	if res.Ready, err = waitFor("/health/ready", func([]byte) bool { return true }); err != nil {
-		return res, err
+	if d.Ready, err = waitFor("/health/ready", func([]byte) bool { return true }); err != nil {
+		return fail(err)
 	}
+	return d, nil
+}
 
-	if err := login(client, base, in); err != nil {
+// Logs returns what dfs wrote to stdout and stderr so far.
+func (d *DittoFS) Logs() (stdout, stderr string) {
+	o, _ := os.ReadFile(filepath.Join(d.logDir, "stdout"))
+	e, _ := os.ReadFile(filepath.Join(d.logDir, "stderr"))
+	return string(o), string(e)
+}
+
+// withOutput adds dfs's command line and output to err.
+func (d *DittoFS) withOutput(err error) error {
+	stdout, stderr := d.Logs()
+	return fmt.Errorf("dfs %s: %w\n--- stderr:\n%s\n--- stdout:\n%s", strings.Join(d.args, " "), err, stderr, stdout)
+}
+
+// Check requires, in order: admin login 200 with an access token that
+// /api/v1/auth/me accepts, dfs running as 65532 with no capabilities (when
+// we are root), no "config contains unknown keys" warning (DittoFS only
+// warns, so a key typo would otherwise pass), and the control-plane tables
+// in PostgreSQL.
+func (d *DittoFS) Check() (res BootResult, err error) {
+	res.Health, res.Ready = d.Health, d.Ready
+	client := &http.Client{Timeout: 10 * time.Second}
+	if err := login(client, d.Base, d.in); err != nil {
 		return res, err
 	}
 	if os.Geteuid() == 0 {
-		if err := checkUnprivileged(cmd.Process.Pid); err != nil {
+		if err := checkUnprivileged(d.cmd.Process.Pid); err != nil {
 			return res, err
 		}
 	}
-	stdout, stderr := logs()
+	stdout, stderr := d.Logs()
 	if strings.Contains(stderr, "config contains unknown keys") {
 		return res, errors.New("dfs warned that the config contains unknown keys")
 	}
 	res.APIListenAddr = logField(stdout, "API server listening", "addr")
 
-	if in.Postgres != nil {
+	if in := d.in; in.Postgres != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if res.Tables, err = in.Postgres.Tables(ctx, in.Database.Name, in.Database.User); err != nil {
@@ -226,26 +268,43 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 		}
 		for _, want := range []string{"users", "adapters", "shares"} {
 			if !slices.Contains(res.Tables, want) {
-				return res, fmt.Errorf("no table %s in schema %s of database %s; Tables: %v", want, in.Database.User, in.Database.Name, res.Tables)
+				return res, fmt.Errorf("no table %s in schema %s of database %s; tables: %v", want, in.Database.User, in.Database.Name, res.Tables)
 			}
 		}
 	}
+	return res, nil
+}
 
-	// SIGTERM is how Kubernetes stops the pod: dfs must exit 0, quickly when
-	// idle (its own cap is 3*shutdown_timeout+5s).
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return res, err
+// Stop sends SIGTERM, which is how Kubernetes stops the pod: dfs must exit
+// 0, quickly when idle (its own cap is 3*shutdown_timeout+5s).
+func (d *DittoFS) Stop() error {
+	if d.stopped {
+		return errors.New("dfs had already exited")
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
 	}
 	select {
-	case werr := <-exited:
-		stopped = true
+	case werr := <-d.exited:
+		d.exited <- werr
+		d.stopped = true
 		if werr != nil {
-			return res, fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", ExitCode(werr), werr)
+			return fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", ExitCode(werr), werr)
 		}
 	case <-time.After(30 * time.Second):
-		return res, errors.New("still running 30s after SIGTERM")
+		return errors.New("still running 30s after SIGTERM")
 	}
-	return res, nil
+	return nil
+}
+
+// Kill stops dfs at once if it still runs.
+func (d *DittoFS) Kill() {
+	if d.stopped {
+		return
+	}
+	_ = d.cmd.Process.Kill()
+	d.exited <- <-d.exited
+	d.stopped = true
 }
 
 // login posts the admin credentials and checks the token works.

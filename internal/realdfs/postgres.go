@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ type PGServer struct {
 	CAFile  string // PEM of the CA that signed the server certificate
 	CAPEM   []byte
 	Cred    *syscall.Credential // who postgres runs as (nil: ourselves)
+	Root    string              // the directory the cluster lives in
+	DataDir string
+	LogPath string // the server's stdout and stderr
+	stop    func()
 }
 
 // PGDatabase is one database made the way Percona makes a user's database.
@@ -58,24 +63,60 @@ func pgMajor(path string) int {
 	return n
 }
 
+// PGOptions shape a server beyond StartPostgres's defaults.
+type PGOptions struct {
+	// Root is the directory the cluster lives in. Keep it short: the socket
+	// path must fit in 107 bytes. Default: a new temp dir, removed at the end.
+	Root string
+	// DataDir is the data directory. Default: Root/data.
+	DataDir string
+	// SockDir is where the Unix socket goes. Default: Root/sock.
+	SockDir string
+	// Existing says DataDir already holds a cluster (e.g. a restored one):
+	// no initdb.
+	Existing bool
+	// InitDBArgs are extra initdb arguments (e.g. --waldir).
+	InitDBArgs []string
+	// Settings are extra `-c name=value` settings, applied after ours.
+	Settings []string
+	// Env is added to the server's environment; archive_command and
+	// restore_command inherit it.
+	Env []string
+}
+
 // StartPostgres initdb's a cluster in a temp dir, starts it and stops it when
 // the test ends.
 func StartPostgres(t *testing.T) *PGServer {
 	t.Helper()
+	return StartPostgresWith(t, PGOptions{})
+}
+
+// StartPostgresWith starts a server as StartPostgres does, shaped by o.
+func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
+	t.Helper()
 	bin := PostgresBinDir(t)
 	started := time.Now()
 
-	// The socket path must fit in 107 bytes, and t.TempDir paths carry the
-	// test name, so the whole cluster lives in a short temp dir of its own.
-	root, err := os.MkdirTemp("", "pg-")
-	if err != nil {
-		t.Fatal(err)
+	// t.TempDir paths carry the test name, too long for a socket path, so
+	// the whole cluster lives in a short temp dir of its own.
+	root := o.Root
+	if root == "" {
+		var err error
+		if root, err = os.MkdirTemp("", "pg-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(root) })
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(root) })
-	s := &PGServer{Bin: bin, Port: FreePort(t), SockDir: filepath.Join(root, "sock")}
-	data, tlsDir := filepath.Join(root, "data"), filepath.Join(root, "tls")
+	s := &PGServer{Bin: bin, Port: FreePort(t), SockDir: o.SockDir, Root: root, DataDir: o.DataDir}
+	if s.SockDir == "" {
+		s.SockDir = filepath.Join(root, "sock")
+	}
+	if s.DataDir == "" {
+		s.DataDir = filepath.Join(root, "data")
+	}
+	tlsDir := filepath.Join(root, "tls")
 	for _, d := range []string{s.SockDir, tlsDir} {
-		if err := os.Mkdir(d, 0o700); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,7 +139,7 @@ func StartPostgres(t *testing.T) *PGServer {
 		t.Fatal(err)
 	}
 
-	// postgres refuses to Run as root: as root, Run it as a service account
+	// postgres refuses to run as root: as root, run it as a service account
 	// that owns the cluster's directories.
 	if os.Geteuid() == 0 {
 		uid, gid := ServiceUser(t)
@@ -108,26 +149,34 @@ func StartPostgres(t *testing.T) *PGServer {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, stderr, err := Run(ctx, s.Cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
-		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, stderr)
+	if !o.Existing {
+		args := append([]string{"-D", s.DataDir, "-U", "postgres",
+			"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"}, o.InitDBArgs...)
+		if _, stderr, err := Run(ctx, s.Cred, filepath.Join(bin, "initdb"), args...); err != nil {
+			t.Fatalf("initdb: %v\n%s", err, stderr)
+		}
 	}
 
-	logPath := filepath.Join(root, "postgres.log")
-	logFile, err := os.Create(logPath)
+	s.LogPath = filepath.Join(root, "postgres.log")
+	logFile, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
+	args := []string{"-D", s.DataDir,
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "port="+strconv.Itoa(s.Port),
-		"-c", "unix_socket_directories="+s.SockDir,
-		"-c", "hba_file="+filepath.Join(tlsDir, "pg_hba.conf"),
+		"-c", "port=" + strconv.Itoa(s.Port),
+		"-c", "unix_socket_directories=" + s.SockDir,
+		"-c", "hba_file=" + filepath.Join(tlsDir, "pg_hba.conf"),
 		"-c", "ssl=on",
-		"-c", "ssl_cert_file="+filepath.Join(tlsDir, "server.crt"),
-		"-c", "ssl_key_file="+filepath.Join(tlsDir, "server.key"),
+		"-c", "ssl_cert_file=" + filepath.Join(tlsDir, "server.crt"),
+		"-c", "ssl_key_file=" + filepath.Join(tlsDir, "server.key"),
 		"-c", "fsync=off", // a throwaway cluster: no need to wait for the disk
-	)
+	}
+	for _, setting := range o.Settings {
+		args = append(args, "-c", setting)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.Cred}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -135,23 +184,30 @@ func StartPostgres(t *testing.T) *PGServer {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			// SIGINT is PostgreSQL's fast shutdown: disconnect everyone, stop.
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			select {
+			case err := <-exited:
+				exited <- err
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				exited <- <-exited
+			}
+			_ = logFile.Close()
+		})
+	}
 	t.Cleanup(func() {
-		// SIGINT is PostgreSQL's fast shutdown: disconnect everyone, stop.
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		_ = logFile.Close()
+		s.Stop()
 		if t.Failed() {
-			log, _ := os.ReadFile(logPath)
-			t.Logf("postgres log:\n%s", log)
+			log, _ := os.ReadFile(s.LogPath)
+			t.Logf("postgres log (%s):\n%s", s.DataDir, log)
 		}
 	})
 
-	// Ready once the superuser can Run a query over the socket.
+	// Ready once the superuser can run a query over the socket.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if _, err := s.PsqlSuper(ctx, "postgres", "select 1"); err == nil {
@@ -160,7 +216,7 @@ func StartPostgres(t *testing.T) *PGServer {
 		select {
 		case err := <-exited:
 			exited <- err
-			log, _ := os.ReadFile(logPath)
+			log, _ := os.ReadFile(s.LogPath)
 			t.Fatalf("postgres exited before it was ready: %v\n%s", err, log)
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -171,6 +227,10 @@ func StartPostgres(t *testing.T) *PGServer {
 	t.Logf("PostgreSQL (%s) up on 127.0.0.1:%d in %s", bin, s.Port, time.Since(started).Round(time.Millisecond))
 	return s
 }
+
+// Stop shuts the server down (fast shutdown) and waits for it; the test's
+// cleanup does it too. Calling it twice is harmless.
+func (s *PGServer) Stop() { s.stop() }
 
 // PsqlSuper runs SQL as the superuser over the Unix socket and returns the
 // unaligned, tuples-only output.

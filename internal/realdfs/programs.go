@@ -68,8 +68,8 @@ var (
 
 // DfsBinary returns the dfs server built from tools/dittofs by hack/tool.sh
 // (once per machine; `make test` builds it before go test starts its clock).
-// The cache lives under $HOME, which is 0700 for root, so when we Run as root
-// (and will Run dfs as 65532) we copy the binary somewhere 65532 can execute.
+// The cache lives under $HOME, which is 0700 for root, so when we run as root
+// (and will run dfs as 65532) we copy the binary somewhere 65532 can execute.
 func DfsBinary(t *testing.T) string {
 	t.Helper()
 	dfsOnce.Do(func() {
@@ -120,10 +120,10 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return out.Close()
 }
 
-// Credential returns how to Run a child as uid/gid when we are root, with no
+// Credential returns how to run a child as uid/gid when we are root, with no
 // supplementary groups (like `setpriv --reuid --regid --clear-groups`). A
 // root parent that switches to a non-root uid this way leaves the child with
-// no capabilities, as in the hardened pod. Not root: nil, Run as ourselves.
+// no capabilities, as in the hardened pod. Not root: nil, run as ourselves.
 func Credential(uid, gid int) *syscall.Credential {
 	if os.Geteuid() != 0 {
 		return nil
@@ -132,7 +132,7 @@ func Credential(uid, gid int) *syscall.Credential {
 }
 
 // ServiceUser picks the unprivileged account PostgreSQL runs as when we are
-// root (postgres refuses to Run as root, and initdb needs a passwd entry for
+// root (postgres refuses to run as root, and initdb needs a passwd entry for
 // its uid): Debian's "postgres" account, else "nobody".
 func ServiceUser(t *testing.T) (uid, gid int) {
 	t.Helper()

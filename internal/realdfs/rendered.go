@@ -65,27 +65,39 @@ func ParseRendered(out []byte) (Rendered, error) {
 	}
 }
 
-// BootRendered starts what the render composed, as the kubelet would: the
-// init container (when there is one) with the PostgreSQL server's psql
-// standing in for the image's, then the dittofs container. Percona's own
-// Secrets (the user Secret and the cluster CA) come from the local server,
-// shaped exactly as the operator writes them.
+// BootRendered boots what the render composed (RenderedInput), checks it and
+// stops it (TryBootDittoFS).
 func BootRendered(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster string) (BootResult, error) {
+	t.Helper()
+	in, err := RenderedInput(t, r, pg, db, cluster)
+	if err != nil {
+		return BootResult{}, err
+	}
+	return TryBootDittoFS(t, in)
+}
+
+// RenderedInput prepares what the render composed as the kubelet would: it
+// runs the init container (when there is one) with the PostgreSQL server's
+// psql standing in for the image's, and returns the dittofs container's
+// input. Percona's own Secrets (the user Secret and the cluster CA of
+// cluster) come from the local server pg, shaped exactly as the operator
+// writes them.
+func RenderedInput(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster string) (BootInput, error) {
 	t.Helper()
 	if pg != nil {
 		r.Secrets[cluster+"-pguser-dittofs"] = pg.PerconaUserSecret(db)
 		r.Secrets[cluster+"-cluster-cert"] = pg.ClusterCertSecret()
 		wait, w, err := PodInput(t, r.StatefulSet, "wait-for-database", r.Secrets, r.ConfigMaps)
 		if err != nil {
-			return BootResult{}, err
+			return BootInput{}, err
 		}
 		if out, err := RunCommand(t, wait, w.Command, []string{pg.Bin}, 2*time.Minute); err != nil {
-			return BootResult{}, errors.New("the wait-for-database init container failed: " + err.Error() + "\n" + out)
+			return BootInput{}, errors.New("the wait-for-database init container failed: " + err.Error() + "\n" + out)
 		}
 	}
 	in, c, err := PodInput(t, r.StatefulSet, "dittofs", r.Secrets, r.ConfigMaps)
 	if err != nil {
-		return BootResult{}, err
+		return BootInput{}, err
 	}
 	if got := strings.Join(append(c.Command, c.Args...), " "); got != "/app/dfs start --foreground --config /config/config.yaml" {
 		t.Errorf("the dittofs container runs %q", got)
@@ -99,5 +111,5 @@ func BootRendered(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster
 		in.Env["DITTOFS_CONTROLPLANE_PORT"] = strconv.Itoa(FreePort(t))
 		t.Logf("port 8080 is busy here: DITTOFS_CONTROLPLANE_PORT=%s", in.Env["DITTOFS_CONTROLPLANE_PORT"])
 	}
-	return TryBootDittoFS(t, in)
+	return in, nil
 }
