@@ -72,6 +72,8 @@ type PGOptions struct {
 	DataDir string
 	// SockDir is where the Unix socket goes. Default: Root/sock.
 	SockDir string
+	// Port is the TCP port on 127.0.0.1. Default: a free one.
+	Port int
 	// Existing says DataDir already holds a cluster (e.g. a restored one):
 	// no initdb.
 	Existing bool
@@ -107,7 +109,10 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 		}
 		t.Cleanup(func() { _ = os.RemoveAll(root) })
 	}
-	s := &PGServer{Bin: bin, Port: FreePort(t), SockDir: o.SockDir, Root: root, DataDir: o.DataDir}
+	s := &PGServer{Bin: bin, Port: o.Port, SockDir: o.SockDir, Root: root, DataDir: o.DataDir}
+	if s.Port == 0 {
+		s.Port = FreePort(t)
+	}
 	if s.SockDir == "" {
 		s.SockDir = filepath.Join(root, "sock")
 	}
