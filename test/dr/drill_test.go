@@ -52,6 +52,7 @@ type drill struct {
 	instance pgBackRest // the instance pod's pgBackRest: archive-push/get, restore
 	repoHost pgBackRest // the repo host's: stanza-create, backup, check, info, expire
 	steps    []string   // what ran and how long it took, for the log and docs/dr.md
+	caFile   string     // the S3 server's CA, readable by every account
 }
 
 // step runs f and records how long it took.
@@ -116,6 +117,11 @@ func TestDrill(t *testing.T) {
 			t.Fatalf("an unsigned request for the bucket got %d; want 403 (SigV4 enforced)", st)
 		}
 	})
+	// The CA where the postgres account can read it (t.TempDir is 0700).
+	d.caFile = filepath.Join(d.root, "s3-ca.crt")
+	if err := os.WriteFile(d.caFile, ca.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	d.step("compose the DittoServer in process (two reconciles)", func() {
 		d.c = compose(t, drillXR(d.s3.Endpoint(), bucket), credentialsSecret(accessKey, secretKey))
 	})
@@ -156,7 +162,7 @@ func TestDrill(t *testing.T) {
 		}
 	})
 
-	d.step("full backup", func() { d.repoHost.must(t, 10*time.Minute, stanza, "--type=full", "backup") })
+	d.step("full backup", func() { d.backup(t, pg, "full") })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	d.step("a change (a table in the DittoFS database)", func() {
@@ -164,7 +170,7 @@ func TestDrill(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	d.step("incremental backup", func() { d.repoHost.must(t, 10*time.Minute, stanza, "--type=incr", "backup") })
+	d.step("incremental backup", func() { d.backup(t, pg, "incr") })
 	d.step("check", func() { d.repoHost.must(t, 5*time.Minute, stanza, "check") })
 	var infoText string
 	d.step("info", func() { infoText = d.repoHost.must(t, 2*time.Minute, stanza, "info") })
@@ -213,6 +219,23 @@ func TestDrill(t *testing.T) {
 	t.Logf("drill steps:\n%s\ntotal %.1fs", strings.Join(d.steps, "\n"), time.Since(began).Seconds())
 }
 
+// backup runs a backup of type (full, incr) as Percona's backup Job does on
+// the repo host: `pgbackrest backup --stanza=db --repo=1 --type=<type>`
+// (generateBackupJobSpecIntent). pgBackRest starts it with a spread
+// checkpoint (start-fast=n, the operator's default too), which PostgreSQL
+// paces at up to 100 ms per dirty buffer: minutes for a fresh cluster. The
+// drill runs an immediate CHECKPOINT first, so the backup's own checkpoint
+// has nothing left to spread; pgBackRest's options stay Percona's.
+func (d *drill) backup(t *testing.T, pg *realdfs.PGServer, kind string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := pg.PsqlSuper(ctx, "postgres", "checkpoint"); err != nil {
+		t.Fatal(err)
+	}
+	d.repoHost.must(t, 10*time.Minute, stanza, "--repo=1", "--type="+kind, "backup")
+}
+
 // pgBackRestFor lays out the instance's and the repo host's pgBackRest
 // configuration for cluster c's pod whose filesystem is m: the fixture's
 // files made the drill's (drillConf) and c's s3.conf as the projected
@@ -225,9 +248,9 @@ func (d *drill) pgBackRestFor(t *testing.T, m machine, c composed) (instance, re
 	}
 	base := filepath.Join(d.root, "etc", filepath.Base(filepath.Dir(m.PGData)))
 	instance = pgBackRest{ConfigPath: filepath.Join(base, "instance"), LockPath: filepath.Join(m.Tmp, "pgbackrest"),
-		CAFile: d.s3.CAFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
+		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
 	repoHost = pgBackRest{ConfigPath: filepath.Join(base, "repo-host"), LockPath: filepath.Join(base, "repo-host-tmp", "pgbackrest"),
-		CAFile: d.s3.CAFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
+		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
 	instConf := drillConf(t, d.f, instanceConfKey, c.Cluster, m).String()
 	repoConf := drillConf(t, d.f, repoConfKey, c.Cluster, m).String()
 	instance.writeConfD(t, map[string][]byte{instanceConfKey: []byte(instConf), "s3.conf": c.S3Conf})
@@ -372,7 +395,7 @@ func (d *drill) expire(t *testing.T, pg *realdfs.PGServer) {
 	if after := d.repoHost.backups(t); !slices.Equal(labels(after), labels(before)) {
 		t.Errorf("expire with %s days' retention removed backups younger than that: %v -> %v", g["repo1-retention-full"], labels(before), labels(after))
 	}
-	d.step("second full backup", func() { d.repoHost.must(t, 10*time.Minute, stanza, "--type=full", "backup") })
+	d.step("second full backup", func() { d.backup(t, pg, "full") })
 	three := d.repoHost.backups(t)
 	d.repoHost.must(t, 5*time.Minute, stanza, "expire")
 	if after := d.repoHost.backups(t); len(three) != 3 || !slices.Equal(labels(after), labels(three)) {
@@ -386,7 +409,6 @@ func (d *drill) expire(t *testing.T, pg *realdfs.PGServer) {
 	if len(after) != 1 || after[0].Label != three[2].Label {
 		t.Errorf("count retention 1 after %v left %v; want only the second full %s", labels(three), labels(after), three[2].Label)
 	}
-	_ = pg
 }
 
 // wrongSecret: the function's s3.conf made from a Secret with the wrong
@@ -398,7 +420,7 @@ func (d *drill) wrongSecret(t *testing.T) {
 	}
 	m := d.site(t, "wrong-key", realdfs.FreePort(t))
 	_, repoHost := d.pgBackRestFor(t, m, c)
-	out, err := repoHost.run(t, 5*time.Minute, stanza, "--type=full", "backup")
+	out, err := repoHost.run(t, 5*time.Minute, stanza, "--repo=1", "--type=full", "backup")
 	if err == nil {
 		t.Fatalf("a backup with the wrong secret key succeeded:\n%s", out)
 	}
@@ -432,7 +454,7 @@ func (d *drill) missingRepoPath(t *testing.T) {
 	if err == nil {
 		t.Fatalf("a restore from %s succeeded:\n%s", c.Cluster.Spec.Backups.PGBackRest.Global["repo1-path"], out)
 	}
-	t.Logf("failed as it should: %v\n%s", err, lastLines(out, 3))
+	t.Logf("failed as it should: %v\n%s", err, lastLines(out, 8))
 	if !strings.Contains(out, "unable to load info file") || !strings.Contains(out, c.Cluster.Spec.Backups.PGBackRest.Global["repo1-path"]) {
 		t.Errorf("the failure is not pgBackRest's missing-repository message naming the path:\n%s", out)
 	}

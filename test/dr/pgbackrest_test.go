@@ -16,9 +16,10 @@ import (
 // pgBackRest stands in for one container's pgBackRest: the configuration
 // directory it reads (the pod's /etc/pgbackrest, whose conf.d holds the
 // operator's file and the projected s3.conf), its lock directory (the
-// container's own /tmp/pgbackrest) and the trust store TLS to S3 verifies
-// against (the image's system store; here the test CA, through OpenSSL's
-// SSL_CERT_FILE).
+// container's own /tmp/pgbackrest) and the CA that TLS to S3 verifies
+// against (in the pod, the image's system trust store for a public
+// endpoint; here the test CA as repo1-storage-ca-file, set through
+// pgBackRest's environment since 2.45 ignores OpenSSL's SSL_CERT_FILE).
 type pgBackRest struct {
 	ConfigPath string
 	LockPath   string
@@ -35,7 +36,7 @@ func (p pgBackRest) env() []string {
 		"PATH=" + p.PGBin + ":/usr/bin:/bin",
 		"PGBACKREST_CONFIG_PATH=" + p.ConfigPath,
 		"PGBACKREST_LOCK_PATH=" + p.LockPath,
-		"SSL_CERT_FILE=" + p.CAFile,
+		"PGBACKREST_REPO1_STORAGE_CA_FILE=" + p.CAFile,
 	}
 }
 

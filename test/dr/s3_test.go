@@ -80,8 +80,9 @@ func startS3(t *testing.T, ca *testpki.KeyPair, accessKey, secretKey string) *s3
 		"-s3.cert.file=" + filepath.Join(dir, "s3.crt"), "-s3.key.file=" + filepath.Join(dir, "s3.key"),
 		"-s3.config=" + filepath.Join(dir, "identities.json"),
 		"-metricsPort=" + port(),
+		"-s3.port.iceberg=0", "-s3.port.lance=0", // catalog servers on fixed ports (8181, 9101) the drill does not use
 		"-master.volumeSizeLimitMB=64", // small volumes: the default 30 GB preallocation is for disks, not tests
-		"-telemetry=false",             // it phones home otherwise
+		"-master.telemetry=false",      // it phones home otherwise
 	}
 	logPath := filepath.Join(dir, "weed.log")
 	logFile, err := os.Create(logPath)
