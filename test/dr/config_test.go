@@ -260,7 +260,7 @@ func TestDrillConf(t *testing.T) {
 	want := `[global]
 log-level-file = off
 repo1-path = /pgbackrest/dr/drill/repo1
-repo1-s3-bucket = dittofs-backups
+repo1-s3-bucket = dittofs-drill
 repo1-s3-endpoint = localhost:9443
 repo1-s3-region = us-east-1
 repo1-s3-uri-style = path

@@ -13,12 +13,13 @@ import (
 // dfsAPI talks to a running DittoFS server's REST API as one user.
 type dfsAPI struct {
 	base, user, token string
+	password          string // to log in again, on a restored server
 	client            *http.Client
 }
 
 // loginAs logs in to the API at base (POST /api/v1/auth/login).
 func loginAs(base, user, password string) (*dfsAPI, error) {
-	a := &dfsAPI{base: base, user: user, client: &http.Client{Timeout: 30 * time.Second}}
+	a := &dfsAPI{base: base, user: user, password: password, client: &http.Client{Timeout: 30 * time.Second}}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}

@@ -132,36 +132,7 @@ func TestDrill(t *testing.T) {
 	d.step("stanza-create", func() { d.repoHost.must(t, 5*time.Minute, stanza, "stanza-create") })
 	db := pg.CreateDatabase(t, string(d.c.Cluster.Spec.Users[0].Databases[0]), "dittofs")
 
-	// DittoFS on the source database, from the rendered StatefulSet.
-	var dfs *realdfs.DittoFS
-	var admin *dfsAPI
-	var adminUser, adminPassword string
-	d.step("boot DittoFS on the source; a user and a share", func() {
-		in, err := realdfs.RenderedInput(t, d.c.Pod, pg, db, d.c.Cluster.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		adminUser, adminPassword = in.AdminUser, in.AdminPassword
-		if dfs, err = realdfs.StartDittoFS(t, in); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dfs.Check(); err != nil {
-			t.Fatal(err)
-		}
-		if admin, err = loginAs(dfs.Base, adminUser, adminPassword); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range []func() error{
-			func() error { return admin.createUser(userName, userPassword) },
-			admin.createStores,
-			func() error { return admin.createShare(shareBefore) },
-		} {
-			if err := f(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-
+	dfs, admin := d.bootSource(pg, db)
 	d.step("full backup", func() { d.backup(t, pg, "full") })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -179,15 +150,7 @@ func TestDrill(t *testing.T) {
 		t.Fatalf("after a full and an incremental backup, info lists %v", labels(b))
 	}
 
-	// The point in time: after the incremental backup ended, before the
-	// second share. A second on each side keeps the commits apart.
-	time.Sleep(time.Second)
-	target, err := pg.PsqlSuper(ctx, "postgres", "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("recorded point in time: %s", target)
-	time.Sleep(time.Second)
+	target := pointInTime(t, pg)
 	d.step("DittoFS: a second share after the point in time; stop DittoFS", func() {
 		if err := admin.createShare(shareAfter); err != nil {
 			t.Fatal(err)
@@ -205,11 +168,11 @@ func TestDrill(t *testing.T) {
 
 	d.step("restore latest into a new data directory; DittoFS on it", func() {
 		restored := d.restore("latest", nil)
-		d.bootRestored(restored, db, adminUser, adminPassword, []string{shareAfter, shareBefore})
+		d.bootRestored(restored, db, admin, []string{shareAfter, shareBefore})
 	})
 	d.step("restore --type=time to the recorded point; DittoFS on it", func() {
 		restored := d.restore("pitr", []string{"--type=time", "--target=" + target})
-		d.bootRestored(restored, db, adminUser, adminPassword, []string{shareBefore})
+		d.bootRestored(restored, db, admin, []string{shareBefore})
 	})
 
 	t.Run("expire", func(t *testing.T) { d.expire(t, pg) })
@@ -217,6 +180,59 @@ func TestDrill(t *testing.T) {
 	t.Run("restore from a repo path that does not exist", d.missingRepoPath)
 
 	t.Logf("drill steps:\n%s\ntotal %.1fs", strings.Join(d.steps, "\n"), time.Since(began).Seconds())
+}
+
+// bootSource boots DittoFS from the rendered StatefulSet on the source
+// database and, through its REST API as the admin, creates the user and
+// the first share. It returns the running server and the admin's session.
+func (d *drill) bootSource(pg *realdfs.PGServer, db realdfs.PGDatabase) (*realdfs.DittoFS, *dfsAPI) {
+	t := d.t
+	t.Helper()
+	var dfs *realdfs.DittoFS
+	var admin *dfsAPI
+	d.step("boot DittoFS on the source; a user and a share", func() {
+		in, err := realdfs.RenderedInput(t, d.c.Pod, pg, db, d.c.Cluster.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dfs, err = realdfs.StartDittoFS(t, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dfs.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if admin, err = loginAs(dfs.Base, in.AdminUser, in.AdminPassword); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []func() error{
+			func() error { return admin.createUser(userName, userPassword) },
+			admin.createStores,
+			func() error { return admin.createShare(shareBefore) },
+		} {
+			if err := f(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	return dfs, admin
+}
+
+// pointInTime records the database's clock as a restore target, in the
+// form pgBackRest's --target takes: after the incremental backup ended and
+// before the second share, with a second on each side to keep the commits
+// apart.
+func pointInTime(t *testing.T, pg *realdfs.PGServer) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	time.Sleep(time.Second)
+	target, err := pg.PsqlSuper(ctx, "postgres", "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded point in time: %s", target)
+	time.Sleep(time.Second)
+	return target
 }
 
 // backup runs a backup of type (full, incr) as Percona's backup Job does on
@@ -337,15 +353,15 @@ func (d *drill) restore(name string, options []string) *realdfs.PGServer {
 // password (the restored database holds the users), the user made before
 // the backups logs in, the shares are exactly want, and the change made
 // between the backups is there.
-func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, adminUser, adminPassword string, want []string) {
+func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, source *dfsAPI, want []string) {
 	t := d.t
 	t.Helper()
 	in, err := realdfs.RenderedInput(t, d.c.Pod, pg, db, d.c.Cluster.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.AdminPassword != adminPassword {
-		t.Fatal("the rendered admin password changed between the boots")
+	if in.AdminUser != source.user || in.AdminPassword != source.password {
+		t.Fatal("the rendered admin credentials changed between the boots")
 	}
 	dfs, err := realdfs.StartDittoFS(t, in)
 	if err != nil {
@@ -355,7 +371,7 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, adminU
 	if _, err := dfs.Check(); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := loginAs(dfs.Base, adminUser, adminPassword)
+	admin, err := loginAs(dfs.Base, source.user, source.password)
 	if err != nil {
 		t.Fatal(err)
 	}
