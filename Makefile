@@ -23,6 +23,7 @@ help:
 	@echo "lint-go    golangci-lint (tools/golangci-lint) with .golangci.yml"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
 	@echo "test-boot  the DittoFS boot test alone (real dfs on TLS-only PostgreSQL and SQLite)"
+	@echo "test-dr    the restore drill alone (pgBackRest to SeaweedFS S3, restores, DittoFS on them)"
 	@echo "e2e        the control-plane test: etcd, kube-apiserver, Crossplane, the Percona operator"
 	@echo "fuzz       fuzz RunFunction for FUZZTIME (FUZZTIME=$(FUZZTIME))"
 	@echo "bench      benchmarks and the gRPC load comparison; writes docs/bench.md"
@@ -107,6 +108,19 @@ test-packages: tools
 test-boot:
 	hack/tool.sh dittofs >/dev/null
 	go test -count=1 -v -timeout 10m ./test/boot/
+
+# The restore drill alone (test/dr, docs/dr.md): pgBackRest as the function
+# and the Percona operator configure it, backing up a TLS-only PostgreSQL 15
+# to a real S3 server (tools/seaweedfs) over TLS, restoring it latest and to
+# a point in time, and booting real DittoFS on each restore. `make test` runs
+# it too (go test ./... covers test/dr). It needs pgbackrest, curl and the
+# PostgreSQL server binaries (.ci/run installs them) and skips without them.
+.PHONY: test-dr
+
+test-dr:
+	hack/tool.sh dittofs >/dev/null
+	hack/tool.sh seaweedfs >/dev/null
+	go test -count=1 -v -timeout 20m ./test/dr/
 
 # Benchmarks (issue 7). test/bench is a module of its own (the template
 # baseline needs Sprig, which the function does not): `make bench` runs the

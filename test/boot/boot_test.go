@@ -13,12 +13,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dittofs/function-dittofs/internal/realdfs"
 )
 
 // The hand-written inputs below follow DittoFS's minimal config (the
 // reference dittofs-boot.md §1) and the composed StatefulSet's shape: the
 // same container paths, env names and Percona Secrets. They prove the
-// harness; the rendered test feeds the rendered objects through podInput
+// harness; the rendered test feeds the rendered objects through realdfs.PodInput
 // instead (see TestBootFromStatefulSet).
 
 const (
@@ -43,7 +45,7 @@ func containerMounts(t *testing.T) map[string]string {
 // and SMB adapters take 12049 and 1445 from the database, not the config; if
 // they are busy dfs logs an ERROR and still boots and reports ready.
 func minimalConfig(t *testing.T, database string) (config []byte, apiPort int) {
-	apiPort = freePort(t)
+	apiPort = realdfs.FreePort(t)
 	return []byte(fmt.Sprintf(`logging:
     level: INFO
     format: json
@@ -65,23 +67,23 @@ metrics:
     port: %d
     path: /metrics
     auth: none
-`, database, apiPort, freePort(t))), apiPort
+`, database, apiPort, realdfs.FreePort(t))), apiPort
 }
 
 // handWrittenPostgres is the Percona-shaped input: env from the
 // <cluster>-pguser-dittofs Secret (dbname feeds _DATABASE), verify-full with
 // the CA from <cluster>-cluster-cert mounted at caMount.
-func handWrittenPostgres(t *testing.T, pg *pgServer, db pgDatabase) (bootInput, int) {
+func handWrittenPostgres(t *testing.T, pg *realdfs.PGServer, db realdfs.PGDatabase) (realdfs.BootInput, int) {
 	mounts := containerMounts(t)
-	writeVolume(t, mounts[caMount], pg.clusterCertSecret())
+	realdfs.WriteVolume(t, mounts[caMount], pg.ClusterCertSecret())
 	config, port := minimalConfig(t, `    type: postgres
     postgres:
         host: placeholder
         database: placeholder
         user: placeholder
         password: placeholder`)
-	user := pg.perconaUserSecret(db)
-	return bootInput{
+	user := pg.PerconaUserSecret(db)
+	return realdfs.BootInput{
 		ConfigYAML: config,
 		Env: map[string]string{
 			"DITTOFS_CONTROLPLANE_SECRET":             testJWTSecret,
@@ -102,11 +104,11 @@ func handWrittenPostgres(t *testing.T, pg *pgServer, db pgDatabase) (bootInput, 
 	}, port
 }
 
-func handWrittenSQLite(t *testing.T) (bootInput, int) {
+func handWrittenSQLite(t *testing.T) (realdfs.BootInput, int) {
 	config, port := minimalConfig(t, `    type: sqlite
     sqlite:
         path: /data/controlplane/controlplane.db`)
-	return bootInput{
+	return realdfs.BootInput{
 		ConfigYAML: config,
 		Env: map[string]string{
 			"DITTOFS_CONTROLPLANE_SECRET":    testJWTSecret,
@@ -122,22 +124,22 @@ func handWrittenSQLite(t *testing.T) (bootInput, int) {
 // the user can create tables in its own schema but not in public.
 func TestPostgresIsPerconaShaped(t *testing.T) {
 	skipShort(t)
-	pg := startPostgres(t)
-	db := pg.createDatabase(t, "dittofs", "dittofs")
+	pg := realdfs.StartPostgres(t)
+	db := pg.CreateDatabase(t, "dittofs", "dittofs")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	if _, err := pg.psqlTCP(ctx, db, "disable", "select 1"); err == nil || !strings.Contains(err.Error(), "no encryption") {
+	if _, err := pg.PsqlTCP(ctx, db, "disable", "select 1"); err == nil || !strings.Contains(err.Error(), "no encryption") {
 		t.Errorf("a plain-text login must be refused by pg_hba, got %v", err)
 	}
-	out, err := pg.psqlTCP(ctx, db, "verify-full", "select current_user, ssl from pg_stat_ssl where pid = pg_backend_pid()")
+	out, err := pg.PsqlTCP(ctx, db, "verify-full", "select current_user, ssl from pg_stat_ssl where pid = pg_backend_pid()")
 	if err != nil || out != "dittofs|t" {
 		t.Errorf("verify-full login: %q, %v; want dittofs|t", out, err)
 	}
-	if _, err := pg.psqlTCP(ctx, db, "verify-full", "create table public.t (x int)"); err == nil || !strings.Contains(err.Error(), "permission denied for schema public") {
+	if _, err := pg.PsqlTCP(ctx, db, "verify-full", "create table public.t (x int)"); err == nil || !strings.Contains(err.Error(), "permission denied for schema public") {
 		t.Errorf("creating a table in public must be denied as on Percona (PostgreSQL 15+), got %v", err)
 	}
-	if _, err := pg.psqlTCP(ctx, db, "verify-full", "create table t (x int)"); err != nil {
+	if _, err := pg.PsqlTCP(ctx, db, "verify-full", "create table t (x int)"); err != nil {
 		t.Errorf("creating a table in the user's schema: %v", err)
 	}
 }
@@ -147,9 +149,9 @@ func TestPostgresIsPerconaShaped(t *testing.T) {
 func TestBootHandWritten(t *testing.T) {
 	skipShort(t)
 	t.Run("postgres", func(t *testing.T) {
-		pg := startPostgres(t)
-		in, port := handWrittenPostgres(t, pg, pg.createDatabase(t, "dittofs", "dittofs"))
-		res := bootDittoFS(t, in)
+		pg := realdfs.StartPostgres(t)
+		in, port := handWrittenPostgres(t, pg, pg.CreateDatabase(t, "dittofs", "dittofs"))
+		res := realdfs.BootDittoFS(t, in)
 		t.Logf("dfs on PostgreSQL: /health 200 after %s, /health/ready after %s; %d tables", res.Health.Round(time.Millisecond), res.Ready.Round(time.Millisecond), len(res.Tables))
 		if want := "0.0.0.0:" + strconv.Itoa(port); res.APIListenAddr != want {
 			t.Errorf("API listens on %q, want %q", res.APIListenAddr, want)
@@ -161,7 +163,7 @@ func TestBootHandWritten(t *testing.T) {
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		in, port := handWrittenSQLite(t)
-		res := bootDittoFS(t, in)
+		res := realdfs.BootDittoFS(t, in)
 		t.Logf("dfs on SQLite: /health 200 after %s, /health/ready after %s", res.Health.Round(time.Millisecond), res.Ready.Round(time.Millisecond))
 		if want := "0.0.0.0:" + strconv.Itoa(port); res.APIListenAddr != want {
 			t.Errorf("API listens on %q, want %q", res.APIListenAddr, want)
@@ -177,17 +179,17 @@ func TestBootHandWritten(t *testing.T) {
 // composition can make, each for the right reason.
 func TestBootCatchesBreakage(t *testing.T) {
 	skipShort(t)
-	pg := startPostgres(t)
+	pg := realdfs.StartPostgres(t)
 	cases := []struct {
 		name   string
 		db     bool // on PostgreSQL (else SQLite)
-		break_ func(in *bootInput)
+		break_ func(in *realdfs.BootInput)
 		want   []string // in the error, which carries dfs's output
 	}{{
 		// Percona's key is dbname, but DittoFS reads _DATABASE: with the
 		// wrong name dfs uses the config's placeholder database.
 		name: "env DITTOFS_DATABASE_POSTGRES_DBNAME", db: true,
-		break_: func(in *bootInput) {
+		break_: func(in *realdfs.BootInput) {
 			in.Env["DITTOFS_DATABASE_POSTGRES_DBNAME"] = in.Env["DITTOFS_DATABASE_POSTGRES_DATABASE"]
 			delete(in.Env, "DITTOFS_DATABASE_POSTGRES_DATABASE")
 		},
@@ -195,34 +197,34 @@ func TestBootCatchesBreakage(t *testing.T) {
 	}, {
 		// DittoFS's default sslmode is disable; Percona accepts TLS only.
 		name: "no sslmode", db: true,
-		break_: func(in *bootInput) { delete(in.Env, "DITTOFS_DATABASE_POSTGRES_SSLMODE") },
+		break_: func(in *realdfs.BootInput) { delete(in.Env, "DITTOFS_DATABASE_POSTGRES_SSLMODE") },
 		want:   []string{"exited (rc 1)", "no encryption"},
 	}, {
 		// verify-full really verifies: another CA in the mounted Secret fails.
 		name: "wrong CA", db: true,
-		break_: func(in *bootInput) {
-			otherCA, _, _ := makeTLS(t)
-			writeVolume(t, in.Mounts[caMount], map[string]string{"ca.crt": string(otherCA)})
+		break_: func(in *realdfs.BootInput) {
+			otherCA, _, _ := realdfs.MakeTLS(t)
+			realdfs.WriteVolume(t, in.Mounts[caMount], map[string]string{"ca.crt": string(otherCA)})
 		},
 		want: []string{"exited (rc 1)", "certificate signed by unknown authority"},
 	}, {
 		// DittoFS boots despite an unknown key; only its warning tells.
 		name: "unknown config key",
-		break_: func(in *bootInput) {
+		break_: func(in *realdfs.BootInput) {
 			in.ConfigYAML = []byte(strings.Replace(string(in.ConfigYAML), "    host: 0.0.0.0\n    port:", "    host: 0.0.0.0\n    prot: 1\n    port:", 1))
 		},
 		want: []string{"config contains unknown keys", "controlplane.prot"},
 	}}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var in bootInput
+			var in realdfs.BootInput
 			if c.db {
-				in, _ = handWrittenPostgres(t, pg, pg.createDatabase(t, fmt.Sprintf("broken%d", i), "dittofs"))
+				in, _ = handWrittenPostgres(t, pg, pg.CreateDatabase(t, fmt.Sprintf("broken%d", i), "dittofs"))
 			} else {
 				in, _ = handWrittenSQLite(t)
 			}
 			c.break_(&in)
-			_, err := tryBootDittoFS(t, in)
+			_, err := realdfs.TryBootDittoFS(t, in)
 			if err == nil {
 				t.Fatal("the boot passed; want it to fail")
 			}
@@ -239,7 +241,7 @@ func TestBootCatchesBreakage(t *testing.T) {
 // TestContainerPaths covers the path mapping on its own (no programs).
 func TestContainerPaths(t *testing.T) {
 	dir := t.TempDir()
-	p, err := newContainerPaths(map[string]string{
+	p, err := realdfs.NewContainerPaths(map[string]string{
 		"/data":             dir + "/data",
 		"/data/store/block": dir + "/block",
 		"/config":           dir + "/config",
@@ -255,16 +257,16 @@ func TestContainerPaths(t *testing.T) {
 		"/data/controlplane/c.db": dir + "/data/controlplane/c.db",
 		"verify-full":             "verify-full",
 	} {
-		if got := p.rewrite(in); got != want {
+		if got := p.Rewrite(in); got != want {
 			t.Errorf("rewrite(%q) = %q, want %q", in, got, want)
 		}
 	}
 
 	same := []byte("database:\n  type: postgres # no paths\n")
-	if got, err := p.rewriteYAML(same); err != nil || string(got) != string(same) {
+	if got, err := p.RewriteYAML(same); err != nil || string(got) != string(same) {
 		t.Errorf("a config without container paths must pass unchanged, got %q, %v", got, err)
 	}
-	got, err := p.rewriteYAML([]byte("database:\n  sqlite:\n    path: /data/controlplane/controlplane.db\n  type: sqlite\n"))
+	got, err := p.RewriteYAML([]byte("database:\n  sqlite:\n    path: /data/controlplane/controlplane.db\n  type: sqlite\n"))
 	want := "database:\n  sqlite:\n    path: " + dir + "/data/controlplane/controlplane.db\n  type: sqlite\n"
 	if err != nil || string(got) != want {
 		t.Errorf("rewriteYAML = %q, %v; want %q", got, err, want)
@@ -283,14 +285,14 @@ func firstLines(s string, n int) string {
 // rendered test swaps these hand-made objects for the rendered ones.
 func TestBootFromStatefulSet(t *testing.T) {
 	skipShort(t)
-	pg := startPostgres(t)
-	db := pg.createDatabase(t, "dittofs", "dittofs")
+	pg := realdfs.StartPostgres(t)
+	db := pg.CreateDatabase(t, "dittofs", "dittofs")
 	config, _ := minimalConfig(t, "    type: postgres")
 	secrets := map[string]map[string]string{
 		"ds-jwt":                     {"jwt-secret": testJWTSecret},
 		"ds-admin":                   {"username": "admin", "password": testAdminPassword},
-		"ds-postgres-pguser-dittofs": pg.perconaUserSecret(db),
-		"ds-postgres-cluster-cert":   pg.clusterCertSecret(),
+		"ds-postgres-pguser-dittofs": pg.PerconaUserSecret(db),
+		"ds-postgres-cluster-cert":   pg.ClusterCertSecret(),
 	}
 	configMaps := map[string]map[string]string{"ds-config": {"config.yaml": string(config)}}
 
@@ -298,20 +300,20 @@ func TestBootFromStatefulSet(t *testing.T) {
 
 	// The init container first, as the kubelet runs it, with the server's
 	// psql standing in for the image's.
-	wait, w, err := podInput(t, sts, "wait-for-database", secrets, configMaps)
+	wait, w, err := realdfs.PodInput(t, sts, "wait-for-database", secrets, configMaps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := runCommand(t, wait, w.Command, []string{pg.bin}, time.Minute); err != nil || strings.TrimSpace(out) != "1" {
+	if out, err := realdfs.RunCommand(t, wait, w.Command, []string{pg.Bin}, time.Minute); err != nil || strings.TrimSpace(out) != "1" {
 		t.Fatalf("the wait container: %v\n%s", err, out)
 	}
 	// and it does not pass when it could not log in (here: without TLS).
 	wait.Env["PGSSLMODE"] = "disable"
-	if out, err := runCommand(t, wait, w.Command, []string{pg.bin}, time.Minute); err == nil || !strings.Contains(out, "no encryption") {
+	if out, err := realdfs.RunCommand(t, wait, w.Command, []string{pg.Bin}, time.Minute); err == nil || !strings.Contains(out, "no encryption") {
 		t.Errorf("the wait container without TLS: %v, %q; want a refused login", err, out)
 	}
 
-	in, c, err := podInput(t, sts, "dittofs", secrets, configMaps)
+	in, c, err := realdfs.PodInput(t, sts, "dittofs", secrets, configMaps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +322,7 @@ func TestBootFromStatefulSet(t *testing.T) {
 	}
 	in.AdminUser, in.AdminPassword = secrets["ds-admin"]["username"], secrets["ds-admin"]["password"]
 	in.Postgres, in.Database = pg, db
-	res := bootDittoFS(t, in)
+	res := realdfs.BootDittoFS(t, in)
 	t.Logf("dfs from the StatefulSet: /health/ready 200 after %s; %d tables", res.Ready.Round(time.Millisecond), len(res.Tables))
 }
 
@@ -399,7 +401,7 @@ func TestPodInputRefusesMismatches(t *testing.T) {
 		"ds-postgres-cluster-cert":   {"ca.crt": "x"},
 	}
 	configMaps := map[string]map[string]string{"ds-config": {"config.yaml": "database: {type: postgres}\n"}}
-	if _, _, err := podInput(t, handWrittenStatefulSet(), "dittofs", secrets, configMaps); err != nil {
+	if _, _, err := realdfs.PodInput(t, handWrittenStatefulSet(), "dittofs", secrets, configMaps); err != nil {
 		t.Fatalf("the hand-written StatefulSet: %v", err)
 	}
 	for name, c := range map[string]struct {
@@ -421,7 +423,7 @@ func TestPodInputRefusesMismatches(t *testing.T) {
 	} {
 		sts := handWrittenStatefulSet()
 		c.break_(sts)
-		if _, _, err := podInput(t, sts, "dittofs", secrets, configMaps); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, _, err := realdfs.PodInput(t, sts, "dittofs", secrets, configMaps); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error with %q", name, err, c.want)
 		}
 	}

@@ -53,6 +53,7 @@ func TestControlPlane(t *testing.T) {
 	// on one cluster, so it stops at the first failing step.
 	t.Run("rbac", e.checkRBAC)
 	ok := t.Run("percona with backups", e.perconaWithBackups) &&
+		t.Run("dr fixture", e.drFixture) &&
 		t.Run("percona without backups", e.perconaWithoutBackups) &&
 		t.Run("ready", e.ready) &&
 		t.Run("rotation", e.rotation) &&

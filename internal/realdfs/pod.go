@@ -1,4 +1,4 @@
-package boot
+package realdfs
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// podInput turns a composed StatefulSet into bootInput the way the kubelet
+// PodInput turns a composed StatefulSet into BootInput the way the kubelet
 // would start its container (or init container) named container: env with every secretKeyRef and
 // configMapKeyRef resolved against secrets and configMaps (name -> data),
 // each volume mount mapped to a fresh host dir, Secret and ConfigMap volumes
@@ -24,7 +24,7 @@ import (
 // file Args' --config names in those volumes, so a config path or mount that
 // does not line up fails here. It returns the container too, for checks on
 // command, ports and probes.
-func podInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, configMaps map[string]map[string]string) (bootInput, corev1.Container, error) {
+func PodInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, configMaps map[string]map[string]string) (BootInput, corev1.Container, error) {
 	t.Helper()
 	var c *corev1.Container
 	pod := &sts.Spec.Template.Spec
@@ -36,9 +36,9 @@ func podInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 		}
 	}
 	if c == nil {
-		return bootInput{}, corev1.Container{}, fmt.Errorf("StatefulSet %s has no container %s", sts.Name, container)
+		return BootInput{}, corev1.Container{}, fmt.Errorf("StatefulSet %s has no container %s", sts.Name, container)
 	}
-	in := bootInput{Env: map[string]string{}, Mounts: map[string]string{}, Args: c.Args}
+	in := BootInput{Env: map[string]string{}, Mounts: map[string]string{}, Args: c.Args}
 
 	for _, e := range c.Env {
 		v, ok, err := envValue(e, secrets, configMaps)
@@ -95,15 +95,15 @@ func podInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 		}
 	}
 
-	paths, err := newContainerPaths(in.Mounts)
+	paths, err := NewContainerPaths(in.Mounts)
 	if err != nil {
 		return in, *c, err
 	}
-	config := flagValue(c.Args, "--config")
+	config := FlagValue(c.Args, "--config")
 	if config == "" { // not dfs start: the wait container
 		return in, *c, nil
 	}
-	if in.ConfigYAML, err = os.ReadFile(paths.rewrite(config)); err != nil || !paths.isMapped(paths.rewrite(config)) {
+	if in.ConfigYAML, err = os.ReadFile(paths.Rewrite(config)); err != nil || !paths.isMapped(paths.Rewrite(config)) {
 		return in, *c, fmt.Errorf("args --config %q: not a file in the mounted volumes: %v", config, err)
 	}
 	return in, *c, nil
@@ -165,35 +165,35 @@ func project(dir string, data map[string]string, items []corev1.KeyToPath) error
 	return os.MkdirAll(dir, 0o755)
 }
 
-// runCommand runs a container's command to completion as the pod would run
+// RunCommand runs a container's command to completion as the pod would Run
 // it (uid 65532 with no capabilities when we are root, a clean env: in's env
 // with container paths mapped to in's mounts), with the directories in path
 // standing in for the image's PATH (e.g. the PostgreSQL bin dir for psql).
 // It returns the combined output; the error is non-nil when the command
 // failed or outlived timeout.
-func runCommand(t *testing.T, in bootInput, command []string, path []string, timeout time.Duration) (string, error) {
+func RunCommand(t *testing.T, in BootInput, command []string, path []string, timeout time.Duration) (string, error) {
 	t.Helper()
-	paths, err := newContainerPaths(in.Mounts)
+	paths, err := NewContainerPaths(in.Mounts)
 	if err != nil {
 		return "", err
 	}
 	home := t.TempDir()
 	env := []string{"PATH=" + strings.Join(append(path, "/usr/bin", "/bin"), ":"), "HOME=" + home}
 	for _, k := range sortedKeys(in.Env) {
-		env = append(env, k+"="+paths.rewrite(in.Env[k]))
+		env = append(env, k+"="+paths.Rewrite(in.Env[k]))
 	}
 	for _, dir := range append(paths.hostDirs(), home) {
-		giveTo(t, dir, dfsUID, dfsUID)
+		GiveTo(t, dir, DfsUID, DfsUID)
 	}
 	args := slices.Clone(command)
 	for i := range args {
-		args[i] = paths.rewrite(args[i])
+		args[i] = paths.Rewrite(args[i])
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env, cmd.Dir = env, home
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: credential(dfsUID, dfsUID)}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("still running after %s", timeout)

@@ -1,8 +1,9 @@
-// Package boot proves that what the function composes for DittoFS boots the
-// real DittoFS server (dfs, built from tools/dittofs) against a real,
-// TLS-only PostgreSQL, and on SQLite. Nothing here is faked: the programs are
-// the real ones and every check talks to them.
-package boot
+// Package realdfs runs the real programs a DittoFS pod meets, for the tests
+// that drive them (test/boot, test/dr): the DittoFS server (dfs, built from
+// tools/dittofs) started as the composed StatefulSet would start it, and a
+// throwaway TLS-only PostgreSQL shaped like Percona's. Nothing here is
+// faked: the programs are the real ones and every check talks to them.
+package realdfs
 
 import (
 	"bytes"
@@ -24,19 +25,19 @@ import (
 	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
-// dfsUID is the uid and gid the DittoFS image runs as (USER 65532:65532).
-const dfsUID = 65532
+// DfsUID is the uid and gid the DittoFS image runs as (USER 65532:65532).
+const DfsUID = 65532
 
-// TestMain removes the copy of dfs that dfsBinary may make.
-func TestMain(m *testing.M) {
-	code := m.Run()
+// Cleanup removes the copy of dfs that DfsBinary may make; call it from
+// TestMain after m.Run.
+func Cleanup() {
 	if dfsCopyDir != "" {
 		_ = os.RemoveAll(dfsCopyDir)
 	}
-	os.Exit(code)
 }
 
-func skipShort(t *testing.T) {
+// SkipShort skips t under -short: everything here runs real programs.
+func SkipShort(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the real DittoFS server and PostgreSQL; skipped with -short")
@@ -46,10 +47,10 @@ func skipShort(t *testing.T) {
 // repoRoot is the repository's root.
 func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
 
-// run runs a program and returns its stdout and stderr; the error is non-nil
+// Run runs a program and returns its stdout and stderr; the error is non-nil
 // when it could not start or exited non-zero. cred, when non-nil, runs it as
-// another user (see credential).
-func run(ctx context.Context, cred *syscall.Credential, name string, args ...string) (string, string, error) {
+// another user (see Credential).
+func Run(ctx context.Context, cred *syscall.Credential, name string, args ...string) (string, string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	var stdout, stderr bytes.Buffer
@@ -65,18 +66,18 @@ var (
 	dfsCopyDir string
 )
 
-// dfsBinary returns the dfs server built from tools/dittofs by hack/tool.sh
+// DfsBinary returns the dfs server built from tools/dittofs by hack/tool.sh
 // (once per machine; `make test` builds it before go test starts its clock).
 // The cache lives under $HOME, which is 0700 for root, so when we run as root
 // (and will run dfs as 65532) we copy the binary somewhere 65532 can execute.
-func dfsBinary(t *testing.T) string {
+func DfsBinary(t *testing.T) string {
 	t.Helper()
 	dfsOnce.Do(func() {
 		root := repoRoot(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
 		start := time.Now()
-		out, stderr, err := run(ctx, nil, filepath.Join(root, "hack", "tool.sh"), "dittofs")
+		out, stderr, err := Run(ctx, nil, filepath.Join(root, "hack", "tool.sh"), "dittofs")
 		if err != nil {
 			dfsErr = fmt.Errorf("hack/tool.sh dittofs: %v\n%s", err, stderr)
 			return
@@ -119,21 +120,21 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return out.Close()
 }
 
-// credential returns how to run a child as uid/gid when we are root, with no
+// Credential returns how to run a child as uid/gid when we are root, with no
 // supplementary groups (like `setpriv --reuid --regid --clear-groups`). A
 // root parent that switches to a non-root uid this way leaves the child with
 // no capabilities, as in the hardened pod. Not root: nil, run as ourselves.
-func credential(uid, gid int) *syscall.Credential {
+func Credential(uid, gid int) *syscall.Credential {
 	if os.Geteuid() != 0 {
 		return nil
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
 }
 
-// serviceUser picks the unprivileged account PostgreSQL runs as when we are
+// ServiceUser picks the unprivileged account PostgreSQL runs as when we are
 // root (postgres refuses to run as root, and initdb needs a passwd entry for
 // its uid): Debian's "postgres" account, else "nobody".
-func serviceUser(t *testing.T) (uid, gid int) {
+func ServiceUser(t *testing.T) (uid, gid int) {
 	t.Helper()
 	for _, name := range []string{"postgres", "nobody"} {
 		u, err := user.Lookup(name)
@@ -144,14 +145,14 @@ func serviceUser(t *testing.T) (uid, gid int) {
 		gid, _ = strconv.Atoi(u.Gid)
 		return uid, gid
 	}
-	t.Fatal("running as root, but there is neither a postgres nor a nobody account to run PostgreSQL as")
+	t.Fatal("running as root, but there is neither a postgres nor a nobody account to Run PostgreSQL as")
 	return 0, 0
 }
 
-// giveTo makes dir (recursively) owned by uid/gid when we are root, and its
+// GiveTo makes dir (recursively) owned by uid/gid when we are root, and its
 // ancestors inside the temp directory traversable, so a child running as that
 // user can use it. t.TempDir makes 0700 directories owned by root.
-func giveTo(t *testing.T, dir string, uid, gid int) {
+func GiveTo(t *testing.T, dir string, uid, gid int) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		return
@@ -177,11 +178,11 @@ func giveTo(t *testing.T, dir string, uid, gid int) {
 	}
 }
 
-// freePort is a free loopback port (see testenv.FreePort).
-func freePort(t *testing.T) int { return testenv.FreePort(t) }
+// FreePort is a free loopback port (see testenv.FreePort).
+func FreePort(t *testing.T) int { return testenv.FreePort(t) }
 
-// portInUse reports whether something already listens on port (any address).
-func portInUse(port int) bool {
+// PortInUse reports whether something already listens on port (any address).
+func PortInUse(port int) bool {
 	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
 	if err != nil {
 		return true

@@ -1,4 +1,4 @@
-package boot
+package realdfs
 
 import (
 	"bytes"
@@ -22,11 +22,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// bootInput is what the StatefulSet's dfs container is given, in container
-// terms, so a test can fill it from rendered objects: the ConfigMap's
+// BootInput is what the StatefulSet's dfs container is given, in container
+// terms, so a test can fill it from Rendered objects: the ConfigMap's
 // config.yaml, the container's env with every secretKeyRef resolved, and its
 // volume mounts mapped to host directories.
-type bootInput struct {
+type BootInput struct {
 	ConfigYAML []byte
 	Env        map[string]string
 	// Mounts maps a container path (a volumeMount's mountPath) to a host
@@ -42,16 +42,16 @@ type bootInput struct {
 	// admin: DittoFS's bootstrap admin is always "admin").
 	AdminUser, AdminPassword string
 
-	// Postgres and Database, when set: the control-plane tables must exist
+	// Postgres and Database, when set: the control-plane Tables must exist
 	// there afterwards, in the schema named after the database user.
-	Postgres *pgServer
-	Database pgDatabase
+	Postgres *PGServer
+	Database PGDatabase
 }
 
-// bootResult is what a successful boot showed.
-type bootResult struct {
+// BootResult is what a successful boot showed.
+type BootResult struct {
 	APIListenAddr string   // from dfs's "API server listening" log line
-	Tables        []string // control-plane tables in PostgreSQL (Postgres only)
+	Tables        []string // control-plane Tables in PostgreSQL (Postgres only)
 	Health, Ready time.Duration
 	Stdout        string
 	Stderr        string
@@ -59,30 +59,63 @@ type bootResult struct {
 
 var defaultArgs = []string{"start", "--foreground", "--config", "/config/config.yaml"}
 
-// bootDittoFS boots dfs with in, checks it works, stops it, and fails the test
+// BootDittoFS boots dfs with in, checks it works, stops it, and fails the test
 // on any problem.
-func bootDittoFS(t *testing.T, in bootInput) bootResult {
+func BootDittoFS(t *testing.T, in BootInput) BootResult {
 	t.Helper()
-	res, err := tryBootDittoFS(t, in)
+	res, err := TryBootDittoFS(t, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-// tryBootDittoFS starts dfs as the pod would (uid 65532 with no capabilities
-// when we are root, a clean env), then requires, in order: /health 200 with
-// the control-plane DB reachable, /health/ready 200, admin login 200 with an
-// access token that /api/v1/auth/me accepts, no "config contains unknown
-// keys" warning (DittoFS only warns, so a key typo would otherwise pass), the
-// control-plane tables in PostgreSQL, and a clean exit (rc 0) on SIGTERM.
-// It returns the first failure, with dfs's output.
-func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
+// TryBootDittoFS starts dfs as the pod would (StartDittoFS), checks it works
+// (Check) and stops it (Stop), returning the first failure, with dfs's
+// output.
+func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 	t.Helper()
-	dfs := dfsBinary(t)
-	paths, err := newContainerPaths(in.Mounts)
+	d, err := StartDittoFS(t, in)
 	if err != nil {
 		return res, err
+	}
+	defer func() {
+		d.Kill()
+		res.Stdout, res.Stderr = d.Logs()
+		if err != nil {
+			err = d.withOutput(err)
+		}
+	}()
+	if res, err = d.Check(); err != nil {
+		return res, err
+	}
+	return res, d.Stop()
+}
+
+// DittoFS is a running dfs server.
+type DittoFS struct {
+	// Base is the URL of its API (http://127.0.0.1:<port>).
+	Base          string
+	Health, Ready time.Duration // from start to /health and /health/ready 200
+
+	in      BootInput
+	args    []string
+	cmd     *exec.Cmd
+	exited  chan error
+	stopped bool
+	logDir  string
+}
+
+// StartDittoFS starts dfs as the pod would (uid 65532 with no capabilities
+// when we are root, a clean env) and waits until /health answers 200 with
+// the control-plane DB reachable and /health/ready answers 200. The caller
+// stops it (Stop, or Kill; the test's cleanup kills it too).
+func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
+	t.Helper()
+	dfs := DfsBinary(t)
+	paths, err := NewContainerPaths(in.Mounts)
+	if err != nil {
+		return nil, err
 	}
 
 	args := in.Args
@@ -91,21 +124,21 @@ func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
 	}
 	args = slices.Clone(args)
 	for i := range args {
-		args[i] = paths.rewrite(args[i])
+		args[i] = paths.Rewrite(args[i])
 	}
-	configPath := flagValue(args, "--config")
+	configPath := FlagValue(args, "--config")
 	if configPath == "" || !paths.isMapped(configPath) {
-		return res, fmt.Errorf("the config file %q (args %q) is not under any mount %v", configPath, in.Args, in.Mounts)
+		return nil, fmt.Errorf("the config file %q (args %q) is not under any mount %v", configPath, in.Args, in.Mounts)
 	}
-	config, err := paths.rewriteYAML(in.ConfigYAML)
+	config, err := paths.RewriteYAML(in.ConfigYAML)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(configPath), 0o755); err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := os.WriteFile(configPath, config, 0o644); err != nil {
-		return res, err
+		return nil, err
 	}
 
 	// Only PATH, a writable HOME and TMPDIR (dfs writes to os.TempDir), and
@@ -113,62 +146,43 @@ func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
 	home := t.TempDir()
 	env := []string{"PATH=/usr/bin:/bin", "HOME=" + home, "TMPDIR=" + home}
 	for _, k := range sortedKeys(in.Env) {
-		env = append(env, k+"="+paths.rewrite(in.Env[k]))
+		env = append(env, k+"="+paths.Rewrite(in.Env[k]))
 	}
 	for _, dir := range append(paths.hostDirs(), home) {
-		giveTo(t, dir, dfsUID, dfsUID)
+		GiveTo(t, dir, DfsUID, DfsUID)
 	}
 
 	port, err := apiPort(config, in.Env)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	// A busy API port makes dfs exit; say why rather than blame the config.
 	// (Busy adapter or metrics ports only make dfs log an ERROR and go on.)
-	if portInUse(port) {
-		return res, fmt.Errorf("the API port %d is already in use on this machine; set DITTOFS_CONTROLPLANE_PORT in Env to a free one (freePort)", port)
+	if PortInUse(port) {
+		return nil, fmt.Errorf("the API port %d is already in use on this machine; set DITTOFS_CONTROLPLANE_PORT in Env to a free one (FreePort)", port)
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-
-	logDir := t.TempDir()
-	stdoutPath, stderrPath := filepath.Join(logDir, "stdout"), filepath.Join(logDir, "stderr")
-	stdoutFile, err := os.Create(stdoutPath)
+	d := &DittoFS{Base: fmt.Sprintf("http://127.0.0.1:%d", port), in: in, args: args, logDir: t.TempDir(), exited: make(chan error, 1)}
+	stdoutFile, err := os.Create(filepath.Join(d.logDir, "stdout"))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	defer stdoutFile.Close()
-	stderrFile, err := os.Create(stderrPath)
+	stderrFile, err := os.Create(filepath.Join(d.logDir, "stderr"))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	defer stderrFile.Close()
-	logs := func() (string, string) {
-		o, _ := os.ReadFile(stdoutPath)
-		e, _ := os.ReadFile(stderrPath)
-		return string(o), string(e)
-	}
 
-	cmd := exec.Command(dfs, args...)
-	cmd.Env, cmd.Dir = env, home
-	cmd.Stdout, cmd.Stderr = stdoutFile, stderrFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: credential(dfsUID, dfsUID)}
+	d.cmd = exec.Command(dfs, args...)
+	d.cmd.Env, d.cmd.Dir = env, home
+	d.cmd.Stdout, d.cmd.Stderr = stdoutFile, stderrFile
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
 	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("start dfs: %v", err)
+	if err := d.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start dfs: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		res.Stdout, res.Stderr = logs()
-		if err != nil {
-			err = fmt.Errorf("dfs %s: %w\n--- stderr:\n%s\n--- stdout:\n%s", strings.Join(args, " "), err, res.Stderr, res.Stdout)
-		}
-	}()
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(d.Kill)
 
 	// Poll every 20ms (a good boot takes about 0.2-0.6s); give up after a
 	// minute or as soon as dfs exits, which it does at once on any DB error.
@@ -176,7 +190,7 @@ func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	waitFor := func(path string, ok func(body []byte) bool) (time.Duration, error) {
 		for {
-			resp, err := client.Get(base + path)
+			resp, err := client.Get(d.Base + path)
 			if err == nil {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
@@ -185,9 +199,10 @@ func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
 				}
 			}
 			select {
-			case werr := <-exited:
-				stopped = true
-				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %v", exitCode(werr), path, werr)
+			case werr := <-d.exited:
+				d.exited <- werr
+				d.stopped = true
+				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %v", ExitCode(werr), path, werr)
 			case <-time.After(20 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
@@ -195,33 +210,60 @@ func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
 			}
 		}
 	}
-	if res.Health, err = waitFor("/health", func(b []byte) bool {
+	fail := func(err error) (*DittoFS, error) {
+		d.Kill()
+		return nil, d.withOutput(err)
+	}
+	if d.Health, err = waitFor("/health", func(b []byte) bool {
 		return bytes.Contains(b, []byte(`"control_plane_db":"reachable"`))
 	}); err != nil {
-		return res, err
+		return fail(err)
 	}
-	if res.Ready, err = waitFor("/health/ready", func([]byte) bool { return true }); err != nil {
-		return res, err
+	if d.Ready, err = waitFor("/health/ready", func([]byte) bool { return true }); err != nil {
+		return fail(err)
 	}
+	return d, nil
+}
 
-	if err := login(client, base, in); err != nil {
+// Logs returns what dfs wrote to stdout and stderr so far.
+func (d *DittoFS) Logs() (stdout, stderr string) {
+	o, _ := os.ReadFile(filepath.Join(d.logDir, "stdout"))
+	e, _ := os.ReadFile(filepath.Join(d.logDir, "stderr"))
+	return string(o), string(e)
+}
+
+// withOutput adds dfs's command line and output to err.
+func (d *DittoFS) withOutput(err error) error {
+	stdout, stderr := d.Logs()
+	return fmt.Errorf("dfs %s: %w\n--- stderr:\n%s\n--- stdout:\n%s", strings.Join(d.args, " "), err, stderr, stdout)
+}
+
+// Check requires, in order: admin login 200 with an access token that
+// /api/v1/auth/me accepts, dfs running as 65532 with no capabilities (when
+// we are root), no "config contains unknown keys" warning (DittoFS only
+// warns, so a key typo would otherwise pass), and the control-plane tables
+// in PostgreSQL.
+func (d *DittoFS) Check() (res BootResult, err error) {
+	res.Health, res.Ready = d.Health, d.Ready
+	client := &http.Client{Timeout: 10 * time.Second}
+	if err := login(client, d.Base, d.in); err != nil {
 		return res, err
 	}
 	if os.Geteuid() == 0 {
-		if err := checkUnprivileged(cmd.Process.Pid); err != nil {
+		if err := checkUnprivileged(d.cmd.Process.Pid); err != nil {
 			return res, err
 		}
 	}
-	stdout, stderr := logs()
+	stdout, stderr := d.Logs()
 	if strings.Contains(stderr, "config contains unknown keys") {
 		return res, errors.New("dfs warned that the config contains unknown keys")
 	}
 	res.APIListenAddr = logField(stdout, "API server listening", "addr")
 
-	if in.Postgres != nil {
+	if in := d.in; in.Postgres != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if res.Tables, err = in.Postgres.tables(ctx, in.Database.Name, in.Database.User); err != nil {
+		if res.Tables, err = in.Postgres.Tables(ctx, in.Database.Name, in.Database.User); err != nil {
 			return res, err
 		}
 		for _, want := range []string{"users", "adapters", "shares"} {
@@ -230,26 +272,43 @@ func tryBootDittoFS(t *testing.T, in bootInput) (res bootResult, err error) {
 			}
 		}
 	}
-
-	// SIGTERM is how Kubernetes stops the pod: dfs must exit 0, quickly when
-	// idle (its own cap is 3*shutdown_timeout+5s).
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return res, err
-	}
-	select {
-	case werr := <-exited:
-		stopped = true
-		if werr != nil {
-			return res, fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", exitCode(werr), werr)
-		}
-	case <-time.After(30 * time.Second):
-		return res, errors.New("still running 30s after SIGTERM")
-	}
 	return res, nil
 }
 
+// Stop sends SIGTERM, which is how Kubernetes stops the pod: dfs must exit
+// 0, quickly when idle (its own cap is 3*shutdown_timeout+5s).
+func (d *DittoFS) Stop() error {
+	if d.stopped {
+		return errors.New("dfs had already exited")
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case werr := <-d.exited:
+		d.exited <- werr
+		d.stopped = true
+		if werr != nil {
+			return fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", ExitCode(werr), werr)
+		}
+	case <-time.After(30 * time.Second):
+		return errors.New("still running 30s after SIGTERM")
+	}
+	return nil
+}
+
+// Kill stops dfs at once if it still runs.
+func (d *DittoFS) Kill() {
+	if d.stopped {
+		return
+	}
+	_ = d.cmd.Process.Kill()
+	d.exited <- <-d.exited
+	d.stopped = true
+}
+
 // login posts the admin credentials and checks the token works.
-func login(client *http.Client, base string, in bootInput) error {
+func login(client *http.Client, base string, in BootInput) error {
 	user := in.AdminUser
 	if user == "" {
 		user = "admin"
@@ -289,7 +348,7 @@ func checkUnprivileged(pid int) error {
 		return err
 	}
 	want := map[string]string{
-		"Uid:":    fmt.Sprintf("%d\t%d\t%d\t%d", dfsUID, dfsUID, dfsUID, dfsUID),
+		"Uid:":    fmt.Sprintf("%d\t%d\t%d\t%d", DfsUID, DfsUID, DfsUID, DfsUID),
 		"Groups:": "",
 		"CapEff:": "0000000000000000",
 	}
@@ -334,8 +393,8 @@ func logField(stdout, msg, field string) string {
 	return ""
 }
 
-// flagValue returns the value of --name in args (as "--name v" or "--name=v").
-func flagValue(args []string, name string) string {
+// FlagValue returns the value of --name in args (as "--name v" or "--name=v").
+func FlagValue(args []string, name string) string {
 	for i, a := range args {
 		if a == name && i+1 < len(args) {
 			return args[i+1]
@@ -347,7 +406,7 @@ func flagValue(args []string, name string) string {
 	return ""
 }
 
-func exitCode(err error) int {
+func ExitCode(err error) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode()
@@ -364,14 +423,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// containerPaths maps container paths to host directories by mount.
-type containerPaths struct {
+// ContainerPaths maps container paths to host directories by mount.
+type ContainerPaths struct {
 	mounts []string // container paths, longest first so nested mounts win
 	host   map[string]string
 }
 
-func newContainerPaths(mounts map[string]string) (*containerPaths, error) {
-	p := &containerPaths{host: map[string]string{}}
+func NewContainerPaths(mounts map[string]string) (*ContainerPaths, error) {
+	p := &ContainerPaths{host: map[string]string{}}
 	for c, h := range mounts {
 		if !filepath.IsAbs(c) || !filepath.IsAbs(h) {
 			return nil, fmt.Errorf("mount %q -> %q: both paths must be absolute", c, h)
@@ -387,7 +446,7 @@ func newContainerPaths(mounts map[string]string) (*containerPaths, error) {
 	return p, nil
 }
 
-func (p *containerPaths) match(s string) (string, bool) {
+func (p *ContainerPaths) match(s string) (string, bool) {
 	for _, c := range p.mounts {
 		if s == c || strings.HasPrefix(s, c+"/") {
 			return c, true
@@ -397,7 +456,7 @@ func (p *containerPaths) match(s string) (string, bool) {
 }
 
 // isMapped reports whether host path s lies in one of the mounts' host dirs.
-func (p *containerPaths) isMapped(s string) bool {
+func (p *ContainerPaths) isMapped(s string) bool {
 	for _, h := range p.host {
 		if s == h || strings.HasPrefix(s, h+"/") {
 			return true
@@ -406,16 +465,16 @@ func (p *containerPaths) isMapped(s string) bool {
 	return false
 }
 
-// rewrite maps s to the host when it is a container path under a mount, and
+// Rewrite maps s to the host when it is a container path under a mount, and
 // leaves anything else as it is.
-func (p *containerPaths) rewrite(s string) string {
+func (p *ContainerPaths) Rewrite(s string) string {
 	if c, ok := p.match(s); ok {
 		return p.host[c] + strings.TrimPrefix(s, c)
 	}
 	return s
 }
 
-func (p *containerPaths) hostDirs() []string {
+func (p *ContainerPaths) hostDirs() []string {
 	var dirs []string
 	for _, c := range p.mounts {
 		dirs = append(dirs, p.host[c])
@@ -423,10 +482,10 @@ func (p *containerPaths) hostDirs() []string {
 	return dirs
 }
 
-// rewriteYAML rewrites every string value in config that is a container path
+// RewriteYAML rewrites every string value in config that is a container path
 // under a mount. The config is passed through untouched, byte for byte, when
-// there is nothing to rewrite (or it does not parse: dfs will say why).
-func (p *containerPaths) rewriteYAML(config []byte) ([]byte, error) {
+// there is nothing to Rewrite (or it does not parse: dfs will say why).
+func (p *ContainerPaths) RewriteYAML(config []byte) ([]byte, error) {
 	var doc any
 	if err := yaml.Unmarshal(config, &doc); err != nil {
 		return config, nil
@@ -444,7 +503,7 @@ func (p *containerPaths) rewriteYAML(config []byte) ([]byte, error) {
 				v[i] = walk(e)
 			}
 		case string:
-			if r := p.rewrite(v); r != v {
+			if r := p.Rewrite(v); r != v {
 				changed = true
 				return r
 			}
@@ -458,9 +517,9 @@ func (p *containerPaths) rewriteYAML(config []byte) ([]byte, error) {
 	return yaml.Marshal(doc)
 }
 
-// writeVolume fills dir with one file per key, as Kubernetes projects a
+// WriteVolume fills dir with one file per key, as Kubernetes projects a
 // Secret or ConfigMap volume (mode 0644).
-func writeVolume(t *testing.T, dir string, data map[string]string) {
+func WriteVolume(t *testing.T, dir string, data map[string]string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
