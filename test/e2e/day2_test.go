@@ -64,6 +64,13 @@ func (e *env) backupsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.synced(xrAPI, "DittoServer", ns, name)
+	e.eventually("XR "+name+" no longer says the change is refused", 30*time.Second, func() error {
+		x := e.xr(name)
+		if s, r, _ := condition(x, "FunctionSuccess"); s != "True" {
+			return fmt.Errorf("FunctionSuccess %s %s: %s", s, r, conditions(x))
+		}
+		return nil
+	})
 	e.eventually(cluster+" has backups off and authorises their removal", 30*time.Second, func() error {
 		c, err := e.admin.get(e.ctx, pgAPI, "PerconaPGCluster", ns, cluster)
 		if err != nil {
