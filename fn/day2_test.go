@@ -572,3 +572,46 @@ func fatalResult(rsp *fnv1.RunFunctionResponse) (string, bool) {
 	}
 	return "", false
 }
+
+// TestRefusalClears: once a refused change is undone, FunctionSuccess says
+// so. Crossplane keeps a condition a function stops returning, so the
+// False of the refusal would otherwise stay on the XR and its claim.
+func TestRefusalClears(t *testing.T) {
+	withCondition := func(status string) *fnv1.RunFunctionRequest {
+		req := xrRequest(`{"storage":{"metadataSize":"10Gi"}}`)
+		if status != "" {
+			req.Observed.Composite.Resource.Fields["status"] = structpb.NewStructValue(resource.MustStructJSON(
+				`{"conditions":[{"type":"FunctionSuccess","status":"` + status + `","reason":"UnsafeChange","lastTransitionTime":"2026-01-01T00:00:00Z"}]}`))
+		}
+		return req
+	}
+	cases := map[string]struct {
+		reason string
+		req    *fnv1.RunFunctionRequest
+		want   []string
+	}{
+		"NeverRefused": {reason: "an XR that never failed gets no FunctionSuccess condition", req: withCondition(""), want: []string{}},
+		"RefusedBefore": {
+			reason: "the False of an earlier refusal is replaced",
+			req:    withCondition("False"), want: []string{"FunctionSuccess=STATUS_CONDITION_TRUE/Composed"},
+		},
+		"TrueStaysTrue": {
+			reason: "once True, it is returned on every call, so it never goes stale",
+			req:    withCondition("True"), want: []string{"FunctionSuccess=STATUS_CONDITION_TRUE/Composed"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := runWith(t, deterministicFunction(), tc.req)
+			got := []string{}
+			for _, c := range rsp.GetConditions() {
+				if c.GetType() == "FunctionSuccess" {
+					got = append(got, c.GetType()+"="+c.GetStatus().String()+"/"+c.GetReason())
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nFunctionSuccess: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

@@ -94,6 +94,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		fatal(rsp, err)
 		return rsp, nil
 	}
+	clearFailure(req, rsp)
 	log.Debug("composed", "resources", len(c.desired))
 	return rsp, nil
 }

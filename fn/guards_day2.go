@@ -7,7 +7,14 @@ import (
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/response"
 )
+
+// conditionFunctionSuccess is False on the XR while the function refuses
+// its spec.
+const conditionFunctionSuccess = "FunctionSuccess"
 
 // annotationAuthorizeBackupRemoval is Percona's second key for turning
 // backups off: the operator copies pgv2.percona.com/* annotations onto its
@@ -122,4 +129,19 @@ func (c *composer) observedNamespace() (kind, name, namespace string) {
 		}
 	}
 	return "", "", ""
+}
+
+// clearFailure sets FunctionSuccess=True once the XR carries the condition
+// (from a refused change or bad input): Crossplane keeps a condition a
+// function no longer returns, so without this the False of a change the
+// user has since undone would stay on the XR and its claim for good.
+func clearFailure(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) {
+	status := req.GetObserved().GetComposite().GetResource().GetFields()["status"].GetStructValue()
+	for _, c := range status.GetFields()["conditions"].GetListValue().GetValues() {
+		if c.GetStructValue().GetFields()["type"].GetStringValue() == conditionFunctionSuccess {
+			response.ConditionTrue(rsp, conditionFunctionSuccess, "Composed").
+				WithMessage("the spec was composed; nothing is refused").TargetCompositeAndClaim()
+			return
+		}
+	}
 }

@@ -64,23 +64,35 @@ func (e *env) backupsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.synced(xrAPI, "DittoServer", ns, name)
-	e.eventually(cluster+" has backups off and authorises their removal", 30*time.Second, func() error {
+	e.eventually("XR "+name+" no longer says the change is refused", 30*time.Second, func() error {
+		x := e.xr(name)
+		if s, r, _ := condition(x, "FunctionSuccess"); s != "True" {
+			return fmt.Errorf("FunctionSuccess %s %s: %s", s, r, conditions(x))
+		}
+		return nil
+	})
+	e.eventually(cluster+" has backups off", 30*time.Second, func() error {
 		c, err := e.admin.get(e.ctx, pgAPI, "PerconaPGCluster", ns, cluster)
 		if err != nil {
 			return err
 		}
-		on, _, _ := unstructured.NestedBool(c.Object, "spec", "backups", "enabled")
-		if a := c.GetAnnotations()["pgv2.percona.com/authorizeBackupRemoval"]; on || a != "true" {
-			return fmt.Errorf("backups.enabled %v, annotation %q", on, a)
+		if on, _, _ := unstructured.NestedBool(c.Object, "spec", "backups", "enabled"); on {
+			return fmt.Errorf("backups.enabled %v", on)
 		}
 		return nil
 	})
+	// Without the annotation the operator would pause here (Progressing
+	// False, Paused) and keep the repository host.
 	e.eventually("the operator removes "+repoHost, 90*time.Second, func() error {
 		if ok, err := e.admin.exists(e.ctx, "apps/v1", "StatefulSet", ns, repoHost); err != nil || ok {
 			return fmt.Errorf("still there (%v); PostgresCluster: %s", err, e.postgresClusterConditions(cluster))
 		}
 		return nil
 	})
+	c = e.mustExist(pgAPI, "PerconaPGCluster", ns, cluster, time.Second)
+	if a := c.GetAnnotations()["pgv2.percona.com/authorizeBackupRemoval"]; a != "true" {
+		t.Errorf("PerconaPGCluster %s: authorizeBackupRemoval annotation %q, want \"true\"", cluster, a)
+	}
 	pc := e.mustExist(crunchAPI, "PostgresCluster", ns, cluster, time.Second)
 	if a := pc.GetAnnotations()["postgres-operator.crunchydata.com/authorizeBackupRemoval"]; a != "true" {
 		t.Errorf("PostgresCluster %s: authorizeBackupRemoval annotation %q, want \"true\" (the operator's copy of ours)", cluster, a)

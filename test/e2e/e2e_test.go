@@ -329,10 +329,15 @@ func (e *env) ready(t *testing.T) {
 	if err != nil || len(objs) == 0 {
 		t.Errorf("no composed Services (%v)", err)
 	}
-	nps, err := e.admin.list(e.ctx, "networking.k8s.io/v1", "NetworkPolicy", ns, "crossplane.io/composite=files")
-	if err != nil || len(nps) != 1 {
-		t.Errorf("want one composed NetworkPolicy, have %d (%v)", len(nps), err)
-	}
+	// Synced may still be the previous reconcile's (database only), and
+	// Crossplane applies the composed objects one by one: wait for it.
+	e.eventually("one composed NetworkPolicy", 30*time.Second, func() error {
+		nps, err := e.admin.list(e.ctx, "networking.k8s.io/v1", "NetworkPolicy", ns, "crossplane.io/composite=files")
+		if err != nil || len(nps) != 1 {
+			return fmt.Errorf("have %d (%v)", len(nps), err)
+		}
+		return nil
+	})
 	for _, o := range e.composed("files") {
 		composedKinds[o.GetAPIVersion()+"/"+o.GetKind()] = true
 	}
