@@ -56,10 +56,13 @@ func TestControlPlane(t *testing.T) {
 		t.Run("usages", e.usages) &&
 		t.Run("drift", e.drift) &&
 		t.Run("guards", e.guards) &&
-		// Last before deleting: without a kubelet the operator cannot set
-		// the new password in PostgreSQL (it execs into the primary) and
-		// retries, and the churn of the cluster's status then trips
-		// Crossplane's watch circuit breaker for the XR for a while.
+		// Last before deleting: its events (the user Secret relabelled,
+		// its keys removed and rewritten, the StatefulSet rolled) come on
+		// top of the cluster's own status churn (without a kubelet the
+		// operator keeps retrying exec into its pods), and once, run right
+		// after "ready", they tripped Crossplane's per-XR watch circuit
+		// breaker (100 events, 1/s refill), holding back the guards'
+		// reconciles.
 		t.Run("rotation", e.rotation) &&
 		t.Run("delete in usage order", e.deleteInOrder)
 	if !ok {
