@@ -105,6 +105,9 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 		return nil, fmt.Errorf("cannot read the function Input: %w", err)
 	}
 	input := withInputDefaults(*in)
+	if err := validateInput(input); err != nil {
+		return nil, err
+	}
 
 	xr := req.GetObserved().GetComposite().GetResource()
 	if xr == nil {
@@ -135,8 +138,11 @@ func invalidSpec(kind, name string, errs field.ErrorList) error {
 // user can read.
 func fatal(rsp *fnv1.RunFunctionResponse, err error) {
 	reason := "InvalidSpec"
-	if errors.As(err, new(unsafeChange)) {
+	switch {
+	case errors.As(err, new(unsafeChange)):
 		reason = "UnsafeChange"
+	case errors.As(err, new(invalidInput)):
+		reason = "InvalidInput"
 	}
 	response.ConditionFalse(rsp, "FunctionSuccess", reason).
 		WithMessage(err.Error()).TargetCompositeAndClaim()
