@@ -56,7 +56,8 @@ func TestControlPlane(t *testing.T) {
 		t.Run("usages", e.usages) &&
 		t.Run("drift", e.drift) &&
 		t.Run("guards", e.guards) &&
-		t.Run("delete in usage order", e.deleteInOrder)
+		t.Run("delete in usage order", e.deleteInOrder) &&
+		t.Run("re-created with an https endpoint", e.recreatedWithHTTPSEndpoint)
 	if !ok {
 		return
 	}
@@ -192,6 +193,7 @@ stringData:
 	// XR of the same name gets another; the XR status publishes it.
 	uid := sha256.Sum256([]byte(xr.GetUID()))
 	repoPath := fmt.Sprintf("/pgbackrest/%s/files-%x/repo1", ns, uid[:4])
+	filesRepoPath = repoPath
 	e.eventually("status.database.backup.repoPath of files", 30*time.Second, func() error {
 		if got := str(e.xr("files"), "status", "database", "backup", "repoPath"); got != repoPath {
 			return fmt.Errorf("is %q, want %q", got, repoPath)
