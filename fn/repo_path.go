@@ -34,8 +34,8 @@ func repoPath(ds dittoServer, observed *pgv2.PerconaPGCluster) string {
 // 8 hex digits of the SHA-256 of the XR's UID. Two clusters in one bucket
 // must never share a path (pgBackRest then fails both: "archive info does
 // not match the database"), and that includes an XR deleted and re-created
-// with the same name, whose backups stay in the bucket (the retention
-// expires them). The UID differs on every creation. The name stays in the
+// with the same name, whose backups stay in the bucket (nothing expires
+// them once their cluster is gone). The UID differs on every creation. The name stays in the
 // path so the bucket is readable by people.
 //
 // An XR without a UID (crossplane render of an xr.yaml without
