@@ -69,13 +69,22 @@ func (e *env) recreatedWithHTTPSEndpoint(t *testing.T) {
 		}
 		return nil
 	})
-	cm := e.mustExist("v1", "ConfigMap", ns, "files-postgres-pgbackrest-config", 30*time.Second)
-	repo := str(cm, "data", "pgbackrest_repo.conf")
-	for _, want := range []string{"repo1-path = " + repoPath, "repo1-s3-endpoint = minio.storage.svc:9000"} {
-		if !strings.Contains(repo, want+"\n") {
-			t.Errorf("pgbackrest_repo.conf lacks %q:\n%s", want, repo)
+	// The deleted cluster's ConfigMap of the same name may still be there
+	// (garbage collection) until the operator writes the new cluster's.
+	var repo string
+	e.eventually("the operator's pgbackrest_repo.conf for the re-created files-postgres", 60*time.Second, func() error {
+		cm, err := e.admin.get(e.ctx, "v1", "ConfigMap", ns, "files-postgres-pgbackrest-config")
+		if err != nil {
+			return err
 		}
-	}
+		repo = str(cm, "data", "pgbackrest_repo.conf")
+		for _, want := range []string{"repo1-path = " + repoPath, "repo1-s3-endpoint = minio.storage.svc:9000"} {
+			if !strings.Contains(repo, want+"\n") {
+				return fmt.Errorf("it lacks %q:\n%s", want, repo)
+			}
+		}
+		return nil
+	})
 	if strings.Contains(repo, "repo1-storage-port") {
 		t.Errorf("pgbackrest_repo.conf sets repo1-storage-port; the port is in the endpoint:\n%s", repo)
 	}
