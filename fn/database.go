@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -48,13 +49,14 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 		}
 		credentials, keepBackups = projectedCredentials(observed), true
 	}
-	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials), readiness(perconaReady(observed))); err != nil {
+	repo := c.backupRepoPath(observed)
+	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials, repo), readiness(perconaReady(observed))); err != nil {
 		return err
 	}
 	if keepBackups {
 		c.keepObservedBackups()
 	}
-	c.databaseCondition(observed)
+	c.databaseCondition(observed, repo)
 	if credentials == "" {
 		return nil
 	}
@@ -77,6 +79,9 @@ func (c *composer) composeBackupCredentials() (string, error) {
 	case creds.Projected != "" && creds.Conf != nil:
 		return creds.Projected, c.add(keyPGBackRestS3, pgBackRestS3Secret(c.ds, creds.Conf), c.readyOnceObserved(keyPGBackRestS3))
 	case creds.Projected != "":
+		if creds.Warning != "" {
+			response.Warning(c.rsp, errors.New(creds.Warning)).TargetCompositeAndClaim()
+		}
 		return creds.Projected, nil
 	case creds.Problem != "":
 		response.Warning(c.rsp, fmt.Errorf("%s", creds.Problem)).TargetCompositeAndClaim()
@@ -123,6 +128,7 @@ var perconaFieldsRead = [][]string{
 	{"spec", "instances"},
 	{"spec", "backups", "enabled"},
 	{"spec", "backups", "pgbackrest", "configuration"},
+	{"spec", "backups", "pgbackrest", "global", repoPathKey},
 	{"spec", "backups", "pgbackrest", "repos"},
 	{"status", "state"},
 	{"status", "host"},
@@ -166,9 +172,9 @@ func perconaCondition(pc *pgv2.PerconaPGCluster, typ string) (status, reason, me
 
 // databaseCondition tells the user where the database is, and fills the
 // status.database block.
-func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster) {
+func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string) {
 	name := perconaClusterName(c.ds)
-	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: perconaPrimaryHost(c.ds)}
+	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: perconaPrimaryHost(c.ds), Backup: backupStatus(c.ds, repoPath)}
 	c.status.Database = st
 	switch {
 	case pc == nil:
@@ -190,13 +196,13 @@ func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster) {
 		response.ConditionTrue(c.rsp, conditionDatabaseReady, "Available").
 			WithMessage(fmt.Sprintf("PerconaPGCluster %s is ready", name)).TargetCompositeAndClaim()
 	}
-	c.backupCondition(pc, st)
+	c.backupCondition(pc, st, repoPath)
 }
 
 // backupCondition says whether pgBackRest can back up, from Percona's
 // ReadyForBackup condition. A condition already set (credentials missing)
 // wins.
-func (c *composer) backupCondition(pc *pgv2.PerconaPGCluster, st *v1alpha1.DatabaseStatus) {
+func (c *composer) backupCondition(pc *pgv2.PerconaPGCluster, st *v1alpha1.DatabaseStatus, repoPath string) {
 	status, reason, message := perconaCondition(pc, perconaReadyForBackup)
 	st.BackupReady = c.ds.Spec.Percona.Backup.Enabled && status == "True"
 	if c.hasCondition(conditionBackupReady) {
@@ -208,7 +214,7 @@ func (c *composer) backupCondition(pc *pgv2.PerconaPGCluster, st *v1alpha1.Datab
 			WithMessage("backups are off (spec.percona.backup.enabled)").TargetCompositeAndClaim()
 	case st.BackupReady:
 		response.ConditionTrue(c.rsp, conditionBackupReady, "Available").
-			WithMessage(fmt.Sprintf("pgBackRest backs up to s3://%s%s", c.ds.Spec.Percona.Backup.Bucket, pgBackRestGlobal(c.ds)["repo1-path"])).TargetCompositeAndClaim()
+			WithMessage(fmt.Sprintf("pgBackRest backs up to s3://%s%s", c.ds.Spec.Percona.Backup.Bucket, repoPath)).TargetCompositeAndClaim()
 	default:
 		msg := "waiting for pgBackRest to create its stanza and take the first backup"
 		if message != "" {

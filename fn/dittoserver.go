@@ -4,6 +4,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"encoding/json"
 	"errors"
@@ -46,6 +47,24 @@ type dittoServer struct {
 	InstanceSet string
 }
 
+// legacyKind is the XR kind of the legacy (v1, LegacyCluster) XRD; the
+// modern XRD's XR, and the legacy XRD's claim, are DittoServer. Both XRDs
+// serve dittofs.dittofs.com/v1alpha1, so the kind alone tells them apart.
+const legacyKind = "XDittoServer"
+
+func isLegacyKind(kind string) bool { return kind == legacyKind }
+
+// validateNamespace: every composed namespaced object goes to ds.Namespace.
+func validateNamespace(ds dittoServer) field.ErrorList {
+	if ds.Namespace != "" {
+		return nil
+	}
+	if ds.Legacy {
+		return field.ErrorList{field.Required(field.NewPath(legacyNamespaceField), "a cluster-scoped XDittoServer without a claim must name the namespace its objects go to")}
+	}
+	return field.ErrorList{field.Required(field.NewPath("metadata", "namespace"), "a DittoServer is namespaced and its objects go to its namespace: set metadata.namespace (kubectl apply -n fills it in; crossplane render takes it only from the XR file)")}
+}
+
 // legacyNamespaceField is the legacy XRD's field naming the namespace of a
 // cluster-scoped XR that has no claim.
 const legacyNamespaceField = "spec.namespace"
@@ -72,11 +91,14 @@ func parseDittoServer(xr *structpb.Struct, in v1beta1.Input) (dittoServer, error
 	ds.Written = writtenFields(ds.Spec)
 	ds.Spec = withSpecDefaults(ds.Spec, in)
 
-	ds.Namespace = u.GetNamespace()
-	if ds.Namespace != "" {
+	// Which XRD the XR is of decides where its objects go, never a missing
+	// namespace: a namespaced DittoServer without one is an error of its
+	// own (validateNamespace), not a legacy XR.
+	ds.Legacy = isLegacyKind(ds.Kind)
+	if !ds.Legacy {
+		ds.Namespace = u.GetNamespace()
 		return ds, nil
 	}
-	ds.Legacy = true
 	ds.ClaimName = u.GetLabels()[labelClaimName]
 	ds.Namespace = u.GetLabels()[labelClaimNamespace]
 	if ds.Namespace == "" {

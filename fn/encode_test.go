@@ -245,7 +245,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	} {
 		ds := testDittoServer(spec)
 		objs := map[string]runtime.Object{
-			"percona-cluster": perconaCluster(ds, in, "creds"),
+			"percona-cluster": perconaCluster(ds, in, "creds", newRepoPath(ds)),
 			"statefulset":     statefulSet(ds, in, "hash"),
 			"headless":        headlessService(ds),
 			"api":             apiService(ds),

@@ -106,6 +106,9 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 		return nil, fmt.Errorf("cannot read the function Input: %w", err)
 	}
 	input := withInputDefaults(*in)
+	if err := validateInput(input); err != nil {
+		return nil, err
+	}
 
 	xr := req.GetObserved().GetComposite().GetResource()
 	if xr == nil {
@@ -141,6 +144,8 @@ func fatal(rsp *fnv1.RunFunctionResponse, err error) {
 		reason = "UnsafeChange"
 	case errors.As(err, new(unreadableObserved)):
 		reason = "UnreadableObserved"
+	case errors.As(err, new(invalidInput)):
+		reason = "InvalidInput"
 	}
 	response.ConditionFalse(rsp, "FunctionSuccess", reason).
 		WithMessage(err.Error()).TargetCompositeAndClaim()

@@ -228,7 +228,8 @@ func TestRunFunctionStatus(t *testing.T) {
 	delete(status.GetFields(), "configHash")
 	want := resource.MustStructJSON(`{
 		"phase": "Pending",
-		"database": {"clusterName":"files-postgres","host":"files-postgres-primary.storage.svc","state":"ready","backupReady":true},
+		"database": {"clusterName":"files-postgres","host":"files-postgres-primary.storage.svc","state":"ready","backupReady":true,
+			"backup": {"repoPath":"/pgbackrest/storage/files-4a49acf8/repo1","bucket":"b","endpoint":"s3.example.com","region":"eu-west-1"}},
 		"endpoints": {"api":"http://files-api.storage.svc.cluster.local:8080","nfs":"files-nfs.storage.svc.cluster.local:2049","smb":"files-smb.storage.svc.cluster.local:445"}
 	}`)
 	if diff := cmp.Diff(want, status, protocmp.Transform()); diff != "" {

@@ -30,7 +30,7 @@ func runningStatefulSet(t *testing.T, spec v1alpha1.DittoServerSpec) string {
 // runningCluster is the PerconaPGCluster the function composed for spec.
 func runningCluster(t *testing.T, spec v1alpha1.DittoServerSpec) string {
 	t.Helper()
-	return objectJSON(t, perconaCluster(testDittoServer(spec), testInput(), ""))
+	return objectJSON(t, perconaCluster(testDittoServer(spec), testInput(), "", ""))
 }
 
 func specWith(base v1alpha1.DittoServerSpec, mutate func(*v1alpha1.DittoServerSpec)) v1alpha1.DittoServerSpec {

@@ -15,7 +15,7 @@ import (
 func TestOrdering(t *testing.T) {
 	const spec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`
 	initializing := func(t *testing.T) string {
-		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "")
+		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
 		pc.Generation, pc.Status.ObservedGeneration, pc.Status.State = 2, 2, pgv2.AppStateInit
 		return objectJSON(t, pc)
 	}
@@ -112,7 +112,7 @@ func TestOrdering(t *testing.T) {
 func TestOrderingKeepsGeneratedValues(t *testing.T) {
 	const spec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`
 	ready := runWith(t, deterministicFunction(), withObserved(xrRequest(spec), "percona-cluster", readyCluster))
-	pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "")
+	pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
 	pc.Status.State = pgv2.AppStateInit
 	req := observeDesired(withObserved(xrRequest(spec), "percona-cluster", objectJSON(t, pc)), ready, keyStatefulSet, keyJWTSecret, keyAdminSecret)
 	// Another random source: values must come from observed state.

@@ -22,8 +22,9 @@ const (
 )
 
 // perconaCluster builds the PerconaPGCluster <xr>-postgres. credentials is
-// the Secret pgBackRest's configuration projects when backups are on.
-func perconaCluster(ds dittoServer, in v1beta1.Input, credentials string) *pgv2.PerconaPGCluster {
+// the Secret pgBackRest's configuration projects when backups are on, and
+// repoPath the repository's path in the bucket (repoPath).
+func perconaCluster(ds dittoServer, in v1beta1.Input, credentials, repoPath string) *pgv2.PerconaPGCluster {
 	p := ds.Spec.Percona
 	return &pgv2.PerconaPGCluster{
 		ObjectMeta: metav1.ObjectMeta{
@@ -53,7 +54,7 @@ func perconaCluster(ds dittoServer, in v1beta1.Input, credentials string) *pgv2.
 			// public; DittoFS's migrations need a schema of its own. This is
 			// the default for crVersion >= 2.6.0, set here so it cannot drift.
 			AutoCreateUserSchema: ptr.To(true),
-			Backups:              perconaBackups(ds, in, credentials),
+			Backups:              perconaBackups(ds, in, credentials, repoPath),
 		},
 	}
 }
@@ -68,7 +69,7 @@ func perconaFinalizers(deletionPolicy string) []string {
 // perconaBackups configures pgBackRest. With backups off the image is still
 // set: operator v2.9.0 ships no default image and stalls the whole cluster
 // with MissingRequiredImage without one.
-func perconaBackups(ds dittoServer, in v1beta1.Input, credentials string) pgv2.Backups {
+func perconaBackups(ds dittoServer, in v1beta1.Input, credentials, repoPath string) pgv2.Backups {
 	b := ds.Spec.Percona.Backup
 	if !b.Enabled {
 		return pgv2.Backups{
@@ -82,11 +83,11 @@ func perconaBackups(ds dittoServer, in v1beta1.Input, credentials string) pgv2.B
 		Enabled: ptr.To(true),
 		PGBackRest: pgv2.PGBackRestArchive{
 			Image:         in.Images.PGBackRest,
-			Global:        pgBackRestGlobal(ds),
+			Global:        pgBackRestGlobal(ds, repoPath),
 			Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: credentials}}}},
 			Repos: []crunchyv1beta1.PGBackRestRepo{{
 				Name: pgBackRestRepo,
-				S3:   &crunchyv1beta1.RepoS3{Bucket: b.Bucket, Endpoint: b.Endpoint, Region: b.Region},
+				S3:   &crunchyv1beta1.RepoS3{Bucket: b.Bucket, Endpoint: composedEndpoint(b.Endpoint), Region: b.Region},
 				BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
 					Full:        ptr.To(b.FullSchedule),
 					Incremental: ptr.To(b.IncrSchedule),
@@ -100,14 +101,14 @@ func perconaBackups(ds dittoServer, in v1beta1.Input, credentials string) pgv2.B
 // credentials file must use the same index.
 const pgBackRestRepo = "repo1"
 
-// pgBackRestGlobal holds repo1's options. pgBackRest's default path
-// (/pgbackrest/repo1) is shared by every cluster in a bucket, and a second
-// cluster there breaks both stanzas, so the path is unique per namespace and
-// XR. Values are strings, as the CRD demands.
-func pgBackRestGlobal(ds dittoServer) map[string]string {
+// pgBackRestGlobal holds repo1's options. repoPath is never pgBackRest's
+// default (/pgbackrest/repo1, shared by every cluster in a bucket) for a
+// cluster this function creates (see repoPath). Values are strings, as the
+// CRD demands.
+func pgBackRestGlobal(ds dittoServer, repoPath string) map[string]string {
 	b := ds.Spec.Percona.Backup
 	return map[string]string{
-		"repo1-path":                "/pgbackrest/" + ds.Namespace + "/" + ds.Name + "/" + pgBackRestRepo,
+		repoPathKey:                 repoPath,
 		"repo1-retention-full":      strconv.Itoa(int(*b.RetentionDays)),
 		"repo1-retention-full-type": "time",
 		"repo1-s3-uri-style":        b.URIStyle,

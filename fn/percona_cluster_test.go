@@ -45,6 +45,7 @@ func TestPerconaCluster(t *testing.T) {
 		spec        v1alpha1.DittoServerSpec
 		in          v1beta1.Input
 		credentials string
+		repoPath    string
 		want        *pgv2.PerconaPGCluster
 	}{
 		"DefaultsWithoutBackupStillPinPgBackRestImage": {
@@ -70,6 +71,7 @@ func TestPerconaCluster(t *testing.T) {
 			spec:        withBackup(func(b *v1alpha1.PerconaBackupConfig) { b.RetentionDays = ptr.To[int32](14) }),
 			in:          testInput(),
 			credentials: "files-pgbackrest-s3",
+			repoPath:    "/pgbackrest/storage/files-4a49acf8/repo1",
 			want: &pgv2.PerconaPGCluster{
 				ObjectMeta: meta,
 				Spec: pgv2.PerconaPGClusterSpec{
@@ -84,7 +86,7 @@ func TestPerconaCluster(t *testing.T) {
 						PGBackRest: pgv2.PGBackRestArchive{
 							Image: "docker.io/percona/percona-pgbackrest:2.58.0-1",
 							Global: map[string]string{
-								"repo1-path":                "/pgbackrest/storage/files/repo1",
+								"repo1-path":                "/pgbackrest/storage/files-4a49acf8/repo1",
 								"repo1-retention-full":      "14",
 								"repo1-retention-full-type": "time",
 								"repo1-s3-uri-style":        "path",
@@ -108,6 +110,7 @@ func TestPerconaCluster(t *testing.T) {
 			spec: func() v1alpha1.DittoServerSpec {
 				s := withBackup(func(b *v1alpha1.PerconaBackupConfig) {
 					b.URIStyle, b.VerifyTLS, b.Region = "host", ptr.To(false), "us-east-1"
+					b.Endpoint = "https://minio.storage.svc:9000/"
 					b.FullSchedule, b.IncrSchedule = "30 1 * * 0", "*/30 * * * *"
 				})
 				s.Percona.Replicas = ptr.To[int32](3)
@@ -123,6 +126,8 @@ func TestPerconaCluster(t *testing.T) {
 				Images:    v1beta1.Images{Postgres: map[string]string{"16": "registry.example/pg:16"}, PGBackRest: "registry.example/pgbackrest:1"},
 			}),
 			credentials: "backup-s3",
+			// An observed cluster's path, kept as it is.
+			repoPath: "/pgbackrest/storage/files/repo1",
 			want: &pgv2.PerconaPGCluster{
 				ObjectMeta: func() metav1.ObjectMeta {
 					m := *meta.DeepCopy()
@@ -150,7 +155,8 @@ func TestPerconaCluster(t *testing.T) {
 							Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "backup-s3"}}}},
 							Repos: []crunchyv1beta1.PGBackRestRepo{{
 								Name: "repo1",
-								S3:   &crunchyv1beta1.RepoS3{Bucket: "dittofs-backups", Endpoint: "s3.eu-west-1.amazonaws.com", Region: "us-east-1"},
+								// The scheme and the slash dropped, the port kept: pgBackRest dials it.
+								S3: &crunchyv1beta1.RepoS3{Bucket: "dittofs-backups", Endpoint: "minio.storage.svc:9000", Region: "us-east-1"},
 								BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
 									Full:        ptr.To("30 1 * * 0"),
 									Incremental: ptr.To("*/30 * * * *"),
@@ -164,7 +170,7 @@ func TestPerconaCluster(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := perconaCluster(testDittoServer(tc.spec), tc.in, tc.credentials)
+			got := perconaCluster(testDittoServer(tc.spec), tc.in, tc.credentials, tc.repoPath)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("perconaCluster(): -want, +got:\n%s", diff)
 			}

@@ -50,6 +50,8 @@ type s3Credentials struct {
 	Waiting string
 	// Problem says what is wrong with the Secret, for the user to fix.
 	Problem string
+	// Warning says what looks wrong with a Secret projected as it is.
+	Warning string
 }
 
 // readS3Credentials interprets the required credentials Secret.
@@ -77,14 +79,15 @@ const s3CredentialsHelp = "it needs either a pgBackRest file under a key ending 
 // s3CredentialsFrom decides how the Secret named name, holding data, becomes
 // pgBackRest's configuration.
 func s3CredentialsFrom(ds dittoServer, name string, data map[string][]byte) s3Credentials {
-	for key := range data {
-		if strings.HasSuffix(key, ".conf") {
-			return s3Credentials{Projected: name}
-		}
+	if keys := confKeys(data); len(keys) > 0 {
+		return s3Credentials{Projected: name, Warning: confMissingKeysWarning(ds.Namespace, name, data, keys)}
 	}
 	for _, pair := range s3KeyPairs {
 		id, secret := data[pair[0]], data[pair[1]]
 		if len(id) > 0 && len(secret) > 0 {
+			if problem := plainKeysProblem(ds.Namespace, name, pair, data); problem != "" {
+				return s3Credentials{Problem: problem}
+			}
 			return s3Credentials{Projected: pgBackRestS3SecretName(ds), Conf: pgBackRestS3Conf(string(id), string(secret))}
 		}
 	}
@@ -93,7 +96,9 @@ func s3CredentialsFrom(ds dittoServer, name string, data map[string][]byte) s3Cr
 
 // pgBackRestS3Conf is the INI file pgBackRest loads from conf.d. Only the
 // credentials go here: pgBackRest refuses an option set twice, and the
-// operator writes every other repo1 option from the cluster spec.
+// operator writes every other repo1 option from the cluster spec. The
+// values were checked (plainKeysProblem): no control character is left
+// once trimmed, so each stays on its line.
 func pgBackRestS3Conf(id, secret string) []byte {
 	id, secret = strings.TrimSpace(id), strings.TrimSpace(secret)
 	return []byte("[global]\nrepo1-s3-key=" + id + "\nrepo1-s3-key-secret=" + secret + "\n")

@@ -14,13 +14,66 @@ import (
 func TestS3CredentialsFrom(t *testing.T) {
 	ds := testDittoServer(perconaSpec(s3Backup()))
 	conf := []byte("[global]\nrepo1-s3-key=AKIA\nrepo1-s3-key-secret=s3cr3t\n")
+	missing := func(opts, files string) string {
+		return "the S3 credentials Secret storage/backup-s3 does not set " + opts + " in " + files +
+			": pgBackRest authenticates to S3 with repo1-s3-key and repo1-s3-key-secret (repo index 1: the cluster's only repository is repo1), unless repo1-s3-key-type says otherwise (web-id, pod-id or auto). It is projected as it is"
+	}
 	cases := map[string]struct {
-		data map[string][]byte
-		want s3Credentials
+		reason string
+		data   map[string][]byte
+		want   s3Credentials
 	}{
 		"ConfFileIsProjectedAsItIs": {
-			data: map[string][]byte{"cloud.conf": []byte("[global]\nrepo1-s3-key=x\n")},
+			data: map[string][]byte{"cloud.conf": []byte("[global]\nrepo1-s3-key=x\nrepo1-s3-key-secret = y\n")},
 			want: s3Credentials{Projected: "backup-s3"},
+		},
+		"ConfFilesTogetherSetBothKeys": {
+			reason: "pgBackRest loads every conf.d/*.conf: the keys may be in two files, and in a stanza section.",
+			data:   map[string][]byte{"a.conf": []byte("[global]\nrepo1-s3-key=x\n"), "b.conf": []byte("# the secret\n[db]\nrepo1-s3-key-secret=y\n")},
+			want:   s3Credentials{Projected: "backup-s3"},
+		},
+		"ConfWithoutKeySecretWarnsNamingIt": {
+			reason: "Projected, but the user is told which option is missing; no value appears.",
+			data:   map[string][]byte{"cloud.conf": []byte("[global]\nrepo1-s3-key=AKIAEXAMPLE\n")},
+			want:   s3Credentials{Projected: "backup-s3", Warning: missing("repo1-s3-key-secret", "cloud.conf")},
+		},
+		"ConfOfAnotherRepoIndexWarnsNamingBoth": {
+			reason: "repo2-* keys authenticate no repo of this cluster.",
+			data:   map[string][]byte{"s3.conf": []byte("[global]\nrepo2-s3-key=x\nrepo2-s3-key-secret=y\n"), "README": []byte("x")},
+			want:   s3Credentials{Projected: "backup-s3", Warning: missing("repo1-s3-key and repo1-s3-key-secret", "s3.conf")},
+		},
+		"ConfWithWebIdentityNeedsNoKeys": {
+			reason: "IRSA: repo1-s3-key-type web-id authenticates without keys.",
+			data:   map[string][]byte{"s3.conf": []byte("[global]\nrepo1-s3-key-type=web-id\n")},
+			want:   s3Credentials{Projected: "backup-s3"},
+		},
+		"ConfWithSharedKeyTypeStillNeedsKeys": {
+			reason: "shared is the key type that uses the keys.",
+			data:   map[string][]byte{"s3.conf": []byte("[global]\nrepo1-s3-key-type=shared\nrepo1-s3-key=x\n")},
+			want:   s3Credentials{Projected: "backup-s3", Warning: missing("repo1-s3-key-secret", "s3.conf")},
+		},
+		"NewlineInsideAKeyIsRefusedNamingTheKey": {
+			reason: "A newline inside a value would inject an option into s3.conf; the message names Secret and key, never the value.",
+			data:   map[string][]byte{"AWS_ACCESS_KEY_ID": []byte("AKIA"), "AWS_SECRET_ACCESS_KEY": []byte("s3cr3t\nrepo1-path=/elsewhere")},
+			want: s3Credentials{Problem: "the S3 credentials Secret storage/backup-s3 cannot become pgBackRest's s3.conf: key AWS_SECRET_ACCESS_KEY holds a line feed (LF) inside its value, " +
+				"which would start a line of s3.conf of its own (pgBackRest reads such a line as another option); write the key without it (a trailing newline is fine: it is trimmed)"},
+		},
+		"CarriageReturnAndNULBothNamed": {
+			reason: "Every bad key is named, each with what it holds.",
+			data:   map[string][]byte{"accessKeyId": []byte("AK\rIA"), "secretAccessKey": []byte("s3\x00cr3t")},
+			want: s3Credentials{Problem: "the S3 credentials Secret storage/backup-s3 cannot become pgBackRest's s3.conf: " +
+				"key accessKeyId holds a carriage return (CR) inside its value, which would start a line of s3.conf of its own (pgBackRest reads such a line as another option); write the key without it (a trailing newline is fine: it is trimmed); " +
+				"key secretAccessKey holds the control character U+0000 inside its value, which would start a line of s3.conf of its own (pgBackRest reads such a line as another option); write the key without it (a trailing newline is fine: it is trimmed)"},
+		},
+		"WhitespaceOnlyKeyIsRefused": {
+			reason: "Trimmed, nothing is left to authenticate with.",
+			data:   map[string][]byte{"AWS_ACCESS_KEY_ID": []byte(" \n"), "AWS_SECRET_ACCESS_KEY": []byte("s3cr3t")},
+			want:   s3Credentials{Problem: "the S3 credentials Secret storage/backup-s3 cannot become pgBackRest's s3.conf: key AWS_ACCESS_KEY_ID is empty"},
+		},
+		"ProviderCharactersAreKept": {
+			reason: "Secret keys hold +, / and =; only control characters are refused.",
+			data:   map[string][]byte{"AWS_ACCESS_KEY_ID": []byte("AKIA EX"), "AWS_SECRET_ACCESS_KEY": []byte("wJal/rXU+tnF=EMI#K7;MDENG")},
+			want:   s3Credentials{Projected: "files-pgbackrest-s3", Conf: []byte("[global]\nrepo1-s3-key=AKIA EX\nrepo1-s3-key-secret=wJal/rXU+tnF=EMI#K7;MDENG\n")},
 		},
 		"AWSKeysBecomeS3Conf": {
 			data: map[string][]byte{"AWS_ACCESS_KEY_ID": []byte("AKIA"), "AWS_SECRET_ACCESS_KEY": []byte("s3cr3t")},
@@ -43,7 +96,7 @@ func TestS3CredentialsFrom(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := s3CredentialsFrom(ds, "backup-s3", tc.data)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("s3CredentialsFrom(): -want, +got:\n%s", diff)
+				t.Errorf("%s\ns3CredentialsFrom(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -51,7 +104,7 @@ func TestS3CredentialsFrom(t *testing.T) {
 
 func TestReadS3Credentials(t *testing.T) {
 	ds := testDittoServer(perconaSpec(s3Backup()))
-	secret := resource.MustStructJSON(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"backup-s3","namespace":"storage"},"data":{"s3.conf":"W2dsb2JhbF0K"}}`)
+	secret := resource.MustStructJSON(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"backup-s3","namespace":"storage"},"data":{"s3.conf":"W2dsb2JhbF0KcmVwbzEtczMta2V5PXgKcmVwbzEtczMta2V5LXNlY3JldD15Cg=="}}`)
 	cases := map[string]struct {
 		required map[string]*fnv1.Resources
 		want     s3Credentials

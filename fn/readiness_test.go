@@ -94,7 +94,7 @@ func TestStatefulSetReadiness(t *testing.T) {
 // generation we asked for.
 func TestPerconaReadiness(t *testing.T) {
 	cluster := func(generation, observedGeneration int64, state pgv2.AppState) string {
-		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "")
+		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
 		pc.Generation = generation
 		pc.Status.State = state
 		pc.Status.ObservedGeneration = observedGeneration

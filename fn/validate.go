@@ -29,9 +29,7 @@ func validate(ds dittoServer, in v1beta1.Input) field.ErrorList {
 	s := ds.Spec
 	var errs field.ErrorList
 	errs = append(errs, validateName(ds)...)
-	if ds.Legacy && ds.Namespace == "" {
-		errs = append(errs, field.Required(field.NewPath(legacyNamespaceField), "a cluster-scoped XDittoServer without a claim must name the namespace its objects go to"))
-	}
+	errs = append(errs, validateNamespace(ds)...)
 	errs = append(errs, validateRange(spec.Child("replicas"), int64(*s.Replicas), 0, 1, "DittoFS runs a single server")...)
 	if *s.TerminationGracePeriodSeconds < 36 {
 		errs = append(errs, field.Invalid(spec.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be at least 36: DittoFS needs time to drain its adapters"))
@@ -228,9 +226,9 @@ func validateBackup(p *field.Path, b *v1alpha1.PerconaBackupConfig) field.ErrorL
 		errs = append(errs, field.Required(p.Child("bucket"), "required when backup is enabled"))
 	}
 	if b.Endpoint == "" {
-		errs = append(errs, field.Required(p.Child("endpoint"), "required when backup is enabled: host[:port] of the S3 service, e.g. s3.eu-west-1.amazonaws.com"))
-	} else if strings.Contains(b.Endpoint, "://") || strings.Contains(b.Endpoint, "/") {
-		errs = append(errs, field.Invalid(p.Child("endpoint"), b.Endpoint, "must be host[:port] without a scheme or path"))
+		errs = append(errs, field.Required(p.Child("endpoint"), "required when backup is enabled: [https://]host[:port] of the S3 service, e.g. s3.eu-west-1.amazonaws.com"))
+	} else if _, err := parseS3Endpoint(b.Endpoint); err != nil {
+		errs = append(errs, field.Invalid(p.Child("endpoint"), b.Endpoint, err.Error()))
 	}
 	if b.Region == "" {
 		errs = append(errs, field.Required(p.Child("region"), "required when backup is enabled"))

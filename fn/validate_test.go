@@ -12,11 +12,11 @@ import (
 
 func TestValidate(t *testing.T) {
 	cases := map[string]struct {
-		name   string
-		legacy bool
-		ns     string
-		spec   func(*v1alpha1.DittoServerSpec)
-		want   []string
+		name        string
+		legacy      bool
+		noNamespace bool
+		spec        func(*v1alpha1.DittoServerSpec)
+		want        []string
 	}{
 		"MinimalIsValid": {spec: func(*v1alpha1.DittoServerSpec) {}},
 		"FullBackupIsValid": {spec: func(s *v1alpha1.DittoServerSpec) {
@@ -44,19 +44,26 @@ func TestValidate(t *testing.T) {
 			want: []string{
 				"spec.percona.backup.credentialsSecretRef: Required value: required when backup is enabled: the Secret holding the S3 credentials",
 				"spec.percona.backup.bucket: Required value: required when backup is enabled",
-				"spec.percona.backup.endpoint: Required value: required when backup is enabled: host[:port] of the S3 service, e.g. s3.eu-west-1.amazonaws.com",
+				"spec.percona.backup.endpoint: Required value: required when backup is enabled: [https://]host[:port] of the S3 service, e.g. s3.eu-west-1.amazonaws.com",
 				`spec.percona.backup.fullSchedule: Invalid value: "every night": must be a five-field cron schedule, e.g. "0 2 * * *"`,
 				`spec.percona.backup.incrSchedule: Invalid value: "61 * * * *": must be a five-field cron schedule, e.g. "0 2 * * *"`,
 				"spec.percona.backup.retentionDays: Invalid value: 0: must be at least 1",
 			},
 		},
-		"EndpointWithoutScheme": {
+		"EndpointWithHTTPSIsValid": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				b := s3Backup()
-				b.Endpoint = "https://s3.example.com"
+				b.Endpoint = "https://s3.cubbit.eu"
 				*s = perconaSpec(b)
 			},
-			want: []string{`spec.percona.backup.endpoint: Invalid value: "https://s3.example.com": must be host[:port] without a scheme or path`},
+		},
+		"EndpointOverPlainHTTPIsRefusedWithTheReason": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				b := s3Backup()
+				b.Endpoint = "http://minio.storage.svc:9000"
+				*s = perconaSpec(b)
+			},
+			want: []string{`spec.percona.backup.endpoint: Invalid value: "http://minio.storage.svc:9000": ` + endpointPlainHTTP},
 		},
 		"BackupWithoutPercona": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
@@ -122,6 +129,11 @@ func TestValidate(t *testing.T) {
 			spec:   func(*v1alpha1.DittoServerSpec) {},
 			want:   []string{"spec.namespace: Required value: a cluster-scoped XDittoServer without a claim must name the namespace its objects go to"},
 		},
+		"NamespacedWithoutNamespaceIsToldAboutMetadataNamespace": {
+			noNamespace: true,
+			spec:        func(*v1alpha1.DittoServerSpec) {},
+			want:        []string{"metadata.namespace: Required value: a DittoServer is namespaced and its objects go to its namespace: set metadata.namespace (kubectl apply -n fills it in; crossplane render takes it only from the XR file)"},
+		},
 		"NameMustBeADNSLabel": {
 			name: "9files",
 			spec: func(*v1alpha1.DittoServerSpec) {},
@@ -138,6 +150,9 @@ func TestValidate(t *testing.T) {
 			}
 			if tc.legacy {
 				ds.Legacy, ds.Namespace = true, ""
+			}
+			if tc.noNamespace {
+				ds.Namespace = ""
 			}
 			var got []string
 			for _, e := range validate(ds, testInput()) {

@@ -13,3 +13,11 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
 fi
+
+# pgBackRest for test/pgbackrest, which runs it against what the function
+# composes for the S3 endpoint (Debian's build; the parsing of
+# repo1-s3-endpoint it exercises is the same since 2.37).
+if ! command -v pgbackrest >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest
+fi

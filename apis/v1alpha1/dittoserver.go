@@ -520,6 +520,7 @@ type PerconaConfig struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.bucket) && size(self.bucket) > 0)",message="spec.percona.backup.bucket: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.endpoint) && size(self.endpoint) > 0)",message="spec.percona.backup.endpoint: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || has(self.credentialsSecretRef)",message="spec.percona.backup.credentialsSecretRef: required when backup is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || !self.endpoint.startsWith('http://')",message="spec.percona.backup.endpoint: plain http:// is refused: every WAL segment and base backup of the database would cross the network unencrypted. Serve the S3 endpoint over TLS and write https://host[:port] or host[:port] (verifyTLS: false for a self-signed certificate)"
 type PerconaBackupConfig struct {
 	// Enabled turns backups on. Turning it off on a cluster that has a
 	// backup repository is refused unless authorizeRemoval is true.
@@ -551,9 +552,12 @@ type PerconaBackupConfig struct {
 	// +optional
 	Bucket string `json:"bucket,omitempty"`
 
-	// Endpoint of the S3 service, host[:port] without a scheme, e.g.
-	// s3.eu-west-1.amazonaws.com or minio.storage.svc:9000.
-	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9.-]+(:[0-9]+)?$`
+	// Endpoint of the S3 service: [https://]host[:port], e.g.
+	// s3.eu-west-1.amazonaws.com, https://s3.cubbit.eu or
+	// minio.storage.svc:9000. The scheme is dropped (pgBackRest speaks TLS
+	// to it); a port is kept and pgBackRest dials it. Plain http:// is
+	// refused.
+	// +kubebuilder:validation:Pattern=`^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$`
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
 
@@ -645,4 +649,28 @@ type DatabaseStatus struct {
 	// BackupReady is true when pgBackRest reports ReadyForBackup.
 	// +optional
 	BackupReady bool `json:"backupReady,omitempty"`
+	// Backup is where pgBackRest keeps this cluster's repository, exactly
+	// as the PerconaPGCluster is configured, for a restore to find it. Set
+	// while backups are on and the cluster is composed.
+	// +optional
+	Backup *BackupStatus `json:"backup,omitempty"`
+}
+
+// BackupStatus locates the cluster's pgBackRest repository (repo1) on S3.
+type BackupStatus struct {
+	// RepoPath is pgBackRest's repo1-path inside the bucket. It is chosen
+	// once, when the cluster is created (unique per XR, so a re-created XR
+	// of the same name never shares it), and never moved.
+	// +optional
+	RepoPath string `json:"repoPath,omitempty"`
+	// Bucket holding the repository.
+	// +optional
+	Bucket string `json:"bucket,omitempty"`
+	// Endpoint of the S3 service as pgBackRest dials it: host[:port],
+	// without a scheme (always TLS).
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region of the bucket.
+	// +optional
+	Region string `json:"region,omitempty"`
 }

@@ -28,7 +28,8 @@ type Input struct {
 
 	// CRVersion of the PerconaPGCluster: the Percona operator version the
 	// cluster is managed as. Bump it together with the images, one operator
-	// minor at a time.
+	// minor at a time. This release of the function composes for operator
+	// 2.9.x and refuses a crVersion outside >= 2.9.0, < 2.10.0.
 	// +kubebuilder:default="2.9.0"
 	// +kubebuilder:validation:Pattern=`^[0-9]+\.[0-9]+\.[0-9]+$`
 	// +optional
@@ -65,7 +66,8 @@ type Images struct {
 
 	// Postgres maps a PostgreSQL major version ("14".."18") to its Percona
 	// Distribution for PostgreSQL image. Entries given here replace the
-	// default for their major; the others keep theirs.
+	// default for their major; the others keep theirs. Each image's tag must
+	// start with its key's major (e.g. "17": ...:17.9-1).
 	// +optional
 	Postgres map[string]string `json:"postgres,omitempty"`
 

@@ -94,7 +94,8 @@ func Load(dir, composition string) (*Case, error) {
 }
 
 // LoadExample loads example/<name> of the repository at root with the
-// Composition its XR kind uses (the legacy one for an XDittoServer).
+// Composition its XR kind uses (the legacy one for an XDittoServer), or the
+// case's own composition.yaml when it has one (another function Input).
 func LoadExample(root, name string) (*Case, error) {
 	dir := filepath.Join(root, "example", name)
 	xrs, err := readDocs(filepath.Join(dir, "xr.yaml"))
@@ -105,7 +106,16 @@ func LoadExample(root, name string) (*Case, error) {
 	if len(xrs) > 0 && xrs[0].GetFields()["kind"].GetStringValue() == "XDittoServer" {
 		api = "legacy"
 	}
-	return Load(dir, filepath.Join(root, "apis", api, "composition.yaml"))
+	composition := filepath.Join(root, "apis", api, "composition.yaml")
+	if own := filepath.Join(dir, "composition.yaml"); fileExists(own) {
+		composition = own
+	}
+	return Load(dir, composition)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // Names lists the example cases of the repository at root: the directories

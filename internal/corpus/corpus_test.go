@@ -171,3 +171,11 @@ func fatalResult(rsp *fnv1.RunFunctionResponse) string {
 	}
 	return strings.Join(msgs, "; ")
 }
+
+// TestLoadOwnComposition: a case's composition.yaml gives its own Input.
+func TestLoadOwnComposition(t *testing.T) {
+	in := load(t, "input-invalid").Request().GetInput().AsMap()
+	if in["crVersion"] != "latest" {
+		t.Errorf("input = %v, want example/input-invalid/composition.yaml's (crVersion latest)", in)
+	}
+}

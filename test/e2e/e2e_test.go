@@ -68,7 +68,8 @@ func TestControlPlane(t *testing.T) {
 		// breaker (100 events, 1/s refill), holding back the guards'
 		// reconciles.
 		t.Run("rotation", e.rotation) &&
-		t.Run("delete in usage order", e.deleteInOrder)
+		t.Run("delete in usage order", e.deleteInOrder) &&
+		t.Run("re-created with an https endpoint", e.recreatedWithHTTPSEndpoint)
 	if !ok {
 		return
 	}
@@ -200,10 +201,21 @@ stringData:
 	if str(cert, "data", "ca.crt") == "" {
 		t.Errorf("files-postgres-cluster-cert has no ca.crt")
 	}
+	// The repo path carries the XR's UID (the API server's), so a re-created
+	// XR of the same name gets another; the XR status publishes it.
+	uid := sha256.Sum256([]byte(xr.GetUID()))
+	repoPath := fmt.Sprintf("/pgbackrest/%s/files-%x/repo1", ns, uid[:4])
+	filesRepoPath = repoPath
+	e.eventually("status.database.backup.repoPath of files", 30*time.Second, func() error {
+		if got := str(e.xr("files"), "status", "database", "backup", "repoPath"); got != repoPath {
+			return fmt.Errorf("is %q, want %q", got, repoPath)
+		}
+		return nil
+	})
 	cm := e.mustExist("v1", "ConfigMap", ns, "files-postgres-pgbackrest-config", 30*time.Second)
 	repo := str(cm, "data", "pgbackrest_repo.conf")
 	for _, want := range []string{
-		"repo1-path = /pgbackrest/" + ns + "/files/repo1",
+		"repo1-path = " + repoPath,
 		"repo1-retention-full = 14",
 		"repo1-retention-full-type = time",
 		"repo1-s3-bucket = dittofs-backups",

@@ -45,10 +45,20 @@ func apiFor(t *testing.T, root, xr string) api {
 	if dir == "" {
 		t.Fatalf("%s: kind %q is neither DittoServer nor XDittoServer", xr, typeOf(t, data).Kind)
 	}
-	return api{
+	a := api{
 		definition:  filepath.Join(root, "apis", dir, "definition.yaml"),
 		composition: filepath.Join(root, "apis", dir, "composition.yaml"),
 	}
+	// A case may bring its own Composition, for another function Input.
+	if own := filepath.Join(filepath.Dir(xr), "composition.yaml"); fileExists(own) {
+		a.composition = own
+	}
+	return a
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // writeFunctions writes a Function manifest that points render's
@@ -148,7 +158,8 @@ func installedSchemas(t *testing.T, dir string, crds []string) string {
 }
 
 // TestRender renders example/<case>/xr.yaml for every case. Optional inputs
-// in the case directory: observed.yaml (observed composed resources),
+// in the case directory: composition.yaml (in place of the API's, for
+// another function Input), observed.yaml (observed composed resources),
 // required.yaml (required resources), schemas/ or no-*-crd markers (required
 // schemas, see installedSchemas), and expect-fatal (the render must fail,
 // printing that text).
