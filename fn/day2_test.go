@@ -244,10 +244,10 @@ func TestPerconaStorageClassMessage(t *testing.T) {
 // images and crVersion of the Input before and after an upgrade within the
 // same PostgreSQL major.
 const (
-	oldImages = `"crVersion":"2.8.0","images":{"dittofs":"docker.io/marmos91c/dittofs:v0.28.0",` +
+	oldImages = `"crVersion":"2.9.0","images":{"dittofs":"docker.io/marmos91c/dittofs:v0.28.0",` +
 		`"postgres":{"17":"docker.io/percona/percona-distribution-postgresql:17.7-1"},` +
 		`"pgBackRest":"docker.io/percona/percona-pgbackrest:2.57.0-1","pgBouncer":"docker.io/percona/percona-pgbouncer:1.24.1-1"}`
-	newImages = `"crVersion":"2.9.0","images":{"dittofs":"docker.io/marmos91c/dittofs:v0.29.0",` +
+	newImages = `"crVersion":"2.9.1","images":{"dittofs":"docker.io/marmos91c/dittofs:v0.29.0",` +
 		`"postgres":{"17":"docker.io/percona/percona-distribution-postgresql:17.9-1"},` +
 		`"pgBackRest":"docker.io/percona/percona-pgbackrest:2.58.0-1","pgBouncer":"docker.io/percona/percona-pgbouncer:1.25.1-1"}`
 )
@@ -267,7 +267,7 @@ func TestUpgradesRoll(t *testing.T) {
 	want := composedObjects(was)
 	cluster := proto.Clone(want[string(keyPerconaCluster)]).(*structpb.Struct)
 	spec := cluster.Fields["spec"].GetStructValue()
-	spec.Fields["crVersion"] = structpb.NewStringValue("2.9.0")
+	spec.Fields["crVersion"] = structpb.NewStringValue("2.9.1")
 	spec.Fields["image"] = structpb.NewStringValue("docker.io/percona/percona-distribution-postgresql:17.9-1")
 	spec.Fields["backups"].GetStructValue().Fields["pgbackrest"].GetStructValue().Fields["image"] = structpb.NewStringValue("docker.io/percona/percona-pgbackrest:2.58.0-1")
 	want[string(keyPerconaCluster)] = cluster

@@ -15,7 +15,7 @@ func BenchmarkEncodeObject(b *testing.B) {
 	ds := testDittoServer(perconaSpec(s3Backup()))
 	in := testInput()
 	objs := []runtime.Object{
-		perconaCluster(ds, in, "creds"), statefulSet(ds, in, "hash"), headlessService(ds), apiService(ds),
+		perconaCluster(ds, in, "creds", newRepoPath(ds)), statefulSet(ds, in, "hash"), headlessService(ds), apiService(ds),
 		networkPolicy(ds), configMap(ds, "config"), jwtSecret(ds, []byte("jwt")),
 	}
 	b.ReportAllocs()
