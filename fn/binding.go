@@ -3,9 +3,12 @@ package fn
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 )
@@ -25,11 +28,12 @@ type writtenSpec struct {
 	PerconaStorageClass bool
 	DatabaseName        bool
 	StorageClass        bool
+	Image               bool
 }
 
 // writtenFields reads s as the user wrote it, before withSpecDefaults.
 func writtenFields(s v1alpha1.DittoServerSpec) writtenSpec {
-	w := writtenSpec{StorageClass: s.Storage.StorageClassName != nil}
+	w := writtenSpec{StorageClass: s.Storage.StorageClassName != nil, Image: s.Image != ""}
 	if p := s.Percona; p != nil {
 		w.PostgresVersion = p.PostgresVersion != 0
 		w.PerconaStorageClass = p.StorageClassName != nil
@@ -53,7 +57,55 @@ func (c *composer) bindToObserved(cluster *pgv2.PerconaPGCluster, sts *appsv1.St
 	if sts != nil && !c.ds.Written.StorageClass && len(sts.Spec.VolumeClaimTemplates) > 0 {
 		c.ds.Spec.Storage.StorageClassName = copyString(sts.Spec.VolumeClaimTemplates[0].Spec.StorageClassName)
 	}
+	if sts != nil && !c.ds.Written.Image {
+		c.bindServerMajor()
+	}
 	return nil
+}
+
+// bindServerMajor keeps a live server on its DittoFS major when the Input's
+// default image moves to another one: a new major may migrate the control
+// plane's database one way, so it is a decision per server, taken by
+// writing spec.image, not a platform-wide default that rolls every server
+// at once. Within the major the Input's image applies and rolls.
+func (c *composer) bindServerMajor() {
+	running, offered := c.observedServerImage(), c.ds.Spec.Image
+	was, now := imageMajor(running), imageMajor(offered)
+	// Without a version on both sides (a digest, latest) there is no major
+	// to keep: the Input applies as it always did.
+	if was == "" || now == "" || was == now {
+		return
+	}
+	c.ds.Spec.Image = running
+	response.Warning(c.rsp, fmt.Errorf(
+		"spec.image: the Composition's Input offers DittoFS %s, another major than the %s this server runs, so the server keeps %s; to upgrade it, back up and write spec.image: %s",
+		offered, running, running, offered)).TargetCompositeAndClaim()
+}
+
+// observedServerImage is the image of the observed StatefulSet's DittoFS
+// container, read straight from the request: decoding the pod template
+// would cost more than the rest of a reconcile.
+func (c *composer) observedServerImage() string {
+	s := c.req.GetObserved().GetResources()[string(keyStatefulSet)].GetResource()
+	for _, key := range []string{"spec", "template", "spec"} {
+		s = s.GetFields()[key].GetStructValue()
+	}
+	for _, v := range s.GetFields()["containers"].GetListValue().GetValues() {
+		if ctr := v.GetStructValue(); ctr.GetFields()["name"].GetStringValue() == containerDittoFS {
+			return ctr.GetFields()["image"].GetStringValue()
+		}
+	}
+	return ""
+}
+
+// imageMajor is the major of an image's tag: 0 of dittofs:v0.29.0, 17 of
+// 17.9-1; "" for an image without a tag (nothing to compare).
+func imageMajor(image string) string {
+	tag, ok := imageTag(image)
+	if !ok {
+		return ""
+	}
+	return tagMajor(strings.TrimPrefix(tag, "v"))
 }
 
 func (c *composer) bindPercona(cluster *pgv2.PerconaPGCluster) {

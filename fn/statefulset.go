@@ -91,6 +91,9 @@ func podTemplate(ds dittoServer, in v1beta1.Input, configHash string) corev1.Pod
 	}
 }
 
+// containerDittoFS is the DittoFS server's container in the pod.
+const containerDittoFS = "dittofs"
+
 func dittofsContainer(ds dittoServer, vols []podVolume) corev1.Container {
 	s := ds.Spec
 	mounts := make([]corev1.VolumeMount, 0, len(vols)+3)
@@ -99,7 +102,7 @@ func dittofsContainer(ds dittoServer, vols []podVolume) corev1.Container {
 	}
 	mounts = append(mounts, claimMounts(s.Storage)...)
 	c := corev1.Container{
-		Name:            "dittofs",
+		Name:            containerDittoFS,
 		Image:           s.Image,
 		Command:         []string{"/app/dfs"},
 		Args:            []string{"start", "--foreground", "--config", configFile},

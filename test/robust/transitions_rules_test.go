@@ -191,9 +191,6 @@ func serverRefusals(spec, s map[string]any, percona bool) (refuse, may []string)
 			}
 		}
 	}
-	if v, ok := lookup(spec, "image"); ok && imageMajor(v.(string)) != imageMajor(serverImage(s)) {
-		refuse = append(refuse, "spec.image")
-	}
 	return refuse, may
 }
 
@@ -276,7 +273,8 @@ func checkDesired(w *world, s step, it iteration) []violation {
 			out = append(out, violation{"value changed " + k, fmt.Sprintf("the value of the observed %s changed", k)})
 		}
 	}
-	out = append(out, statefulSetRules(observed[statefulSetKey], desired[statefulSetKey])...)
+	_, imageWritten := lookup(w.spec, "image")
+	out = append(out, statefulSetRules(observed[statefulSetKey], desired[statefulSetKey], imageWritten)...)
 	out = append(out, clusterRules(observed[clusterKey], desired[clusterKey])...)
 	out = append(out, projectionRules(observed, desired)...)
 	out = append(out, credentialRules(w, observed[clusterKey], desired[clusterKey], it.fetched(credentialsName))...)
@@ -289,13 +287,14 @@ func checkDesired(w *world, s step, it iteration) []violation {
 }
 
 // statefulSetRules: a StatefulSet's selector, serviceName and claim
-// templates are immutable; its DittoFS image moves within its major.
-func statefulSetRules(was, now map[string]any) []violation {
+// templates are immutable; its DittoFS image moves within its major, unless
+// the user wrote spec.image (the explicit upgrade across a major).
+func statefulSetRules(was, now map[string]any, imageWritten bool) []violation {
 	if was == nil || now == nil {
 		return nil
 	}
 	out := statefulSetImmutables(was, now)
-	if a, b := serverImage(was), serverImage(now); imageMajor(a) != imageMajor(b) {
+	if a, b := serverImage(was), serverImage(now); !imageWritten && imageMajor(a) != imageMajor(b) {
 		out = append(out, violation{"statefulset image changed major", fmt.Sprintf("%s -> %s", a, b)})
 	}
 	return out
@@ -485,7 +484,12 @@ func checkApplied(w *world, s step, it iteration) []violation {
 	case sts != nil && s.On == "spec" && s.Path == "image" && s.Value != nil:
 		want("not applied: DittoFS image", serverImage(sts), s.Value)
 	case sts != nil && s.On == "input" && s.Path == "images.dittofs" && s.Value != nil && get(w.spec, "image") == nil:
-		want("not applied: DittoFS image from the Input", serverImage(sts), s.Value)
+		// Another major from the Input binds: the live server keeps its own.
+		if was := serverImage(w.observed[statefulSetKey]); was != "" && imageMajor(was) != imageMajor(fmt.Sprint(s.Value)) {
+			want("Input DittoFS image of another major rolled a live server", serverImage(sts), was)
+		} else {
+			want("not applied: DittoFS image from the Input", serverImage(sts), s.Value)
+		}
 	case sts != nil && s.On == "spec" && s.Path == "replicas" && !invalidReplicas(s.Path, s.Value):
 		want("not applied: replicas", get(sts, "spec", "replicas"), s.Value)
 	}

@@ -131,7 +131,7 @@ var inputEdits = []struct {
 	{"images.postgres.16", []any{postgresImageAt + "16.13-1", postgresImageAt + "16.14-1", postgresImageAt + "17.9-1", nil}},
 	{"images.postgres.18", []any{postgresImageAt + "18.3-1", postgresImageAt + "18.4-1", nil}},
 	{"images.pgBackRest", []any{pgBackRestImage + "2.58.0-1", pgBackRestImage + "2.59.0-1", nil}},
-	{"images.dittofs", []any{dittofsImage + "v0.29.0", dittofsImage + "v0.29.1", dittofsImage + "v0.30.0", nil}},
+	{"images.dittofs", []any{dittofsImage + "v0.29.0", dittofsImage + "v0.29.1", dittofsImage + "v0.30.0", dittofsImage + "v1.0.0", nil}},
 	{"crVersion", []any{"2.9.0", "2.9.1", "2.10.0", "2.8.0", "latest", "2.9", nil}},
 }
 

@@ -40,33 +40,7 @@ var (
 //
 // A key is a rule (violation.rule): what broke, and for a change that must
 // apply, which class of step it was.
-var knownHoles = map[string]knownHole{
-	// Guards and binding (issue 10 items 1-3 and 7).
-	"no Fatal refusing spec.percona.backup.enabled":                            {"item 1: backups off on a cluster with a repository needs spec.percona.backup.authorizeRemoval", 2000},
-	"backups removed without authorizeBackupRemoval":                           {"item 1: an authorised removal sets pgv2.percona.com/authorizeBackupRemoval", 2000},
-	"backups on with an empty credentials projection":                          {"item 2: backups on before the credentials are known", 2000},
-	"backups block not kept while the credentials are unknown":                 {"items 2 and 8: the observed backups block is kept exactly while the credentials are unknown or refused (CR/LF)", 2000},
-	"Fatal on a change the rules apply: input postgresVersion (set)":           {"item 3: the PostgreSQL major binds at creation", 2000},
-	"Fatal on a change the rules apply: input storageClassName (set)":          {"item 3: storage classes bind at creation", 2000},
-	"Fatal on a change the rules apply: spec storage.storageClassName (unset)": {"items 1-3 (binding): unsetting an explicit field is not a change", 2000},
-	"Fatal on a change the rules apply: spec percona.postgresVersion (unset)":  {"items 1-3 (binding): unsetting an explicit field is not a change", 20000},
-	"no Fatal refusing spec.percona.storageClassName":                          {"item 7: spec.percona.storageClassName is unguarded", 2000},
-	"immutable percona-cluster instance storageClassName":                      {"item 7 and binding: the Percona PVC class changes (set: unguarded; unset: not bound)", 2000},
-	"no Fatal refusing spec.image":                                             {"'images within the same major' (What to build): a DittoFS image of another major", 2000},
-	"statefulset image changed major":                                          {"'images within the same major' (What to build): a DittoFS image of another major", 2000},
-	// Input validation and repo path (items 4 and 5).
-	"no Fatal refusing crVersion":                                 {"item 4: crVersion must be X.Y.Z", 2000},
-	"percona-cluster crVersion not X.Y.Z":                         {"item 4: crVersion must be X.Y.Z", 2000},
-	"no Fatal refusing images.postgres":                           {"item 4: an images.postgres tag must be its key's major", 2000},
-	"percona-cluster image of another major than postgresVersion": {"item 4: an images.postgres tag must be its key's major", 2000},
-	"new cluster reuses a deleted XR's repo path":                 {"item 5: a repo path unique across re-creation", 2000},
-	// Rotation (item 6).
-	"rotation does not roll the pod": {"item 6: the Percona user's password and the cluster CA in the config hash", 2000},
-	// Credentials and endpoint (items 8-10).
-	"s3.conf carries more than the two keys":                                  {"item 8: credentials with CR or LF refused", 2000},
-	"Fatal on a change the rules apply: spec percona.backup.endpoint (https)": {"item 9: an https:// endpoint is the host", 2000},
-	"Fatal on a change the rules apply: spec percona.backup.enabled=true":     {"item 9: an https:// endpoint written while backups were off", 20000},
-}
+var knownHoles = map[string]knownHole{}
 
 // A knownHole is the fix that closes it, and how many steps of seed 1 find
 // it (some only a longer run does).

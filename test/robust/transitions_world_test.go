@@ -309,7 +309,9 @@ func credentialsData(state string, rev int) map[string]string {
 		// repository somewhere else.
 		return map[string]string{"AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": key + "\nrepo1-path=/elsewhere"}
 	case "carriage-return":
-		return map[string]string{"AWS_ACCESS_KEY_ID": id + "\r", "AWS_SECRET_ACCESS_KEY": key}
+		// Inside the value: surrounding white space (a trailing newline
+		// from kubectl --from-file) is trimmed and harmless.
+		return map[string]string{"AWS_ACCESS_KEY_ID": id + "\rx", "AWS_SECRET_ACCESS_KEY": key}
 	}
 	return nil // missing
 }
