@@ -127,11 +127,17 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 // invalidSpec lists every invalid field of the XR in one error, each with
 // its path and how to fix it.
 func invalidSpec(kind, name string, errs field.ErrorList) error {
+	return fmt.Errorf("invalid %s %q: %s", kind, name, joinFieldErrors(errs))
+}
+
+// joinFieldErrors is every error of errs, each with its path, in one line:
+// the one way user errors are written.
+func joinFieldErrors(errs field.ErrorList) string {
 	msgs := make([]string, 0, len(errs))
 	for _, e := range errs {
 		msgs = append(msgs, e.Error())
 	}
-	return fmt.Errorf("invalid %s %q: %s", kind, name, strings.Join(msgs, "; "))
+	return strings.Join(msgs, "; ")
 }
 
 // fatal reports err to the XR and the claim: as a Fatal result (Crossplane

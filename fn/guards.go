@@ -2,7 +2,6 @@ package fn
 
 import (
 	"fmt"
-	"strings"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,11 +15,7 @@ import (
 type unsafeChange struct{ errs field.ErrorList }
 
 func (u unsafeChange) Error() string {
-	msgs := make([]string, 0, len(u.errs))
-	for _, e := range u.errs {
-		msgs = append(msgs, e.Error())
-	}
-	return "refusing a change that would lose data, nothing was applied: " + strings.Join(msgs, "; ")
+	return "refusing a change that would lose data, nothing was applied: " + joinFieldErrors(u.errs)
 }
 
 // checkGuards compares the spec with what runs and refuses what a server

@@ -33,11 +33,7 @@ var (
 type invalidInput struct{ errs field.ErrorList }
 
 func (e invalidInput) Error() string {
-	msgs := make([]string, 0, len(e.errs))
-	for _, err := range e.errs {
-		msgs = append(msgs, err.Error())
-	}
-	return "invalid function Input (the Composition's pipeline step of function-dittofs; ask your platform team to fix it): " + strings.Join(msgs, "; ")
+	return "invalid function Input (the Composition's pipeline step of function-dittofs; ask your platform team to fix it): " + joinFieldErrors(e.errs)
 }
 
 // validateInput checks the defaulted Input. Crossplane never applies the
