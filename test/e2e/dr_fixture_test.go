@@ -25,7 +25,7 @@ const drFixturePath = "test/dr/testdata/percona-pgbackrest-config.yaml"
 // committed fixture, so the drill's pgBackRest options are the live
 // operator's. E2E_UPDATE_DR_FIXTURE=1 rewrites the fixture instead. The
 // instance StatefulSet's random suffix in the repo host's pg1-host is
-// written as <sfx>.
+// written as <sfx>, the XR UID's part of the repo path as <uid>.
 func (e *env) drFixture(t *testing.T) {
 	defer e.sub(t)()
 	e.applyXR("drill", `  storage: {metadataSize: 1Gi}
@@ -92,6 +92,11 @@ func (e *env) drFixture(t *testing.T) {
 
 var instanceSuffix = regexp.MustCompile(`-instance1-[a-z0-9]{4}-0\.`)
 
+// repoPathUID is the XR UID's part of a new cluster's repo path
+// (/pgbackrest/<ns>/<name>-<8 hex>/repo1), different on every run: written
+// as <uid>.
+var repoPathUID = regexp.MustCompile(`(/pgbackrest/[^/\s]+/[^/\s]+)-[0-9a-f]{8}/`)
+
 // drFixtureDoc is the fixture file for cluster and the ConfigMap the
 // operator made for it.
 func drFixtureDoc(cluster, cm *unstructured.Unstructured) ([]byte, error) {
@@ -112,7 +117,12 @@ func drFixtureDoc(cluster, cm *unstructured.Unstructured) ([]byte, error) {
 	}
 	data := map[string]string{}
 	for _, k := range []string{"pgbackrest_instance.conf", "pgbackrest_repo.conf"} {
-		data[k] = instanceSuffix.ReplaceAllString(str(cm, "data", k), "-instance1-<sfx>-0.")
+		data[k] = repoPathUID.ReplaceAllString(instanceSuffix.ReplaceAllString(str(cm, "data", k), "-instance1-<sfx>-0."), "$1-<uid>/")
+	}
+	if global, ok := spec["global"].(map[string]any); ok {
+		if p, ok := global["repo1-path"].(string); ok {
+			global["repo1-path"] = repoPathUID.ReplaceAllString(p, "$1-<uid>/")
+		}
 	}
 	body, err := yaml.Marshal(map[string]any{
 		"cluster": map[string]any{
