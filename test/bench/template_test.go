@@ -59,12 +59,18 @@ func names(rsp *fnv1.RunFunctionResponse) map[string]bool {
 }
 
 // comparable drops what differs by design: generated Secret values (random
-// until observed), the config hash (the template hashes its own YAML) and
-// the ConfigMap's text (key order).
+// until observed), the config hash and the StatefulSet's recorded Secrets
+// hash (the template hashes its own YAML, not the generated and the pod's
+// Secrets) and the ConfigMap's text (key order).
 func comparable(r *fnv1.Resource) map[string]any {
 	o := r.GetResource().AsMap()
 	if o["kind"] == "Secret" || o["kind"] == "ConfigMap" {
 		delete(o, "data")
+	}
+	if meta, ok := o["metadata"].(map[string]any); ok {
+		if a, ok := meta["annotations"].(map[string]any); ok {
+			delete(a, "dittofs.io/secrets-hash")
+		}
 	}
 	if spec, ok := o["spec"].(map[string]any); ok {
 		if tpl, ok := spec["template"].(map[string]any); ok {
