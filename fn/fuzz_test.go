@@ -108,8 +108,10 @@ func fuzzFatal(rsp *fnv1.RunFunctionResponse) (string, bool) {
 }
 
 // fuzzPodSecretRoles are podSecrets' roles, for every spec fuzzing makes.
-var fuzzPodSecretRoles = []string{"jwt", "admin", "database", "database-ca", "ldap-bind-password", "ldap-ca", "kerberos-keytab",
-	"kerberos-krb5", "kerberos-machine-password", "kerberos-machine-keytab", "tls-cert", "tls-client-ca", "metrics-token"}
+var fuzzPodSecretRoles = []string{
+	"jwt", "admin", "database", "database-ca", "ldap-bind-password", "ldap-ca", "kerberos-keytab",
+	"kerberos-krb5", "kerberos-machine-password", "kerberos-machine-keytab", "tls-cert", "tls-client-ca", "metrics-token",
+}
 
 // fuzzRequest builds the request, or returns false when the inputs are not
 // JSON of the expected shape.

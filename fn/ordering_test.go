@@ -83,8 +83,10 @@ func TestOrdering(t *testing.T) {
 		"SQLiteStraightAway": {
 			req: func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(`{"storage":{"metadataSize":"10Gi"}}`) },
 			want: outcome{
-				Desired: []string{"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy",
-					"service-api", "service-headless", "service-nfs", "service-smb", "statefulset"},
+				Desired: []string{
+					"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy",
+					"service-api", "service-headless", "service-nfs", "service-smb", "statefulset",
+				},
 				Results:  []string{},
 				Workload: "FALSE/Creating",
 			},

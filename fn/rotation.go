@@ -90,8 +90,10 @@ func podSecrets(ds dittoServer) []podSecret {
 		add("admin", "spec.identity.admin.passwordSecretRef", adminPasswordRef(ds), rotationWarns)
 	}
 	if src := postgresSourceOf(ds); src != nil {
-		db := podSecret{Role: "database", Field: "spec.database.postgresSecretRef", Secret: src.Secret,
-			Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"}}
+		db := podSecret{
+			Role: "database", Field: "spec.database.postgresSecretRef", Secret: src.Secret,
+			Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"},
+		}
 		var ca podSecret
 		if src.CA != nil {
 			ref := keyOr(*src.CA, "ca.crt")

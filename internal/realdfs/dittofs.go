@@ -179,7 +179,7 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
 	started := time.Now()
 	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start dfs: %v", err)
+		return nil, fmt.Errorf("start dfs: %w", err)
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
 	t.Cleanup(d.Kill)
@@ -202,7 +202,7 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 			case werr := <-d.exited:
 				d.exited <- werr
 				d.stopped = true
-				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %v", ExitCode(werr), path, werr)
+				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %w", ExitCode(werr), path, werr)
 			case <-time.After(20 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
@@ -289,7 +289,7 @@ func (d *DittoFS) Stop() error {
 		d.exited <- werr
 		d.stopped = true
 		if werr != nil {
-			return fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", ExitCode(werr), werr)
+			return fmt.Errorf("exit on SIGTERM: rc %d (%w), want 0", ExitCode(werr), werr)
 		}
 	case <-time.After(30 * time.Second):
 		return errors.New("still running 30s after SIGTERM")
@@ -316,7 +316,7 @@ func login(client *http.Client, base string, in BootInput) error {
 	body, _ := json.Marshal(map[string]string{"username": user, "password": in.AdminPassword})
 	resp, err := client.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("login: %v", err)
+		return fmt.Errorf("login: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -330,7 +330,7 @@ func login(client *http.Client, base string, in BootInput) error {
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	me, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET /api/v1/auth/me: %v", err)
+		return fmt.Errorf("GET /api/v1/auth/me: %w", err)
 	}
 	defer me.Body.Close()
 	raw, _ = io.ReadAll(me.Body)
@@ -373,7 +373,7 @@ func apiPort(config []byte, env map[string]string) (int, error) {
 		} `json:"controlplane"`
 	}
 	if err := yaml.Unmarshal(config, &c); err != nil {
-		return 0, fmt.Errorf("config.yaml: %v", err)
+		return 0, fmt.Errorf("config.yaml: %w", err)
 	}
 	if c.ControlPlane.Port == 0 {
 		return 8080, nil

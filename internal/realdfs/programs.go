@@ -79,7 +79,7 @@ func DfsBinary(t *testing.T) string {
 		start := time.Now()
 		out, stderr, err := Run(ctx, nil, filepath.Join(root, "hack", "tool.sh"), "dittofs")
 		if err != nil {
-			dfsErr = fmt.Errorf("hack/tool.sh dittofs: %v\n%s", err, stderr)
+			dfsErr = fmt.Errorf("hack/tool.sh dittofs: %w\n%s", err, stderr)
 			return
 		}
 		t.Logf("hack/tool.sh dittofs: %s", time.Since(start).Round(time.Millisecond))

@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -263,7 +264,7 @@ func TestContainerPaths(t *testing.T) {
 	}
 
 	same := []byte("database:\n  type: postgres # no paths\n")
-	if got, err := p.RewriteYAML(same); err != nil || string(got) != string(same) {
+	if got, err := p.RewriteYAML(same); err != nil || !bytes.Equal(got, same) {
 		t.Errorf("a config without container paths must pass unchanged, got %q, %v", got, err)
 	}
 	got, err := p.RewriteYAML([]byte("database:\n  sqlite:\n    path: /data/controlplane/controlplane.db\n  type: sqlite\n"))
@@ -329,7 +330,8 @@ func TestBootFromStatefulSet(t *testing.T) {
 func handWrittenStatefulSet() *appsv1.StatefulSet {
 	secretEnv := func(name, secret, key string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
+		}}}
 	}
 	const user = "ds-postgres-pguser-dittofs"
 	claim := func(name string) corev1.PersistentVolumeClaim {
@@ -381,9 +383,11 @@ func handWrittenStatefulSet() *appsv1.StatefulSet {
 				}},
 				Volumes: []corev1.Volume{
 					{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-						LocalObjectReference: corev1.LocalObjectReference{Name: "ds-config"}}}},
+						LocalObjectReference: corev1.LocalObjectReference{Name: "ds-config"},
+					}}},
 					{Name: "postgres-ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-						SecretName: "ds-postgres-cluster-cert", Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}}},
+						SecretName: "ds-postgres-cluster-cert", Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
+					}}},
 				},
 			}},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claim("metadata"), claim("content"), claim("controlplane")},

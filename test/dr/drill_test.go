@@ -263,10 +263,14 @@ func (d *drill) pgBackRestFor(t *testing.T, m machine, c composed) (instance, re
 		uid, gid = realdfs.ServiceUser(t)
 	}
 	base := filepath.Join(d.root, "etc", filepath.Base(filepath.Dir(m.PGData)))
-	instance = pgBackRest{ConfigPath: filepath.Join(base, "instance"), LockPath: filepath.Join(m.Tmp, "pgbackrest"),
-		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
-	repoHost = pgBackRest{ConfigPath: filepath.Join(base, "repo-host"), LockPath: filepath.Join(base, "repo-host-tmp", "pgbackrest"),
-		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
+	instance = pgBackRest{
+		ConfigPath: filepath.Join(base, "instance"), LockPath: filepath.Join(m.Tmp, "pgbackrest"),
+		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
+	}
+	repoHost = pgBackRest{
+		ConfigPath: filepath.Join(base, "repo-host"), LockPath: filepath.Join(base, "repo-host-tmp", "pgbackrest"),
+		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
+	}
 	instConf := drillConf(t, d.f, instanceConfKey, c.Cluster, m).String()
 	repoConf := drillConf(t, d.f, repoConfKey, c.Cluster, m).String()
 	instance.writeConfD(t, map[string][]byte{instanceConfKey: []byte(instConf), "s3.conf": c.S3Conf})

@@ -70,7 +70,8 @@ func startS3(t *testing.T, ca *testpki.KeyPair, accessKey, secretKey string) *s3
 	// (by default on its port+10000) and metrics.
 	port := func() string { return strconv.Itoa(realdfs.FreePort(t)) }
 	s.HTTPSPort = realdfs.FreePort(t)
-	args := []string{"server",
+	args := []string{
+		"server",
 		"-dir=" + data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port=" + port(), "-master.port.grpc=" + port(),
 		"-volume.port=" + port(), "-volume.port.grpc=" + port(),
