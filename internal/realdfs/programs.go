@@ -45,7 +45,10 @@ func SkipShort(t *testing.T) {
 }
 
 // repoRoot is the repository's root.
-func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	return testenv.RepoRoot(t)
+}
 
 // Run runs a program and returns its stdout and stderr; the error is non-nil
 // when it could not start or exited non-zero. cred, when non-nil, runs it as
@@ -179,7 +182,10 @@ func GiveTo(t *testing.T, dir string, uid, gid int) {
 }
 
 // FreePort is a free loopback port (see testenv.FreePort).
-func FreePort(t *testing.T) int { return testenv.FreePort(t) }
+func FreePort(t *testing.T) int {
+	t.Helper()
+	return testenv.FreePort(t)
+}
 
 // PortInUse reports whether something already listens on port (any address).
 func PortInUse(port int) bool {

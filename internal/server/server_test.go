@@ -173,6 +173,7 @@ func TestNewRefuses(t *testing.T) {
 }
 
 func canceled(t *testing.T) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	return ctx

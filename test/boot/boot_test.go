@@ -32,6 +32,7 @@ const (
 
 // containerMounts maps the StatefulSet's volume mounts to fresh host dirs.
 func containerMounts(t *testing.T) map[string]string {
+	t.Helper()
 	dir := t.TempDir()
 	m := map[string]string{}
 	for _, c := range []string{"/config", "/data/controlplane", "/data/store/metadata", "/data/store/block", caMount} {
@@ -46,6 +47,7 @@ func containerMounts(t *testing.T) map[string]string {
 // and SMB adapters take 12049 and 1445 from the database, not the config; if
 // they are busy dfs logs an ERROR and still boots and reports ready.
 func minimalConfig(t *testing.T, database string) (config []byte, apiPort int) {
+	t.Helper()
 	apiPort = realdfs.FreePort(t)
 	return []byte(fmt.Sprintf(`logging:
     level: INFO
@@ -75,6 +77,7 @@ metrics:
 // <cluster>-pguser-dittofs Secret (dbname feeds _DATABASE), verify-full with
 // the CA from <cluster>-cluster-cert mounted at caMount.
 func handWrittenPostgres(t *testing.T, pg *realdfs.PGServer, db realdfs.PGDatabase) (realdfs.BootInput, int) {
+	t.Helper()
 	mounts := containerMounts(t)
 	realdfs.WriteVolume(t, mounts[caMount], pg.ClusterCertSecret())
 	config, port := minimalConfig(t, `    type: postgres
@@ -106,6 +109,7 @@ func handWrittenPostgres(t *testing.T, pg *realdfs.PGServer, db realdfs.PGDataba
 }
 
 func handWrittenSQLite(t *testing.T) (realdfs.BootInput, int) {
+	t.Helper()
 	config, port := minimalConfig(t, `    type: sqlite
     sqlite:
         path: /data/controlplane/controlplane.db`)

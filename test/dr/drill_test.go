@@ -406,6 +406,7 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, source
 // not need days to pass: after a second full backup, keeping one full
 // removes the first full and its incremental and keeps the second.
 func (d *drill) expire(t *testing.T, pg *realdfs.PGServer) {
+	t.Helper()
 	g := d.c.Cluster.Spec.Backups.PGBackRest.Global
 	if g["repo1-retention-full-type"] != "time" || g["repo1-retention-full"] == "" {
 		t.Fatalf("the composed retention is %v; the drill expects time-based retention", g)

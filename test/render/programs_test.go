@@ -21,7 +21,10 @@ import (
 // from the pinned modules under tools/.
 
 // repoRoot is the repository's root.
-func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	return testenv.RepoRoot(t)
+}
 
 // run runs a program and returns its stdout and stderr. The error is non-nil
 // when it could not start or exited non-zero.
