@@ -406,6 +406,8 @@ func FlagValue(args []string, name string) string {
 	return ""
 }
 
+// ExitCode is the exit status in err from exec.Cmd.Wait, or -1 when err
+// is not an exit status.
 func ExitCode(err error) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -429,6 +431,8 @@ type ContainerPaths struct {
 	host   map[string]string
 }
 
+// NewContainerPaths maps each container path in mounts (absolute) to its
+// host directory (absolute).
 func NewContainerPaths(mounts map[string]string) (*ContainerPaths, error) {
 	p := &ContainerPaths{host: map[string]string{}}
 	for c, h := range mounts {
@@ -488,7 +492,7 @@ func (p *ContainerPaths) hostDirs() []string {
 func (p *ContainerPaths) RewriteYAML(config []byte) ([]byte, error) {
 	var doc any
 	if err := yaml.Unmarshal(config, &doc); err != nil {
-		return config, nil
+		return config, nil //nolint:nilerr // unparsable config goes to dfs untouched: its own error says why
 	}
 	changed := false
 	var walk func(v any) any

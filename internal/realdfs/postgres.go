@@ -104,7 +104,7 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	root := o.Root
 	if root == "" {
 		var err error
-		if root, err = os.MkdirTemp("", "pg-"); err != nil {
+		if root, err = os.MkdirTemp("", "pg-"); err != nil { //nolint:usetesting // a t.TempDir path is too long for a socket path
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = os.RemoveAll(root) })

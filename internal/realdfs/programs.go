@@ -65,7 +65,7 @@ func Run(ctx context.Context, cred *syscall.Credential, name string, args ...str
 var (
 	dfsOnce    sync.Once
 	dfsPath    string
-	dfsErr     error
+	errDfs     error
 	dfsCopyDir string
 )
 
@@ -82,7 +82,7 @@ func DfsBinary(t *testing.T) string {
 		start := time.Now()
 		out, stderr, err := Run(ctx, nil, filepath.Join(root, "hack", "tool.sh"), "dittofs")
 		if err != nil {
-			dfsErr = fmt.Errorf("hack/tool.sh dittofs: %w\n%s", err, stderr)
+			errDfs = fmt.Errorf("hack/tool.sh dittofs: %w\n%s", err, stderr)
 			return
 		}
 		t.Logf("hack/tool.sh dittofs: %s", time.Since(start).Round(time.Millisecond))
@@ -90,18 +90,18 @@ func DfsBinary(t *testing.T) string {
 		if os.Geteuid() != 0 {
 			return
 		}
-		if dfsCopyDir, dfsErr = os.MkdirTemp("", "dfs-bin-"); dfsErr != nil {
+		if dfsCopyDir, errDfs = os.MkdirTemp("", "dfs-bin-"); errDfs != nil { //nolint:usetesting // shared by every test in the process (sync.Once), so it must outlive each t.TempDir
 			return
 		}
-		if dfsErr = os.Chmod(dfsCopyDir, 0o755); dfsErr != nil {
+		if errDfs = os.Chmod(dfsCopyDir, 0o755); errDfs != nil {
 			return
 		}
 		dst := filepath.Join(dfsCopyDir, "dfs")
-		dfsErr = copyFile(dfsPath, dst, 0o755)
+		errDfs = copyFile(dfsPath, dst, 0o755)
 		dfsPath = dst
 	})
-	if dfsErr != nil {
-		t.Fatal(dfsErr)
+	if errDfs != nil {
+		t.Fatal(errDfs)
 	}
 	return dfsPath
 }

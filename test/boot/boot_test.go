@@ -188,13 +188,13 @@ func TestBootCatchesBreakage(t *testing.T) {
 	cases := []struct {
 		name   string
 		db     bool // on PostgreSQL (else SQLite)
-		break_ func(in *realdfs.BootInput)
+		damage func(in *realdfs.BootInput)
 		want   []string // in the error, which carries dfs's output
 	}{{
 		// Percona's key is dbname, but DittoFS reads _DATABASE: with the
 		// wrong name dfs uses the config's placeholder database.
 		name: "env DITTOFS_DATABASE_POSTGRES_DBNAME", db: true,
-		break_: func(in *realdfs.BootInput) {
+		damage: func(in *realdfs.BootInput) {
 			in.Env["DITTOFS_DATABASE_POSTGRES_DBNAME"] = in.Env["DITTOFS_DATABASE_POSTGRES_DATABASE"]
 			delete(in.Env, "DITTOFS_DATABASE_POSTGRES_DATABASE")
 		},
@@ -202,12 +202,12 @@ func TestBootCatchesBreakage(t *testing.T) {
 	}, {
 		// DittoFS's default sslmode is disable; Percona accepts TLS only.
 		name: "no sslmode", db: true,
-		break_: func(in *realdfs.BootInput) { delete(in.Env, "DITTOFS_DATABASE_POSTGRES_SSLMODE") },
+		damage: func(in *realdfs.BootInput) { delete(in.Env, "DITTOFS_DATABASE_POSTGRES_SSLMODE") },
 		want:   []string{"exited (rc 1)", "no encryption"},
 	}, {
 		// verify-full really verifies: another CA in the mounted Secret fails.
 		name: "wrong CA", db: true,
-		break_: func(in *realdfs.BootInput) {
+		damage: func(in *realdfs.BootInput) {
 			otherCA, _, _ := realdfs.MakeTLS(t)
 			realdfs.WriteVolume(t, in.Mounts[caMount], map[string]string{"ca.crt": string(otherCA)})
 		},
@@ -215,7 +215,7 @@ func TestBootCatchesBreakage(t *testing.T) {
 	}, {
 		// DittoFS boots despite an unknown key; only its warning tells.
 		name: "unknown config key",
-		break_: func(in *realdfs.BootInput) {
+		damage: func(in *realdfs.BootInput) {
 			in.ConfigYAML = []byte(strings.Replace(string(in.ConfigYAML), "    host: 0.0.0.0\n    port:", "    host: 0.0.0.0\n    prot: 1\n    port:", 1))
 		},
 		want: []string{"config contains unknown keys", "controlplane.prot"},
@@ -228,7 +228,7 @@ func TestBootCatchesBreakage(t *testing.T) {
 			} else {
 				in, _ = handWrittenSQLite(t)
 			}
-			c.break_(&in)
+			c.damage(&in)
 			_, err := realdfs.TryBootDittoFS(t, in)
 			if err == nil {
 				t.Fatal("the boot passed; want it to fail")
@@ -413,7 +413,7 @@ func TestPodInputRefusesMismatches(t *testing.T) {
 		t.Fatalf("the hand-written StatefulSet: %v", err)
 	}
 	for name, c := range map[string]struct {
-		break_ func(*appsv1.StatefulSet)
+		damage func(*appsv1.StatefulSet)
 		want   string
 	}{
 		"env key missing from the Secret": {func(s *appsv1.StatefulSet) {
@@ -430,7 +430,7 @@ func TestPodInputRefusesMismatches(t *testing.T) {
 		}, "volume postgres-ca is neither"},
 	} {
 		sts := handWrittenStatefulSet()
-		c.break_(sts)
+		c.damage(sts)
 		if _, _, err := realdfs.PodInput(t, sts, "dittofs", secrets, configMaps); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error with %q", name, err, c.want)
 		}

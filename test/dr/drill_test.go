@@ -96,7 +96,7 @@ func TestDrill(t *testing.T) {
 	d := &drill{t: t, f: loadFixture(t), pgBin: realdfs.PostgresBinDir(t)}
 	var err error
 	// Short: the PostgreSQL sockets live under it (107 bytes at most).
-	if d.root, err = os.MkdirTemp("", "dr-"); err != nil {
+	if d.root, err = os.MkdirTemp("", "dr-"); err != nil { //nolint:usetesting // a t.TempDir path is too long for a socket path
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(d.root) })

@@ -140,7 +140,7 @@ func TestTransitionExpectationsCatch(t *testing.T) {
 	w := newWorld(t)
 	fatal := func(msg string, desired int) iteration {
 		rsp := &fnv1.RunFunctionResponse{Desired: &fnv1.State{Resources: map[string]*fnv1.Resource{}}}
-		response.Fatal(rsp, errString(msg))
+		response.Fatal(rsp, stringError(msg))
 		for i := range desired {
 			rsp.Desired.Resources[string(rune('a'+i))] = &fnv1.Resource{}
 		}
@@ -182,6 +182,6 @@ func rules(vs []violation) []string {
 	return out
 }
 
-type errString string
+type stringError string
 
-func (e errString) Error() string { return string(e) }
+func (e stringError) Error() string { return string(e) }
