@@ -148,7 +148,7 @@ const (
 )
 
 // marshalersByType caches marshalersOf.
-var marshalersByType typeCache[marshalers] //nolint:gochecknoglobals // a per-type cache, as encoding/json keeps
+var marshalersByType typeCache[marshalers]
 
 func marshalersOf(t reflect.Type) marshalers { return marshalersByType.get(t, findMarshalers) }
 

@@ -62,10 +62,13 @@ func secretJSON(name string, data map[string]string, labels map[string]string) s
 	for k, v := range data {
 		enc[k] = base64.StdEncoding.EncodeToString([]byte(v))
 	}
-	b, _ := json.Marshal(map[string]any{
+	b, err := json.Marshal(map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{"name": name, "namespace": "storage", "labels": labels}, "data": enc,
 	})
+	if err != nil {
+		panic(err) // maps of strings always encode
+	}
 	return string(b)
 }
 

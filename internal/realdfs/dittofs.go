@@ -173,7 +173,7 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	}
 	defer stderrFile.Close()
 
-	d.cmd = exec.Command(dfs, args...)
+	d.cmd = exec.Command(dfs, args...) //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	d.cmd.Env, d.cmd.Dir = env, home
 	d.cmd.Stdout, d.cmd.Stderr = stdoutFile, stderrFile
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
@@ -190,7 +190,11 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	waitFor := func(path string, ok func(body []byte) bool) (time.Duration, error) {
 		for {
-			resp, err := client.Get(d.Base + path)
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, d.Base+path, nil)
+			if err != nil {
+				return 0, err
+			}
+			resp, err := client.Do(req)
 			if err == nil {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
@@ -313,8 +317,16 @@ func login(client *http.Client, base string, in BootInput) error {
 	if user == "" {
 		user = "admin"
 	}
-	body, _ := json.Marshal(map[string]string{"username": user, "password": in.AdminPassword})
-	resp, err := client.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	body, err := json.Marshal(map[string]string{"username": user, "password": in.AdminPassword})
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
@@ -326,7 +338,7 @@ func login(client *http.Client, base string, in BootInput) error {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &tok) != nil || tok.AccessToken == "" {
 		return fmt.Errorf("login as %s: %s %s", user, resp.Status, raw)
 	}
-	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/auth/me", nil)
+	req, _ = http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/api/v1/auth/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	me, err := client.Do(req)
 	if err != nil {

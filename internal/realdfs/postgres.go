@@ -183,7 +183,7 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	for _, setting := range o.Settings {
 		args = append(args, "-c", setting)
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...) //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.Cred}
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -189,7 +189,8 @@ func FreePort(t *testing.T) int {
 
 // PortInUse reports whether something already listens on port (any address).
 func PortInUse(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", fmt.Sprintf(":%d", port))
 	if err != nil {
 		return true
 	}

@@ -2,6 +2,7 @@ package dr
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ func (a *dfsAPI) call(method, path string, body any, status int, out any) error 
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, a.base+path, r)
+	req, err := http.NewRequestWithContext(context.Background(), method, a.base+path, r)
 	if err != nil {
 		return err
 	}

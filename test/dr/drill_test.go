@@ -103,7 +103,7 @@ func TestDrill(t *testing.T) {
 	if err := os.Chmod(d.root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	version, _ := exec.Command("pgbackrest", "version").Output()
+	version, _ := exec.CommandContext(t.Context(), "pgbackrest", "version").Output()
 	t.Logf("%s", strings.TrimSpace(string(version)))
 
 	ca, err := testpki.NewCA("function-dittofs drill CA")
