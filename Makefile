@@ -62,7 +62,7 @@ lint: lint-go
 # .golangci.yml (each module finds it from its own directory). LINT_ARGS=--fix
 # applies the fixes the linters and formatters offer. --allow-parallel-runners:
 # on a shared machine several clones may lint at once.
-LINT_MODULES ?= .
+LINT_MODULES ?= $(MODULES)
 .PHONY: lint-go
 lint-go:
 	@bin="$$(hack/tool.sh golangci-lint)"; \
