@@ -147,7 +147,7 @@ const (
 	textByPointer
 )
 
-// marshalersByType caches marshalersOf.
+// marshalersByType caches marshalersOf, per type, as encoding/json does.
 var marshalersByType typeCache[marshalers]
 
 func marshalersOf(t reflect.Type) marshalers { return marshalersByType.get(t, findMarshalers) }
