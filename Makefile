@@ -7,9 +7,7 @@ SHELL := bash
 CASE ?= percona-backup
 PORT ?= 9443
 
-# golangci-lint is built by `make lint-go` when asked for, not by `make
-# tools`: make test does not run it yet.
-TOOLS := $(filter-out golangci-lint,$(notdir $(wildcard tools/*)))
+TOOLS := $(notdir $(wildcard tools/*))
 
 .PHONY: help build generate test test-unit render lint tools
 
@@ -19,8 +17,8 @@ help:
 	@echo "test       every test: unit, render and validate, and anything slow"
 	@echo "test-unit  the fast tests only (go test -short)"
 	@echo "render     render example/\$$CASE (CASE=$(CASE)) with the real Crossplane CLI and core"
-	@echo "lint       go vet and gofmt"
-	@echo "lint-go    golangci-lint (tools/golangci-lint) with .golangci.yml"
+	@echo "lint       go vet, gofmt and golangci-lint (.golangci.yml) over every module"
+	@echo "lint-go    golangci-lint alone (LINT_ARGS=--fix applies the formatters' fixes)"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
 	@echo "test-boot  the DittoFS boot test alone (real dfs on TLS-only PostgreSQL and SQLite)"
 	@echo "test-dr    the restore drill alone (pgBackRest to SeaweedFS S3, restores, DittoFS on them)"
@@ -55,19 +53,20 @@ render: build tools
 MODULES := . test/bench test/packages test/e2e hack/image hack/xrdcheck
 
 test: lint
-lint:
+lint: lint-go
 	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && go vet ./...); done
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-# golangci-lint v2, pinned in tools/golangci-lint and configured by
-# .golangci.yml, over the function's module. Not part of make test yet:
-# the findings are still to be fixed. LINT_ARGS=--fix applies the fixes
-# the formatters offer. --allow-parallel-runners: on a shared machine several
-# clones may lint at once.
+# golangci-lint v2, pinned in tools/golangci-lint and configured by the root
+# .golangci.yml (each module finds it from its own directory). LINT_ARGS=--fix
+# applies the fixes the linters and formatters offer. --allow-parallel-runners:
+# on a shared machine several clones may lint at once.
+LINT_MODULES ?= $(MODULES)
 .PHONY: lint-go
 lint-go:
-	"$$(hack/tool.sh golangci-lint)/golangci-lint" run --allow-parallel-runners $(LINT_ARGS) ./...
+	@bin="$$(hack/tool.sh golangci-lint)"; \
+	for m in $(LINT_MODULES); do echo "golangci-lint ($$m)"; (cd $$m && "$$bin/golangci-lint" run --allow-parallel-runners $(LINT_ARGS) ./...); done
 
 tools:
 	@for t in $(TOOLS); do hack/tool.sh $$t >/dev/null; done

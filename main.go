@@ -26,17 +26,17 @@ type cli struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`
 	Debug   bool             `help:"Emit debug logs in addition to info logs." short:"d"`
 
-	Network            string        `default:"tcp"   help:"Network on which to listen for gRPC connections."`
-	Address            string        `default:":9443" help:"Address at which to listen for gRPC connections."`
-	TLSCertsDir        string        `env:"TLS_SERVER_CERTS_DIR" help:"Directory holding the server certificate (tls.crt, tls.key) and the CA that signs client certificates (ca.crt)." name:"tls-certs-dir"`
+	Network            string        `default:"tcp"                                                                help:"Network on which to listen for gRPC connections."`
+	Address            string        `default:":9443"                                                              help:"Address at which to listen for gRPC connections."`
+	TLSCertsDir        string        `env:"TLS_SERVER_CERTS_DIR"                                                   help:"Directory holding the server certificate (tls.crt, tls.key) and the CA that signs client certificates (ca.crt)." name:"tls-certs-dir"`
 	Insecure           bool          `help:"Serve without mTLS, for local development. Wins over --tls-certs-dir."`
-	MaxRecvMessageSize int           `default:"4"     help:"Maximum size of a received message in MB."`
-	MetricsAddress     string        `default:":8080" help:"Address of the Prometheus /metrics server. Empty disables it."`
-	ShutdownTimeout    time.Duration `default:"10s"   help:"How long to let in-flight calls finish after SIGTERM before closing their connections."`
+	MaxRecvMessageSize int           `default:"4"                                                                  help:"Maximum size of a received message in MB."`
+	MetricsAddress     string        `default:":8080"                                                              help:"Address of the Prometheus /metrics server. Empty disables it."`
+	ShutdownTimeout    time.Duration `default:"10s"                                                                help:"How long to let in-flight calls finish after SIGTERM before closing their connections."`
 
 	// SecretsSeed makes generated Secrets repeatable for render goldens. It
 	// only works with --insecure, which no cluster uses.
-	SecretsSeed string `hidden:"" help:"With --insecure only: derive generated Secrets from this seed, for repeatable renders."`
+	SecretsSeed string `help:"With --insecure only: derive generated Secrets from this seed, for repeatable renders." hidden:""`
 }
 
 // config turns the flags into a server configuration.

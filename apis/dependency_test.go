@@ -94,7 +94,7 @@ func repository(ref string) (string, error) {
 		ref = ref[:i]
 	}
 	host, repo, ok := strings.Cut(ref, "/")
-	if !ok || !(strings.ContainsAny(host, ".:") || host == "localhost") {
+	if !ok || (!strings.ContainsAny(host, ".:") && host != "localhost") {
 		return "", fmt.Errorf("package %q does not name its registry (e.g. ghcr.io/dittofs/function-dittofs)", ref)
 	}
 	if repo == "" {
@@ -113,7 +113,7 @@ func repository(ref string) (string, error) {
 // names Crossplane is known to produce.
 func toDNSLabel(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
+	for i := range len(s) {
 		c := s[i]
 		switch {
 		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':

@@ -26,7 +26,7 @@ func (c *composer) keepObservedBackups() {
 	kept := proto.Clone(backups).(*structpb.Struct)
 	if pgbr := kept.GetFields()["pgbackrest"].GetStructValue(); pgbr != nil {
 		for _, f := range operatorBackupFields {
-			delete(pgbr.Fields, f)
+			delete(pgbr.GetFields(), f)
 		}
 	}
 	spec.Fields["backups"] = structpb.NewStructValue(kept)

@@ -111,7 +111,7 @@ func imageMajor(image string) string {
 func (c *composer) bindPercona(cluster *pgv2.PerconaPGCluster) {
 	p, w := c.ds.Spec.Percona, c.ds.Written
 	if !w.PostgresVersion && cluster.Spec.PostgresVersion != 0 {
-		p.PostgresVersion = int32(cluster.Spec.PostgresVersion)
+		p.PostgresVersion = int32(cluster.Spec.PostgresVersion) //nolint:gosec // G115: a PostgreSQL major version, two digits
 	}
 	if was := observedDatabaseName(cluster); !w.DatabaseName && was != "" {
 		p.DatabaseName = was
@@ -130,7 +130,7 @@ func (c *composer) bindPercona(cluster *pgv2.PerconaPGCluster) {
 
 // boundMajorHasImage: a cluster that keeps the major it was created with
 // needs the Input to still pin an image for it.
-func (c *composer) boundMajorHasImage(cluster *pgv2.PerconaPGCluster) error {
+func (c *composer) boundMajorHasImage(_ *pgv2.PerconaPGCluster) error {
 	major := c.ds.Spec.Percona.PostgresVersion
 	if postgresImage(c.in, major) != "" {
 		return nil

@@ -71,7 +71,7 @@ func (c *composer) compose() error {
 // pipeline steps desired (response.To copied those). They are already
 // encoded: the SDK's helper would round-trip each through JSON.
 func (c *composer) setDesired() error {
-	if c.rsp.Desired == nil {
+	if c.rsp.GetDesired() == nil {
 		c.rsp.Desired = &fnv1.State{}
 	}
 	if c.rsp.Desired.Resources == nil {
@@ -157,7 +157,7 @@ func (c *composer) readyOnceObserved(key resource.Name) resource.Ready {
 // require asks Crossplane for a resource; Crossplane calls the function again
 // with it. Requirements must be the same on every call for the same spec.
 func (c *composer) require(name string, sel *fnv1.ResourceSelector) {
-	if c.rsp.Requirements == nil {
+	if c.rsp.GetRequirements() == nil {
 		c.rsp.Requirements = &fnv1.Requirements{}
 	}
 	if c.rsp.Requirements.Resources == nil {

@@ -66,7 +66,7 @@ func markLive(req *fnv1.RunFunctionRequest) {
 // later is req (what runs) with the XR's spec and the Input replaced.
 func later(req *fnv1.RunFunctionRequest, spec, input string) *fnv1.RunFunctionRequest {
 	next := proto.Clone(req).(*fnv1.RunFunctionRequest)
-	next.Observed.Composite = xrRequest(spec).Observed.Composite
+	next.Observed.Composite = xrRequest(spec).GetObserved().GetComposite()
 	next.Input = inputJSON(input)
 	return next
 }
@@ -146,8 +146,8 @@ func TestDefaultsBindAtCreation(t *testing.T) {
 // set of PostgreSQL instances with empty volumes.
 func TestBindingKeepsInstanceSet(t *testing.T) {
 	running, was := liveServer(t, perconaNoBackup, "")
-	o := running.Observed.Resources[string(keyPerconaCluster)].GetResource()
-	set := o.Fields["spec"].GetStructValue().Fields["instances"].GetListValue().GetValues()[0].GetStructValue()
+	o := running.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource()
+	set := o.GetFields()["spec"].GetStructValue().GetFields()["instances"].GetListValue().GetValues()[0].GetStructValue()
 	set.Fields["name"] = structpb.NewStringValue("set-a")
 	now := runWith(t, deterministicFunction(), later(running, perconaNoBackup, ""))
 
@@ -219,8 +219,10 @@ func TestWrittenValuesStillGuard(t *testing.T) {
 			running, _ := liveServer(t, tc.wasSpec, "")
 			rsp := runWith(t, deterministicFunction(), later(running, tc.nowSpec, ""))
 			got := outcomeOf(rsp)
-			want := guardOutcome{Results: []string{"SEVERITY_FATAL"}, Fields: tc.fields, Desired: []string{},
-				Condition: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/UnsafeChange"}}
+			want := guardOutcome{
+				Results: []string{"SEVERITY_FATAL"}, Fields: tc.fields, Desired: []string{},
+				Condition: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/UnsafeChange"},
+			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s\nresults: %v", tc.reason, diff, resultStrings(rsp))
 			}
@@ -266,14 +268,14 @@ func TestUpgradesRoll(t *testing.T) {
 
 	want := composedObjects(was)
 	cluster := proto.Clone(want[string(keyPerconaCluster)]).(*structpb.Struct)
-	spec := cluster.Fields["spec"].GetStructValue()
+	spec := cluster.GetFields()["spec"].GetStructValue()
 	spec.Fields["crVersion"] = structpb.NewStringValue("2.9.1")
 	spec.Fields["image"] = structpb.NewStringValue("docker.io/percona/percona-distribution-postgresql:17.9-1")
 	spec.Fields["backups"].GetStructValue().Fields["pgbackrest"].GetStructValue().Fields["image"] = structpb.NewStringValue("docker.io/percona/percona-pgbackrest:2.58.0-1")
 	want[string(keyPerconaCluster)] = cluster
 
 	sts := proto.Clone(want[string(keyStatefulSet)]).(*structpb.Struct)
-	pod := sts.Fields["spec"].GetStructValue().Fields["template"].GetStructValue().Fields["spec"].GetStructValue()
+	pod := sts.GetFields()["spec"].GetStructValue().GetFields()["template"].GetStructValue().GetFields()["spec"].GetStructValue()
 	pod.Fields["containers"].GetListValue().GetValues()[0].GetStructValue().Fields["image"] = structpb.NewStringValue("docker.io/marmos91c/dittofs:v0.29.0")
 	// The wait-for-database init container runs psql of the cluster's major.
 	pod.Fields["initContainers"].GetListValue().GetValues()[0].GetStructValue().Fields["image"] = structpb.NewStringValue("docker.io/percona/percona-distribution-postgresql:17.9-1")
@@ -315,7 +317,7 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 		}
 		// What a cluster made without backups gets, plus the annotation.
 		want := proto.Clone(wasOff.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource()).(*structpb.Struct)
-		meta := want.Fields["metadata"].GetStructValue()
+		meta := want.GetFields()["metadata"].GetStructValue()
 		meta.Fields["annotations"] = structpb.NewStructValue(resource.MustStructJSON(`{"pgv2.percona.com/authorizeBackupRemoval":"true"}`))
 		got := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource()
 		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
@@ -392,7 +394,7 @@ func TestBackupsOnBeforeCredentials(t *testing.T) {
 	withoutBackups, _ := liveServer(t, perconaNoBackup, "")
 	// The operator wrote manual (for a backup it ran): not ours to keep.
 	operatorWrote := proto.Clone(withBackups).(*fnv1.RunFunctionRequest)
-	pgbr := operatorWrote.Observed.Resources[string(keyPerconaCluster)].GetResource().Fields["spec"].GetStructValue().Fields["backups"].GetStructValue().Fields["pgbackrest"].GetStructValue()
+	pgbr := operatorWrote.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["spec"].GetStructValue().GetFields()["backups"].GetStructValue().GetFields()["pgbackrest"].GetStructValue()
 	pgbr.Fields["manual"] = structpb.NewStructValue(resource.MustStructJSON(`{"repoName":"repo1","options":["--type=full"]}`))
 
 	cases := map[string]struct {
@@ -427,7 +429,7 @@ func TestBackupsOnBeforeCredentials(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := later(tc.running, backupSpec, "")
-			delete(req.RequiredResources, requiredS3Credentials)
+			delete(req.GetRequiredResources(), requiredS3Credentials)
 			if tc.required != nil {
 				req = withRequired(req, requiredS3Credentials, tc.required...)
 			}
@@ -435,10 +437,10 @@ func TestBackupsOnBeforeCredentials(t *testing.T) {
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatalf("%s\nFatal: %s", tc.reason, msg)
 			}
-			observed := tc.running.Observed.Resources[string(keyPerconaCluster)].GetResource()
-			wantBackups := proto.Clone(observed.Fields["spec"].GetStructValue().Fields["backups"]).(*structpb.Value)
-			delete(wantBackups.GetStructValue().Fields["pgbackrest"].GetStructValue().Fields, "manual")
-			got := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().Fields["spec"].GetStructValue().Fields["backups"]
+			observed := tc.running.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource()
+			wantBackups := proto.Clone(observed.GetFields()["spec"].GetStructValue().GetFields()["backups"]).(*structpb.Value)
+			delete(wantBackups.GetStructValue().GetFields()["pgbackrest"].GetStructValue().GetFields(), "manual")
+			got := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["spec"].GetStructValue().GetFields()["backups"]
 			if diff := cmp.Diff(wantBackups, got, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\nspec.backups: -want (observed, kept), +got:\n%s", tc.reason, diff)
 			}
@@ -491,9 +493,9 @@ func TestUnreadableObservedIsFatal(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := later(running, perconaNoBackup, "")
-			o := req.Observed.Resources[string(tc.key)].GetResource()
+			o := req.GetObserved().GetResources()[string(tc.key)].GetResource()
 			for _, p := range tc.path[:len(tc.path)-1] {
-				o = o.Fields[p].GetStructValue()
+				o = o.GetFields()[p].GetStructValue()
 			}
 			o.Fields[tc.path[len(tc.path)-1]] = tc.value
 			rsp := runWith(t, deterministicFunction(), req)

@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"bytes"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -29,8 +30,8 @@ func TestDeterministic(t *testing.T) {
 				return b
 			}
 			first := marshal()
-			for i := 0; i < 20; i++ {
-				if again := marshal(); string(again) != string(first) {
+			for i := range 20 {
+				if again := marshal(); !bytes.Equal(again, first) {
 					t.Fatalf("call %d gave a different response", i+2)
 				}
 			}

@@ -147,8 +147,8 @@ const (
 	textByPointer
 )
 
-// marshalersByType caches marshalersOf.
-var marshalersByType typeCache[marshalers] //nolint:gochecknoglobals // a per-type cache, as encoding/json keeps
+// marshalersByType caches marshalersOf, per type, as encoding/json does.
+var marshalersByType typeCache[marshalers]
 
 func marshalersOf(t reflect.Type) marshalers { return marshalersByType.get(t, findMarshalers) }
 

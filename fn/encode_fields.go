@@ -26,7 +26,7 @@ type structField struct {
 
 // fieldsByType caches structFields: the same few types are encoded on every
 // call.
-var fieldsByType typeCache[[]structField] //nolint:gochecknoglobals // a per-type cache, as encoding/json keeps
+var fieldsByType typeCache[[]structField]
 
 func structFields(t reflect.Type) []structField {
 	return fieldsByType.get(t, func(t reflect.Type) []structField { return dominantFields(collectFields(t)) })

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
@@ -15,15 +16,20 @@ func endpoints(ds dittoServer, in v1beta1.Input) v1alpha1.EndpointsStatus {
 	if s.ControlPlane.CertSecretName != "" {
 		scheme = "https"
 	}
-	e := v1alpha1.EndpointsStatus{API: fmt.Sprintf("%s://%s:%d", scheme, host(apiServiceName(ds)), s.ControlPlane.Port)}
+	e := v1alpha1.EndpointsStatus{API: scheme + "://" + hostPort(host(apiServiceName(ds)), s.ControlPlane.Port)}
 	if *s.Adapters.NFS.Enabled {
-		e.NFS = fmt.Sprintf("%s:%d", host(nfsServiceName(ds)), s.Adapters.NFS.ServicePort)
+		e.NFS = hostPort(host(nfsServiceName(ds)), s.Adapters.NFS.ServicePort)
 	}
 	if *s.Adapters.SMB.Enabled {
-		e.SMB = fmt.Sprintf("%s:%d", host(smbServiceName(ds)), s.Adapters.SMB.ServicePort)
+		e.SMB = hostPort(host(smbServiceName(ds)), s.Adapters.SMB.ServicePort)
 	}
 	if s.Metrics.Enabled {
-		e.Metrics = fmt.Sprintf("http://%s:%d%s", host(metricsServiceName(ds)), s.Metrics.Port, s.Metrics.Path)
+		e.Metrics = "http://" + hostPort(host(metricsServiceName(ds)), s.Metrics.Port) + s.Metrics.Path
 	}
 	return e
+}
+
+// hostPort is host:port, bracketing host if it is an IPv6 address.
+func hostPort[P ~int32 | ~int](host string, port P) string {
+	return net.JoinHostPort(host, fmt.Sprint(port))
 }

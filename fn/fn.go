@@ -146,11 +146,11 @@ func joinFieldErrors(errs field.ErrorList) string {
 func fatal(rsp *fnv1.RunFunctionResponse, err error) {
 	reason := "InvalidSpec"
 	switch {
-	case errors.As(err, new(unsafeChange)):
+	case errors.As(err, new(unsafeChangeError)):
 		reason = "UnsafeChange"
-	case errors.As(err, new(unreadableObserved)):
+	case errors.As(err, new(unreadableObservedError)):
 		reason = "UnreadableObserved"
-	case errors.As(err, new(invalidInput)):
+	case errors.As(err, new(invalidInputError)):
 		reason = "InvalidInput"
 	}
 	response.ConditionFalse(rsp, "FunctionSuccess", reason).

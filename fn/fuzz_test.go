@@ -108,8 +108,10 @@ func fuzzFatal(rsp *fnv1.RunFunctionResponse) (string, bool) {
 }
 
 // fuzzPodSecretRoles are podSecrets' roles, for every spec fuzzing makes.
-var fuzzPodSecretRoles = []string{"jwt", "admin", "database", "database-ca", "ldap-bind-password", "ldap-ca", "kerberos-keytab",
-	"kerberos-krb5", "kerberos-machine-password", "kerberos-machine-keytab", "tls-cert", "tls-client-ca", "metrics-token"}
+var fuzzPodSecretRoles = []string{
+	"jwt", "admin", "database", "database-ca", "ldap-bind-password", "ldap-ca", "kerberos-keytab",
+	"kerberos-krb5", "kerberos-machine-password", "kerberos-machine-keytab", "tls-cert", "tls-client-ca", "metrics-token",
+}
 
 // fuzzRequest builds the request, or returns false when the inputs are not
 // JSON of the expected shape.
@@ -177,6 +179,7 @@ func fuzzRequest(in *structpb.Struct, spec, observed, required []byte, flags uin
 
 // fuzzInput is the Input the modern Composition gives the function.
 func fuzzInput(f *testing.F) *structpb.Struct {
+	f.Helper()
 	c, err := corpus.LoadExample("..", "sqlite-minimal")
 	if err != nil {
 		f.Fatal(err)
@@ -192,6 +195,7 @@ type fuzzSeed struct {
 // fuzzSeeds are every example case as the fuzz target takes it, and a few
 // mutations of each that the byte-level fuzzer would take long to find.
 func fuzzSeeds(f *testing.F) []fuzzSeed {
+	f.Helper()
 	names, err := corpus.Names("..")
 	if err != nil {
 		f.Fatal(err)
@@ -218,6 +222,7 @@ func fuzzSeeds(f *testing.F) []fuzzSeed {
 }
 
 func seedOf(f *testing.F, req *fnv1.RunFunctionRequest) fuzzSeed {
+	f.Helper()
 	xr := req.GetObserved().GetComposite().GetResource()
 	var s fuzzSeed
 	s.spec = mustJSON(f, xr.GetFields()["spec"].AsInterface())
@@ -246,6 +251,7 @@ func seedOf(f *testing.F, req *fnv1.RunFunctionRequest) fuzzSeed {
 
 // stripStatus drops every observed object's status: nothing reports yet.
 func stripStatus(f *testing.F, observed []byte) []byte {
+	f.Helper()
 	var obs map[string]map[string]any
 	if err := json.Unmarshal(observed, &obs); err != nil {
 		f.Fatal(err)
@@ -257,6 +263,7 @@ func stripStatus(f *testing.F, observed []byte) []byte {
 }
 
 func mustJSON(f *testing.F, v any) []byte {
+	f.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		f.Fatal(err)

@@ -10,11 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// unsafeChange is a spec change that would lose or strand data. The whole
+// unsafeChangeError is a spec change that would lose or strand data. The whole
 // call fails with it, so Crossplane applies nothing.
-type unsafeChange struct{ errs field.ErrorList }
+type unsafeChangeError struct{ errs field.ErrorList }
 
-func (u unsafeChange) Error() string {
+func (u unsafeChangeError) Error() string {
 	return "refusing a change that would lose data, nothing was applied: " + joinFieldErrors(u.errs)
 }
 
@@ -26,7 +26,7 @@ func (c *composer) checkGuards(cluster *pgv2.PerconaPGCluster, sts *appsv1.State
 	errs = append(errs, c.serverGuards(sts)...)
 	errs = append(errs, c.day2Guards(cluster)...)
 	if len(errs) > 0 {
-		return unsafeChange{errs: errs}
+		return unsafeChangeError{errs: errs}
 	}
 	return nil
 }

@@ -28,11 +28,11 @@ var (
 	maxCRVersion = semver{2, 10, 0}
 )
 
-// invalidInput is a function Input the function cannot compose with. It is
+// invalidInputError is a function Input the function cannot compose with. It is
 // the platform team's to fix (the Composition), not the XR's owner's.
-type invalidInput struct{ errs field.ErrorList }
+type invalidInputError struct{ errs field.ErrorList }
 
-func (e invalidInput) Error() string {
+func (e invalidInputError) Error() string {
 	return "invalid function Input (the Composition's pipeline step of function-dittofs; ask your platform team to fix it): " + joinFieldErrors(e.errs)
 }
 
@@ -43,7 +43,7 @@ func validateInput(in v1beta1.Input) error {
 	errs := validateCRVersion(root.Child("crVersion"), in.CRVersion)
 	errs = append(errs, validatePostgresImages(root.Child("images", "postgres"), in.Images.Postgres)...)
 	if len(errs) > 0 {
-		return invalidInput{errs: errs}
+		return invalidInputError{errs: errs}
 	}
 	return nil
 }

@@ -79,7 +79,10 @@ func TestLegacyXR(t *testing.T) {
 		// Crossplane writes the XR's connection details to the claim's
 		// Secret; no connection Secret is composed.
 		"ClaimNamespaceAndXRConnectionDetails": {
-			req: func(t *testing.T) *fnv1.RunFunctionRequest { return legacyRequest(t, claimLabels, spec) },
+			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
+				return legacyRequest(t, claimLabels, spec)
+			},
 			want: legacyOutcome{
 				Namespaces:        allIn("team-a", false),
 				ConnectionDetails: details("team-a"),
@@ -88,18 +91,23 @@ func TestLegacyXR(t *testing.T) {
 		},
 		"ClaimNamespaceWinsOverSpecNamespace": {
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
 				return legacyRequest(t, claimLabels, `{"namespace":"elsewhere","storage":{"metadataSize":"10Gi"}}`)
 			},
 			want: legacyOutcome{Namespaces: allIn("team-a", false), ConnectionDetails: details("team-a"), Results: []string{}},
 		},
 		"NoClaimSpecNamespace": {
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
 				return legacyRequest(t, nil, `{"namespace":"ops","storage":{"metadataSize":"10Gi"}}`)
 			},
 			want: legacyOutcome{Namespaces: allIn("ops", false), ConnectionDetails: details("ops"), Results: []string{}},
 		},
 		"NoClaimNoSpecNamespaceIsFatal": {
-			req: func(t *testing.T) *fnv1.RunFunctionRequest { return legacyRequest(t, nil, spec) },
+			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
+				return legacyRequest(t, nil, spec)
+			},
 			want: legacyOutcome{
 				Namespaces:        map[string]string{},
 				ConnectionDetails: map[string]string{},

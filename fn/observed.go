@@ -9,11 +9,11 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
-// unreadableObserved is an observed composed object the function cannot
+// unreadableObservedError is an observed composed object the function cannot
 // decode. Every guard compares the spec with what runs, so composing over an
 // object it cannot read would pass any change unchecked: the whole call
 // fails and Crossplane applies nothing.
-type unreadableObserved struct {
+type unreadableObservedError struct {
 	Kind, Namespace, Name string
 	Key                   resource.Name
 	// At is the path of the first field that does not decode.
@@ -21,7 +21,7 @@ type unreadableObserved struct {
 	Err error
 }
 
-func (u unreadableObserved) Error() string {
+func (u unreadableObservedError) Error() string {
 	return fmt.Sprintf("cannot read the observed %s %s/%s (composed resource %s): %s does not decode (%v). "+
 		"The function checks every spec change against it, so nothing was applied; repair %s of the %s (kubectl edit) to a valid value",
 		u.Kind, u.Namespace, u.Name, u.Key, u.At, u.Err, u.At, u.Kind)
@@ -34,7 +34,7 @@ func (c *composer) decodeObserved(key resource.Name, kind string, fields map[str
 	if err == nil {
 		return nil
 	}
-	u := unreadableObserved{Kind: kind, Key: key, At: "the object", Err: err}
+	u := unreadableObservedError{Kind: kind, Key: key, At: "the object", Err: err}
 	for _, p := range paths {
 		one := pickPath(fields, p)
 		if one == nil {

@@ -15,6 +15,7 @@ import (
 func TestOrdering(t *testing.T) {
 	const spec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`
 	initializing := func(t *testing.T) string {
+		t.Helper()
 		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
 		pc.Generation, pc.Status.ObservedGeneration, pc.Status.State = 2, 2, pgv2.AppStateInit
 		return objectJSON(t, pc)
@@ -43,6 +44,7 @@ func TestOrdering(t *testing.T) {
 		},
 		"ClusterInitializingOnlyTheDatabase": {
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
 				return withObserved(xrRequest(spec), "percona-cluster", initializing(t))
 			},
 			want: outcome{Desired: []string{"percona-cluster"}, Results: []string{waiting}, Workload: "FALSE/WaitingForDatabase"},
@@ -61,6 +63,7 @@ func TestOrdering(t *testing.T) {
 		// restart, an upgrade) does not delete DittoFS.
 		"StatefulSetObservedStaysWhenClusterInitializes": {
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
 				req := withObserved(xrRequest(spec), "percona-cluster", initializing(t))
 				return observeDesired(req, ready, keyStatefulSet)
 			},
@@ -68,6 +71,7 @@ func TestOrdering(t *testing.T) {
 		},
 		"AnyWorkloadObjectKeepsEverything": {
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
+				t.Helper()
 				req := withObserved(xrRequest(spec), "percona-cluster", initializing(t))
 				return observeDesired(req, ready, keyConfig)
 			},
@@ -83,8 +87,10 @@ func TestOrdering(t *testing.T) {
 		"SQLiteStraightAway": {
 			req: func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(`{"storage":{"metadataSize":"10Gi"}}`) },
 			want: outcome{
-				Desired: []string{"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy",
-					"service-api", "service-headless", "service-nfs", "service-smb", "statefulset"},
+				Desired: []string{
+					"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy",
+					"service-api", "service-headless", "service-nfs", "service-smb", "statefulset",
+				},
 				Results:  []string{},
 				Workload: "FALSE/Creating",
 			},

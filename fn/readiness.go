@@ -76,10 +76,12 @@ func pickProto(s *structpb.Struct, paths ...[]string) map[string]any {
 			if next == nil {
 				break
 			}
-			if _, ok := dst[k].(map[string]any); !ok {
-				dst[k] = map[string]any{}
+			sub, ok := dst[k].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				dst[k] = sub
 			}
-			src, dst = next, dst[k].(map[string]any)
+			src, dst = next, sub
 		}
 	}
 	return out

@@ -148,14 +148,16 @@ func TestRunFunctionRepoPath(t *testing.T) {
 			reason: "A cluster made by an earlier release, at /pgbackrest/<ns>/<name>/repo1, stays there.",
 			req:    withObserved(xrWithUID("uid-1", backupSpec), string(keyPerconaCluster), oldCluster),
 			want: repoOutcome{Path: "/pgbackrest/storage/files/repo1", Status: status("/pgbackrest/storage/files/repo1", "s3.example.com"), Results: []string{
-				waiting}},
+				waiting,
+			}},
 		},
 		"NoUIDWarns": {
 			reason: "Without a UID the path cannot be unique across re-creation; the user is told.",
 			req:    xrWithUID("", backupSpec),
 			want: repoOutcome{Path: "/pgbackrest/storage/files/repo1", Status: status("/pgbackrest/storage/files/repo1", "s3.example.com"), Results: []string{
 				"SEVERITY_WARNING: the XR has no metadata.uid (an API server always sets one; crossplane render takes it from the XR file), so the pgBackRest repo path /pgbackrest/storage/files/repo1 is not unique if an XR of this name is deleted and created again",
-				waiting}},
+				waiting,
+			}},
 		},
 	}
 	for name, tc := range cases {

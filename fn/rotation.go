@@ -89,23 +89,7 @@ func podSecrets(ds dittoServer) []podSecret {
 	if s.Identity.Admin.PasswordSecretRef != nil {
 		add("admin", "spec.identity.admin.passwordSecretRef", adminPasswordRef(ds), rotationWarns)
 	}
-	if src := postgresSourceOf(ds); src != nil {
-		db := podSecret{Role: "database", Field: "spec.database.postgresSecretRef", Secret: src.Secret,
-			Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"}}
-		var ca podSecret
-		if src.CA != nil {
-			ref := keyOr(*src.CA, "ca.crt")
-			ca = podSecret{Role: "database-ca", Field: "spec.database.caSecretRef", Secret: ref.Name, Keys: []string{ref.Key}}
-		}
-		if databaseKind(s) == "percona" {
-			db.Field, db.What = "spec.percona.enabled", "the Percona operator's user Secret"
-			ca.Field, ca.What = "spec.percona.enabled", "the Percona operator's cluster CA Secret"
-		}
-		list = append(list, db)
-		if src.CA != nil {
-			list = append(list, ca)
-		}
-	}
+	list = append(list, databasePodSecrets(ds)...)
 	if l := s.Identity.LDAP; l != nil {
 		if l.BindPasswordSecretRef != nil {
 			add("ldap-bind-password", "spec.identity.ldap.bindPasswordSecretRef", *l.BindPasswordSecretRef, rotationRolls)
@@ -140,6 +124,32 @@ func podSecrets(ds dittoServer) []podSecret {
 		add("metrics-token", "spec.metrics.bearerTokenSecret", keyOr(*m.BearerTokenSecret, "token"), rotationRolls)
 	}
 	return list
+}
+
+// databasePodSecrets are the database Secrets the pods read: the user
+// Secret and, when TLS is verified against one, its CA.
+func databasePodSecrets(ds dittoServer) []podSecret {
+	src := postgresSourceOf(ds)
+	if src == nil {
+		return nil
+	}
+	db := podSecret{
+		Role: "database", Field: "spec.database.postgresSecretRef", Secret: src.Secret,
+		Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"},
+	}
+	var ca podSecret
+	if src.CA != nil {
+		ref := keyOr(*src.CA, "ca.crt")
+		ca = podSecret{Role: "database-ca", Field: "spec.database.caSecretRef", Secret: ref.Name, Keys: []string{ref.Key}}
+	}
+	if databaseKind(ds.Spec) == "percona" {
+		db.Field, db.What = "spec.percona.enabled", "the Percona operator's user Secret"
+		ca.Field, ca.What = "spec.percona.enabled", "the Percona operator's cluster CA Secret"
+	}
+	if src.CA != nil {
+		return []podSecret{db, ca}
+	}
+	return []podSecret{db}
 }
 
 func (s podSecret) what() string {

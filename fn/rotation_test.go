@@ -62,8 +62,13 @@ func secretJSON(name string, data map[string]string, labels map[string]string) s
 	for k, v := range data {
 		enc[k] = base64.StdEncoding.EncodeToString([]byte(v))
 	}
-	b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Secret",
-		"metadata": map[string]any{"name": name, "namespace": "storage", "labels": labels}, "data": enc})
+	b, err := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": name, "namespace": "storage", "labels": labels}, "data": enc,
+	})
+	if err != nil {
+		panic(err) // maps of strings always encode
+	}
 	return string(b)
 }
 
@@ -266,28 +271,50 @@ func TestDecidePodHash(t *testing.T) {
 		observed podHash
 		want     podHash
 	}{
-		"FirstComposeReadable": {reason: "a first compose with every Secret read hashes them all",
-			full: full, readable: true, want: podHash{Template: full, Secrets: full}},
-		"FirstComposeSecretMissing": {reason: "a first compose before a Secret exists still composes, on the pending hash",
-			readable: false, want: podHash{Template: pending, Secrets: pending}},
-		"MissingKeepsObserved": {reason: "a Secret that cannot be read keeps the observed hash: never a roll into a failing pod",
-			readable: false, observed: podHash{Template: old, Secrets: old}, want: podHash{Template: old, Secrets: old}},
-		"MissingKeepsObservedPending": {reason: "still missing: still pending",
-			readable: false, observed: podHash{Template: pending, Secrets: pending}, want: podHash{Template: pending, Secrets: pending}},
-		"AppearedDoesNotRoll": {reason: "Secrets appearing after a pending compose: the pod starts from them, so no roll; the full hash is recorded",
-			full: full, readable: true, observed: podHash{Template: pending, Secrets: pending}, want: podHash{Template: pending, Secrets: full}},
-		"AppearedAfterConfigChangeRolls": {reason: "the config changed while pending: roll",
-			full: full, readable: true, observed: podHash{Template: pendingHash("other base"), Secrets: pendingHash("other base")}, want: podHash{Template: full, Secrets: full}},
-		"UnchangedKeeps": {reason: "nothing changed since the pod started",
-			full: full, readable: true, observed: podHash{Template: pending, Secrets: full}, want: podHash{Template: pending, Secrets: full}},
-		"RotatedRolls": {reason: "a rotated Secret rolls",
-			full: "rotated", readable: true, observed: podHash{Template: pending, Secrets: full}, want: podHash{Template: "rotated", Secrets: "rotated"}},
-		"RotatedRollsSteady": {reason: "a rotated Secret rolls a pod whose template hash is its recorded hash",
-			full: "rotated", readable: true, observed: podHash{Template: full, Secrets: full}, want: podHash{Template: "rotated", Secrets: "rotated"}},
-		"BeforeRecordedHashSame": {reason: "a StatefulSet from before the recorded hash counts its template hash as recorded: no roll when it matches",
-			full: full, readable: true, observed: podHash{Template: full}, want: podHash{Template: full, Secrets: full}},
-		"BeforeRecordedHashDiffers": {reason: "a StatefulSet from before Secrets were hashed rolls once, onto the full hash",
-			full: full, readable: true, observed: podHash{Template: old}, want: podHash{Template: full, Secrets: full}},
+		"FirstComposeReadable": {
+			reason: "a first compose with every Secret read hashes them all",
+			full:   full, readable: true, want: podHash{Template: full, Secrets: full},
+		},
+		"FirstComposeSecretMissing": {
+			reason:   "a first compose before a Secret exists still composes, on the pending hash",
+			readable: false, want: podHash{Template: pending, Secrets: pending},
+		},
+		"MissingKeepsObserved": {
+			reason:   "a Secret that cannot be read keeps the observed hash: never a roll into a failing pod",
+			readable: false, observed: podHash{Template: old, Secrets: old}, want: podHash{Template: old, Secrets: old},
+		},
+		"MissingKeepsObservedPending": {
+			reason:   "still missing: still pending",
+			readable: false, observed: podHash{Template: pending, Secrets: pending}, want: podHash{Template: pending, Secrets: pending},
+		},
+		"AppearedDoesNotRoll": {
+			reason: "Secrets appearing after a pending compose: the pod starts from them, so no roll; the full hash is recorded",
+			full:   full, readable: true, observed: podHash{Template: pending, Secrets: pending}, want: podHash{Template: pending, Secrets: full},
+		},
+		"AppearedAfterConfigChangeRolls": {
+			reason: "the config changed while pending: roll",
+			full:   full, readable: true, observed: podHash{Template: pendingHash("other base"), Secrets: pendingHash("other base")}, want: podHash{Template: full, Secrets: full},
+		},
+		"UnchangedKeeps": {
+			reason: "nothing changed since the pod started",
+			full:   full, readable: true, observed: podHash{Template: pending, Secrets: full}, want: podHash{Template: pending, Secrets: full},
+		},
+		"RotatedRolls": {
+			reason: "a rotated Secret rolls",
+			full:   "rotated", readable: true, observed: podHash{Template: pending, Secrets: full}, want: podHash{Template: "rotated", Secrets: "rotated"},
+		},
+		"RotatedRollsSteady": {
+			reason: "a rotated Secret rolls a pod whose template hash is its recorded hash",
+			full:   "rotated", readable: true, observed: podHash{Template: full, Secrets: full}, want: podHash{Template: "rotated", Secrets: "rotated"},
+		},
+		"BeforeRecordedHashSame": {
+			reason: "a StatefulSet from before the recorded hash counts its template hash as recorded: no roll when it matches",
+			full:   full, readable: true, observed: podHash{Template: full}, want: podHash{Template: full, Secrets: full},
+		},
+		"BeforeRecordedHashDiffers": {
+			reason: "a StatefulSet from before Secrets were hashed rolls once, onto the full hash",
+			full:   full, readable: true, observed: podHash{Template: old}, want: podHash{Template: full, Secrets: full},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -380,26 +407,36 @@ func TestRotationWarnings(t *testing.T) {
 		results []string
 	}{
 		"Unchanged": {reason: "nothing to say", change: func(map[string]map[string]string) {}, results: []string{}},
-		"AdminChangedWarns": {reason: "a changed admin Secret warns and does not roll",
+		"AdminChangedWarns": {
+			reason: "a changed admin Secret warns and does not roll",
 			change: func(d map[string]map[string]string) { d["admin"]["password"] = "new-admin-pass" },
 			results: []string{"SEVERITY_WARNING: spec.identity.admin.passwordSecretRef: the password in Secret storage/admin (key password) changed since DittoFS first started. " +
 				"DittoFS reads DITTOFS_ADMIN_INITIAL_PASSWORD only on its first boot, so its admin still logs in with the old password, and the pod is not restarted for it: " +
-				"change the password through DittoFS's API as well (dfsctl), or put the old value back"}},
-		"AdminOtherKeyChanged": {reason: "another key of the admin Secret is not the password",
-			change: func(d map[string]map[string]string) { d["admin"]["other"] = "y" }, results: []string{}},
-		"JWTRotatedRollsAndRestartsTheAdminComparison": {reason: "the admin digest is keyed with the JWT secret: a new key starts the comparison over",
+				"change the password through DittoFS's API as well (dfsctl), or put the old value back"},
+		},
+		"AdminOtherKeyChanged": {
+			reason: "another key of the admin Secret is not the password",
+			change: func(d map[string]map[string]string) { d["admin"]["other"] = "y" }, results: []string{},
+		},
+		"JWTRotatedRollsAndRestartsTheAdminComparison": {
+			reason: "the admin digest is keyed with the JWT secret: a new key starts the comparison over",
 			change: func(d map[string]map[string]string) {
 				d["jwt"]["secret"] = "another-signing-secret-of-32-chars-or-more"
 				d["admin"]["password"] = "new-admin-pass"
-			}, rolls: true, results: []string{}},
-		"SecretGoneKeepsThePod": {reason: "a deleted Secret keeps the running pod as it is and says so",
+			}, rolls: true, results: []string{},
+		},
+		"SecretGoneKeepsThePod": {
+			reason: "a deleted Secret keeps the running pod as it is and says so",
 			change: func(d map[string]map[string]string) { d["ldap-bind-password"] = nil },
 			results: []string{"SEVERITY_WARNING: spec.identity.ldap.bindPasswordSecretRef: Secret storage/ldap does not exist: " +
-				"the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"}},
-		"KeyGoneKeepsThePod": {reason: "a Secret without a key the pod needs is as unreadable as a missing one",
+				"the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"},
+		},
+		"KeyGoneKeepsThePod": {
+			reason: "a Secret without a key the pod needs is as unreadable as a missing one",
 			change: func(d map[string]map[string]string) { delete(d["tls-cert"], "tls.key") },
 			results: []string{"SEVERITY_WARNING: spec.controlPlane.certSecretName: Secret storage/api-tls has no key tls.key: " +
-				"the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"}},
+				"the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

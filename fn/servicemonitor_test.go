@@ -57,16 +57,24 @@ func TestServiceMonitor(t *testing.T) {
 			want: monitor(anyMap(serverLabels), map[string]any{"port": "metrics", "path": "/metrics", "scheme": "http"}),
 		},
 		"BearerTokenDefaultKey": {
-			metrics: &v1alpha1.MetricsSpec{Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"},
-				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true}},
-			want: monitor(anyMap(serverLabels), map[string]any{"port": "metrics", "path": "/metrics", "scheme": "http",
-				"authorization": map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "scrape", "key": "token"}}}),
+			metrics: &v1alpha1.MetricsSpec{
+				Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"},
+				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true},
+			},
+			want: monitor(anyMap(serverLabels), map[string]any{
+				"port": "metrics", "path": "/metrics", "scheme": "http",
+				"authorization": map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "scrape", "key": "token"}},
+			}),
 		},
 		"BearerTokenKey": {
-			metrics: &v1alpha1.MetricsSpec{Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape", Key: "t"},
-				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true}},
-			want: monitor(anyMap(serverLabels), map[string]any{"port": "metrics", "path": "/metrics", "scheme": "http",
-				"authorization": map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "scrape", "key": "t"}}}),
+			metrics: &v1alpha1.MetricsSpec{
+				Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape", Key: "t"},
+				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true},
+			},
+			want: monitor(anyMap(serverLabels), map[string]any{
+				"port": "metrics", "path": "/metrics", "scheme": "http",
+				"authorization": map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "scrape", "key": "t"}},
+			}),
 		},
 	}
 	for name, tc := range cases {

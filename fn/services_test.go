@@ -111,25 +111,39 @@ func TestServicesComposed(t *testing.T) {
 		"DefaultsHaveNoMetricsService": {
 			spec: `{"storage":{"metadataSize":"10Gi"}}`,
 			want: map[string]map[string]any{
-				"service-headless": {"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
-				"service-api": {"type": "ClusterIP", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
-				"service-nfs": {"type": "LoadBalancer", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "nfs", "port": float64(2049), "targetPort": float64(12049), "protocol": "TCP"}}},
-				"service-smb": {"type": "LoadBalancer", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "smb", "port": float64(445), "targetPort": float64(1445), "protocol": "TCP"}}},
+				"service-headless": {
+					"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
+				},
+				"service-api": {
+					"type": "ClusterIP", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
+				},
+				"service-nfs": {
+					"type": "LoadBalancer", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "nfs", "port": float64(2049), "targetPort": float64(12049), "protocol": "TCP"}},
+				},
+				"service-smb": {
+					"type": "LoadBalancer", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "smb", "port": float64(445), "targetPort": float64(1445), "protocol": "TCP"}},
+				},
 			},
 		},
 		"AdaptersOffMetricsOn": {
 			spec: `{"storage":{"metadataSize":"10Gi"},"adapters":{"nfs":{"enabled":false},"smb":{"enabled":false}},"metrics":{"enabled":true}}`,
 			want: map[string]map[string]any{
-				"service-headless": {"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
-				"service-api": {"type": "ClusterIP", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}}},
-				"service-metrics": {"type": "ClusterIP", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "metrics", "port": float64(9090), "targetPort": float64(9090), "protocol": "TCP"}}},
+				"service-headless": {
+					"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
+				},
+				"service-api": {
+					"type": "ClusterIP", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
+				},
+				"service-metrics": {
+					"type": "ClusterIP", "selector": podSelectorAny(),
+					"ports": []any{map[string]any{"name": "metrics", "port": float64(9090), "targetPort": float64(9090), "protocol": "TCP"}},
+				},
 			},
 		},
 	}

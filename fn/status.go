@@ -19,7 +19,7 @@ func (c *composer) setStatus() error {
 		return fmt.Errorf("cannot convert the XR status: %w", err)
 	}
 	xr := c.desiredXR()
-	sv := xr.Resource.GetFields()["status"].GetStructValue()
+	sv := xr.GetResource().GetFields()["status"].GetStructValue()
 	if sv == nil {
 		sv = &structpb.Struct{Fields: map[string]*structpb.Value{}}
 		xr.Resource.Fields["status"] = structpb.NewStructValue(sv)
@@ -44,17 +44,17 @@ func (c *composer) setStatus() error {
 
 // desiredXR is the response's desired XR, made when no step desired one yet.
 func (c *composer) desiredXR() *fnv1.Resource {
-	if c.rsp.Desired == nil {
+	if c.rsp.GetDesired() == nil {
 		c.rsp.Desired = &fnv1.State{}
 	}
-	if c.rsp.Desired.Composite == nil {
+	if c.rsp.GetDesired().GetComposite() == nil {
 		c.rsp.Desired.Composite = &fnv1.Resource{}
 	}
-	if c.rsp.Desired.Composite.Resource == nil {
+	if c.rsp.GetDesired().GetComposite().GetResource() == nil {
 		c.rsp.Desired.Composite.Resource = &structpb.Struct{}
 	}
 	if c.rsp.Desired.Composite.Resource.Fields == nil {
 		c.rsp.Desired.Composite.Resource.Fields = map[string]*structpb.Value{}
 	}
-	return c.rsp.Desired.Composite
+	return c.rsp.GetDesired().GetComposite()
 }

@@ -8,5 +8,5 @@
 package input
 
 import (
-	_ "sigs.k8s.io/controller-tools/cmd/controller-gen" //nolint:typecheck
+	_ "sigs.k8s.io/controller-tools/cmd/controller-gen"
 )

@@ -33,7 +33,7 @@ func main() {
 
 func run(out string, only []string, files []string) error {
 	if out == "" || len(files) == 0 {
-		return fmt.Errorf("usage: crdschema -o DIR [-kind K ...] CRD.yaml...")
+		return fmt.Errorf("usage: crdschema -o DIR [-kind K ...] CRD.yaml [CRD.yaml ...]")
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err

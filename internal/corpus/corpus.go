@@ -171,16 +171,16 @@ func (c *Case) ResolveIn(req *fnv1.RunFunctionRequest, reqs *fnv1.Requirements, 
 	req.Meta = nil
 	req.RequiredResources, req.ExtraResources, req.RequiredSchemas = nil, nil, nil
 	for name, sel := range reqs.GetResources() {
-		req.RequiredResources = initMap(req.RequiredResources)
+		req.RequiredResources = initMap(req.GetRequiredResources())
 		req.RequiredResources[name] = &fnv1.Resources{Items: in.find(sel)}
 	}
 	// The deprecated field, for functions on older SDKs.
 	for name, sel := range reqs.GetExtraResources() {
-		req.ExtraResources = initMap(req.ExtraResources)
+		req.ExtraResources = initMap(req.GetExtraResources())
 		req.ExtraResources[name] = &fnv1.Resources{Items: in.find(sel)}
 	}
 	for name, sel := range reqs.GetSchemas() {
-		req.RequiredSchemas = initMap(req.RequiredSchemas)
+		req.RequiredSchemas = initMap(req.GetRequiredSchemas())
 		req.RequiredSchemas[name] = in.schema(sel)
 	}
 	req.Meta = &fnv1.RequestMeta{Tag: tag(req)}

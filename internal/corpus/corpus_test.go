@@ -46,9 +46,11 @@ func TestLoadSteadyState(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy", "percona-cluster",
+	want := []string{
+		"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy", "percona-cluster",
 		"pgbackrest-s3-secret", "service-api", "service-headless", "service-nfs", "service-smb", "statefulset",
-		"usage-database-s3-credentials", "usage-statefulset-database"}
+		"usage-database-s3-credentials", "usage-statefulset-database",
+	}
 	if !slices.Equal(names, want) {
 		t.Errorf("observed resources = %v, want %v", names, want)
 	}
@@ -82,8 +84,10 @@ func TestRequestIsACopy(t *testing.T) {
 func TestResolve(t *testing.T) {
 	c := load(t, "percona-running")
 	sel := func(name string) *fnv1.ResourceSelector {
-		return &fnv1.ResourceSelector{ApiVersion: "v1", Kind: "Secret",
-			Match: &fnv1.ResourceSelector_MatchName{MatchName: name}, Namespace: proto.String("storage")}
+		return &fnv1.ResourceSelector{
+			ApiVersion: "v1", Kind: "Secret",
+			Match: &fnv1.ResourceSelector_MatchName{MatchName: name}, Namespace: proto.String("storage"),
+		}
 	}
 	req := c.Resolve(&fnv1.Requirements{
 		Resources: map[string]*fnv1.ResourceSelector{"s3-credentials": sel("backup-s3"), "other": sel("nope")},

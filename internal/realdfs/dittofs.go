@@ -173,13 +173,13 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	}
 	defer stderrFile.Close()
 
-	d.cmd = exec.Command(dfs, args...)
+	d.cmd = exec.Command(dfs, args...) //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	d.cmd.Env, d.cmd.Dir = env, home
 	d.cmd.Stdout, d.cmd.Stderr = stdoutFile, stderrFile
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: Credential(DfsUID, DfsUID)}
 	started := time.Now()
 	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start dfs: %v", err)
+		return nil, fmt.Errorf("start dfs: %w", err)
 	}
 	go func() { d.exited <- d.cmd.Wait() }()
 	t.Cleanup(d.Kill)
@@ -190,7 +190,11 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	waitFor := func(path string, ok func(body []byte) bool) (time.Duration, error) {
 		for {
-			resp, err := client.Get(d.Base + path)
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, d.Base+path, nil)
+			if err != nil {
+				return 0, err
+			}
+			resp, err := client.Do(req)
 			if err == nil {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
@@ -202,7 +206,7 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 			case werr := <-d.exited:
 				d.exited <- werr
 				d.stopped = true
-				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %v", ExitCode(werr), path, werr)
+				return 0, fmt.Errorf("exited (rc %d) before GET %s answered 200: %w", ExitCode(werr), path, werr)
 			case <-time.After(20 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
@@ -289,7 +293,7 @@ func (d *DittoFS) Stop() error {
 		d.exited <- werr
 		d.stopped = true
 		if werr != nil {
-			return fmt.Errorf("exit on SIGTERM: rc %d (%v), want 0", ExitCode(werr), werr)
+			return fmt.Errorf("exit on SIGTERM: rc %d (%w), want 0", ExitCode(werr), werr)
 		}
 	case <-time.After(30 * time.Second):
 		return errors.New("still running 30s after SIGTERM")
@@ -313,10 +317,18 @@ func login(client *http.Client, base string, in BootInput) error {
 	if user == "" {
 		user = "admin"
 	}
-	body, _ := json.Marshal(map[string]string{"username": user, "password": in.AdminPassword})
-	resp, err := client.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	body, err := json.Marshal(map[string]string{"username": user, "password": in.AdminPassword})
 	if err != nil {
-		return fmt.Errorf("login: %v", err)
+		return fmt.Errorf("login: %w", err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -326,11 +338,11 @@ func login(client *http.Client, base string, in BootInput) error {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &tok) != nil || tok.AccessToken == "" {
 		return fmt.Errorf("login as %s: %s %s", user, resp.Status, raw)
 	}
-	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/auth/me", nil)
+	req, _ = http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/api/v1/auth/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	me, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET /api/v1/auth/me: %v", err)
+		return fmt.Errorf("GET /api/v1/auth/me: %w", err)
 	}
 	defer me.Body.Close()
 	raw, _ = io.ReadAll(me.Body)
@@ -373,7 +385,7 @@ func apiPort(config []byte, env map[string]string) (int, error) {
 		} `json:"controlplane"`
 	}
 	if err := yaml.Unmarshal(config, &c); err != nil {
-		return 0, fmt.Errorf("config.yaml: %v", err)
+		return 0, fmt.Errorf("config.yaml: %w", err)
 	}
 	if c.ControlPlane.Port == 0 {
 		return 8080, nil
@@ -406,6 +418,8 @@ func FlagValue(args []string, name string) string {
 	return ""
 }
 
+// ExitCode is the exit status in err from exec.Cmd.Wait, or -1 when err
+// is not an exit status.
 func ExitCode(err error) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -429,6 +443,8 @@ type ContainerPaths struct {
 	host   map[string]string
 }
 
+// NewContainerPaths maps each container path in mounts (absolute) to its
+// host directory (absolute).
 func NewContainerPaths(mounts map[string]string) (*ContainerPaths, error) {
 	p := &ContainerPaths{host: map[string]string{}}
 	for c, h := range mounts {
@@ -488,7 +504,7 @@ func (p *ContainerPaths) hostDirs() []string {
 func (p *ContainerPaths) RewriteYAML(config []byte) ([]byte, error) {
 	var doc any
 	if err := yaml.Unmarshal(config, &doc); err != nil {
-		return config, nil
+		return config, nil //nolint:nilerr // unparsable config goes to dfs untouched: its own error says why
 	}
 	changed := false
 	var walk func(v any) any

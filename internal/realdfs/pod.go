@@ -76,7 +76,7 @@ func PodInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 				return in, *c, fmt.Errorf("volume %s: no Secret %s", m.Name, v.Secret.SecretName)
 			}
 			if err := project(dir, data, v.Secret.Items); err != nil {
-				return in, *c, fmt.Errorf("volume %s (Secret %s): %v", m.Name, v.Secret.SecretName, err)
+				return in, *c, fmt.Errorf("volume %s (Secret %s): %w", m.Name, v.Secret.SecretName, err)
 			}
 		case isVolume && v.ConfigMap != nil:
 			data, ok := configMaps[v.ConfigMap.Name]
@@ -84,7 +84,7 @@ func PodInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 				return in, *c, fmt.Errorf("volume %s: no ConfigMap %s", m.Name, v.ConfigMap.Name)
 			}
 			if err := project(dir, data, v.ConfigMap.Items); err != nil {
-				return in, *c, fmt.Errorf("volume %s (ConfigMap %s): %v", m.Name, v.ConfigMap.Name, err)
+				return in, *c, fmt.Errorf("volume %s (ConfigMap %s): %w", m.Name, v.ConfigMap.Name, err)
 			}
 		case isVolume && v.EmptyDir != nil, !isVolume && claims[m.Name]:
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -104,7 +104,7 @@ func PodInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 		return in, *c, nil
 	}
 	if in.ConfigYAML, err = os.ReadFile(paths.Rewrite(config)); err != nil || !paths.isMapped(paths.Rewrite(config)) {
-		return in, *c, fmt.Errorf("args --config %q: not a file in the mounted volumes: %v", config, err)
+		return in, *c, fmt.Errorf("args --config %q: not a file in the mounted volumes: %w", config, err)
 	}
 	return in, *c, nil
 }

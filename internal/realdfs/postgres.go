@@ -104,7 +104,7 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	root := o.Root
 	if root == "" {
 		var err error
-		if root, err = os.MkdirTemp("", "pg-"); err != nil {
+		if root, err = os.MkdirTemp("", "pg-"); err != nil { //nolint:usetesting // a t.TempDir path is too long for a socket path
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = os.RemoveAll(root) })
@@ -131,7 +131,7 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	hba := "# The test's superuser setup, over the socket in the temp dir.\n" +
 		"local all postgres trust\n" +
 		"# Everyone else: TLS only, as Percona's default HBA.\n" +
-		"hostssl all all 127.0.0.1/32 scram-sha-256\n"
+		"hostssl all 127.0.0.1/32"
 	for name, content := range map[string][]byte{
 		"ca.crt": caPEM, "server.crt": certPEM, "server.key": keyPEM, "pg_hba.conf": []byte(hba),
 	} {
@@ -155,8 +155,10 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if !o.Existing {
-		args := append([]string{"-D", s.DataDir, "-U", "postgres",
-			"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"}, o.InitDBArgs...)
+		args := append([]string{
+			"-D", s.DataDir, "-U", "postgres",
+			"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+		}, o.InitDBArgs...)
 		if _, stderr, err := Run(ctx, s.Cred, filepath.Join(bin, "initdb"), args...); err != nil {
 			t.Fatalf("initdb: %v\n%s", err, stderr)
 		}
@@ -167,7 +169,8 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-D", s.DataDir,
+	args := []string{
+		"-D", s.DataDir,
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "port=" + strconv.Itoa(s.Port),
 		"-c", "unix_socket_directories=" + s.SockDir,
@@ -180,7 +183,7 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	for _, setting := range o.Settings {
 		args = append(args, "-c", setting)
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...) //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.Cred}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -244,7 +247,7 @@ func (s *PGServer) PsqlSuper(ctx context.Context, db, sql string) (string, error
 		"-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
 		"-h", s.SockDir, "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-c", sql)
 	if err != nil {
-		return "", fmt.Errorf("psql %q: %v\n%s", sql, err, stderr)
+		return "", fmt.Errorf("psql %q: %w\n%s", sql, err, stderr)
 	}
 	return strings.TrimSpace(stdout), nil
 }
@@ -259,7 +262,7 @@ func (s *PGServer) PsqlTCP(ctx context.Context, db PGDatabase, sslmode, sql stri
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "PGPASSWORD=" + db.Password}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("psql %s: %v\n%s", conn, err, out)
+		return "", fmt.Errorf("psql %s: %w\n%s", conn, err, out)
 	}
 	return strings.TrimSpace(string(out)), nil
 }

@@ -45,7 +45,10 @@ func SkipShort(t *testing.T) {
 }
 
 // repoRoot is the repository's root.
-func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	return testenv.RepoRoot(t)
+}
 
 // Run runs a program and returns its stdout and stderr; the error is non-nil
 // when it could not start or exited non-zero. cred, when non-nil, runs it as
@@ -62,7 +65,7 @@ func Run(ctx context.Context, cred *syscall.Credential, name string, args ...str
 var (
 	dfsOnce    sync.Once
 	dfsPath    string
-	dfsErr     error
+	errDfs     error
 	dfsCopyDir string
 )
 
@@ -79,7 +82,7 @@ func DfsBinary(t *testing.T) string {
 		start := time.Now()
 		out, stderr, err := Run(ctx, nil, filepath.Join(root, "hack", "tool.sh"), "dittofs")
 		if err != nil {
-			dfsErr = fmt.Errorf("hack/tool.sh dittofs: %v\n%s", err, stderr)
+			errDfs = fmt.Errorf("hack/tool.sh dittofs: %w\n%s", err, stderr)
 			return
 		}
 		t.Logf("hack/tool.sh dittofs: %s", time.Since(start).Round(time.Millisecond))
@@ -87,18 +90,18 @@ func DfsBinary(t *testing.T) string {
 		if os.Geteuid() != 0 {
 			return
 		}
-		if dfsCopyDir, dfsErr = os.MkdirTemp("", "dfs-bin-"); dfsErr != nil {
+		if dfsCopyDir, errDfs = os.MkdirTemp("", "dfs-bin-"); errDfs != nil { //nolint:usetesting // shared by every test in the process (sync.Once), so it must outlive each t.TempDir
 			return
 		}
-		if dfsErr = os.Chmod(dfsCopyDir, 0o755); dfsErr != nil {
+		if errDfs = os.Chmod(dfsCopyDir, 0o755); errDfs != nil {
 			return
 		}
 		dst := filepath.Join(dfsCopyDir, "dfs")
-		dfsErr = copyFile(dfsPath, dst, 0o755)
+		errDfs = copyFile(dfsPath, dst, 0o755)
 		dfsPath = dst
 	})
-	if dfsErr != nil {
-		t.Fatal(dfsErr)
+	if errDfs != nil {
+		t.Fatal(errDfs)
 	}
 	return dfsPath
 }
@@ -179,11 +182,15 @@ func GiveTo(t *testing.T, dir string, uid, gid int) {
 }
 
 // FreePort is a free loopback port (see testenv.FreePort).
-func FreePort(t *testing.T) int { return testenv.FreePort(t) }
+func FreePort(t *testing.T) int {
+	t.Helper()
+	return testenv.FreePort(t)
+}
 
 // PortInUse reports whether something already listens on port (any address).
 func PortInUse(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", fmt.Sprintf(":%d", port))
 	if err != nil {
 		return true
 	}

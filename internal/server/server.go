@@ -69,7 +69,7 @@ type Server struct {
 
 // Run serves fn until ctx is cancelled. See Server.Run.
 func Run(ctx context.Context, fn fnv1.FunctionRunnerServiceServer, cfg Config, log logging.Logger) error {
-	s, err := New(fn, cfg, log)
+	s, err := New(fn, cfg, log) //nolint:contextcheck // the listeners live as long as the server, which Run stops when ctx ends
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Info("Shutting down", "timeout", s.shutdownTimeout.String())
 	case err = <-errs:
 	}
-	s.shutdown()
+	s.shutdown() //nolint:contextcheck // ctx is done by now: shutdown has its own deadline
 	return err
 }
 

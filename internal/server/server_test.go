@@ -124,7 +124,8 @@ func TestServeInsecure(t *testing.T) {
 }
 
 func TestNewRefuses(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	busy, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +174,7 @@ func TestNewRefuses(t *testing.T) {
 }
 
 func canceled(t *testing.T) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	return ctx
@@ -232,7 +234,8 @@ func TestShutdown(t *testing.T) {
 		t.Fatal("Run did not return within 5s of cancellation")
 	}
 	for _, addr := range []net.Addr{s.Addr(), s.MetricsAddr()} {
-		if c, err := net.Dial("tcp", addr.String()); err == nil {
+		var d net.Dialer
+		if c, err := d.DialContext(t.Context(), "tcp", addr.String()); err == nil {
 			_ = c.Close()
 			t.Errorf("%s still accepts connections after Run returned", addr)
 		}

@@ -14,6 +14,7 @@ import (
 // must fails the test on a certificate that could not be made:
 // must(t)(ca.Client("x")).
 func must(t *testing.T) func(*testpki.KeyPair, error) *testpki.KeyPair {
+	t.Helper()
 	return func(kp *testpki.KeyPair, err error) *testpki.KeyPair {
 		t.Helper()
 		if err != nil {

@@ -39,17 +39,17 @@ func NewCA(name string) (*KeyPair, error) {
 
 // Server issues a server certificate for localhost and 127.0.0.1 (plus
 // hosts, each a DNS name or an IP).
-func (ca *KeyPair) Server(name string, hosts ...string) (*KeyPair, error) {
-	return ca.leaf(name, x509.ExtKeyUsageServerAuth, append([]string{"localhost", "127.0.0.1"}, hosts...))
+func (kp *KeyPair) Server(name string, hosts ...string) (*KeyPair, error) {
+	return kp.leaf(name, x509.ExtKeyUsageServerAuth, append([]string{"localhost", "127.0.0.1"}, hosts...))
 }
 
 // Client issues a client certificate, naming hosts (DNS names or IPs) if
 // the peer checks them.
-func (ca *KeyPair) Client(name string, hosts ...string) (*KeyPair, error) {
-	return ca.leaf(name, x509.ExtKeyUsageClientAuth, hosts)
+func (kp *KeyPair) Client(name string, hosts ...string) (*KeyPair, error) {
+	return kp.leaf(name, x509.ExtKeyUsageClientAuth, hosts)
 }
 
-func (ca *KeyPair) leaf(name string, usage x509.ExtKeyUsage, hosts []string) (*KeyPair, error) {
+func (kp *KeyPair) leaf(name string, usage x509.ExtKeyUsage, hosts []string) (*KeyPair, error) {
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: name},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
@@ -62,7 +62,7 @@ func (ca *KeyPair) leaf(name string, usage x509.ExtKeyUsage, hosts []string) (*K
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	return sign(tmpl, ca)
+	return sign(tmpl, kp)
 }
 
 func sign(tmpl *x509.Certificate, issuer *KeyPair) (*KeyPair, error) {

@@ -26,6 +26,7 @@ func BenchmarkBaseline(b *testing.B) {
 }
 
 func benchRun(b *testing.B, f fnv1.FunctionRunnerServiceServer) {
+	b.Helper()
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			req := steadyRequest(b, f, c.example)
@@ -87,5 +88,6 @@ func processCPU() time.Duration {
 }
 
 func reportCPU(b *testing.B, since time.Duration) {
+	b.Helper()
 	b.ReportMetric(float64(processCPU()-since)/float64(b.N), "cpu-ns/op")
 }

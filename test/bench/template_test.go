@@ -30,7 +30,7 @@ func TestTemplateComposesTheSame(t *testing.T) {
 				if w.GetReady() != g.GetReady() {
 					t.Errorf("%s: ready = %v, ours %v", name, g.GetReady(), w.GetReady())
 				}
-				if diff := cmp.Diff(comparable(w), comparable(g)); diff != "" {
+				if diff := cmp.Diff(comparableObject(w), comparableObject(g)); diff != "" {
 					t.Errorf("%s (-ours +template):\n%s", name, diff)
 				}
 			}
@@ -58,11 +58,11 @@ func names(rsp *fnv1.RunFunctionResponse) map[string]bool {
 	return out
 }
 
-// comparable drops what differs by design: generated Secret values (random
+// comparableObject drops what differs by design: generated Secret values (random
 // until observed), the config hash and the StatefulSet's recorded Secrets
 // hash (the template hashes its own YAML, not the generated and the pod's
 // Secrets) and the ConfigMap's text (key order).
-func comparable(r *fnv1.Resource) map[string]any {
+func comparableObject(r *fnv1.Resource) map[string]any {
 	o := r.GetResource().AsMap()
 	if o["kind"] == "Secret" || o["kind"] == "ConfigMap" {
 		delete(o, "data")

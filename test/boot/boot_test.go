@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -31,6 +32,7 @@ const (
 
 // containerMounts maps the StatefulSet's volume mounts to fresh host dirs.
 func containerMounts(t *testing.T) map[string]string {
+	t.Helper()
 	dir := t.TempDir()
 	m := map[string]string{}
 	for _, c := range []string{"/config", "/data/controlplane", "/data/store/metadata", "/data/store/block", caMount} {
@@ -45,6 +47,7 @@ func containerMounts(t *testing.T) map[string]string {
 // and SMB adapters take 12049 and 1445 from the database, not the config; if
 // they are busy dfs logs an ERROR and still boots and reports ready.
 func minimalConfig(t *testing.T, database string) (config []byte, apiPort int) {
+	t.Helper()
 	apiPort = realdfs.FreePort(t)
 	return []byte(fmt.Sprintf(`logging:
     level: INFO
@@ -74,6 +77,7 @@ metrics:
 // <cluster>-pguser-dittofs Secret (dbname feeds _DATABASE), verify-full with
 // the CA from <cluster>-cluster-cert mounted at caMount.
 func handWrittenPostgres(t *testing.T, pg *realdfs.PGServer, db realdfs.PGDatabase) (realdfs.BootInput, int) {
+	t.Helper()
 	mounts := containerMounts(t)
 	realdfs.WriteVolume(t, mounts[caMount], pg.ClusterCertSecret())
 	config, port := minimalConfig(t, `    type: postgres
@@ -105,6 +109,7 @@ func handWrittenPostgres(t *testing.T, pg *realdfs.PGServer, db realdfs.PGDataba
 }
 
 func handWrittenSQLite(t *testing.T) (realdfs.BootInput, int) {
+	t.Helper()
 	config, port := minimalConfig(t, `    type: sqlite
     sqlite:
         path: /data/controlplane/controlplane.db`)
@@ -183,13 +188,13 @@ func TestBootCatchesBreakage(t *testing.T) {
 	cases := []struct {
 		name   string
 		db     bool // on PostgreSQL (else SQLite)
-		break_ func(in *realdfs.BootInput)
+		damage func(in *realdfs.BootInput)
 		want   []string // in the error, which carries dfs's output
 	}{{
 		// Percona's key is dbname, but DittoFS reads _DATABASE: with the
 		// wrong name dfs uses the config's placeholder database.
 		name: "env DITTOFS_DATABASE_POSTGRES_DBNAME", db: true,
-		break_: func(in *realdfs.BootInput) {
+		damage: func(in *realdfs.BootInput) {
 			in.Env["DITTOFS_DATABASE_POSTGRES_DBNAME"] = in.Env["DITTOFS_DATABASE_POSTGRES_DATABASE"]
 			delete(in.Env, "DITTOFS_DATABASE_POSTGRES_DATABASE")
 		},
@@ -197,12 +202,12 @@ func TestBootCatchesBreakage(t *testing.T) {
 	}, {
 		// DittoFS's default sslmode is disable; Percona accepts TLS only.
 		name: "no sslmode", db: true,
-		break_: func(in *realdfs.BootInput) { delete(in.Env, "DITTOFS_DATABASE_POSTGRES_SSLMODE") },
+		damage: func(in *realdfs.BootInput) { delete(in.Env, "DITTOFS_DATABASE_POSTGRES_SSLMODE") },
 		want:   []string{"exited (rc 1)", "no encryption"},
 	}, {
 		// verify-full really verifies: another CA in the mounted Secret fails.
 		name: "wrong CA", db: true,
-		break_: func(in *realdfs.BootInput) {
+		damage: func(in *realdfs.BootInput) {
 			otherCA, _, _ := realdfs.MakeTLS(t)
 			realdfs.WriteVolume(t, in.Mounts[caMount], map[string]string{"ca.crt": string(otherCA)})
 		},
@@ -210,7 +215,7 @@ func TestBootCatchesBreakage(t *testing.T) {
 	}, {
 		// DittoFS boots despite an unknown key; only its warning tells.
 		name: "unknown config key",
-		break_: func(in *realdfs.BootInput) {
+		damage: func(in *realdfs.BootInput) {
 			in.ConfigYAML = []byte(strings.Replace(string(in.ConfigYAML), "    host: 0.0.0.0\n    port:", "    host: 0.0.0.0\n    prot: 1\n    port:", 1))
 		},
 		want: []string{"config contains unknown keys", "controlplane.prot"},
@@ -223,7 +228,7 @@ func TestBootCatchesBreakage(t *testing.T) {
 			} else {
 				in, _ = handWrittenSQLite(t)
 			}
-			c.break_(&in)
+			c.damage(&in)
 			_, err := realdfs.TryBootDittoFS(t, in)
 			if err == nil {
 				t.Fatal("the boot passed; want it to fail")
@@ -263,7 +268,7 @@ func TestContainerPaths(t *testing.T) {
 	}
 
 	same := []byte("database:\n  type: postgres # no paths\n")
-	if got, err := p.RewriteYAML(same); err != nil || string(got) != string(same) {
+	if got, err := p.RewriteYAML(same); err != nil || !bytes.Equal(got, same) {
 		t.Errorf("a config without container paths must pass unchanged, got %q, %v", got, err)
 	}
 	got, err := p.RewriteYAML([]byte("database:\n  sqlite:\n    path: /data/controlplane/controlplane.db\n  type: sqlite\n"))
@@ -329,7 +334,8 @@ func TestBootFromStatefulSet(t *testing.T) {
 func handWrittenStatefulSet() *appsv1.StatefulSet {
 	secretEnv := func(name, secret, key string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
+		}}}
 	}
 	const user = "ds-postgres-pguser-dittofs"
 	claim := func(name string) corev1.PersistentVolumeClaim {
@@ -381,9 +387,11 @@ func handWrittenStatefulSet() *appsv1.StatefulSet {
 				}},
 				Volumes: []corev1.Volume{
 					{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-						LocalObjectReference: corev1.LocalObjectReference{Name: "ds-config"}}}},
+						LocalObjectReference: corev1.LocalObjectReference{Name: "ds-config"},
+					}}},
 					{Name: "postgres-ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-						SecretName: "ds-postgres-cluster-cert", Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}}},
+						SecretName: "ds-postgres-cluster-cert", Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
+					}}},
 				},
 			}},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claim("metadata"), claim("content"), claim("controlplane")},
@@ -405,7 +413,7 @@ func TestPodInputRefusesMismatches(t *testing.T) {
 		t.Fatalf("the hand-written StatefulSet: %v", err)
 	}
 	for name, c := range map[string]struct {
-		break_ func(*appsv1.StatefulSet)
+		damage func(*appsv1.StatefulSet)
 		want   string
 	}{
 		"env key missing from the Secret": {func(s *appsv1.StatefulSet) {
@@ -422,7 +430,7 @@ func TestPodInputRefusesMismatches(t *testing.T) {
 		}, "volume postgres-ca is neither"},
 	} {
 		sts := handWrittenStatefulSet()
-		c.break_(sts)
+		c.damage(sts)
 		if _, _, err := realdfs.PodInput(t, sts, "dittofs", secrets, configMaps); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error with %q", name, err, c.want)
 		}

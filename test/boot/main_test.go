@@ -22,4 +22,7 @@ func TestMain(m *testing.M) {
 func skipShort(t *testing.T) { t.Helper(); realdfs.SkipShort(t) }
 
 // repoRoot is the repository's root.
-func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	return testenv.RepoRoot(t)
+}

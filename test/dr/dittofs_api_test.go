@@ -2,6 +2,7 @@ package dr
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ func (a *dfsAPI) call(method, path string, body any, status int, out any) error 
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, a.base+path, r)
+	req, err := http.NewRequestWithContext(context.Background(), method, a.base+path, r)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (a *dfsAPI) call(method, path string, body any, status int, out any) error 
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s as %s: %v", method, path, a.user, err)
+		return fmt.Errorf("%s %s as %s: %w", method, path, a.user, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -63,7 +64,7 @@ func (a *dfsAPI) call(method, path string, body any, status int, out any) error 
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s %s: %v in %s", method, path, err, raw)
+			return fmt.Errorf("%s %s: %w in %s", method, path, err, raw)
 		}
 	}
 	return nil

@@ -96,14 +96,14 @@ func TestDrill(t *testing.T) {
 	d := &drill{t: t, f: loadFixture(t), pgBin: realdfs.PostgresBinDir(t)}
 	var err error
 	// Short: the PostgreSQL sockets live under it (107 bytes at most).
-	if d.root, err = os.MkdirTemp("", "dr-"); err != nil {
+	if d.root, err = os.MkdirTemp("", "dr-"); err != nil { //nolint:usetesting // a t.TempDir path is too long for a socket path
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(d.root) })
 	if err := os.Chmod(d.root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	version, _ := exec.Command("pgbackrest", "version").Output()
+	version, _ := exec.CommandContext(t.Context(), "pgbackrest", "version").Output()
 	t.Logf("%s", strings.TrimSpace(string(version)))
 
 	ca, err := testpki.NewCA("function-dittofs drill CA")
@@ -263,10 +263,14 @@ func (d *drill) pgBackRestFor(t *testing.T, m machine, c composed) (instance, re
 		uid, gid = realdfs.ServiceUser(t)
 	}
 	base := filepath.Join(d.root, "etc", filepath.Base(filepath.Dir(m.PGData)))
-	instance = pgBackRest{ConfigPath: filepath.Join(base, "instance"), LockPath: filepath.Join(m.Tmp, "pgbackrest"),
-		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
-	repoHost = pgBackRest{ConfigPath: filepath.Join(base, "repo-host"), LockPath: filepath.Join(base, "repo-host-tmp", "pgbackrest"),
-		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid)}
+	instance = pgBackRest{
+		ConfigPath: filepath.Join(base, "instance"), LockPath: filepath.Join(m.Tmp, "pgbackrest"),
+		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
+	}
+	repoHost = pgBackRest{
+		ConfigPath: filepath.Join(base, "repo-host"), LockPath: filepath.Join(base, "repo-host-tmp", "pgbackrest"),
+		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
+	}
 	instConf := drillConf(t, d.f, instanceConfKey, c.Cluster, m).String()
 	repoConf := drillConf(t, d.f, repoConfKey, c.Cluster, m).String()
 	instance.writeConfD(t, map[string][]byte{instanceConfKey: []byte(instConf), "s3.conf": c.S3Conf})
@@ -402,6 +406,7 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, source
 // not need days to pass: after a second full backup, keeping one full
 // removes the first full and its incremental and keeps the second.
 func (d *drill) expire(t *testing.T, pg *realdfs.PGServer) {
+	t.Helper()
 	g := d.c.Cluster.Spec.Backups.PGBackRest.Global
 	if g["repo1-retention-full-type"] != "time" || g["repo1-retention-full"] == "" {
 		t.Fatalf("the composed retention is %v; the drill expects time-based retention", g)

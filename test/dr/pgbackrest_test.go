@@ -54,7 +54,7 @@ func (p pgBackRest) run(t *testing.T, timeout time.Duration, args ...string) (st
 		err = fmt.Errorf("still running after %s", timeout)
 	}
 	if err != nil {
-		return string(out), fmt.Errorf("pgbackrest %s: %v", strings.Join(args, " "), err)
+		return string(out), fmt.Errorf("pgbackrest %s: %w", strings.Join(args, " "), err)
 	}
 	return string(out), nil
 }
@@ -115,8 +115,10 @@ func (p pgBackRest) backups(t *testing.T) []backupInfo {
 	var list []backupInfo
 	for _, s := range stanzas {
 		for _, b := range s.Backup {
-			list = append(list, backupInfo{Label: b.Label, Type: b.Type,
-				Start: time.Unix(b.Timestamp.Start, 0).UTC(), Stop: time.Unix(b.Timestamp.Stop, 0).UTC()})
+			list = append(list, backupInfo{
+				Label: b.Label, Type: b.Type,
+				Start: time.Unix(b.Timestamp.Start, 0).UTC(), Stop: time.Unix(b.Timestamp.Stop, 0).UTC(),
+			})
 		}
 	}
 	return list

@@ -46,11 +46,14 @@ func startS3(t *testing.T, ca *testpki.KeyPair, accessKey, secretKey string) *s3
 		t.Fatal(err)
 	}
 	s := &s3Server{CA: ca, CAFile: filepath.Join(dir, "ca.crt"), AccessKey: accessKey, SecretKey: secretKey}
-	identities, _ := json.Marshal(map[string]any{"identities": []any{map[string]any{
+	identities, err := json.Marshal(map[string]any{"identities": []any{map[string]any{
 		"name":        "pgbackrest",
 		"credentials": []any{map[string]string{"accessKey": accessKey, "secretKey": secretKey}},
 		"actions":     []string{"Admin", "Read", "Write", "List", "Tagging"},
 	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, data := range map[string][]byte{
 		"ca.crt": ca.CertPEM, "s3.crt": server.CertPEM, "s3.key": server.KeyPEM, "identities.json": identities,
 	} {
@@ -70,7 +73,8 @@ func startS3(t *testing.T, ca *testpki.KeyPair, accessKey, secretKey string) *s3
 	// (by default on its port+10000) and metrics.
 	port := func() string { return strconv.Itoa(realdfs.FreePort(t)) }
 	s.HTTPSPort = realdfs.FreePort(t)
-	args := []string{"server",
+	args := []string{
+		"server",
 		"-dir=" + data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port=" + port(), "-master.port.grpc=" + port(),
 		"-volume.port=" + port(), "-volume.port.grpc=" + port(),
@@ -89,7 +93,7 @@ func startS3(t *testing.T, ca *testpki.KeyPair, accessKey, secretKey string) *s3
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(weed, args...)
+	cmd := exec.Command(weed, args...) //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	started := time.Now()
@@ -120,7 +124,11 @@ func startS3(t *testing.T, ca *testpki.KeyPair, accessKey, secretKey string) *s3
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		resp, err := client.Get("https://" + s.Endpoint() + "/")
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "https://"+s.Endpoint()+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusForbidden {
@@ -169,7 +177,11 @@ func tail(b []byte, n int) string {
 func (s *s3Server) unsignedStatus(t *testing.T, path string) int {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
-	resp, err := client.Get(fmt.Sprintf("https://%s/%s", s.Endpoint(), path))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("https://%s/%s", s.Endpoint(), path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

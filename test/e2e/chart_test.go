@@ -56,7 +56,7 @@ func chartRBAC(chartDir, namespace string) ([]byte, error) {
 			return s
 		},
 		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
-		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"replace":    func(from, to, s string) string { return strings.ReplaceAll(s, from, to) },
 		"quote":      func(s any) string { return fmt.Sprintf("%q", fmt.Sprint(s)) },
 		"indent": func(n int, s string) string {
 			pad := strings.Repeat(" ", n)

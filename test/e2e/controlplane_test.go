@@ -71,13 +71,14 @@ func (e *env) logf(format string, args ...any) {
 // ClusterRole needs its aggregation controller) and restarts once the XRDs
 // exist (startKCM).
 func newEnv(t *testing.T) *env {
+	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := os.Getenv("E2E_WORKDIR")
 	if dir == "" {
-		dir, err = os.MkdirTemp("", "function-dittofs-e2e-")
+		dir, err = os.MkdirTemp("", "function-dittofs-e2e-") //nolint:usetesting // kept on failure for the logs, which t.TempDir would delete
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,9 +251,11 @@ func (e *env) startControlPlane() {
 
 	xpEnv := []string{"KUBECONFIG=" + e.kubeconfig("crossplane", crossplaneToken)}
 	xpBin := bin("crossplane-core", "crossplane")
-	initArgs := []string{"core", "init", "--cr-ds-path=" + filepath.Join(e.xpModule, "cluster", "crds"),
+	initArgs := []string{
+		"core", "init", "--cr-ds-path=" + filepath.Join(e.xpModule, "cluster", "crds"),
 		"--enable-webhooks=false", "--namespace=" + xpNamespace,
-		"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client"}
+		"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client",
+	}
 	var out string
 	for i := 1; ; i++ {
 		// The first attempt nearly always fails: the Lock CRD it just
@@ -513,8 +516,10 @@ data:
 				return nil
 			}
 		}
-		conds = append(conds, map[string]any{"type": "RuntimeHealthy", "status": "True", "reason": "HealthyPackageRevision",
-			"lastTransitionTime": time.Now().UTC().Format(time.RFC3339)})
+		conds = append(conds, map[string]any{
+			"type": "RuntimeHealthy", "status": "True", "reason": "HealthyPackageRevision",
+			"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+		})
 		_ = unstructured.SetNestedSlice(r.Object, conds, "status", "conditions")
 		res, err := e.admin.resource("pkg.crossplane.io/v1", "FunctionRevision", "")
 		if err != nil {

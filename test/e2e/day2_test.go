@@ -85,7 +85,7 @@ func (e *env) backupsOff(t *testing.T) {
 	// False, Paused) and keep the repository host.
 	e.eventually("the operator removes "+repoHost, 90*time.Second, func() error {
 		if ok, err := e.admin.exists(e.ctx, "apps/v1", "StatefulSet", ns, repoHost); err != nil || ok {
-			return fmt.Errorf("still there (%v); PostgresCluster: %s", err, e.postgresClusterConditions(cluster))
+			return fmt.Errorf("still there (%w); PostgresCluster: %s", err, e.postgresClusterConditions(cluster))
 		}
 		return nil
 	})
@@ -105,7 +105,7 @@ func (e *env) backupsOff(t *testing.T) {
 		api, kind, n := strings.Join(parts[:len(parts)-2], "/"), parts[len(parts)-2], parts[len(parts)-1]
 		e.eventually(kind+" "+n+" deleted with backups off", 30*time.Second, func() error {
 			if ok, err := e.admin.exists(e.ctx, api, kind, ns, n); err != nil || ok {
-				return fmt.Errorf("still there (%v)", err)
+				return fmt.Errorf("still there (%w)", err)
 			}
 			return nil
 		})
@@ -200,7 +200,7 @@ func (e *env) deleteXR(name, cluster string) {
 	e.eventually("XR "+name+" and its cluster gone", 180*time.Second, func() error {
 		for _, o := range [][3]string{{xrAPI, "DittoServer", name}, {pgAPI, "PerconaPGCluster", cluster}, {crunchAPI, "PostgresCluster", cluster}} {
 			if ok, err := e.admin.exists(e.ctx, o[0], o[1], ns, o[2]); err != nil || ok {
-				return fmt.Errorf("%s %s still there (%v)", o[1], o[2], err)
+				return fmt.Errorf("%s %s still there (%w)", o[1], o[2], err)
 			}
 		}
 		return nil

@@ -78,6 +78,7 @@ func TestControlPlane(t *testing.T) {
 
 // sub switches e to a subtest's t for the duration of f.
 func (e *env) sub(t *testing.T) func() {
+	t.Helper()
 	prev := e.t
 	e.t = t
 	return func() { e.t = prev }
@@ -232,7 +233,7 @@ stringData:
 	e.eventually("the operator's instance StatefulSet", 30*time.Second, func() error {
 		l, err := e.admin.list(e.ctx, "apps/v1", "StatefulSet", ns, "postgres-operator.crunchydata.com/cluster=files-postgres,postgres-operator.crunchydata.com/instance-set=instance1")
 		if err != nil || len(l) == 0 {
-			return fmt.Errorf("none yet (%v)", err)
+			return fmt.Errorf("none yet (%w)", err)
 		}
 		inst = &l[0]
 		return nil
@@ -261,7 +262,7 @@ func (e *env) perconaWithoutBackups(t *testing.T) {
 	e.eventually("the operator's instance StatefulSet for nobackup", 30*time.Second, func() error {
 		l, err := e.admin.list(e.ctx, "apps/v1", "StatefulSet", ns, "postgres-operator.crunchydata.com/cluster=nobackup-postgres")
 		if err != nil || len(l) == 0 {
-			return fmt.Errorf("none yet (%v)", err)
+			return fmt.Errorf("none yet (%w)", err)
 		}
 		return nil
 	})
@@ -353,7 +354,7 @@ func (e *env) ready(t *testing.T) {
 	e.eventually("one composed NetworkPolicy", 30*time.Second, func() error {
 		nps, err := e.admin.list(e.ctx, "networking.k8s.io/v1", "NetworkPolicy", ns, "crossplane.io/composite=files")
 		if err != nil || len(nps) != 1 {
-			return fmt.Errorf("have %d (%v)", len(nps), err)
+			return fmt.Errorf("have %d (%w)", len(nps), err)
 		}
 		return nil
 	})
@@ -465,8 +466,15 @@ func keys(u *unstructured.Unstructured) []string {
 // Crossplane puts on them.
 func (e *env) composed(name string) []unstructured.Unstructured {
 	var all []unstructured.Unstructured
-	for _, k := range [][2]string{{"v1", "Secret"}, {"v1", "ConfigMap"}, {"v1", "Service"}, {"apps/v1", "StatefulSet"},
-		{"networking.k8s.io/v1", "NetworkPolicy"}, {pgAPI, "PerconaPGCluster"}, {usageAPI, "Usage"}} {
+	for _, k := range [][2]string{
+		{"v1", "Secret"},
+		{"v1", "ConfigMap"},
+		{"v1", "Service"},
+		{"apps/v1", "StatefulSet"},
+		{"networking.k8s.io/v1", "NetworkPolicy"},
+		{pgAPI, "PerconaPGCluster"},
+		{usageAPI, "Usage"},
+	} {
 		l, err := e.admin.list(e.ctx, k[0], k[1], ns, "crossplane.io/composite="+name)
 		if err != nil {
 			e.t.Fatal(err)
@@ -569,7 +577,10 @@ func (e *env) snapshot(name string) map[string]string {
 			}
 		}
 		content["labels"] = o.GetLabels()
-		b, _ := json.Marshal(content)
+		b, err := json.Marshal(content)
+		if err != nil {
+			e.t.Fatal(err)
+		}
 		snap[o.GetKind()+"/"+o.GetName()] = fmt.Sprintf("%x", sha256.Sum256(b))
 	}
 	return snap
@@ -668,7 +679,7 @@ func (e *env) deleteInOrder(t *testing.T) {
 	e.eventually("both XRs and the nobackup objects gone", 120*time.Second, func() error {
 		for _, n := range []string{"files", "nobackup"} {
 			if ok, err := e.admin.exists(e.ctx, xrAPI, "DittoServer", ns, n); err != nil || ok {
-				return fmt.Errorf("XR %s still there (%v)", n, err)
+				return fmt.Errorf("XR %s still there (%w)", n, err)
 			}
 			if l := e.composed(n); len(l) > 0 {
 				return fmt.Errorf("%d objects of %s left", len(l), n)
@@ -705,9 +716,16 @@ func (e *env) checkRBAC(t *testing.T) {
 		return r.Status.Allowed
 	}
 	verbs := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
-	composedResources := [][2]string{{"", "secrets"}, {"", "configmaps"}, {"", "services"}, {"apps", "statefulsets"},
-		{"networking.k8s.io", "networkpolicies"}, {"monitoring.coreos.com", "servicemonitors"}, {"pgv2.percona.com", "perconapgclusters"},
-		{"protection.crossplane.io", "usages"}}
+	composedResources := [][2]string{
+		{"", "secrets"},
+		{"", "configmaps"},
+		{"", "services"},
+		{"apps", "statefulsets"},
+		{"networking.k8s.io", "networkpolicies"},
+		{"monitoring.coreos.com", "servicemonitors"},
+		{"pgv2.percona.com", "perconapgclusters"},
+		{"protection.crossplane.io", "usages"},
+	}
 	for _, r := range composedResources {
 		for _, v := range verbs {
 			if !can(r[0], r[1], v) {
@@ -718,9 +736,18 @@ func (e *env) checkRBAC(t *testing.T) {
 	if !can("pgv2.percona.com", "perconapgclusters/status", "get") {
 		t.Errorf("crossplane may not read perconapgclusters/status")
 	}
-	for _, r := range [][2]string{{"", "pods"}, {"", "persistentvolumeclaims"}, {"apps", "daemonsets"}, {"rbac.authorization.k8s.io", "roles"},
-		{"pgv2.percona.com", "perconapgbackups"}, {"pgv2.percona.com", "perconapgrestores"}, {"postgres-operator.crunchydata.com", "postgresclusters"},
-		{"monitoring.coreos.com", "prometheusrules"}, {"networking.k8s.io", "ingresses"}, {"batch", "jobs"}} {
+	for _, r := range [][2]string{
+		{"", "pods"},
+		{"", "persistentvolumeclaims"},
+		{"apps", "daemonsets"},
+		{"rbac.authorization.k8s.io", "roles"},
+		{"pgv2.percona.com", "perconapgbackups"},
+		{"pgv2.percona.com", "perconapgrestores"},
+		{"postgres-operator.crunchydata.com", "postgresclusters"},
+		{"monitoring.coreos.com", "prometheusrules"},
+		{"networking.k8s.io", "ingresses"},
+		{"batch", "jobs"},
+	} {
 		for _, v := range []string{"create", "delete", "update"} {
 			if can(r[0], r[1], v) {
 				t.Errorf("crossplane may %s %s.%s, which the function never composes", v, r[1], r[0])
@@ -808,7 +835,7 @@ spec:
 			if c != nil {
 				cs = c.Object["spec"]
 			}
-			return fmt.Errorf("%v; XR spec %v; claim spec %v; claim %s", err, xs, cs, conditions(c))
+			return fmt.Errorf("%w; XR spec %v; claim spec %v; claim %s", err, xs, cs, conditions(c))
 		}
 		for _, k := range []string{"api-url", "admin-username", "admin-password"} {
 			if str(s, "data", k) == "" {

@@ -98,7 +98,7 @@ func (e *env) recreatedWithHTTPSEndpoint(t *testing.T) {
 	}
 	e.eventually("the re-created files and its objects gone", 180*time.Second, func() error {
 		if ok, err := e.admin.exists(e.ctx, xrAPI, "DittoServer", ns, "files"); err != nil || ok {
-			return fmt.Errorf("XR files still there (%v)", err)
+			return fmt.Errorf("XR files still there (%w)", err)
 		}
 		if l := e.composed("files"); len(l) > 0 {
 			return fmt.Errorf("%d objects of files left", len(l))

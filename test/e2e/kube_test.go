@@ -158,7 +158,7 @@ func (k *kube) applyYAML(ctx context.Context, data []byte, ns string) error {
 			o.SetNamespace(ns)
 		}
 		var err error
-		for i := 0; i < 50; i++ {
+		for range 50 {
 			if _, err = k.apply(ctx, o); err == nil || !meta.IsNoMatchError(err) {
 				break
 			}

@@ -100,7 +100,8 @@ func (e *env) fakeStatefulSetPod(sts *unstructured.Unstructured) {
 	pod.SetOwnerReferences(nil)
 	_ = unstructured.SetNestedSlice(pod.Object, []any{map[string]any{
 		"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name, "uid": string(sts.GetUID()),
-		"controller": true, "blockOwnerDeletion": true}}, "metadata", "ownerReferences")
+		"controller": true, "blockOwnerDeletion": true,
+	}}, "metadata", "ownerReferences")
 	r, err := e.admin.resource("v1", "Pod", ns)
 	if err != nil {
 		t.Fatal(err)

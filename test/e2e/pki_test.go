@@ -16,6 +16,7 @@ import (
 // signs, as Crossplane and the function read them:
 // issue(t, dir, ca)(ca.Server("name")).
 func issue(t *testing.T, dir string, ca *testpki.KeyPair) func(*testpki.KeyPair, error) {
+	t.Helper()
 	return func(kp *testpki.KeyPair, err error) {
 		t.Helper()
 		if err != nil {

@@ -34,7 +34,7 @@ func (e *env) start(name string, extraEnv []string, bin string, args ...string) 
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:noctx // a control-plane process for the whole run: the env stops it in order at the end
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + e.dir}, extraEnv...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Dir = e.dir
@@ -101,7 +101,8 @@ func run(ctx context.Context, dir string, env []string, bin string, args ...stri
 
 // portFree reports whether nothing listens on port on any interface.
 func portFree(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", fmt.Sprintf(":%d", port))
 	if err != nil {
 		return false
 	}
@@ -119,7 +120,7 @@ func (e *env) waitHTTP(what, url, token string, timeout time.Duration, p *proc) 
 		if p != nil && p.exited() {
 			e.t.Fatalf("%s exited while waiting for %s: %v\n%s", p.name, what, p.err, p.tail(40))
 		}
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}

@@ -93,6 +93,7 @@ func TestRegistryRoundTrip(t *testing.T) {
 // checkFunction wants a multi-arch index with one package per architecture,
 // each holding the Function meta, the input CRD and a runnable image.
 func checkFunction(t *testing.T, ref string) {
+	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +145,7 @@ func checkFunction(t *testing.T, ref string) {
 // checkRuntime wants the image config the Dockerfile describes and a
 // static binary for the right machine at /function.
 func checkRuntime(t *testing.T, arch string, img v1.Image) {
+	t.Helper()
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		t.Fatalf("%s config: %v", arch, err)
@@ -184,6 +186,7 @@ func checkRuntime(t *testing.T, arch string, img v1.Image) {
 // checkConfiguration wants the XRD, the Composition and a dependency on the
 // function package whose version constraint the pushed v0.1.0 satisfies.
 func checkConfiguration(t *testing.T, ref, meta, xrdAPI, xrd string) {
+	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)

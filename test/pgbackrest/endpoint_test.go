@@ -195,7 +195,8 @@ stringData: {AWS_ACCESS_KEY_ID: AKIAEXAMPLEKEY, AWS_SECRET_ACCESS_KEY: example-s
 func repoLS(t *testing.T, bin string, c composedCluster, s3conf []byte) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	lines := []string{"[global]",
+	lines := []string{
+		"[global]",
 		"repo1-type=s3",
 		"repo1-s3-bucket=" + c.bucket,
 		"repo1-s3-endpoint=" + c.endpoint,

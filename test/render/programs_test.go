@@ -21,7 +21,10 @@ import (
 // from the pinned modules under tools/.
 
 // repoRoot is the repository's root.
-func repoRoot(t *testing.T) string { return testenv.RepoRoot(t) }
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	return testenv.RepoRoot(t)
+}
 
 // run runs a program and returns its stdout and stderr. The error is non-nil
 // when it could not start or exited non-zero.
@@ -42,7 +45,10 @@ func moduleDir(t *testing.T, dir, module string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	out, stderr, err := run(ctx, dir, "go", "mod", "download", "-json", module)
-	var info struct{ Dir, Error string }
+	var info struct {
+		Dir   string `json:"dir"`
+		Error string `json:"error"`
+	}
 	if jerr := json.Unmarshal([]byte(out), &info); err != nil || jerr != nil || info.Dir == "" {
 		t.Fatalf("go mod download %s (in %s): %v %s %s", module, dir, err, info.Error, stderr)
 	}
@@ -69,7 +75,7 @@ func startFunction(t *testing.T, root, tmp string) string {
 	}
 	// --secrets-seed: the Secrets the function generates on first compose are
 	// random; seeded, they are the same every run, so goldens can hold them.
-	cmd := exec.Command(bin, "--insecure", "--address="+addr, "--metrics-address=", "--secrets-seed=render-test")
+	cmd := exec.Command(bin, "--insecure", "--address="+addr, "--metrics-address=", "--secrets-seed=render-test") //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the function: %v", err)
@@ -88,7 +94,8 @@ func startFunction(t *testing.T, root, tmp string) string {
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		dialer := net.Dialer{Timeout: time.Second}
+		conn, err := dialer.DialContext(t.Context(), "tcp", addr)
 		if err == nil {
 			_ = conn.Close()
 		}
@@ -114,7 +121,8 @@ func startFunction(t *testing.T, root, tmp string) string {
 // take it before the function binds it; startFunction would then fail loudly.
 func freeAddress(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/dittofs/function-dittofs/internal/crdschema"
-
 	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
@@ -183,7 +182,8 @@ func TestRender(t *testing.T) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
 			api := apiFor(t, root, xr)
-			args := []string{"composition", "render", xr, api.composition, functions,
+			args := []string{
+				"composition", "render", xr, api.composition, functions,
 				"--crossplane-binary=" + core,
 				"--xrd=" + api.definition,
 				"--include-function-results",

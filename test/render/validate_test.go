@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,11 +67,23 @@ func validate(t *testing.T, cli string, extensions, resources []string, want int
 	t.Helper()
 	stdout, stderr, err := validateRun(t, cli, extensions, resources)
 	var res struct {
-		Summary   struct{ Total, Valid, Invalid, MissingSchemas int }
+		Summary struct {
+			Total          int `json:"total"`
+			Valid          int `json:"valid"`
+			Invalid        int `json:"invalid"`
+			MissingSchemas int `json:"missingSchemas"`
+		} `json:"summary"`
 		Resources []struct {
-			APIVersion, Kind, Name, Status string
-			Errors                         []struct{ Type, Field, Message string }
-		}
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Name       string `json:"name"`
+			Status     string `json:"status"`
+			Errors     []struct {
+				Type    string `json:"type"`
+				Field   string `json:"field"`
+				Message string `json:"message"`
+			} `json:"errors"`
+		} `json:"resources"`
 	}
 	if jerr := json.Unmarshal([]byte(stdout), &res); jerr != nil {
 		t.Fatalf("crossplane resource validate: %v (output is not JSON: %v)\n%s", err, jerr, show(stdout, stderr))
@@ -107,7 +120,7 @@ func splitDocs(t *testing.T, stream []byte) [][]byte {
 	r := yaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(stream)))
 	for {
 		doc, err := r.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return docs
 		}
 		if err != nil {

@@ -58,19 +58,19 @@ func marshalDeterministic(t testing.TB, m proto.Message) []byte {
 // resources, and every object's fields) are filled in a shuffled order.
 func reordered(req *fnv1.RunFunctionRequest, rng *rand.Rand) *fnv1.RunFunctionRequest {
 	out := proto.Clone(req).(*fnv1.RunFunctionRequest)
-	out.Observed.Composite.Resource = reorderStruct(out.Observed.Composite.Resource, rng)
+	out.Observed.Composite.Resource = reorderStruct(out.GetObserved().GetComposite().GetResource(), rng)
 	observed := map[string]*fnv1.Resource{}
-	for _, k := range shuffledKeys(out.Observed.Resources, rng) {
-		r := out.Observed.Resources[k]
-		r.Resource = reorderStruct(r.Resource, rng)
+	for _, k := range shuffledKeys(out.GetObserved().GetResources(), rng) {
+		r := out.GetObserved().GetResources()[k]
+		r.Resource = reorderStruct(r.GetResource(), rng)
 		observed[k] = r
 	}
 	out.Observed.Resources = observed
 	required := map[string]*fnv1.Resources{}
-	for _, k := range shuffledKeys(out.RequiredResources, rng) {
-		rs := out.RequiredResources[k]
+	for _, k := range shuffledKeys(out.GetRequiredResources(), rng) {
+		rs := out.GetRequiredResources()[k]
 		for _, item := range rs.GetItems() {
-			item.Resource = reorderStruct(item.Resource, rng)
+			item.Resource = reorderStruct(item.GetResource(), rng)
 		}
 		required[k] = rs
 	}
@@ -83,8 +83,8 @@ func reorderStruct(s *structpb.Struct, rng *rand.Rand) *structpb.Struct {
 		return nil
 	}
 	out := &structpb.Struct{Fields: map[string]*structpb.Value{}}
-	for _, k := range shuffledKeys(s.Fields, rng) {
-		out.Fields[k] = reorderValue(s.Fields[k], rng)
+	for _, k := range shuffledKeys(s.GetFields(), rng) {
+		out.Fields[k] = reorderValue(s.GetFields()[k], rng)
 	}
 	return out
 }

@@ -181,11 +181,11 @@ func randomRequest(t *testing.T, base *fnv1.RunFunctionRequest, universe map[str
 		}
 	}
 	var state []string
-	if c := req.Observed.Resources["percona-cluster"]; c != nil {
-		state = append(state, "percona "+randomPerconaStatus(c.Resource, rng))
+	if c := req.GetObserved().GetResources()["percona-cluster"]; c != nil {
+		state = append(state, "percona "+randomPerconaStatus(c.GetResource(), rng))
 	}
-	if s := req.Observed.Resources["statefulset"]; s != nil {
-		state = append(state, "statefulset "+randomStatefulSetStatus(s.Resource, rng))
+	if s := req.GetObserved().GetResources()["statefulset"]; s != nil {
+		state = append(state, "statefulset "+randomStatefulSetStatus(s.GetResource(), rng))
 	}
 	state = append(state, "credentials "+randomCredentials(req, rng))
 	if rng.IntN(5) == 0 {
@@ -202,7 +202,7 @@ func randomPerconaStatus(o *structpb.Struct, rng *rand.Rand) string {
 	observedGen := []float64{gen, gen - 1, 0, gen + 1}[rng.IntN(4)]
 	backup := []string{"True", "False", ""}[rng.IntN(3)]
 	if rng.IntN(6) == 0 {
-		delete(o.Fields, "status")
+		delete(o.GetFields(), "status")
 		return "without status"
 	}
 	status := map[string]any{"state": st, "observedGeneration": observedGen}
@@ -215,7 +215,7 @@ func randomPerconaStatus(o *structpb.Struct, rng *rand.Rand) string {
 
 func randomStatefulSetStatus(o *structpb.Struct, rng *rand.Rand) string {
 	if rng.IntN(4) == 0 {
-		delete(o.Fields, "status")
+		delete(o.GetFields(), "status")
 		return "without status"
 	}
 	ready := float64(rng.IntN(2))
@@ -233,13 +233,13 @@ func randomCredentials(req *fnv1.RunFunctionRequest, rng *rand.Rand) string {
 		req.RequiredResources["s3-credentials"] = &fnv1.Resources{}
 		return "missing"
 	case 2:
-		item := proto.Clone(req.RequiredResources["s3-credentials"].GetItems()[0]).(*fnv1.Resource)
-		delete(item.Resource.Fields, "data")
-		delete(item.Resource.Fields, "stringData")
+		item := proto.Clone(req.GetRequiredResources()["s3-credentials"].GetItems()[0]).(*fnv1.Resource)
+		delete(item.GetResource().GetFields(), "data")
+		delete(item.GetResource().GetFields(), "stringData")
 		req.RequiredResources["s3-credentials"] = &fnv1.Resources{Items: []*fnv1.Resource{item}}
 		return "without keys"
 	default:
-		delete(req.RequiredResources, "s3-credentials")
+		delete(req.GetRequiredResources(), "s3-credentials")
 		return "not fetched yet"
 	}
 }

@@ -72,25 +72,33 @@ func TestTransitionRulesCatch(t *testing.T) {
 		{name: "empty projection", breakIt: func(d map[string]map[string]any) {
 			setPath(d[clusterKey], "spec.backups.pgbackrest.configuration", []any{map[string]any{}})
 		}, want: "backups on with an empty credentials projection"},
-		{name: "projects a Secret nobody composes", world: func(w *world) { delete(w.observed, s3SecretKey) },
-			breakIt: func(d map[string]map[string]any) { delete(d, s3SecretKey) }, want: "backups project a Secret nobody composes"},
-		{name: "backups block rebuilt without credentials", world: func(w *world) { w.knobs.Credentials = "missing" },
+		{
+			name: "projects a Secret nobody composes", world: func(w *world) { delete(w.observed, s3SecretKey) },
+			breakIt: func(d map[string]map[string]any) { delete(d, s3SecretKey) }, want: "backups project a Secret nobody composes",
+		},
+		{
+			name: "backups block rebuilt without credentials", world: func(w *world) { w.knobs.Credentials = "missing" },
 			breakIt: func(d map[string]map[string]any) {
 				setPath(d[clusterKey], "spec.backups.pgbackrest.image", pgBackRestImage+"2.59.0-1")
-			}, want: "backups block not kept while the credentials are unknown"},
+			}, want: "backups block not kept while the credentials are unknown",
+		},
 		{name: "repo path of a deleted XR", world: func(w *world) {
 			w.recreate()
 		}, want: "new cluster reuses a deleted XR's repo path"},
 		{name: "s3.conf injected", breakIt: func(d map[string]map[string]any) {
 			getMap(d[s3SecretKey], "data")["s3.conf"] = base64.StdEncoding.EncodeToString([]byte("[global]\nrepo1-s3-key=a\nrepo1-s3-key-secret=b\nrepo1-path=/x\n"))
 		}, want: "s3.conf carries more than the two keys"},
-		{name: "pod rolled on what was not read", step: step{On: "observed", Path: "requirements", Value: "forgotten"}, unresolved: true,
+		{
+			name: "pod rolled on what was not read", step: step{On: "observed", Path: "requirements", Value: "forgotten"}, unresolved: true,
 			breakIt: func(d map[string]map[string]any) {
 				setPath(d[statefulSetKey], "spec.template.metadata.annotations", map[string]any{annotationConfigHash: "0000"})
-			}, want: "pod rolled while the Secrets it reads were not fetched"},
-		{name: "Input upgrade changes more", step: step{On: "input", Path: "images.dittofs", Value: dittofsImage + "v0.29.0"},
+			}, want: "pod rolled while the Secrets it reads were not fetched",
+		},
+		{
+			name: "Input upgrade changes more", step: step{On: "input", Path: "images.dittofs", Value: dittofsImage + "v0.29.0"},
 			breakIt: func(d map[string]map[string]any) { setPath(d[statefulSetKey], "spec.replicas", 0.0) },
-			want:    "Input upgrade changed more than images and crVersion: statefulset"},
+			want:    "Input upgrade changed more than images and crVersion: statefulset",
+		},
 		{name: "replicas not applied", step: step{On: "spec", Path: "replicas", Value: 0.0}, want: "not applied: replicas"},
 		{name: "rotation", step: step{On: "observed", Path: "rotate", Value: "pguser"}, want: "rotation does not roll the pod"},
 	}
@@ -132,7 +140,7 @@ func TestTransitionExpectationsCatch(t *testing.T) {
 	w := newWorld(t)
 	fatal := func(msg string, desired int) iteration {
 		rsp := &fnv1.RunFunctionResponse{Desired: &fnv1.State{Resources: map[string]*fnv1.Resource{}}}
-		response.Fatal(rsp, errString(msg))
+		response.Fatal(rsp, stringError(msg))
 		for i := range desired {
 			rsp.Desired.Resources[string(rune('a'+i))] = &fnv1.Resource{}
 		}
@@ -174,6 +182,6 @@ func rules(vs []violation) []string {
 	return out
 }
 
-type errString string
+type stringError string
 
-func (e errString) Error() string { return string(e) }
+func (e stringError) Error() string { return string(e) }

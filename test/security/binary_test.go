@@ -16,7 +16,7 @@ import (
 // (internal/server's tests cover a client without a CA-signed certificate.)
 func TestBinaryRefusesWithoutCredentials(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "function")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

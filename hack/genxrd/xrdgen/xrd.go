@@ -82,7 +82,7 @@ func Write(dir string) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, b, 0o644); err != nil { //nolint:gosec // a source file, world-readable like the rest of the tree
+		if err := os.WriteFile(p, b, 0o644); err != nil {
 			return err
 		}
 	}

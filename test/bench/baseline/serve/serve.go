@@ -32,8 +32,9 @@ func Main(name string, fn fnv1.FunctionRunnerServiceServer) {
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := server.Run(ctx, fn, cfg, log); err != nil {
+	err = server.Run(ctx, fn, cfg, log)
+	stop()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -70,7 +71,7 @@ func (s *server) cpu() (time.Duration, error) {
 		return 0, err
 	}
 	// The command name (field 2) may hold spaces; count from after it.
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
