@@ -131,7 +131,7 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	hba := "# The test's superuser setup, over the socket in the temp dir.\n" +
 		"local all postgres trust\n" +
 		"# Everyone else: TLS only, as Percona's default HBA.\n" +
-		"hostssl all 127.0.0.1/32"
+		"hostssl all all 127.0.0.1/32 scram-sha-256\n" //nolint:dupword // pg_hba.conf: "all all" is every database and every user
 	for name, content := range map[string][]byte{
 		"ca.crt": caPEM, "server.crt": certPEM, "server.key": keyPEM, "pg_hba.conf": []byte(hba),
 	} {
