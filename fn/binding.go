@@ -72,8 +72,10 @@ func (c *composer) bindServerMajor() {
 	running, offered := c.observedServerImage(), c.ds.Spec.Image
 	was, now := imageMajor(running), imageMajor(offered)
 	// Without a version on both sides (a digest, latest) there is no major
-	// to keep: the Input applies as it always did.
-	if was == "" || now == "" || was == now {
+	// to keep: the Input applies as it always did. Another repository is
+	// not this server's image (someone edited the StatefulSet): drift,
+	// which the composed image corrects.
+	if was == "" || now == "" || was == now || imageRepository(running) != imageRepository(offered) {
 		return
 	}
 	c.ds.Spec.Image = running
@@ -96,6 +98,15 @@ func (c *composer) observedServerImage() string {
 		}
 	}
 	return ""
+}
+
+// imageRepository is an image reference without its tag and digest.
+func imageRepository(image string) string {
+	ref, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // imageMajor is the major of an image's tag: 0 of dittofs:v0.29.0, 17 of

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
@@ -26,6 +27,7 @@ func TestServerMajorBinds(t *testing.T) {
 		reason    string
 		spec      string
 		input     string
+		edited    string
 		wantImage string
 		wantWarn  bool
 	}{
@@ -42,6 +44,13 @@ func TestServerMajorBinds(t *testing.T) {
 			wantImage: "docker.io/marmos91c/dittofs:v0.29.0",
 			wantWarn:  true,
 		},
+		"EditedStatefulSetIsDrift": {
+			reason:    "an image of another repository in the observed StatefulSet is someone's edit, not this server's major: the composed image restores it",
+			spec:      sqlite,
+			input:     v029,
+			edited:    "registry.invalid/tampered:1",
+			wantImage: "docker.io/marmos91c/dittofs:v0.29.0",
+		},
 		"WrittenOtherMajorApplies": {
 			reason:    "an image the user writes is an explicit upgrade and applies",
 			spec:      written,
@@ -52,6 +61,12 @@ func TestServerMajorBinds(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			running, _ := liveServer(t, sqlite, v029)
+			if tc.edited != "" {
+				sts := running.GetObserved().GetResources()[string(keyStatefulSet)].GetResource()
+				ctr := sts.GetFields()["spec"].GetStructValue().GetFields()["template"].GetStructValue().
+					GetFields()["spec"].GetStructValue().GetFields()["containers"].GetListValue().GetValues()[0].GetStructValue()
+				ctr.Fields["image"] = structpb.NewStringValue(tc.edited)
+			}
 			rsp := runWith(t, deterministicFunction(), later(running, tc.spec, tc.input))
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatalf("%s\nunexpected Fatal: %s", tc.reason, msg)
