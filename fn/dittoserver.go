@@ -75,7 +75,7 @@ const legacyNamespaceField = "spec.namespace"
 // machinery under spec (spec.crossplane on modern XRs; claimRef,
 // compositionRef, resourceRefs on legacy ones).
 func parseDittoServer(xr *structpb.Struct, in v1beta1.Input) (dittoServer, error) {
-	u := unstructured.Unstructured{Object: pickProto(xr, []string{"apiVersion"}, []string{"kind"}, []string{"metadata"})}
+	u := unstructured.Unstructured{Object: identity(xr)}
 	ds := dittoServer{Kind: u.GetKind(), Name: u.GetName(), UID: string(u.GetUID())}
 
 	spec := xr.GetFields()["spec"]
@@ -117,4 +117,16 @@ func specTypeError(err error) error {
 		return fmt.Errorf("spec.%s: must be a %s, not a %s", te.Field, te.Type, te.Value)
 	}
 	return fmt.Errorf("spec: %w", err)
+}
+
+// identity is the XR's apiVersion, kind and metadata, decoded from the proto
+// without its spec and status.
+func identity(xr *structpb.Struct) map[string]any {
+	out := make(map[string]any, 3)
+	for _, k := range []string{"apiVersion", "kind", "metadata"} {
+		if v, ok := xr.GetFields()[k]; ok {
+			out[k] = v.AsInterface()
+		}
+	}
+	return out
 }

@@ -240,10 +240,10 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	external.Database = &v1alpha1.DatabaseSpec{PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}, SSLMode: "verify-full", CASecretRef: &v1alpha1.SecretKeySelector{Name: "ca"}}
 
 	in := testInput()
-	for name, spec := range map[string]v1alpha1.DittoServerSpec{
+	for name, s := range map[string]v1alpha1.DittoServerSpec{
 		"minimal": minimalSpec(), "percona": perconaSpec(nil), "full": full, "stopped": stopped, "external": external,
 	} {
-		ds := testDittoServer(spec)
+		ds := testDittoServer(s)
 		objs := map[string]runtime.Object{
 			"percona-cluster": perconaCluster(ds, in, "creds", newRepoPath(ds)),
 			"statefulset":     statefulSet(ds, in, "hash"),

@@ -70,7 +70,7 @@ func podTemplate(ds dittoServer, in v1beta1.Input, configHash string) corev1.Pod
 	for _, v := range vols {
 		volumes = append(volumes, v.Volume)
 	}
-	spec := corev1.PodSpec{
+	pod := corev1.PodSpec{
 		// DittoFS never talks to the Kubernetes API.
 		AutomountServiceAccountToken: ptr.To(false),
 		// Service links would put <SERVICE>_PORT variables into DittoFS's
@@ -82,12 +82,12 @@ func podTemplate(ds dittoServer, in v1beta1.Input, configHash string) corev1.Pod
 		Volumes:                       volumes,
 	}
 	if wait := waitForDatabase(ds, in); wait != nil {
-		spec.InitContainers = []corev1.Container{*wait}
+		pod.InitContainers = []corev1.Container{*wait}
 	}
 	labels := labels(ds, componentServer)
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{annotationConfigHash: configHash}},
-		Spec:       spec,
+		Spec:       pod,
 	}
 }
 

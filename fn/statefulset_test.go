@@ -197,7 +197,7 @@ func perconaStatefulSet() *appsv1.StatefulSet {
 }
 
 func TestStatefulSet(t *testing.T) {
-	spec := func(base v1alpha1.DittoServerSpec, mutate func(*v1alpha1.DittoServerSpec)) v1alpha1.DittoServerSpec {
+	mutated := func(base v1alpha1.DittoServerSpec, mutate func(*v1alpha1.DittoServerSpec)) v1alpha1.DittoServerSpec {
 		mutate(&base)
 		return base
 	}
@@ -224,7 +224,7 @@ func TestStatefulSet(t *testing.T) {
 			want: perconaStatefulSet(),
 		},
 		"PerconaWaitImageFromInputAndClusterMajor": {
-			spec: spec(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
+			spec: mutated(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
 			want: want(perconaStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.Template.Spec.InitContainers[0].Image = "docker.io/percona/percona-distribution-postgresql:16.13-1"
 			}),
@@ -237,7 +237,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ExternalPostgresWithCA": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{
 					Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"},
 					SSLMode: "verify-ca", CASecretRef: &v1alpha1.SecretKeySelector{Name: "pg-ca", Key: "root.pem"},
@@ -265,7 +265,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ExternalPostgresWithoutCAHasNoCAVolume": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}}
 			}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
@@ -298,7 +298,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ContentVolumeOnlyWithContentSize": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.ContentSize = "100Gi"
 				s.Storage.ControlPlaneSize = "2Gi"
 				s.Storage.StorageClassName = ptr.To("fast")
@@ -328,7 +328,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ServedTLSProbesHTTPSAndMountsTheCert": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
 			}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
@@ -348,7 +348,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"MutualTLSProbesTCP": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 			}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
@@ -371,7 +371,7 @@ func TestStatefulSet(t *testing.T) {
 		// The user's settings win, unset fields are hardened, and ALL is
 		// dropped even when the user drops only some.
 		"UserSecurityContextMergedKeepsDropAll": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.SecurityContext = &corev1.SecurityContext{
 					ReadOnlyRootFilesystem: ptr.To(true),
 					RunAsNonRoot:           ptr.To(false),
@@ -400,17 +400,17 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"UserDropAllIsNotDuplicated": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
 			}),
 			want: sqliteStatefulSet(),
 		},
 		"ReplicasZero": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](0) }),
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](0) }),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) { sts.Spec.Replicas = ptr.To[int32](0) }),
 		},
 		"ImageResourcesGraceAndPortsFromSpec": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Image = "registry.example/dittofs:dev"
 				s.TerminationGracePeriodSeconds = ptr.To[int64](60)
 				s.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
@@ -431,7 +431,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"SecretsConfigPointsAtAreMounted": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"}}
 				s.Identity = &v1alpha1.IdentitySpec{
 					LDAP: &v1alpha1.LDAPSpec{

@@ -142,9 +142,9 @@ func TestValidate(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			spec := minimalSpec()
-			tc.spec(&spec)
-			ds := testDittoServer(spec)
+			s := minimalSpec()
+			tc.spec(&s)
+			ds := testDittoServer(s)
 			if tc.name != "" {
 				ds.Name = tc.name
 			}
