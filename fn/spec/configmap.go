@@ -1,0 +1,3 @@
+package spec
+
+func ConfigMapName(ds DittoServer) string { return ds.Name + "-config" }

@@ -1,0 +1,3 @@
+package spec
+
+func ConnectionSecretName(ds DittoServer) string { return ds.Name + "-connection" }
