@@ -100,7 +100,7 @@ func (c *composer) boundMajorHasImage(_ *pgv2.PerconaPGCluster) error {
 	}
 	return fmt.Errorf("invalid function Input: images.postgres has no image for PostgreSQL %d, which PerconaPGCluster %s runs "+
 		"(spec.percona.postgresVersion is not set, so the cluster keeps the major it was created with): pin images.postgres.%q in the Composition's Input",
-		major, spec.PerconaClusterName(c.ds), strconv.Itoa(int(major)))
+		major, c.ds.PerconaClusterName(), strconv.Itoa(int(major)))
 }
 
 func copyString(s *string) *string {

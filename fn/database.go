@@ -44,9 +44,9 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 		// whose pgBackRest projects a missing Secret never starts, so wait;
 		// an existing one keeps its backups block as it is.
 		if observed == nil {
-			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: spec.PerconaClusterName(c.ds)}
+			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: c.ds.PerconaClusterName()}
 			response.ConditionFalse(c.rsp, conditionDatabaseReady, "WaitingForBackupCredentials").
-				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", spec.PerconaClusterName(c.ds))).TargetCompositeAndClaim()
+				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 			return nil
 		}
 		credentials, keepBackups = projectedCredentials(observed), true
@@ -175,8 +175,8 @@ func perconaCondition(pc *pgv2.PerconaPGCluster, typ string) (status, reason, me
 // databaseCondition tells the user where the database is, and fills the
 // status.database block.
 func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string) {
-	name := spec.PerconaClusterName(c.ds)
-	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: spec.PerconaPrimaryHost(c.ds), Backup: backupStatus(c.ds, repoPath)}
+	name := c.ds.PerconaClusterName()
+	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: c.ds.PerconaPrimaryHost(), Backup: backupStatus(c.ds, repoPath)}
 	c.status.Database = st
 	switch {
 	case pc == nil:

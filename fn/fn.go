@@ -1,6 +1,13 @@
 // Package fn is function-dittofs: a Crossplane composition function that turns
 // a DittoServer XR into a Percona PostgreSQL cluster and the DittoFS
 // workloads. RunFunction is a pure, deterministic transform of the request.
+//
+// This package is the pipeline: RunFunction and the composer, which reads
+// the observed objects, binds what the user did not write to what exists,
+// guards every change to a live cluster, decides which objects are composed
+// and when, and writes the status and conditions. The layers below it flow
+// one way: spec (the parsed XR and its names), build (one pure builder per
+// composed kind) and wire (the encoding).
 package fn
 
 import (

@@ -40,7 +40,7 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 		t.Fatalf("len(jwt) = %d, len(password) = %d; want 43 and 24", len(jwt), len(password))
 	}
 	meta := func(name string) metav1.ObjectMeta {
-		return metav1.ObjectMeta{Name: name, Namespace: "storage", Labels: spec.Labels(fixture.DittoServer(fixture.MinimalSpec()), spec.ComponentServer)}
+		return metav1.ObjectMeta{Name: name, Namespace: "storage", Labels: fixture.DittoServer(fixture.MinimalSpec()).Labels(spec.ComponentServer)}
 	}
 	typeMeta := metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
 	want := map[string]*corev1.Secret{

@@ -40,7 +40,7 @@ func (c *composer) perconaGuards(cluster *pgv2.PerconaPGCluster) field.ErrorList
 	}
 	p := field.NewPath("spec", "percona")
 	pc := c.ds.Spec.Percona
-	name := spec.PerconaClusterName(c.ds)
+	name := c.ds.PerconaClusterName()
 	if !pc.Enabled {
 		return field.ErrorList{field.Forbidden(p.Child("enabled"), fmt.Sprintf(
 			"PerconaPGCluster %s holds DittoFS's control plane (users, shares, adapters); turning Percona off would delete it. Keep it on; to retire it, move the control plane to another database and create a new DittoServer there", name))}

@@ -44,7 +44,7 @@ func (c *composer) backupRemovalGuard(cluster *pgv2.PerconaPGCluster) field.Erro
 	return field.ErrorList{field.Forbidden(p.Child("enabled"), fmt.Sprintf(
 		"PerconaPGCluster %s backs up to a pgBackRest repository; turning backups off stops WAL archiving and point-in-time recovery, and removes the repository host (the backups already in the bucket stay there). "+
 			"To turn them off, also set %s: true; to keep them, set enabled back to true",
-		spec.PerconaClusterName(c.ds), p.Child("authorizeRemoval")))}
+		c.ds.PerconaClusterName(), p.Child("authorizeRemoval")))}
 }
 
 // hasBackupRepository: the observed cluster has backups on (Percona reads an
@@ -78,7 +78,7 @@ func (c *composer) perconaStorageClassGuard(cluster *pgv2.PerconaPGCluster) fiel
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("spec", "percona", "storageClassName"), fmt.Sprintf(
 		"the volumes of PerconaPGCluster %s are of class %s, not %s: a PVC's class cannot change. Keep %s here (or remove the field), or create a new DittoServer and move the data",
-		spec.PerconaClusterName(c.ds), className(was), className(now), className(was)))}
+		c.ds.PerconaClusterName(), className(was), className(now), className(was)))}
 }
 
 // namespaceGuard: a claimless legacy XR names its namespace in spec.namespace;

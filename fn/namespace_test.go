@@ -84,7 +84,7 @@ func TestParseDittoServerLegacyByKind(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.want.Spec = spec.SpecWithDefaults(v1alpha1.DittoServerSpec{}, fixture.Input())
+			tc.want.Spec = spec.WithDefaults(v1alpha1.DittoServerSpec{}, fixture.Input())
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nparseDittoServer(): -want, +got:\n%s", tc.reason, diff)
 			}

@@ -90,7 +90,7 @@ func s3CredentialsFrom(ds spec.DittoServer, name string, data map[string][]byte)
 			if problem := plainKeysProblem(ds.Namespace, name, pair, data); problem != "" {
 				return s3Credentials{Problem: problem}
 			}
-			return s3Credentials{Projected: spec.PGBackRestS3SecretName(ds), Conf: build.PGBackRestS3Conf(string(id), string(secret))}
+			return s3Credentials{Projected: ds.PGBackRestS3SecretName(), Conf: build.PGBackRestS3Conf(string(id), string(secret))}
 		}
 	}
 	return s3Credentials{Problem: fmt.Sprintf("the S3 credentials Secret %s/%s holds neither shape (it has keys %s); %s", ds.Namespace, name, keyList(data), s3CredentialsHelp)}

@@ -141,7 +141,7 @@ func TestReadS3Credentials(t *testing.T) {
 func TestPgBackRestS3Secret(t *testing.T) {
 	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	want := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "files-pgbackrest-s3", Namespace: "storage", Labels: spec.Labels(ds, spec.ComponentBackup)},
+		ObjectMeta: metav1.ObjectMeta{Name: "files-pgbackrest-s3", Namespace: "storage", Labels: ds.Labels(spec.ComponentBackup)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{"s3.conf": []byte("conf")},
 	}

@@ -19,7 +19,7 @@ func repoPath(ds spec.DittoServer, observed *pgv2.PerconaPGCluster) string {
 	if path, ok := observedRepoPath(observed); ok {
 		return path
 	}
-	return spec.NewRepoPath(ds)
+	return ds.NewRepoPath()
 }
 
 // observedRepoPath is where an observed cluster keeps repo1: its
@@ -38,7 +38,7 @@ func observedRepoPath(pc *pgv2.PerconaPGCluster) (path string, ok bool) {
 	}
 	for _, r := range pc.Spec.Backups.PGBackRest.Repos {
 		if r.Name == spec.PGBackRestRepo {
-			return build.PgBackRestDefaultRepoPath, true
+			return build.PGBackRestDefaultRepoPath, true
 		}
 	}
 	return "", false
@@ -54,7 +54,7 @@ func missingUIDWarning(ds spec.DittoServer, observed *pgv2.PerconaPGCluster) str
 		return ""
 	}
 	return "the XR has no metadata.uid (an API server always sets one; crossplane render takes it from the XR file), so the pgBackRest repo path " +
-		spec.NewRepoPath(ds) + " is not unique if an XR of this name is deleted and created again"
+		ds.NewRepoPath() + " is not unique if an XR of this name is deleted and created again"
 }
 
 // backupRepoPath is the repo path the cluster is composed with, warning

@@ -17,7 +17,6 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/fn/build"
-	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // everySecretSpec names every user Secret the pod can read: an external
@@ -123,7 +122,7 @@ func TestPodSecretsCoverThePod(t *testing.T) {
 			}
 			sts := build.StatefulSet(c.ds, c.in, "h")
 			read := podTemplateSecretKeys(sts)
-			for _, generated := range []string{spec.JWTSecretName(c.ds), spec.AdminSecretName(c.ds)} {
+			for _, generated := range []string{c.ds.JWTSecretName(), c.ds.AdminSecretName()} {
 				delete(read, generated)
 			}
 			listed := map[string][]string{}

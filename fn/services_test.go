@@ -33,8 +33,8 @@ func TestServices(t *testing.T) {
 		return map[string]*corev1.Service{
 			"headless": build.HeadlessService(ds),
 			"api":      build.APIService(ds),
-			"nfs":      build.AdapterService(ds, spec.NFSServiceName(ds), build.PortNFS, s.Adapters.NFS),
-			"smb":      build.AdapterService(ds, spec.SMBServiceName(ds), build.PortSMB, s.Adapters.SMB),
+			"nfs":      build.AdapterService(ds, ds.NFSServiceName(), build.PortNFS, s.Adapters.NFS),
+			"smb":      build.AdapterService(ds, ds.SMBServiceName(), build.PortSMB, s.Adapters.SMB),
 			"metrics":  build.MetricsService(ds),
 		}
 	}

@@ -495,7 +495,7 @@ func TestStatefulSet(t *testing.T) {
 				in = fixture.Input()
 			}
 			ds := fixture.DittoServer(tc.spec)
-			ds.Spec = spec.SpecWithDefaults(tc.spec, in)
+			ds.Spec = spec.WithDefaults(tc.spec, in)
 			got := build.StatefulSet(ds, in, "h")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("statefulSet(): -want, +got:\n%s", diff)

@@ -13,7 +13,6 @@ import (
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/fn/build"
-	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 const conditionWorkloadReady = "WorkloadReady"
@@ -54,13 +53,13 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 	// Asked for whatever the database does: requirements follow the spec.
 	c.requirePodSecrets(podSecrets(c.ds))
 	if !c.workloadsAllowed(databaseReady) {
-		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready before starting DittoFS", spec.PerconaClusterName(c.ds))
+		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready before starting DittoFS", c.ds.PerconaClusterName())
 		response.Normal(c.rsp, msg).TargetCompositeAndClaim()
 		response.ConditionFalse(c.rsp, conditionWorkloadReady, "WaitingForDatabase").WithMessage(msg).TargetCompositeAndClaim()
 		return nil
 	}
 	if c.ds.Spec.Percona.Enabled && databaseReady && observedSTS == nil {
-		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", spec.PerconaClusterName(c.ds))).TargetCompositeAndClaim()
+		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 	}
 	secrets, err := c.generateSecrets(c.random)
 	if err != nil {
@@ -160,12 +159,12 @@ func (c *composer) composeNetwork() error {
 		return err
 	}
 	if *s.Adapters.NFS.Enabled {
-		if err := c.add(keyServiceNFS, build.AdapterService(c.ds, spec.NFSServiceName(c.ds), build.PortNFS, s.Adapters.NFS), c.readyOnceObserved(keyServiceNFS)); err != nil {
+		if err := c.add(keyServiceNFS, build.AdapterService(c.ds, c.ds.NFSServiceName(), build.PortNFS, s.Adapters.NFS), c.readyOnceObserved(keyServiceNFS)); err != nil {
 			return err
 		}
 	}
 	if *s.Adapters.SMB.Enabled {
-		if err := c.add(keyServiceSMB, build.AdapterService(c.ds, spec.SMBServiceName(c.ds), build.PortSMB, s.Adapters.SMB), c.readyOnceObserved(keyServiceSMB)); err != nil {
+		if err := c.add(keyServiceSMB, build.AdapterService(c.ds, c.ds.SMBServiceName(), build.PortSMB, s.Adapters.SMB), c.readyOnceObserved(keyServiceSMB)); err != nil {
 			return err
 		}
 	}
@@ -189,7 +188,7 @@ func (c *composer) composeServiceMonitor() error {
 		return nil
 	}
 	if c.kindMissing(keyServiceMonitor, schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
-		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", spec.MetricsServiceName(c.ds))).TargetCompositeAndClaim()
+		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", c.ds.MetricsServiceName())).TargetCompositeAndClaim()
 		return nil
 	}
 	return c.add(keyServiceMonitor, build.ServiceMonitor(c.ds), c.readyOnceObserved(keyServiceMonitor))

@@ -10,7 +10,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
-// dittofsConfig is DittoFS v0.29.0's config.yaml, the keys this function
+// DittoFSConfig is DittoFS v0.29.0's config.yaml, the keys this function
 // sets. DittoFS ignores unknown keys with only a warning, so every key here
 // is spelled as in its pkg/config (checked by TestConfigKeysKnownToDittoFS
 // and, with the real server, by the boot test). Secret values never go here:
@@ -127,7 +127,7 @@ const (
 	listenOnAllAddresses = "0.0.0.0"
 )
 
-// buildConfig is the DittoFS configuration for ds.
+// Config is the DittoFS configuration for ds.
 func Config(ds spec.DittoServer) DittoFSConfig {
 	s := ds.Spec
 	return DittoFSConfig{
@@ -147,7 +147,7 @@ func Config(ds spec.DittoServer) DittoFSConfig {
 	}
 }
 
-// databaseKind is what DittoFS runs on: sqlite, postgres (an existing one)
+// DatabaseKind is what DittoFS runs on: sqlite, postgres (an existing one)
 // or percona (the composed cluster). Switching it on a live server strands
 // the control-plane data, so the StatefulSet records it.
 func DatabaseKind(s v1alpha1.DittoServerSpec) string {
@@ -229,7 +229,7 @@ func kerberosConfig(k *v1alpha1.KerberosSpec) *configKerberos {
 	return c
 }
 
-// renderConfig is config.yaml, its keys in the order of the structs' fields,
+// RenderConfig is config.yaml, its keys in the order of the structs' fields,
 // so the same spec gives the same bytes. Marshalled directly: going through
 // JSON, as sigs.k8s.io/yaml does, cost a tenth of every call.
 func RenderConfig(c DittoFSConfig) (string, error) {

@@ -10,10 +10,10 @@ import (
 // configKey is the ConfigMap key DittoFS reads as /config/config.yaml.
 const configKey = "config.yaml"
 
-// configMap builds <xr>-config holding config.yaml. It holds no secret.
+// ConfigMap builds <xr>-config holding config.yaml. It holds no secret.
 func ConfigMap(ds spec.DittoServer, config string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.ConfigMapName(ds), Namespace: ds.Namespace, Labels: spec.Labels(ds, spec.ComponentServer)},
+		ObjectMeta: metav1.ObjectMeta{Name: ds.ConfigMapName(), Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},
 		Data:       map[string]string{configKey: config},
 	}
 }

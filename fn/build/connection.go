@@ -20,7 +20,7 @@ const (
 	connAdminPassword = "admin-password"
 )
 
-// connectionDetails tells a client how to reach and log in to DittoFS. The
+// ConnectionDetails tells a client how to reach and log in to DittoFS. The
 // admin password is there only when the function generated it; a user who
 // gave their own already has it.
 func ConnectionDetails(e v1alpha1.EndpointsStatus, adminPassword []byte) resource.ConnectionDetails {
@@ -37,7 +37,7 @@ func ConnectionDetails(e v1alpha1.EndpointsStatus, adminPassword []byte) resourc
 	return cd
 }
 
-// connectionSecret carries the connection details of a modern XR, which
+// ConnectionSecret carries the connection details of a modern XR, which
 // Crossplane v2 no longer writes itself.
 func ConnectionSecret(ds spec.DittoServer, details resource.ConnectionDetails) *corev1.Secret {
 	data := make(map[string][]byte, len(details))
@@ -45,7 +45,7 @@ func ConnectionSecret(ds spec.DittoServer, details resource.ConnectionDetails) *
 		data[k] = v
 	}
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.ConnectionSecretName(ds), Namespace: ds.Namespace, Labels: spec.Labels(ds, spec.ComponentServer)},
+		ObjectMeta: metav1.ObjectMeta{Name: ds.ConnectionSecretName(), Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
-// endpoints are the in-cluster addresses clients dial.
+// Endpoints are the in-cluster addresses clients dial.
 func Endpoints(ds spec.DittoServer, in v1beta1.Input) v1alpha1.EndpointsStatus {
 	s := ds.Spec
 	host := func(svc string) string { return svc + "." + ds.Namespace + ".svc." + in.ClusterDomain }
@@ -17,15 +17,15 @@ func Endpoints(ds spec.DittoServer, in v1beta1.Input) v1alpha1.EndpointsStatus {
 	if s.ControlPlane.CertSecretName != "" {
 		scheme = "https"
 	}
-	e := v1alpha1.EndpointsStatus{API: scheme + "://" + hostPort(host(spec.APIServiceName(ds)), s.ControlPlane.Port)}
+	e := v1alpha1.EndpointsStatus{API: scheme + "://" + hostPort(host(ds.APIServiceName()), s.ControlPlane.Port)}
 	if *s.Adapters.NFS.Enabled {
-		e.NFS = hostPort(host(spec.NFSServiceName(ds)), s.Adapters.NFS.ServicePort)
+		e.NFS = hostPort(host(ds.NFSServiceName()), s.Adapters.NFS.ServicePort)
 	}
 	if *s.Adapters.SMB.Enabled {
-		e.SMB = hostPort(host(spec.SMBServiceName(ds)), s.Adapters.SMB.ServicePort)
+		e.SMB = hostPort(host(ds.SMBServiceName()), s.Adapters.SMB.ServicePort)
 	}
 	if s.Metrics.Enabled {
-		e.Metrics = "http://" + hostPort(host(spec.MetricsServiceName(ds)), s.Metrics.Port) + s.Metrics.Path
+		e.Metrics = "http://" + hostPort(host(ds.MetricsServiceName()), s.Metrics.Port) + s.Metrics.Path
 	}
 	return e
 }

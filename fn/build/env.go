@@ -37,28 +37,28 @@ func dittofsEnv(ds spec.DittoServer) []corev1.EnvVar {
 	return env
 }
 
-// postgresSource says where the PostgreSQL connection comes from: the Secret
+// PostgresSource says where the PostgreSQL connection comes from: the Secret
 // and its key names, the sslmode and the CA.
-type postgresSource struct {
+type PostgresSource struct {
 	Secret, DatabaseKey string
 	SSLMode             string
 	CA                  *v1alpha1.SecretKeySelector
 }
 
-// postgresSourceOf is the database ds connects to, or nil for SQLite. The
+// PostgresSourceOf is the database ds connects to, or nil for SQLite. The
 // composed Percona cluster's user Secret names the database "dbname"; the
 // operator's postgresSecretRef convention is "database". Percona's Postgres
 // accepts TLS only, and its CA is in <cluster>-cluster-cert.
-func PostgresSourceOf(ds spec.DittoServer) *postgresSource {
+func PostgresSourceOf(ds spec.DittoServer) *PostgresSource {
 	switch DatabaseKind(ds.Spec) {
 	case "percona":
-		return &postgresSource{
-			Secret: spec.PerconaUserSecretName(ds), DatabaseKey: "dbname", SSLMode: "verify-full",
-			CA: &v1alpha1.SecretKeySelector{Name: spec.PerconaCASecretName(ds), Key: "ca.crt"},
+		return &PostgresSource{
+			Secret: ds.PerconaUserSecretName(), DatabaseKey: "dbname", SSLMode: "verify-full",
+			CA: &v1alpha1.SecretKeySelector{Name: ds.PerconaCASecretName(), Key: "ca.crt"},
 		}
 	case spec.DatabaseTypePostgres:
 		d := ds.Spec.Database
-		return &postgresSource{Secret: d.PostgresSecretRef.Name, DatabaseKey: "database", SSLMode: d.SSLMode, CA: d.CASecretRef}
+		return &PostgresSource{Secret: d.PostgresSecretRef.Name, DatabaseKey: "database", SSLMode: d.SSLMode, CA: d.CASecretRef}
 	default:
 		return nil
 	}
@@ -89,23 +89,23 @@ func postgresEnv(ds spec.DittoServer) []corev1.EnvVar {
 	return env
 }
 
-// jwtRef is where the JWT signing secret is.
+// JWTRef is where the JWT signing secret is.
 func JWTRef(ds spec.DittoServer) v1alpha1.SecretKeySelector {
 	if r := ds.Spec.Identity.JWT.SecretRef; r != nil {
 		return KeyOr(*r, JWTSecretKey)
 	}
-	return v1alpha1.SecretKeySelector{Name: spec.JWTSecretName(ds), Key: JWTSecretKey}
+	return v1alpha1.SecretKeySelector{Name: ds.JWTSecretName(), Key: JWTSecretKey}
 }
 
-// adminPasswordRef is where the admin's initial password is.
+// AdminPasswordRef is where the admin's initial password is.
 func AdminPasswordRef(ds spec.DittoServer) v1alpha1.SecretKeySelector {
 	if r := ds.Spec.Identity.Admin.PasswordSecretRef; r != nil {
 		return KeyOr(*r, AdminPasswordKey)
 	}
-	return v1alpha1.SecretKeySelector{Name: spec.AdminSecretName(ds), Key: AdminPasswordKey}
+	return v1alpha1.SecretKeySelector{Name: ds.AdminSecretName(), Key: AdminPasswordKey}
 }
 
-// keyOr fills a selector's missing key with def.
+// KeyOr fills a selector's missing key with def.
 func KeyOr(r v1alpha1.SecretKeySelector, def string) v1alpha1.SecretKeySelector {
 	r.Key = spec.OrDefault(r.Key, def)
 	return r

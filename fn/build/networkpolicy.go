@@ -9,7 +9,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
-// networkPolicy admits traffic to the DittoFS pod only on the ports it
+// NetworkPolicy admits traffic to the DittoFS pod only on the ports it
 // serves: the API, the enabled adapters and metrics. Egress is left alone:
 // DittoFS reaches its database and S3 block stores.
 func NetworkPolicy(ds spec.DittoServer) *networkingv1.NetworkPolicy {
@@ -18,9 +18,9 @@ func NetworkPolicy(ds spec.DittoServer) *networkingv1.NetworkPolicy {
 		ports = append(ports, networkingv1.NetworkPolicyPort{Protocol: &p.Protocol, Port: ptr.To(intstr.FromInt32(p.ContainerPort))})
 	}
 	return &networkingv1.NetworkPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: ds.Name, Namespace: ds.Namespace, Labels: spec.Labels(ds, spec.ComponentServer)},
+		ObjectMeta: metav1.ObjectMeta{Name: ds.Name, Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},
 		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: spec.SelectorLabels(ds)},
+			PodSelector: metav1.LabelSelector{MatchLabels: ds.SelectorLabels()},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: ports}},
 		},

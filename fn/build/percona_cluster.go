@@ -22,16 +22,16 @@ const (
 	finalizerDeleteSSL = "percona.com/delete-ssl"
 )
 
-// perconaCluster builds the PerconaPGCluster <xr>-postgres. credentials is
+// PerconaCluster builds the PerconaPGCluster <xr>-postgres. credentials is
 // the Secret pgBackRest's configuration projects when backups are on, and
 // repoPath the repository's path in the bucket (repoPath).
 func PerconaCluster(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath string) *pgv2.PerconaPGCluster {
 	p := ds.Spec.Percona
 	return &pgv2.PerconaPGCluster{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        spec.PerconaClusterName(ds),
+			Name:        ds.PerconaClusterName(),
 			Namespace:   ds.Namespace,
-			Labels:      spec.Labels(ds, spec.ComponentDatabase),
+			Labels:      ds.Labels(spec.ComponentDatabase),
 			Annotations: perconaAnnotations(ds),
 			Finalizers:  perconaFinalizers(p.DeletionPolicy),
 		},
@@ -43,7 +43,7 @@ func PerconaCluster(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath
 			Image:           spec.PostgresImage(in, p.PostgresVersion),
 			PostgresVersion: int(p.PostgresVersion),
 			InstanceSets: pgv2.PGInstanceSets{{
-				Name:                spec.InstanceSetName(ds),
+				Name:                ds.InstanceSetName(),
 				Replicas:            p.Replicas,
 				DataVolumeClaimSpec: volumeClaimSpec(p.StorageSize, p.StorageClassName),
 			}},
@@ -131,3 +131,30 @@ func volumeClaimSpec(size string, storageClass *string) corev1.PersistentVolumeC
 		},
 	}
 }
+
+// AnnotationAuthorizeBackupRemoval is Percona's second key for turning
+// backups off: the operator copies pgv2.percona.com/* annotations onto its
+// PostgresCluster as postgres-operator.crunchydata.com/*, and there, with the
+// value "true", lets the backups section go while the repository host exists
+// (operator v2.9.0, internal/controller/postgrescluster/pgbackrest.go,
+// BackupsEnabled). Without it the operator pauses every reconcile of the
+// cluster and still reports it ready.
+const AnnotationAuthorizeBackupRemoval = "pgv2.percona.com/authorizeBackupRemoval"
+
+// perconaAnnotations authorise Percona to remove the backup repository when
+// the user turned backups off with authorizeRemoval.
+func perconaAnnotations(ds spec.DittoServer) map[string]string {
+	b := ds.Spec.Percona.Backup
+	if b.Enabled || !b.AuthorizeRemoval {
+		return nil
+	}
+	return map[string]string{AnnotationAuthorizeBackupRemoval: "true"}
+}
+
+// PGBackRestDefaultRepoPath is where pgBackRest keeps repo1 when repo1-path
+// is not set (the operator's internal/pgbackrest/config.go): the same for
+// every cluster in a bucket.
+const PGBackRestDefaultRepoPath = "/pgbackrest/" + spec.PGBackRestRepo
+
+// RepoPathKey is repo1's path option in the cluster's pgBackRest global.
+const RepoPathKey = spec.PGBackRestRepo + "-path"

@@ -21,7 +21,7 @@ func TestPerconaCluster(t *testing.T) {
 	meta := metav1.ObjectMeta{
 		Name:      "files-postgres",
 		Namespace: "storage",
-		Labels:    spec.Labels(fixture.DittoServer(fixture.MinimalSpec()), spec.ComponentDatabase),
+		Labels:    fixture.DittoServer(fixture.MinimalSpec()).Labels(spec.ComponentDatabase),
 	}
 	instances := func(replicas int32, size string, class *string) pgv2.PGInstanceSets {
 		return pgv2.PGInstanceSets{{

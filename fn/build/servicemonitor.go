@@ -6,7 +6,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
-// serviceMonitor asks a Prometheus operator to scrape the metrics Service.
+// ServiceMonitor asks a Prometheus operator to scrape the metrics Service.
 // Built unstructured: the Prometheus operator's Go module would be a heavy
 // dependency for one small object.
 func ServiceMonitor(ds spec.DittoServer) *composed.Unstructured {
@@ -16,7 +16,7 @@ func ServiceMonitor(ds spec.DittoServer) *composed.Unstructured {
 		lbls[k] = v
 	}
 	// Ours win over the user's, so the object stays ours.
-	for k, v := range spec.Labels(ds, spec.ComponentServer) {
+	for k, v := range ds.Labels(spec.ComponentServer) {
 		lbls[k] = v
 	}
 	endpoint := map[string]any{"port": portMetrics, "path": m.Path, "scheme": "http"}
@@ -30,7 +30,7 @@ func ServiceMonitor(ds spec.DittoServer) *composed.Unstructured {
 		}
 	}
 	svcLabels := map[string]any{labelMetricsService: "true"}
-	for k, v := range spec.SelectorLabels(ds) {
+	for k, v := range ds.SelectorLabels() {
 		svcLabels[k] = v
 	}
 	u := composed.New()

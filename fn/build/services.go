@@ -9,9 +9,9 @@ import (
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
-// headlessService gives the StatefulSet's pod its stable DNS name.
+// HeadlessService gives the StatefulSet's pod its stable DNS name.
 func HeadlessService(ds spec.DittoServer) *corev1.Service {
-	svc := service(ds, spec.HeadlessServiceName(ds), corev1.ServiceTypeClusterIP, nil,
+	svc := service(ds, ds.HeadlessServiceName(), corev1.ServiceTypeClusterIP, nil,
 		servicePort(portAPI, ds.Spec.ControlPlane.Port, ds.Spec.ControlPlane.Port))
 	svc.Spec.ClusterIP = corev1.ClusterIPNone
 	// The pod must resolve while it is not ready yet (it is starting).
@@ -19,14 +19,14 @@ func HeadlessService(ds spec.DittoServer) *corev1.Service {
 	return svc
 }
 
-// apiService exposes the REST API, shaped by spec.service.
+// APIService exposes the REST API, shaped by spec.service.
 func APIService(ds spec.DittoServer) *corev1.Service {
 	s := ds.Spec
-	return service(ds, spec.APIServiceName(ds), corev1.ServiceType(s.Service.Type), s.Service.Annotations,
+	return service(ds, ds.APIServiceName(), corev1.ServiceType(s.Service.Type), s.Service.Annotations,
 		servicePort(portAPI, s.ControlPlane.Port, s.ControlPlane.Port))
 }
 
-// adapterService exposes one adapter on the port clients dial (NFS 2049,
+// AdapterService exposes one adapter on the port clients dial (NFS 2049,
 // SMB 445), forwarding to where DittoFS listens (12049, 1445).
 func AdapterService(ds spec.DittoServer, name, port string, a *v1alpha1.AdapterSpec) *corev1.Service {
 	s := ds.Spec
@@ -34,10 +34,10 @@ func AdapterService(ds spec.DittoServer, name, port string, a *v1alpha1.AdapterS
 		servicePort(port, a.ServicePort, a.Port))
 }
 
-// metricsService is what Prometheus scrapes.
+// MetricsService is what Prometheus scrapes.
 func MetricsService(ds spec.DittoServer) *corev1.Service {
 	m := ds.Spec.Metrics
-	svc := service(ds, spec.MetricsServiceName(ds), corev1.ServiceTypeClusterIP, map[string]string{
+	svc := service(ds, ds.MetricsServiceName(), corev1.ServiceTypeClusterIP, map[string]string{
 		"prometheus.io/scrape": "true",
 		"prometheus.io/port":   itoa(m.Port),
 		"prometheus.io/path":   m.Path,
@@ -51,10 +51,10 @@ const labelMetricsService = "dittofs.io/metrics-service"
 
 func service(ds spec.DittoServer, name string, typ corev1.ServiceType, annotations map[string]string, ports ...corev1.ServicePort) *corev1.Service {
 	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ds.Namespace, Labels: spec.Labels(ds, spec.ComponentServer), Annotations: annotations},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer), Annotations: annotations},
 		Spec: corev1.ServiceSpec{
 			Type:     typ,
-			Selector: spec.SelectorLabels(ds),
+			Selector: ds.SelectorLabels(),
 			Ports:    ports,
 		},
 	}

@@ -15,10 +15,10 @@ import (
 
 // Annotations the function sets on the StatefulSet and its pods.
 const (
-	// annotationConfigHash rolls the pod when, and only when, what DittoFS
+	// AnnotationConfigHash rolls the pod when, and only when, what DittoFS
 	// reads at start changes.
 	AnnotationConfigHash = "dittofs.io/config-hash"
-	// annotationDatabase records what the server's control plane lives on,
+	// AnnotationDatabase records what the server's control plane lives on,
 	// so a later switch can be refused.
 	AnnotationDatabase = "dittofs.io/database"
 )
@@ -31,20 +31,20 @@ const (
 	portMetrics = "metrics"
 )
 
-// statefulSet builds the StatefulSet <xr> running DittoFS.
+// StatefulSet builds the StatefulSet <xr> running DittoFS.
 func StatefulSet(ds spec.DittoServer, in v1beta1.Input, configHash string) *appsv1.StatefulSet {
 	s := ds.Spec
 	return &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        ds.Name,
 			Namespace:   ds.Namespace,
-			Labels:      spec.Labels(ds, spec.ComponentServer),
+			Labels:      ds.Labels(spec.ComponentServer),
 			Annotations: map[string]string{AnnotationDatabase: DatabaseKind(s)},
 		},
 		Spec: appsv1.StatefulSetSpec{
 			Replicas:    s.Replicas,
-			ServiceName: spec.HeadlessServiceName(ds),
-			Selector:    &metav1.LabelSelector{MatchLabels: spec.SelectorLabels(ds)},
+			ServiceName: ds.HeadlessServiceName(),
+			Selector:    &metav1.LabelSelector{MatchLabels: ds.SelectorLabels()},
 			// DittoFS's data lives on these claims: keep them when the
 			// StatefulSet is deleted or scaled to zero.
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
@@ -79,14 +79,14 @@ func podTemplate(ds spec.DittoServer, in v1beta1.Input, configHash string) corev
 	if wait := waitForDatabase(ds, in); wait != nil {
 		pod.InitContainers = []corev1.Container{*wait}
 	}
-	labels := spec.Labels(ds, spec.ComponentServer)
+	labels := ds.Labels(spec.ComponentServer)
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{AnnotationConfigHash: configHash}},
 		Spec:       pod,
 	}
 }
 
-// containerDittoFS is the DittoFS server's container in the pod.
+// ContainerDittoFS is the DittoFS server's container in the pod.
 const ContainerDittoFS = "dittofs"
 
 func dittofsContainer(ds spec.DittoServer, vols []podVolume) corev1.Container {
@@ -158,7 +158,7 @@ func volumeClaimTemplates(ds spec.DittoServer) []corev1.PersistentVolumeClaim {
 	st := ds.Spec.Storage
 	claim := func(name, size string) corev1.PersistentVolumeClaim {
 		return corev1.PersistentVolumeClaim{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: spec.SelectorLabels(ds)},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: ds.SelectorLabels()},
 			Spec:       volumeClaimSpec(size, st.StorageClassName),
 		}
 	}

@@ -28,7 +28,7 @@ func usage(ds spec.DittoServer, name, reason string, of, by usageRef) *composed.
 	u.SetKind(usageKind)
 	u.SetName(name)
 	u.SetNamespace(ds.Namespace)
-	u.SetLabels(spec.Labels(ds, spec.ComponentServer))
+	u.SetLabels(ds.Labels(spec.ComponentServer))
 	u.Object["spec"] = map[string]any{
 		"of":             usageEnd(of),
 		"by":             usageEnd(by),
@@ -42,20 +42,20 @@ func usageEnd(r usageRef) map[string]any {
 	return map[string]any{"apiVersion": r.APIVersion, "kind": r.Kind, "resourceRef": map[string]any{"name": r.Name}}
 }
 
-// serverUsesDatabase keeps the database until the DittoFS StatefulSet is
+// ServerUsesDatabase keeps the database until the DittoFS StatefulSet is
 // gone, so DittoFS never runs against a database being torn down.
 func ServerUsesDatabase(ds spec.DittoServer) *composed.Unstructured {
 	return usage(ds, ds.Name+"-server-uses-database",
 		"DittoFS stores its control plane in this database",
-		usageRef{"pgv2.percona.com/v2", "PerconaPGCluster", spec.PerconaClusterName(ds)},
+		usageRef{"pgv2.percona.com/v2", "PerconaPGCluster", ds.PerconaClusterName()},
 		usageRef{"apps/v1", "StatefulSet", ds.Name})
 }
 
-// databaseUsesCredentials keeps the S3 credentials until the cluster is
+// DatabaseUsesCredentials keeps the S3 credentials until the cluster is
 // gone: the Percona operator still talks to the repository while it deletes.
 func DatabaseUsesCredentials(ds spec.DittoServer, secret string) *composed.Unstructured {
 	return usage(ds, ds.Name+"-database-uses-s3-credentials",
 		"pgBackRest reads its S3 credentials from this Secret",
 		usageRef{"v1", "Secret", secret},
-		usageRef{"pgv2.percona.com/v2", "PerconaPGCluster", spec.PerconaClusterName(ds)})
+		usageRef{"pgv2.percona.com/v2", "PerconaPGCluster", ds.PerconaClusterName()})
 }

@@ -29,7 +29,7 @@ type podVolume struct {
 // the config points at, mounted read-only with only the key it needs.
 func dittofsVolumes(ds spec.DittoServer) []podVolume {
 	s := ds.Spec
-	vols := []podVolume{configMapVolume(volumeConfig, spec.ConfigMapName(ds), configDir)}
+	vols := []podVolume{configMapVolume(volumeConfig, ds.ConfigMapName(), configDir)}
 	if src := PostgresSourceOf(ds); src != nil && src.CA != nil {
 		vols = append(vols, secretKeyVolume("postgres-ca", KeyOr(*src.CA, "ca.crt"), "ca.crt", postgresCADir, nil))
 	}

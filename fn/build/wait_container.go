@@ -7,7 +7,7 @@ import (
 	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
-// waitForDatabaseScript logs in to the database and runs a query, every 2s
+// WaitForDatabaseScript logs in to the database and runs a query, every 2s
 // for up to 5 minutes. A TCP check is not enough: DittoFS exits at once, with
 // no retry, on any login, TLS or permission error, and the kubelet's backoff
 // then grows to 5 minutes.

@@ -45,8 +45,8 @@ const (
 	defaultTerminationGraceS = 105 // 5s preStop + 3 x 30s shutdown_timeout + 10s margin, as the operator.
 )
 
-// withSpecDefaults returns s with every default applied.
-func SpecWithDefaults(s v1alpha1.DittoServerSpec, in v1beta1.Input) v1alpha1.DittoServerSpec {
+// WithDefaults returns s with every default applied.
+func WithDefaults(s v1alpha1.DittoServerSpec, in v1beta1.Input) v1alpha1.DittoServerSpec {
 	s.Image = OrDefault(s.Image, in.Images.DittoFS)
 	s.Replicas = PtrOr(s.Replicas, defaultReplicas)
 	s.TerminationGracePeriodSeconds = PtrOr(s.TerminationGracePeriodSeconds, defaultTerminationGraceS)
@@ -167,7 +167,7 @@ func backupDefaults(b *v1alpha1.PerconaBackupConfig) *v1alpha1.PerconaBackupConf
 	return b
 }
 
-// ptrOr returns p, or a pointer to def when p is nil.
+// PtrOr returns p, or a pointer to def when p is nil.
 func PtrOr[T any](p *T, def T) *T {
 	if p == nil {
 		return &def

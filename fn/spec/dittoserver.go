@@ -20,7 +20,7 @@ const (
 	labelClaimNamespace = "crossplane.io/claim-namespace"
 )
 
-// dittoServer is the typed view of the observed XR that every builder works
+// DittoServer is the typed view of the observed XR that every builder works
 // from: who it is, where its objects go, and its spec with defaults applied.
 type DittoServer struct {
 	// Kind of the XR: DittoServer, or XDittoServer behind a claim.
@@ -65,11 +65,11 @@ func validateNamespace(ds DittoServer) field.ErrorList {
 	return field.ErrorList{field.Required(field.NewPath("metadata", "namespace"), "a DittoServer is namespaced and its objects go to its namespace: set metadata.namespace (kubectl apply -n fills it in; crossplane render takes it only from the XR file)")}
 }
 
-// legacyNamespaceField is the legacy XRD's field naming the namespace of a
+// LegacyNamespaceField is the legacy XRD's field naming the namespace of a
 // cluster-scoped XR that has no claim.
 const LegacyNamespaceField = "spec.namespace"
 
-// parseDittoServer reads the observed XR straight from the request: its
+// Parse reads the observed XR straight from the request: its
 // metadata, and its spec from the spec's own JSON, decoded once into the
 // typed spec. Unknown spec fields are ignored: Crossplane adds its own
 // machinery under spec (spec.crossplane on modern XRs; claimRef,
@@ -89,7 +89,7 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 		}
 	}
 	ds.Written = writtenFields(ds.Spec)
-	ds.Spec = SpecWithDefaults(ds.Spec, in)
+	ds.Spec = WithDefaults(ds.Spec, in)
 
 	// Which XRD the XR is of decides where its objects go, never a missing
 	// namespace: a namespaced DittoServer without one is an error of its

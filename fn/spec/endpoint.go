@@ -37,7 +37,7 @@ func (e s3Endpoint) String() string {
 // endpointHost is a DNS name or an IPv4 address, as the XRD's pattern has it.
 var endpointHost = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 
-// endpointPlainHTTP is why http:// is refused.
+// EndpointPlainHTTP is why http:// is refused.
 const EndpointPlainHTTP = "plain http:// is refused: pgBackRest sends this endpoint every WAL segment and base backup of the database, which would cross the network unencrypted (and pgBackRest before 2.58 cannot speak plain HTTP at all). Serve the S3 endpoint over TLS and write https://host[:port] or host[:port] (verifyTLS: false for a self-signed certificate)"
 
 // parseS3Endpoint parses [https://]host[:port][/]. Its errors say what to
@@ -74,7 +74,7 @@ func parseS3Endpoint(s string) (s3Endpoint, error) {
 	return e, nil
 }
 
-// composedEndpoint is the endpoint of a validated spec as pgBackRest gets it.
+// ComposedEndpoint is the endpoint of a validated spec as pgBackRest gets it.
 func ComposedEndpoint(endpoint string) string {
 	e, err := parseS3Endpoint(endpoint)
 	if err != nil {

@@ -31,7 +31,7 @@ func defaultPostgresImages() map[string]string {
 	}
 }
 
-// withInputDefaults returns in with every unset field defaulted. Postgres
+// InputWithDefaults returns in with every unset field defaulted. Postgres
 // images given in the Input replace the default of their major only.
 func InputWithDefaults(in v1beta1.Input) v1beta1.Input {
 	out := *in.DeepCopy()
@@ -51,11 +51,12 @@ func InputWithDefaults(in v1beta1.Input) v1beta1.Input {
 	return out
 }
 
-// postgresImage is the image pinned for a PostgreSQL major, or "" when none is.
+// PostgresImage is the image pinned for a PostgreSQL major, or "" when none is.
 func PostgresImage(in v1beta1.Input, major int32) string {
 	return in.Images.Postgres[strconv.Itoa(int(major))]
 }
 
+// OrDefault is v, or def when v is empty.
 func OrDefault(v, def string) string {
 	if v == "" {
 		return def

@@ -28,7 +28,7 @@ var (
 	maxCRVersion = semver{2, 10, 0}
 )
 
-// invalidInputError is a function Input the function cannot compose with. It is
+// InvalidInputError is a function Input the function cannot compose with. It is
 // the platform team's to fix (the Composition), not the XR's owner's.
 type InvalidInputError struct{ errs field.ErrorList }
 
@@ -36,7 +36,7 @@ func (e InvalidInputError) Error() string {
 	return "invalid function Input (the Composition's pipeline step of function-dittofs; ask your platform team to fix it): " + JoinFieldErrors(e.errs)
 }
 
-// validateInput checks the defaulted Input. Crossplane never applies the
+// ValidateInput checks the defaulted Input. Crossplane never applies the
 // Input's CRD (package/input), so its patterns are checked here.
 func ValidateInput(in v1beta1.Input) error {
 	root := field.NewPath("input")

@@ -2,7 +2,7 @@ package spec
 
 // Labels on every composed object, so kubectl and the NetworkPolicy can
 // select DittoFS's objects. Crossplane adds its own (crossplane.io/composite).
-func Labels(ds DittoServer, component string) map[string]string {
+func (ds DittoServer) Labels(component string) map[string]string {
 	return map[string]string{
 		"app.kubernetes.io/name":       "dittofs",
 		"app.kubernetes.io/instance":   ds.Name,
@@ -11,6 +11,7 @@ func Labels(ds DittoServer, component string) map[string]string {
 	}
 }
 
+// Components: the app.kubernetes.io/component label of each side.
 const (
 	ComponentDatabase = "database"
 	ComponentBackup   = "backup"

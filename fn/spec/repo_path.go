@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 )
 
-// newRepoPath is /pgbackrest/<namespace>/<name>-<uid8>/repo1, uid8 the first
+// NewRepoPath is /pgbackrest/<namespace>/<name>-<uid8>/repo1, uid8 the first
 // 8 hex digits of the SHA-256 of the XR's UID. Two clusters in one bucket
 // must never share a path (pgBackRest then fails both: "archive info does
 // not match the database"), and that includes an XR deleted and re-created
@@ -17,7 +17,7 @@ import (
 // metadata.uid; an API server always sets one) gets
 // /pgbackrest/<namespace>/<name>/repo1, which only names and namespaces
 // keep apart, and a warning says so (missingUIDWarning).
-func NewRepoPath(ds DittoServer) string {
+func (ds DittoServer) NewRepoPath() string {
 	dir := ds.Name
 	if ds.UID != "" {
 		sum := sha256.Sum256([]byte(ds.UID))

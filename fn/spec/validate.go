@@ -20,7 +20,7 @@ import (
 // controller-revision-hash label <name>-<10 characters> that must fit in 63.
 const maxNameLength = 52
 
-// validate checks the defaulted spec the way the XRD schema and its CEL rules
+// Validate checks the defaulted spec the way the XRD schema and its CEL rules
 // do (render without --xrd skips those), plus what a schema cannot know: the
 // images the Input pins, Percona's name limit, cron syntax, port clashes.
 // Every error names its field and says how to fix it.
@@ -59,9 +59,9 @@ func validateName(ds DittoServer) field.ErrorList {
 	if !ds.Spec.Percona.Enabled {
 		return nil
 	}
-	if n := len(PerconaClusterName(ds)) + len(perconaInstanceSet); n > perconaMaxNameLength {
-		limit := perconaMaxNameLength - len(PerconaClusterName(ds)) - len(perconaInstanceSet) + len(ds.Name)
-		return field.ErrorList{field.Invalid(name, ds.Name, fmt.Sprintf("must be at most %d characters with spec.percona.enabled: Percona limits cluster name (%s) plus instance set name (%s) to %d characters", limit, PerconaClusterName(ds), perconaInstanceSet, perconaMaxNameLength))}
+	if n := len(ds.PerconaClusterName()) + len(perconaInstanceSet); n > perconaMaxNameLength {
+		limit := perconaMaxNameLength - len(ds.PerconaClusterName()) - len(perconaInstanceSet) + len(ds.Name)
+		return field.ErrorList{field.Invalid(name, ds.Name, fmt.Sprintf("must be at most %d characters with spec.percona.enabled: Percona limits cluster name (%s) plus instance set name (%s) to %d characters", limit, ds.PerconaClusterName(), perconaInstanceSet, perconaMaxNameLength))}
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// encodeObject turns a typed object straight into the protobuf Struct
+// Object turns a typed object straight into the protobuf Struct
 // Crossplane applies, in one pass. Going through JSON or an unstructured map
 // first (the SDK's composed.From, apimachinery's converter, then structpb)
 // cost a third of every call.

@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/dittofs/function-dittofs/fn/build"
-	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
@@ -19,7 +18,7 @@ func BenchmarkEncodeObject(b *testing.B) {
 	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	in := fixture.Input()
 	objs := []runtime.Object{
-		build.PerconaCluster(ds, in, "creds", spec.NewRepoPath(ds)), build.StatefulSet(ds, in, "hash"), build.HeadlessService(ds), build.APIService(ds),
+		build.PerconaCluster(ds, in, "creds", ds.NewRepoPath()), build.StatefulSet(ds, in, "hash"), build.HeadlessService(ds), build.APIService(ds),
 		build.NetworkPolicy(ds), build.ConfigMap(ds, "config"), build.JWTSecret(ds, []byte("jwt")),
 	}
 	b.ReportAllocs()

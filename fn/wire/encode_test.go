@@ -18,7 +18,6 @@ import (
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
-	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
@@ -248,11 +247,11 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	} {
 		ds := fixture.DittoServer(s)
 		objs := map[string]runtime.Object{
-			"percona-cluster": build.PerconaCluster(ds, in, "creds", spec.NewRepoPath(ds)),
+			"percona-cluster": build.PerconaCluster(ds, in, "creds", ds.NewRepoPath()),
 			"statefulset":     build.StatefulSet(ds, in, "hash"),
 			"headless":        build.HeadlessService(ds),
 			"api":             build.APIService(ds),
-			"nfs":             build.AdapterService(ds, spec.NFSServiceName(ds), build.PortNFS, ds.Spec.Adapters.NFS),
+			"nfs":             build.AdapterService(ds, ds.NFSServiceName(), build.PortNFS, ds.Spec.Adapters.NFS),
 			"metrics":         build.MetricsService(ds),
 			"networkpolicy":   build.NetworkPolicy(ds),
 			"configmap":       build.ConfigMap(ds, "config"),

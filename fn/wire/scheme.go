@@ -1,11 +1,14 @@
 package wire
 
 import (
+	"fmt"
+
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource/composed"
@@ -31,4 +34,14 @@ func addToScheme(s *runtime.Scheme) error {
 		}
 	}
 	return nil
+}
+
+// kindOf looks the object's kind up in composed.Scheme, where scheme.go
+// registers every kind the builders return.
+func kindOf(obj runtime.Object) (schema.GroupVersionKind, error) {
+	gvks, _, err := composed.Scheme.ObjectKinds(obj)
+	if err != nil || len(gvks) == 0 {
+		return schema.GroupVersionKind{}, fmt.Errorf("%T is not in composed.Scheme: %w", obj, err)
+	}
+	return gvks[0], nil
 }

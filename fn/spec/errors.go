@@ -6,7 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// joinFieldErrors is every error of errs, each with its path, in one line:
+// JoinFieldErrors is every error of errs, each with its path, in one line:
 // the one way user errors are written.
 func JoinFieldErrors(errs field.ErrorList) string {
 	msgs := make([]string, 0, len(errs))

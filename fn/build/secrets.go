@@ -18,20 +18,20 @@ const (
 	AdminPasswordBytes = 18
 )
 
-// jwtSecret builds <xr>-jwt.
+// JWTSecret builds <xr>-jwt.
 func JWTSecret(ds spec.DittoServer, value []byte) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.JWTSecretName(ds), Namespace: ds.Namespace, Labels: spec.Labels(ds, spec.ComponentServer)},
+		ObjectMeta: metav1.ObjectMeta{Name: ds.JWTSecretName(), Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{JWTSecretKey: value},
 	}
 }
 
-// adminSecret builds <xr>-admin. The username is always admin: DittoFS
+// AdminSecret builds <xr>-admin. The username is always admin: DittoFS
 // v0.29.0 ignores any other.
 func AdminSecret(ds spec.DittoServer, password []byte) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.AdminSecretName(ds), Namespace: ds.Namespace, Labels: spec.Labels(ds, spec.ComponentServer)},
+		ObjectMeta: metav1.ObjectMeta{Name: ds.AdminSecretName(), Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{adminUsernameKey: []byte(spec.AdminUsername), AdminPasswordKey: password},
 	}

@@ -35,7 +35,7 @@ func writtenFields(s v1alpha1.DittoServerSpec) writtenSpec {
 	return w
 }
 
-// imageRepository is an image reference without its tag and digest.
+// ImageRepository is an image reference without its tag and digest.
 func ImageRepository(image string) string {
 	ref, _, _ := strings.Cut(image, "@")
 	if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") {
@@ -44,7 +44,7 @@ func ImageRepository(image string) string {
 	return ref
 }
 
-// imageMajor is the major of an image's tag: 0 of dittofs:v0.29.0, 17 of
+// ImageMajor is the major of an image's tag: 0 of dittofs:v0.29.0, 17 of
 // 17.9-1; "" for an image without a tag (nothing to compare).
 func ImageMajor(image string) string {
 	tag, ok := imageTag(image)
@@ -54,8 +54,8 @@ func ImageMajor(image string) string {
 	return tagMajor(strings.TrimPrefix(tag, "v"))
 }
 
-// instanceSetName is the Percona instance set: the observed cluster's, or
+// InstanceSetName is the Percona instance set: the observed cluster's, or
 // the one new clusters get.
-func InstanceSetName(ds DittoServer) string {
+func (ds DittoServer) InstanceSetName() string {
 	return OrDefault(ds.InstanceSet, perconaInstanceSet)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
-// pgBackRestS3Conf is the INI file pgBackRest loads from conf.d. Only the
+// PGBackRestS3Conf is the INI file pgBackRest loads from conf.d. Only the
 // credentials go here: pgBackRest refuses an option set twice, and the
 // operator writes every other repo1 option from the cluster spec. The
 // values were checked (plainKeysProblem): no control character is left
@@ -19,13 +19,13 @@ func PGBackRestS3Conf(id, secret string) []byte {
 	return []byte("[global]\nrepo1-s3-key=" + id + "\nrepo1-s3-key-secret=" + secret + "\n")
 }
 
-// pgBackRestS3Secret builds <xr>-pgbackrest-s3 holding s3.conf.
+// PGBackRestS3Secret builds <xr>-pgbackrest-s3 holding s3.conf.
 func PGBackRestS3Secret(ds spec.DittoServer, conf []byte) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      spec.PGBackRestS3SecretName(ds),
+			Name:      ds.PGBackRestS3SecretName(),
 			Namespace: ds.Namespace,
-			Labels:    spec.Labels(ds, spec.ComponentBackup),
+			Labels:    ds.Labels(spec.ComponentBackup),
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{"s3.conf": conf},

@@ -1,3 +1,0 @@
-package spec
-
-func ConfigMapName(ds DittoServer) string { return ds.Name + "-config" }

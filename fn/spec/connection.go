@@ -1,3 +1,0 @@
-package spec
-
-func ConnectionSecretName(ds DittoServer) string { return ds.Name + "-connection" }
