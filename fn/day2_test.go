@@ -577,10 +577,11 @@ func fatalResult(rsp *fnv1.RunFunctionResponse) (string, bool) {
 	return "", false
 }
 
-// TestRefusalClears: once a refused change is undone, FunctionSuccess says
-// so. Crossplane keeps a condition a function stops returning, so the
-// False of the refusal would otherwise stay on the XR and its claim.
-func TestRefusalClears(t *testing.T) {
+// TestFunctionSuccess: every call that composes says FunctionSuccess=True,
+// so once a refused change is undone the condition says so. Crossplane
+// keeps a condition a function stops returning, so the False of the
+// refusal would otherwise stay on the XR and its claim.
+func TestFunctionSuccess(t *testing.T) {
 	withCondition := func(status string) *fnv1.RunFunctionRequest {
 		req := xrRequest(`{"storage":{"metadataSize":"10Gi"}}`)
 		if status != "" {
@@ -594,7 +595,10 @@ func TestRefusalClears(t *testing.T) {
 		req    *fnv1.RunFunctionRequest
 		want   []string
 	}{
-		"NeverRefused": {reason: "an XR that never failed gets no FunctionSuccess condition", req: withCondition(""), want: []string{}},
+		"NeverRefused": {
+			reason: "an XR that never failed is told it composed, as function-template-go does",
+			req:    withCondition(""), want: []string{"FunctionSuccess=STATUS_CONDITION_TRUE/Composed"},
+		},
 		"RefusedBefore": {
 			reason: "the False of an earlier refusal is replaced",
 			req:    withCondition("False"), want: []string{"FunctionSuccess=STATUS_CONDITION_TRUE/Composed"},

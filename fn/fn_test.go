@@ -63,7 +63,8 @@ type summary struct {
 }
 
 // summarize keeps the desired resources and conditions named in keep (all
-// when keep is empty).
+// when keep is empty). FunctionSuccess=True, which every call that composes
+// carries, is left out: TestFunctionSuccess checks it.
 func summarize(rsp *fnv1.RunFunctionResponse, keep ...string) summary {
 	kept := func(name string) bool { return len(keep) == 0 || slices.Contains(keep, name) }
 	s := summary{Desired: map[string]string{}}
@@ -83,6 +84,9 @@ func summarize(rsp *fnv1.RunFunctionResponse, keep ...string) summary {
 		s.Results = append(s.Results, r.GetSeverity().String()+": "+r.GetMessage())
 	}
 	for _, c := range rsp.GetConditions() {
+		if c.GetType() == "FunctionSuccess" && c.GetStatus() == fnv1.Status_STATUS_CONDITION_TRUE {
+			continue
+		}
 		if kept(c.GetType()) {
 			s.Conditions = append(s.Conditions, c.GetType()+"="+c.GetStatus().String()+"/"+c.GetReason())
 		}
