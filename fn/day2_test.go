@@ -15,7 +15,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn/build"
 )
 
-// Tests of a DittoServer over its life (issue 10, items 1-3 and 7): a live
+// Tests of a DittoServer over its life: a live
 // server is composed, observed and reported ready, then the spec or the
 // Composition's Input changes under it.
 

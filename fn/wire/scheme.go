@@ -15,8 +15,7 @@ import (
 
 // The builders return typed objects; composed.From needs their kinds in
 // composed.Scheme to turn them into the unstructured objects Crossplane
-// applies. pgv2.AddToScheme is the seed plan's "Percona API scheme
-// registered".
+// applies.
 func init() { //nolint:gochecknoinits // composed.Scheme is a package global of the SDK.
 	utilruntime.Must(addToScheme(composed.Scheme))
 }

@@ -1,4 +1,4 @@
-// Package robust holds the property tests of issue 7 that drive the function
+// Package robust holds the property tests that drive the function
 // with the example corpus: determinism, nothing lost, and load and leaks.
 package robust
 

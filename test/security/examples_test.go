@@ -1,4 +1,4 @@
-// Package security checks what issue 7 asks of the function's security over
+// Package security checks the function's security over
 // the whole example corpus: no secret value leaks, every composed pod passes
 // the Pod Security "restricted" profile, the RBAC ClusterRole grants exactly
 // the composed kinds, and the binary refuses to serve without mTLS.
