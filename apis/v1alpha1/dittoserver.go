@@ -631,6 +631,24 @@ type EndpointsStatus struct {
 	// Metrics URL.
 	// +optional
 	Metrics string `json:"metrics,omitempty"`
+	// External are the addresses from outside the cluster: those of the
+	// API, NFS and SMB Services of type LoadBalancer, once their load
+	// balancer has an address.
+	// +optional
+	External *ExternalEndpoints `json:"external,omitempty"`
+}
+
+// ExternalEndpoints are the addresses of LoadBalancer Services.
+type ExternalEndpoints struct {
+	// API URL through its load balancer.
+	// +optional
+	API string `json:"api,omitempty"`
+	// NFS host:port through its load balancer.
+	// +optional
+	NFS string `json:"nfs,omitempty"`
+	// SMB host:port through its load balancer.
+	// +optional
+	SMB string `json:"smb,omitempty"`
 }
 
 // DatabaseStatus reports the composed Percona cluster.
