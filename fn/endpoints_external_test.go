@@ -81,7 +81,7 @@ func TestUsageReadiness(t *testing.T) {
 // balancer reports one, is in status.endpoints.external and in the
 // connection details, with the port the Service serves.
 func TestExternalEndpoints(t *testing.T) {
-	const spec = `{"storage":{"metadataSize":"10Gi"},"service":{"type":"LoadBalancer"},"adapters":{"nfs":{"service":{"type":"LoadBalancer"}},"smb":{"enabled":true,"service":{"type":"LoadBalancer"}}}}`
+	const spec = `{"storage":{"metadataSize":"10Gi"},"service":{"type":"LoadBalancer"},"adapterServices":{"type":"LoadBalancer"},"adapters":{"smb":{"enabled":true}}}`
 	first := compose(t, xrRequest(spec))
 	lb := func(ingress string) string { return `{"loadBalancer":{"ingress":[` + ingress + `]}}` }
 	cases := map[string]struct {
