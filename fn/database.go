@@ -62,7 +62,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if credentials == "" {
 		return nil
 	}
-	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyOnceObserved(keyUsageBackup))
+	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyByCondition(keyUsageBackup))
 }
 
 // composeBackupCredentials returns the Secret pgBackRest projects, composing
@@ -108,16 +108,7 @@ func (c *composer) composeBackupCredentials() (string, error) {
 // observedPerconaCluster is the observed PerconaPGCluster, typed, or nil.
 // One that does not decode is an error: the guards cannot check against it.
 func (c *composer) observedPerconaCluster() (*pgv2.PerconaPGCluster, error) {
-	fields := c.observedFields(keyPerconaCluster, perconaFieldsRead...)
-	if fields == nil {
-		return nil, nil
-	}
-	pc := &pgv2.PerconaPGCluster{}
-	fresh := func() any { return &pgv2.PerconaPGCluster{} }
-	if err := c.decodeObserved(keyPerconaCluster, "PerconaPGCluster", fields, perconaFieldsRead, pc, fresh); err != nil {
-		return nil, err
-	}
-	return pc, nil
+	return observedTyped[pgv2.PerconaPGCluster](c, keyPerconaCluster, "PerconaPGCluster", perconaFieldsRead)
 }
 
 // perconaFieldsRead are the paths of the observed cluster the function
