@@ -83,7 +83,7 @@ func TestUsagesComposed(t *testing.T) {
 			want:   map[string]string{"usage-statefulset-database": "READY_FALSE"},
 		},
 		"PerconaWithBackup": {
-			reason:   "Once the credentials Secret is read the S3 Usage joins; neither is ready before Crossplane has created it and it is observed.",
+			reason:   "Once the credentials Secret is read the S3 Usage joins; neither is ready before Crossplane's usage controller reports it Ready.",
 			spec:     backupSpec,
 			required: []string{awsKeys},
 			want:     map[string]string{"usage-statefulset-database": "READY_FALSE", "usage-database-s3-credentials": "READY_FALSE"},
