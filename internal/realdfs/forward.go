@@ -18,12 +18,19 @@ import (
 // its protocol, and forwards to 127.0.0.1 (the pod) at its numeric
 // targetPort, so clients dial exactly the ports the Service composes. The
 // listeners close when the test ends. Ports below 1024 (111, 445, 2049)
-// need root.
+// need root. A port whose targetPort is the same number is not forwarded:
+// dfs listens on all addresses, so ip already reaches the pod there.
 func ServeService(t *testing.T, ip string, svc corev1.Service) error {
 	t.Helper()
 	for _, p := range svc.Spec.Ports {
 		if p.TargetPort.IntValue() == 0 {
 			return fmt.Errorf("Service %s port %s: targetPort %q is not a number", svc.Name, p.Name, p.TargetPort.String())
+		}
+		if int(p.Port) == p.TargetPort.IntValue() {
+			// dfs listens on every address, ip included: a port forwarded
+			// to the same number is already served there, by the pod
+			// itself, as the identity forward would.
+			continue
 		}
 		listen := net.JoinHostPort(ip, strconv.Itoa(int(p.Port)))
 		target := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.TargetPort.IntValue()))

@@ -98,6 +98,7 @@ func checkPorts(t *testing.T, r realdfs.Rendered, s *shareServer, nfsPort int32)
 		if err := realdfs.ServeService(t, ip, svc); err != nil {
 			t.Fatal(err)
 		}
+		s.services[ip] = svc
 		for j, p := range svc.Spec.Ports {
 			t.Run(fmt.Sprintf("service/%s/%s-%d-%s", svc.Name, p.Name, p.Port, p.Protocol), func(t *testing.T) {
 				s.check(t, ip, p.Name, p.Protocol, int(p.Port), int(nfsPort), 100*(i+1)+j)
@@ -192,7 +193,7 @@ func (s *shareServer) check(t *testing.T, ip, name string, proto corev1.Protocol
 			t.Fatalf("portmapper over TCP on %s:%d: %v\n%s", ip, port, err, out)
 		}
 		if port == 111 { // rpcinfo -p always asks port 111
-			s.checkRegistrations(t, ip, nfsPort)
+			s.checkRegistrations(t, ip, nfsPort, s.services[ip])
 		}
 	case "portmap-udp/UDP":
 		out, err := rpcinfo(t, "-a", uaddr(ip, port), "-T", "udp", "100000", "2")
@@ -207,8 +208,14 @@ func (s *shareServer) check(t *testing.T, ip, name string, proto corev1.Protocol
 }
 
 // checkRegistrations: rpcinfo -p on ip (port 111) lists NFS, MOUNT, NLM and
-// NSM over TCP and UDP as DittoFS registers them, all on nfsPort.
-func (s *shareServer) checkRegistrations(t *testing.T, ip string, nfsPort int) {
+// NSM over TCP and UDP as DittoFS registers them, all on nfsPort, and the
+// Service serves every port the portmapper hands out, over its protocol: a
+// client that asked the portmapper dials the Service's address there. (On
+// this machine dfs listens on every address, so only this comparison shows
+// that the Service needs those ports.) The portmapper's own entry, at the
+// port it listens on in the pod, is left out: whoever reads it has already
+// reached the portmapper.
+func (s *shareServer) checkRegistrations(t *testing.T, ip string, nfsPort int, svc corev1.Service) {
 	t.Helper()
 	out, err := rpcinfo(t, "-p", ip)
 	if err != nil {
@@ -218,8 +225,19 @@ func (s *shareServer) checkRegistrations(t *testing.T, ip string, nfsPort int) {
 	rows := map[string]bool{}
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 4 {
-			rows[f[0]+"/"+f[2]+"/"+f[3]] = true
+		if len(f) < 4 || f[0] == "program" {
+			continue
+		}
+		rows[f[0]+"/"+f[2]+"/"+f[3]] = true
+		if f[0] == "100000" {
+			continue
+		}
+		served := false
+		for _, p := range svc.Spec.Ports {
+			served = served || (strconv.Itoa(int(p.Port)) == f[3] && strings.EqualFold(string(p.Protocol), f[2]))
+		}
+		if !served {
+			t.Errorf("the portmapper hands out %s/%s for program %s, which Service %s does not serve", f[3], f[2], f[0], svc.Name)
 		}
 	}
 	for _, want := range []string{"100003/tcp", "100005/tcp", "100021/tcp", "100024/tcp", "100005/udp", "100021/udp", "100024/udp"} {
@@ -234,6 +252,7 @@ func (s *shareServer) checkRegistrations(t *testing.T, ip string, nfsPort int) {
 // the pod's volumes.
 type shareServer struct {
 	in       realdfs.BootInput
+	services map[string]corev1.Service // by the address standing in for its ClusterIP
 	d        *realdfs.DittoFS
 	token    string
 	password string
@@ -245,7 +264,15 @@ func bootWithShare(t *testing.T, r realdfs.Rendered) *shareServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &shareServer{in: in, password: in.AdminPassword}
+	// Another dfs on this machine (a parallel test) would answer in ours'
+	// place on a busy adapter port: dfs only logs an error when it cannot
+	// bind one.
+	for _, p := range r.StatefulSet.Spec.Template.Spec.Containers[0].Ports {
+		if p.Name != "api" && p.Protocol == corev1.ProtocolTCP && realdfs.PortInUse(int(p.ContainerPort)) {
+			t.Fatalf("port %d (%s) is already in use on this machine, by another DittoFS or test: run this test alone", p.ContainerPort, p.Name)
+		}
+	}
+	s := &shareServer{in: in, password: in.AdminPassword, services: map[string]corev1.Service{}}
 	s.start(t)
 	block, ok := in.Mounts["/data/store/block"]
 	if !ok { // no spec.storage.contentSize: blocks on a scratch directory
@@ -287,6 +314,12 @@ func (s *shareServer) restart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.start(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			stdout, stderr := s.d.Logs()
+			t.Logf("dfs after the restart:\n%s\n%s", stderr, stdout)
+		}
+	})
 }
 
 func (s *shareServer) patchNFSSettings(t *testing.T, settings map[string]any) {
