@@ -1,6 +1,7 @@
 package realdfs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ func ServeService(t *testing.T, ip string, svc corev1.Service) error {
 	t.Helper()
 	for _, p := range svc.Spec.Ports {
 		if p.TargetPort.IntValue() == 0 {
-			return fmt.Errorf("Service %s port %s: targetPort %q is not a number", svc.Name, p.Name, p.TargetPort.String())
+			return fmt.Errorf("service %s port %s: targetPort %q is not a number", svc.Name, p.Name, p.TargetPort.String())
 		}
 		if int(p.Port) == p.TargetPort.IntValue() {
 			// dfs listens on every address, ip included: a port forwarded
@@ -44,14 +45,15 @@ func ServeService(t *testing.T, ip string, svc corev1.Service) error {
 			err = fmt.Errorf("protocol %s is not supported here", p.Protocol)
 		}
 		if err != nil {
-			return fmt.Errorf("Service %s port %s (%d/%s): %w", svc.Name, p.Name, p.Port, p.Protocol, err)
+			return fmt.Errorf("service %s port %s (%d/%s): %w", svc.Name, p.Name, p.Port, p.Protocol, err)
 		}
 	}
 	return nil
 }
 
 func forwardTCP(t *testing.T, listen, target string) error {
-	l, err := net.Listen("tcp", listen)
+	t.Helper()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", listen)
 	if err != nil {
 		return err
 	}
@@ -64,7 +66,8 @@ func forwardTCP(t *testing.T, listen, target string) error {
 			}
 			go func() {
 				defer c.Close()
-				u, err := net.DialTimeout("tcp", target, 5*time.Second)
+				d := net.Dialer{Timeout: 5 * time.Second}
+				u, err := d.DialContext(context.Background(), "tcp", target)
 				if err != nil {
 					return // the client sees the connection closed, as with no endpoint
 				}
@@ -83,6 +86,7 @@ func forwardTCP(t *testing.T, listen, target string) error {
 // replies sent back from the listening address, as kube-proxy's conntrack
 // does.
 func forwardUDP(t *testing.T, listen, target string) error {
+	t.Helper()
 	addr, err := net.ResolveUDPAddr("udp", listen)
 	if err != nil {
 		return err

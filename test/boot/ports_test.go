@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -160,9 +161,9 @@ func (s *shareServer) check(t *testing.T, ip, name string, proto corev1.Protocol
 			s.httpOK(t, s.d.Base+"/health")
 			return
 		}
-		s.httpOK(t, fmt.Sprintf("http://%s:%d/health", ip, port))
+		s.httpOK(t, "http://"+net.JoinHostPort(ip, strconv.Itoa(port))+"/health")
 	case "metrics/TCP":
-		s.httpOK(t, fmt.Sprintf("http://%s:%d/metrics", ip, port))
+		s.httpOK(t, "http://"+net.JoinHostPort(ip, strconv.Itoa(port))+"/metrics")
 	case "nfs/TCP":
 		// NFSv3 with MOUNT on the same port, as a client given explicit
 		// ports does (mount -o port=,mountport=): write, list, read back.
@@ -295,7 +296,7 @@ func (s *shareServer) start(t *testing.T) {
 	}
 	s.d = d
 	var login struct {
-		AccessToken string `json:"access_token"`
+		AccessToken string `json:"access_token"` //nolint:tagliatelle // DittoFS's API names it so
 	}
 	s.token = ""
 	body := s.api(t, http.MethodPost, "/api/v1/auth/login", map[string]string{"username": "admin", "password": s.password}, http.StatusOK)
@@ -424,8 +425,12 @@ func client(t *testing.T, name string, args ...string) (string, error) {
 // uaddr is an RPC universal address, h1.h2.h3.h4.p1.p2.
 func uaddr(ip string, port int) string { return fmt.Sprintf("%s.%d.%d", ip, port>>8, port&0xff) }
 
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
+// jsonString is DittoFS's store config: a JSON object inside the JSON body.
+func jsonString(v map[string]string) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
 	return string(b)
 }
 
