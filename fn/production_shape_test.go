@@ -62,7 +62,7 @@ func TestStatefulSetPodFields(t *testing.T) {
 		spec v1alpha1.DittoServerSpec
 		want *appsv1.StatefulSet
 	}{
-		"SQLite": {spec: fixture.MinimalSpec(), want: withFields(sqliteStatefulSet())},
+		"SQLite":                              {spec: fixture.MinimalSpec(), want: withFields(sqliteStatefulSet())},
 		"PerconaInitContainerPullsTheSameWay": {spec: fixture.PerconaSpec(nil), want: withFields(perconaStatefulSet())},
 	}
 	for name, tc := range cases {
@@ -257,4 +257,3 @@ func labelsAt(obj map[string]any, path ...string) map[string]string {
 	}
 	return out
 }
-

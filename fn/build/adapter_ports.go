@@ -66,4 +66,3 @@ func nfsServicePorts(a *v1alpha1.AdapterSpec) []corev1.ServicePort {
 func udpServicePort(name string, port, target int32) corev1.ServicePort {
 	return corev1.ServicePort{Name: name, Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolUDP}
 }
-

@@ -74,4 +74,3 @@ func TestPropagateLabels(t *testing.T) {
 		})
 	}
 }
-
