@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -95,6 +96,11 @@ func TestPodFieldsRollByTemplateNotHash(t *testing.T) {
 	desiredInto(t, edited, keyStatefulSet, &after)
 	if cmp.Equal(before.Spec.Template, after.Spec.Template) {
 		t.Error("the pod template did not change with the pod fields: the StatefulSet would not roll")
+	}
+	// imagePullSecrets are the kubelet's, read at pull: the function neither
+	// requires nor hashes them.
+	if diff := cmp.Diff(base.GetRequirements(), edited.GetRequirements(), protocmp.Transform()); diff != "" {
+		t.Errorf("the pod fields changed what the function requires: -base, +edited:\n%s", diff)
 	}
 	if !cmp.Equal(before.Spec.Selector, after.Spec.Selector) {
 		t.Errorf("the selector moved: %v -> %v", before.Spec.Selector, after.Spec.Selector)
