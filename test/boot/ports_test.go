@@ -95,6 +95,11 @@ func checkPorts(t *testing.T, r realdfs.Rendered, s *shareServer, nfsPort int32)
 		})
 	}
 	for i, svc := range adapterServices(r) {
+		for _, p := range svc.Spec.Ports {
+			if int(p.Port) != p.TargetPort.IntValue() && realdfs.PortInUse(int(p.Port)) {
+				t.Fatalf("Service %s port %s: %d is already taken on this machine (a system rpcbind holds 111: systemctl stop rpcbind.socket rpcbind)", svc.Name, p.Name, p.Port)
+			}
+		}
 		ip := fmt.Sprintf("127.0.0.%d", 2+i)
 		if err := realdfs.ServeService(t, ip, svc); err != nil {
 			t.Fatal(err)
