@@ -81,10 +81,10 @@ func TestStatefulSetPodFields(t *testing.T) {
 // template (so the StatefulSet rolls) but never the config hash, which
 // says what DittoFS reads at start; the rotation rule stays on it alone.
 func TestPodFieldsRollByTemplateNotHash(t *testing.T) {
-	base := runWith(t, deterministicFunction(), specRequest(t, fixture.MinimalSpec()))
+	base := compose(t, specRequest(t, fixture.MinimalSpec()))
 	s := fixture.MinimalSpec()
 	podFieldsSpec(&s)
-	edited := runWith(t, deterministicFunction(), specRequest(t, s))
+	edited := compose(t, specRequest(t, s))
 	if a, b := statusConfigHash(base), statusConfigHash(edited); a != b {
 		t.Errorf("status.configHash moved with the pod fields: %q -> %q", a, b)
 	}
@@ -217,7 +217,7 @@ func TestPropagatedLabelsOnEveryObject(t *testing.T) {
 	xrLabels := map[string]string{"cost-center": "cc-42", "team": "storage", "not-listed": "x"}
 	req := withRequired(labeledXRRequest(t, spec, xrLabels), "s3-credentials", awsKeys)
 	req = withObserved(req, "percona-cluster", readyCluster)
-	rsp := runWith(t, deterministicFunction(), req)
+	rsp := compose(t, req)
 	keys := desiredKeys(rsp)
 	for _, k := range []string{"statefulset", "percona-cluster", "pgbackrest-s3-secret", "service-nfs", "networkpolicy", "servicemonitor", "usage-statefulset-database"} {
 		if !slices.Contains(keys, k) {
@@ -226,7 +226,7 @@ func TestPropagatedLabelsOnEveryObject(t *testing.T) {
 	}
 	want := map[string]string{"cost-center": "cc-42", "team": "storage"}
 	for _, k := range keys {
-		obj := desiredMap(t, rsp, resourceNameOf(k))
+		obj := desiredMap(t, rsp, resource.Name(k))
 		got := labelsAt(obj, "metadata", "labels")
 		for lk, lv := range want {
 			if got[lk] != lv {
@@ -241,7 +241,7 @@ func TestPropagatedLabelsOnEveryObject(t *testing.T) {
 		}
 	}
 	for k, path := range map[string][]string{"statefulset": {"spec", "template", "metadata", "labels"}, "percona-cluster": {"spec", "metadata", "labels"}} {
-		got := labelsAt(desiredMap(t, rsp, resourceNameOf(k)), path...)
+		got := labelsAt(desiredMap(t, rsp, resource.Name(k)), path...)
 		for lk, lv := range want {
 			if got[lk] != lv {
 				t.Errorf("%s %s: label %s = %q, want %q", k, strings.Join(path, "."), lk, got[lk], lv)
