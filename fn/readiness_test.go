@@ -155,7 +155,7 @@ func TestPlainObjectReadiness(t *testing.T) {
 	plain := []string{
 		"config", "jwt-secret", "admin-secret", "connection-secret",
 		"service-headless", "service-api", "service-nfs", "service-smb", "service-metrics",
-		"networkpolicy", "servicemonitor", "usage-statefulset-database", "usage-database-s3-credentials", "pgbackrest-s3-secret",
+		"networkpolicy", "servicemonitor", "pgbackrest-s3-secret",
 	}
 	request := func() *fnv1.RunFunctionRequest {
 		return withRequired(withObserved(xrRequest(spec), "percona-cluster", readyCluster), "s3-credentials", awsKeys)
