@@ -12,6 +12,7 @@ import (
 	"github.com/crossplane/function-sdk-go/resource/composed"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/fn/wire"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
@@ -104,6 +105,7 @@ func protoReady(r resource.Ready) fnv1.Ready {
 
 // add puts a typed object into the desired state with its readiness.
 func (c *composer) add(key resource.Name, obj runtime.Object, ready resource.Ready) error {
+	build.PropagateLabels(obj, c.ds.PropagatedLabels)
 	s, err := wire.Object(obj)
 	if err != nil {
 		return errors.Wrapf(err, "cannot compose %s", key)

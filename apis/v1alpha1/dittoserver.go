@@ -60,6 +60,56 @@ type DittoServerSpec struct {
 	// +optional
 	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
 
+	// Affinity of the DittoFS pod.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// Tolerations of the DittoFS pod.
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// NodeSelector of the DittoFS pod.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// PriorityClassName of the DittoFS pod.
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+
+	// ImagePullSecrets of the DittoFS pod, for a private registry.
+	// +optional
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// ImagePullPolicy of every container in the DittoFS pod. Unset, Kubernetes
+	// chooses (Always for :latest, else IfNotPresent).
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	// +optional
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
+
+	// PodLabels are added to the DittoFS pod. They cannot set the labels the
+	// function puts there itself (app.kubernetes.io/name, instance,
+	// component, managed-by): the StatefulSet, Services and NetworkPolicy
+	// select the pod by them.
+	// +optional
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+
+	// PodAnnotations are added to the DittoFS pod. Keys under dittofs.io/
+	// are the function's own (the config hash that rolls the pod) and are
+	// refused.
+	// +optional
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+
+	// PropagateLabels lists keys of this XR's metadata.labels that are copied
+	// to every composed object (and the pods: DittoFS's pod template and
+	// Percona's spec.metadata.labels), e.g. cost-allocation or team labels. A
+	// listed key the XR does not carry is skipped. The function's own label
+	// keys (app.kubernetes.io/name, instance, component, managed-by) and
+	// Crossplane's (crossplane.io/*) are refused.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	PropagateLabels []string `json:"propagateLabels,omitempty"`
+
 	// Storage of the DittoFS server.
 	Storage StorageSpec `json:"storage"`
 
@@ -372,6 +422,8 @@ type MachineAccountSpec struct {
 }
 
 // AdaptersSpec configures the protocol adapters.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.smb) || (!has(self.smb.portmapper) && !has(self.smb.udp))",message="spec.adapters.smb: portmapper and udp are NFS settings; set them under spec.adapters.nfs"
 type AdaptersSpec struct {
 	// NFS adapter.
 	// +optional
@@ -399,6 +451,49 @@ type AdapterSpec struct {
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
 	ServicePort int32 `json:"servicePort,omitempty"`
+	// Portmapper (NFS only) exposes DittoFS's embedded portmapper.
+	// +optional
+	Portmapper *PortmapperSpec `json:"portmapper,omitempty"`
+	// UDP (NFS only) exposes MOUNT, NLM and NSM over UDP on the NFS port.
+	// +optional
+	UDP *UDPSpec `json:"udp,omitempty"`
+}
+
+// PortmapperSpec exposes DittoFS's embedded portmapper (RFC 1057), which
+// rpcinfo, showmount and NFSv3 clients without explicit ports ask where
+// NFS, MOUNT, NLM and NSM listen. DittoFS v0.29.0 keeps it off until its NFS
+// adapter setting portmapper_enabled is turned on (through its API, e.g.
+// `dfsctl adapter settings nfs update --portmapper-enabled`) and the adapter
+// restarts; set enabled here once it is on. The portmapper hands out the
+// port DittoFS listens on (adapters.nfs.port), so the NFS Service then also
+// serves that port under its own number.
+type PortmapperSpec struct {
+	// Enabled exposes the portmapper, over TCP and UDP.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Port DittoFS's portmapper listens on (its setting portmapper_port).
+	// +kubebuilder:default=10111
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+	// ServicePort clients dial: rpcinfo and NFS clients ask port 111.
+	// +kubebuilder:default=111
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	ServicePort int32 `json:"servicePort,omitempty"`
+}
+
+// UDPSpec exposes DittoFS's UDP transport for the NFS side protocols.
+// DittoFS v0.29.0 serves MOUNT, NLM and NSM over UDP on the NFS port once
+// its NFS adapter setting udp_enabled is on (`dfsctl adapter settings nfs
+// update --udp-enabled`, then a restart); NFS itself is never served over
+// UDP. BSD and macOS NFSv3 clients take locks over it.
+type UDPSpec struct {
+	// Enabled exposes the NFS port over UDP too.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
 }
 
 // ServiceSpec shapes a Service.

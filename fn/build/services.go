@@ -27,11 +27,16 @@ func APIService(ds spec.DittoServer) *corev1.Service {
 }
 
 // AdapterService exposes one adapter on the port clients dial (NFS 2049,
-// SMB 445), forwarding to where DittoFS listens (12049, 1445).
+// SMB 445), forwarding to where DittoFS listens (12049, 1445). The NFS
+// Service also carries the portmapper and the UDP side protocols when they
+// are on (nfsServicePorts).
 func AdapterService(ds spec.DittoServer, name, port string, a *v1alpha1.AdapterSpec) *corev1.Service {
 	s := ds.Spec
-	return exposed(service(ds, name, corev1.ServiceType(s.AdapterServices.Type), s.AdapterServices.Annotations,
-		servicePort(port, a.ServicePort, a.Port)), s.AdapterServices)
+	ports := []corev1.ServicePort{servicePort(port, a.ServicePort, a.Port)}
+	if port == PortNFS {
+		ports = nfsServicePorts(a)
+	}
+	return exposed(service(ds, name, corev1.ServiceType(s.AdapterServices.Type), s.AdapterServices.Annotations, ports...), s.AdapterServices)
 }
 
 // exposed sets how a Service is reached from outside the cluster: the

@@ -80,10 +80,12 @@ func podTemplate(ds spec.DittoServer, in v1beta1.Input, configHash string) corev
 		pod.InitContainers = []corev1.Container{*wait}
 	}
 	labels := ds.Labels(spec.ComponentServer)
-	return corev1.PodTemplateSpec{
+	t := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{AnnotationConfigHash: configHash}},
 		Spec:       pod,
 	}
+	withPodFields(&t, s)
+	return t
 }
 
 // ContainerDittoFS is the DittoFS server's container in the pod.
@@ -124,6 +126,7 @@ func containerPorts(s v1alpha1.DittoServerSpec) []corev1.ContainerPort {
 	ports := []corev1.ContainerPort{{Name: portAPI, ContainerPort: s.ControlPlane.Port, Protocol: corev1.ProtocolTCP}}
 	if *s.Adapters.NFS.Enabled {
 		ports = append(ports, corev1.ContainerPort{Name: PortNFS, ContainerPort: s.Adapters.NFS.Port, Protocol: corev1.ProtocolTCP})
+		ports = append(ports, nfsSideContainerPorts(s.Adapters.NFS)...)
 	}
 	if *s.Adapters.SMB.Enabled {
 		ports = append(ports, corev1.ContainerPort{Name: PortSMB, ContainerPort: s.Adapters.SMB.Port, Protocol: corev1.ProtocolTCP})

@@ -101,6 +101,8 @@ func identityDefaults(i *v1alpha1.IdentitySpec) *v1alpha1.IdentitySpec {
 func adaptersDefaults(a *v1alpha1.AdaptersSpec) *v1alpha1.AdaptersSpec {
 	a = PtrOr(a, v1alpha1.AdaptersSpec{})
 	a.NFS = adapterDefaults(a.NFS, defaultNFSPort, defaultNFSServicePort)
+	a.NFS.Portmapper = portmapperDefaults(a.NFS.Portmapper)
+	a.NFS.UDP = PtrOr(a.NFS.UDP, v1alpha1.UDPSpec{})
 	a.SMB = adapterDefaults(a.SMB, defaultSMBPort, defaultSMBServicePort)
 	return a
 }

@@ -45,6 +45,9 @@ type DittoServer struct {
 	// InstanceSet is the observed Percona cluster's instance set name, or ""
 	// for a new cluster (see instanceSetName).
 	InstanceSet string
+	// PropagatedLabels are the XR's labels spec.propagateLabels names: every
+	// composed object gets them (build.PropagateLabels).
+	PropagatedLabels map[string]string
 }
 
 // legacyKind is the XR kind of the legacy (v1, LegacyCluster) XRD; the
@@ -92,6 +95,7 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 	}
 	ds.Written = writtenFields(ds.Spec)
 	ds.Spec = WithDefaults(ds.Spec, in)
+	ds.PropagatedLabels = propagatedLabels(u.GetLabels(), ds.Spec.PropagateLabels)
 
 	// Which XRD the XR is of decides where its objects go, never a missing
 	// namespace: a namespaced DittoServer without one is an error of its

@@ -40,6 +40,8 @@ func Validate(ds DittoServer, in v1beta1.Input) field.ErrorList {
 	errs = append(errs, validateControlPlane(spec.Child("controlPlane"), s.ControlPlane)...)
 	errs = append(errs, validateIdentity(spec.Child("identity"), s.Identity)...)
 	errs = append(errs, validatePorts(spec, s)...)
+	errs = append(errs, validateNFSSidePorts(spec.Child("adapters"), s.Adapters)...)
+	errs = append(errs, validatePodFields(spec, s)...)
 	errs = append(errs, validateEnum(spec.Child("service", "type"), s.Service.Type, "ClusterIP", "NodePort", "LoadBalancer")...)
 	errs = append(errs, validateEnum(spec.Child("adapterServices", "type"), s.AdapterServices.Type, "ClusterIP", "NodePort", "LoadBalancer")...)
 	errs = append(errs, validateExposure(spec.Child("service"), s.Service)...)
@@ -170,6 +172,7 @@ func validatePorts(spec *field.Path, s v1alpha1.DittoServerSpec) field.ErrorList
 		{spec.Child("adapters", "nfs", "port"), s.Adapters.NFS.Port, *s.Adapters.NFS.Enabled},
 		{spec.Child("adapters", "smb", "port"), s.Adapters.SMB.Port, *s.Adapters.SMB.Enabled},
 		{spec.Child("metrics", "port"), s.Metrics.Port, s.Metrics.Enabled},
+		{spec.Child("adapters", "nfs", "portmapper", "port"), s.Adapters.NFS.Portmapper.Port, *s.Adapters.NFS.Enabled && s.Adapters.NFS.Portmapper.Enabled},
 	}
 	var errs field.ErrorList
 	seen := map[int32]string{}

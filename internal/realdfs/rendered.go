@@ -11,6 +11,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 )
@@ -22,6 +23,9 @@ type Rendered struct {
 	StatefulSet *appsv1.StatefulSet
 	Secrets     map[string]map[string]string
 	ConfigMaps  map[string]map[string]string
+	// Services and NetworkPolicies, in render order.
+	Services        []corev1.Service
+	NetworkPolicies []networkingv1.NetworkPolicy
 }
 
 // ParseRendered reads what a render composed (YAML or JSON documents, as
@@ -61,6 +65,18 @@ func ParseRendered(out []byte) (Rendered, error) {
 				return r, err
 			}
 			r.ConfigMaps[c.Name] = c.Data
+		case "Service":
+			svc := corev1.Service{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &svc); err != nil {
+				return r, err
+			}
+			r.Services = append(r.Services, svc)
+		case "NetworkPolicy":
+			np := networkingv1.NetworkPolicy{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &np); err != nil {
+				return r, err
+			}
+			r.NetworkPolicies = append(r.NetworkPolicies, np)
 		}
 	}
 }

@@ -191,7 +191,8 @@ func TestValidateRejects(t *testing.T) {
 	}
 	root := repoRoot(t)
 	cli := testenv.Tool(t, "crossplane-cli", "crossplane")
-	schemas := schemaFiles(t, root)
+	// The XRD too: its CEL rules must refuse what they name.
+	schemas := append(schemaFiles(t, root), filepath.Join(root, "apis", "configuration", "definition.yaml"))
 
 	// Each object breaks its schema in one way; want is what validate must say.
 	bad := map[string]struct{ doc, want string }{
@@ -210,6 +211,11 @@ kind: StatefulSet
 metadata: {name: x, namespace: ns}
 spec: {replicaz: 1}
 `, `unknown field \"spec.replicaz\"`},
+		"xr-smb-portmapper": {`apiVersion: dittofs.dittofs.com/v1alpha1
+kind: DittoServer
+metadata: {name: x, namespace: ns}
+spec: {storage: {metadataSize: 1Gi}, adapters: {smb: {portmapper: {enabled: true}}}}
+`, "portmapper and udp are NFS settings"},
 		"no-schema": {`apiVersion: example.org/v1
 kind: Unknown
 metadata: {name: x}
