@@ -45,6 +45,10 @@ type DittoServer struct {
 	// InstanceSet is the observed Percona cluster's instance set name, or ""
 	// for a new cluster (see instanceSetName).
 	InstanceSet string
+	// ViaPGBouncer: DittoFS connects through the cluster's PgBouncer. The
+	// composer sets it once PgBouncer can take DittoFS (bindPGBouncer in
+	// fn), never merely because the spec asks for it.
+	ViaPGBouncer bool
 }
 
 // legacyKind is the XR kind of the legacy (v1, LegacyCluster) XRD; the
