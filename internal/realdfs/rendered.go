@@ -84,8 +84,26 @@ func BootRendered(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster
 // writes them.
 func RenderedInput(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster string) (BootInput, error) {
 	t.Helper()
+	var user map[string]string
 	if pg != nil {
-		r.Secrets[cluster+"-pguser-dittofs"] = pg.PerconaUserSecret(db)
+		user = pg.PerconaUserSecret(db)
+	}
+	return renderedInput(t, r, pg, db, cluster, user)
+}
+
+// RenderedInputThrough is RenderedInput for a cluster with PgBouncer pgb in
+// front of pg: the user Secret is what Percona writes with its proxy set
+// (pgbouncer-host and pgbouncer-port beside host and port), so the render
+// decides which of the two the pod dials.
+func RenderedInputThrough(t *testing.T, r Rendered, pg *PGServer, pgb *PgBouncer, db PGDatabase, cluster string) (BootInput, error) {
+	t.Helper()
+	return renderedInput(t, r, pg, db, cluster, pgb.UserSecret(db))
+}
+
+func renderedInput(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster string, user map[string]string) (BootInput, error) {
+	t.Helper()
+	if pg != nil {
+		r.Secrets[cluster+"-pguser-dittofs"] = user
 		r.Secrets[cluster+"-cluster-cert"] = pg.ClusterCertSecret()
 		wait, w, err := PodInput(t, r.StatefulSet, "wait-for-database", r.Secrets, r.ConfigMaps)
 		if err != nil {

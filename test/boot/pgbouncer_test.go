@@ -2,6 +2,7 @@ package boot
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,47 @@ func TestBootThroughPgBouncer(t *testing.T) {
 	pgb := realdfs.StartPgBouncer(t, pg, realdfs.PgBouncerOptions{})
 	in := throughPgBouncer(t, pg, pgb, db)
 
+	res, connections := bootAndCheckThroughPgBouncer(t, pg, pgb, in)
+	t.Logf("dfs through PgBouncer (session): /health/ready after %s, %d tables; PostgreSQL sees %d TLS connection(s) of dittofs, all from PgBouncer",
+		res.Ready.Round(time.Millisecond), len(res.Tables), connections)
+}
+
+// TestBootRenderedThroughPgBouncer boots DittoFS from exactly what the
+// function composes for example/percona-production (PgBouncer on, and
+// reported ready), with the user Secret as Percona writes it with its proxy
+// set: the rendered pod must pick pgbouncer-host and pgbouncer-port, its
+// wait container log in through PgBouncer, and DittoFS run on it with TLS
+// on both legs.
+func TestBootRenderedThroughPgBouncer(t *testing.T) {
+	skipShort(t)
+	r := renderExample(t, "percona-production")
+	pg := realdfs.StartPostgres(t)
+	db := pg.CreateDatabase(t, "dittofs", "dittofs")
+	pgb := realdfs.StartPgBouncer(t, pg, realdfs.PgBouncerOptions{})
+	in, err := realdfs.RenderedInputThrough(t, r, pg, pgb, db, "files-postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Env["DITTOFS_DATABASE_POSTGRES_PORT"] != strconv.Itoa(pgb.Port) {
+		t.Fatalf("the rendered pod dials port %s, not PgBouncer's %d", in.Env["DITTOFS_DATABASE_POSTGRES_PORT"], pgb.Port)
+	}
+	// The wait container ran already (RenderedInputThrough): its login
+	// went through PgBouncer too.
+	if n := strings.Count(pgb.Log(), "login attempt: db=dittofs user=dittofs"); n == 0 {
+		t.Errorf("no login through PgBouncer before DittoFS started (the wait container):\n%s", pgb.Log())
+	}
+	res, connections := bootAndCheckThroughPgBouncer(t, pg, pgb, in)
+	t.Logf("dfs from the rendered production example, through PgBouncer: /health/ready after %s; %d TLS connection(s) of dittofs on PostgreSQL, all from PgBouncer",
+		res.Ready.Round(time.Millisecond), connections)
+}
+
+// bootAndCheckThroughPgBouncer starts dfs on in, checks it (login, tables),
+// and, while it runs, that every connection of dittofs PostgreSQL sees is
+// TLS and PgBouncer's (SHOW SERVERS lists as many, all TLS), and that
+// PgBouncer's clients are TLS; then stops it. It returns the boot and the
+// number of server connections.
+func bootAndCheckThroughPgBouncer(t *testing.T, pg *realdfs.PGServer, pgb *realdfs.PgBouncer, in realdfs.BootInput) (realdfs.BootResult, int) {
+	t.Helper()
 	d, err := realdfs.StartDittoFS(t, in)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +131,8 @@ func TestBootThroughPgBouncer(t *testing.T) {
 	if rows == "" {
 		t.Fatal("DittoFS is up, but PostgreSQL has no connection of user dittofs")
 	}
-	for _, row := range strings.Split(rows, "\n") {
+	connections := strings.Split(rows, "\n")
+	for _, row := range connections {
 		if row != "127.0.0.1|t|t" {
 			t.Errorf("a server connection of dittofs is %q, want 127.0.0.1|t|t (TLS, with a protocol version)", row)
 		}
@@ -103,8 +146,8 @@ func TestBootThroughPgBouncer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// SHOW SERVERS / SHOW CLIENTS: type|user|database|state|addr|port|...|tls|...
-	if n := countRows(servers, "|dittofs|dittofs|", "TLSv1."); n == 0 || n != len(strings.Split(rows, "\n")) {
-		t.Errorf("PgBouncer's server connections for dittofs over TLS: %d, PostgreSQL sees %d:\n%s", n, len(strings.Split(rows, "\n")), servers)
+	if n := countRows(servers, "|dittofs|dittofs|", "TLSv1."); n != len(connections) {
+		t.Errorf("PgBouncer's TLS server connections for dittofs: %d, PostgreSQL sees %d:\n%s", n, len(connections), servers)
 	}
 	if n := countRows(clients, "|dittofs|dittofs|", "TLSv1."); n == 0 {
 		t.Errorf("no TLS client connection of dittofs on PgBouncer:\n%s", clients)
@@ -112,8 +155,7 @@ func TestBootThroughPgBouncer(t *testing.T) {
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("dfs through PgBouncer (session): /health/ready after %s, %d tables; PostgreSQL sees %d TLS connection(s) of dittofs, all from PgBouncer",
-		res.Ready.Round(time.Millisecond), len(res.Tables), len(strings.Split(rows, "\n")))
+	return res, len(connections)
 }
 
 // countRows counts the lines of a console listing that hold every part.
