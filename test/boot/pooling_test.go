@@ -32,7 +32,7 @@ func connectThrough(ctx context.Context, t *testing.T, pg *realdfs.PGServer, pgb
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	t.Cleanup(func() { _ = conn.Close(context.WithoutCancel(ctx)) }) // ctx is cancelled by then
 	return conn
 }
 
