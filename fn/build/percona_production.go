@@ -31,6 +31,14 @@ const (
 // pooling gives each DittoFS connection its own server connection.
 const PGBouncerPoolMode = "session"
 
+// pgBouncerPoolSize is PgBouncer's default_pool_size: in session mode each
+// DittoFS connection holds a server connection for as long as it lives, and
+// DittoFS v0.29.0 opens up to 25 to its control-plane database
+// (max_open_conns, pkg/controlplane/store/gorm.go). PgBouncer's own default
+// of 20 would queue the last five behind the others until
+// query_wait_timeout.
+const pgBouncerPoolSize = "25"
+
 // instanceSet is the cluster's one instance set: its size and volume, and
 // the production shape the spec asks for.
 func instanceSet(ds spec.DittoServer) pgv2.PGInstanceSetSpec {
@@ -158,7 +166,7 @@ func proxy(ds spec.DittoServer, in v1beta1.Input) *pgv2.PGProxySpec {
 	pgb := &pgv2.PGBouncerSpec{
 		Image:    in.Images.PGBouncer,
 		Replicas: b.Replicas,
-		Config:   crunchyv1beta1.PGBouncerConfiguration{Global: map[string]string{"pool_mode": PGBouncerPoolMode}},
+		Config:   crunchyv1beta1.PGBouncerConfiguration{Global: map[string]string{"pool_mode": PGBouncerPoolMode, "default_pool_size": pgBouncerPoolSize}},
 	}
 	if *b.Replicas > 1 {
 		pgb.Affinity = preferDistinctNodes(map[string]string{labelPerconaCluster: ds.PerconaClusterName(), labelPerconaRole: "pgbouncer"})

@@ -181,7 +181,7 @@ func TestPerconaProductionShape(t *testing.T) {
 				c.Proxy = &pgv2.PGProxySpec{PGBouncer: &pgv2.PGBouncerSpec{
 					Image:     "docker.io/percona/percona-pgbouncer:1.25.1-1",
 					Replicas:  ptr.To[int32](1),
-					Config:    crunchyv1beta1.PGBouncerConfiguration{Global: map[string]string{"pool_mode": "session"}},
+					Config:    crunchyv1beta1.PGBouncerConfiguration{Global: map[string]string{"pool_mode": "session", "default_pool_size": "25"}},
 					Resources: *resources("100m", "128Mi"),
 				}}
 			},
@@ -194,7 +194,7 @@ func TestPerconaProductionShape(t *testing.T) {
 				c.Proxy = &pgv2.PGProxySpec{PGBouncer: &pgv2.PGBouncerSpec{
 					Image:    "docker.io/percona/percona-pgbouncer:1.25.1-1",
 					Replicas: ptr.To[int32](2),
-					Config:   crunchyv1beta1.PGBouncerConfiguration{Global: map[string]string{"pool_mode": "session"}},
+					Config:   crunchyv1beta1.PGBouncerConfiguration{Global: map[string]string{"pool_mode": "session", "default_pool_size": "25"}},
 					Affinity: spread(map[string]string{"postgres-operator.crunchydata.com/cluster": "files-postgres", "postgres-operator.crunchydata.com/role": "pgbouncer"}),
 				}}
 			},

@@ -47,6 +47,9 @@ type PgBouncerOptions struct {
 	ServerTLSMode string
 	// DefaultPoolSize is default_pool_size. Default: PgBouncer's (20).
 	DefaultPoolSize int
+	// Global are settings over the above, as the operator lays a
+	// cluster's spec.proxy.pgBouncer.config.global over its own.
+	Global map[string]string
 }
 
 // pgBouncerAuthUser is the role the operator creates for auth_query.
@@ -106,6 +109,11 @@ func StartPgBouncer(t *testing.T, pg *PGServer, o PgBouncerOptions) *PgBouncer {
 	pool := ""
 	if o.DefaultPoolSize > 0 {
 		pool = fmt.Sprintf("default_pool_size = %d\n", o.DefaultPoolSize)
+	}
+	for _, k := range sortedKeys(o.Global) {
+		// Later lines of a section win in PgBouncer's ini, as the
+		// operator's override does.
+		pool += k + " = " + o.Global[k] + "\n"
 	}
 	// The operator's settings (clusterINI), in its order, then the test's:
 	// the pool mode and the console user. listen_addr is the operator's

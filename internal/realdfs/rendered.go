@@ -22,6 +22,10 @@ type Rendered struct {
 	StatefulSet *appsv1.StatefulSet
 	Secrets     map[string]map[string]string
 	ConfigMaps  map[string]map[string]string
+	// PGBouncerGlobal is the composed PerconaPGCluster's
+	// spec.proxy.pgBouncer.config.global (nil without PgBouncer): the
+	// settings the operator puts in PgBouncer's ini over its own.
+	PGBouncerGlobal map[string]string
 }
 
 // ParseRendered reads what a render composed (YAML or JSON documents, as
@@ -55,6 +59,24 @@ func ParseRendered(out []byte) (Rendered, error) {
 				data[k] = string(v)
 			}
 			r.Secrets[s.Name] = data
+		case "PerconaPGCluster":
+			var pc struct {
+				Spec struct {
+					Proxy *struct {
+						PGBouncer struct {
+							Config struct {
+								Global map[string]string `json:"global"`
+							} `json:"config"`
+						} `json:"pgBouncer"`
+					} `json:"proxy"`
+				} `json:"spec"`
+			}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pc); err != nil {
+				return r, err
+			}
+			if pc.Spec.Proxy != nil {
+				r.PGBouncerGlobal = pc.Spec.Proxy.PGBouncer.Config.Global
+			}
 		case "ConfigMap":
 			c := &corev1.ConfigMap{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, c); err != nil {

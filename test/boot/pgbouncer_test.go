@@ -80,16 +80,22 @@ func TestBootThroughPgBouncer(t *testing.T) {
 
 // TestBootRenderedThroughPgBouncer boots DittoFS from exactly what the
 // function composes for example/percona-production (PgBouncer on, and
-// reported ready), with the user Secret as Percona writes it with its proxy
-// set: the rendered pod must pick pgbouncer-host and pgbouncer-port, its
+// reported ready), through a PgBouncer with the composed settings
+// (config.global: pool_mode, default_pool_size), with the user Secret as
+// Percona writes it with its proxy set: the rendered pod must pick pgbouncer-host and pgbouncer-port, its
 // wait container log in through PgBouncer, and DittoFS run on it with TLS
 // on both legs.
 func TestBootRenderedThroughPgBouncer(t *testing.T) {
 	skipShort(t)
 	r := renderExample(t, "percona-production")
+	if r.PGBouncerGlobal["pool_mode"] != "session" {
+		t.Fatalf("the composed PgBouncer's config.global is %v, want pool_mode session", r.PGBouncerGlobal)
+	}
 	pg := realdfs.StartPostgres(t)
 	db := pg.CreateDatabase(t, "dittofs", "dittofs")
-	pgb := realdfs.StartPgBouncer(t, pg, realdfs.PgBouncerOptions{})
+	// PgBouncer as the operator runs it for this cluster: its own settings
+	// with the composed config.global over them.
+	pgb := realdfs.StartPgBouncer(t, pg, realdfs.PgBouncerOptions{Global: r.PGBouncerGlobal})
 	in, err := realdfs.RenderedInputThrough(t, r, pg, pgb, db, "files-postgres")
 	if err != nil {
 		t.Fatal(err)
