@@ -261,3 +261,16 @@ func TestRefusedParameterOnALiveServer(t *testing.T) {
 		t.Errorf("a Fatal must apply nothing, desired: %v", desiredKeys(rsp))
 	}
 }
+
+// TestParameterValuesOfTheWrongType: a value YAML reads as a boolean or a
+// decimal is named with its parameter and how to write it, every one at
+// once, not as a type error of the whole map.
+func TestParameterValuesOfTheWrongType(t *testing.T) {
+	rsp := run(t, xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"postgresql":{"parameters":{"work_mem":"4MB","max_connections":200,"hot_standby_feedback":true,"random_page_cost":1.1}}}}`))
+	want := []string{`SEVERITY_FATAL: invalid DittoServer "files": ` +
+		`spec.percona.postgresql.parameters.hot_standby_feedback: must be an integer or a string, not true: quote it ("true"); ` +
+		`spec.percona.postgresql.parameters.random_page_cost: must be an integer or a string, not 1.1: quote it ("1.1")`}
+	if diff := cmp.Diff(want, resultStrings(rsp)); diff != "" {
+		t.Errorf("results: -want, +got:\n%s", diff)
+	}
+}

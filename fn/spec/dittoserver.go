@@ -89,6 +89,9 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 			return ds, fmt.Errorf("cannot read spec: %w", err)
 		}
 		if err := json.Unmarshal(raw, &ds.Spec); err != nil {
+			if perr := parameterValueErrors(raw); perr != nil {
+				return ds, perr
+			}
 			return ds, specTypeError(err)
 		}
 	}

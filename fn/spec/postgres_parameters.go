@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -135,3 +138,39 @@ func validateWALSenders(p *field.Path, v intstr.IntOrString, replicas int32) fie
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// parameterValueErrors names every PostgreSQL parameter of a spec that did
+// not decode whose value is neither an integer nor a string (a YAML on,
+// true or 1.1), or nil when the spec's parameters are not what failed. The
+// decoder alone would name only spec.percona.postgresql.parameters.
+func parameterValueErrors(rawSpec []byte) error {
+	var s struct {
+		Percona struct {
+			PostgreSQL struct {
+				Parameters map[string]json.RawMessage `json:"parameters"`
+			} `json:"postgresql"`
+		} `json:"percona"`
+	}
+	if json.Unmarshal(rawSpec, &s) != nil {
+		return nil
+	}
+	params := s.Percona.PostgreSQL.Parameters
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var msgs []string
+	for _, name := range names {
+		v := bytes.TrimSpace(params[name])
+		var n int32
+		if len(v) > 0 && v[0] == '"' || json.Unmarshal(v, &n) == nil {
+			continue
+		}
+		msgs = append(msgs, fmt.Sprintf("spec.percona.postgresql.parameters.%s: must be an integer or a string, not %s: quote it (%q)", name, v, strings.Trim(string(v), `"`)))
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
