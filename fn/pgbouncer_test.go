@@ -90,7 +90,7 @@ func TestPGBouncerOnALiveServer(t *testing.T) {
 	names := map[string]string{"database": "files-postgres-pguser-dittofs"}
 
 	// 1. Turned on: the cluster gets its PgBouncer, DittoFS stays as it is.
-	on := runWith(t, deterministicFunction(), later(running, perconaPGBouncer, ""))
+	on := compose(t, later(running, perconaPGBouncer, ""))
 	if msg, fatal := fatalResult(on); fatal {
 		t.Fatalf("turning PgBouncer on: %s", msg)
 	}
@@ -110,14 +110,14 @@ func TestPGBouncerOnALiveServer(t *testing.T) {
 	markLive(applied)
 	ready := withPGBouncerStatus(applied, 1, 1)
 	noKeys := withPodSecrets(proto.Clone(ready).(*fnv1.RunFunctionRequest), names, map[string]map[string]string{"database": {"host": "h", "port": "5432", "dbname": "dittofs", "user": "dittofs", "password": "pw"}})
-	if diff := cmp.Diff(keysDirect, databaseKeys(t, runWith(t, deterministicFunction(), noKeys))); diff != "" {
+	if diff := cmp.Diff(keysDirect, databaseKeys(t, compose(t, noKeys))); diff != "" {
 		t.Errorf("without the pgbouncer keys in the Secret: -want, +got:\n%s", diff)
 	}
 
 	// 3. The keys are there: DittoFS and its wait container go through
 	// PgBouncer, and the status says so.
 	withKeys := withPodSecrets(ready, names, map[string]map[string]string{"database": userSecretWithPGBouncer})
-	via := runWith(t, deterministicFunction(), withKeys)
+	via := compose(t, withKeys)
 	if diff := cmp.Diff(keysViaPGBouncer, databaseKeys(t, via)); diff != "" {
 		t.Errorf("PgBouncer ready and its keys there: -want, +got:\n%s", diff)
 	}
@@ -129,12 +129,12 @@ func TestPGBouncerOnALiveServer(t *testing.T) {
 	onIt := observeDesired(withKeys, via)
 	markLive(onIt)
 	restarting := withPGBouncerStatus(onIt, 1, 0)
-	if diff := cmp.Diff(keysViaPGBouncer, databaseKeys(t, runWith(t, deterministicFunction(), restarting))); diff != "" {
+	if diff := cmp.Diff(keysViaPGBouncer, databaseKeys(t, compose(t, restarting))); diff != "" {
 		t.Errorf("PgBouncer restarting under a DittoFS on it: -want, +got:\n%s", diff)
 	}
 
 	// 5. Turned off: no proxy, DittoFS back on the primary at once.
-	off := runWith(t, deterministicFunction(), later(onIt, perconaNoBackup, ""))
+	off := compose(t, later(onIt, perconaNoBackup, ""))
 	if p := desiredProxy(t, off); p != nil {
 		t.Errorf("PgBouncer off, but the cluster still has a proxy: %+v", p)
 	}
@@ -148,11 +148,11 @@ func TestPGBouncerOnALiveServer(t *testing.T) {
 // Secret's keys like for any Secret it reads.
 func TestPGBouncerFromTheStart(t *testing.T) {
 	req := withObserved(xrRequest(perconaPGBouncer), "percona-cluster", readyCluster)
-	if diff := cmp.Diff(keysDirect, databaseKeys(t, run(t, req))); diff != "" {
+	if diff := cmp.Diff(keysDirect, databaseKeys(t, compose(t, req))); diff != "" {
 		t.Errorf("a ready cluster without PgBouncer status: -want, +got:\n%s", diff)
 	}
 	req = withPGBouncerStatus(req, 2, 2)
-	if diff := cmp.Diff(keysViaPGBouncer, databaseKeys(t, run(t, req))); diff != "" {
+	if diff := cmp.Diff(keysViaPGBouncer, databaseKeys(t, compose(t, req))); diff != "" {
 		t.Errorf("a ready cluster with its PgBouncers ready: -want, +got:\n%s", diff)
 	}
 }
@@ -197,7 +197,7 @@ func TestProductionShapeOnALiveServer(t *testing.T) {
 	running, was := liveServer(t, strings.Replace(base, "%s", "", 1), "", awsKeys)
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			now := runWith(t, deterministicFunction(), later(running, strings.Replace(base, "%s", tc.fields, 1), ""))
+			now := compose(t, later(running, strings.Replace(base, "%s", tc.fields, 1), ""))
 			if msg, fatal := fatalResult(now); fatal {
 				t.Fatalf("refused: %s", msg)
 			}
@@ -244,7 +244,7 @@ func sortedUnion(a, b map[string]*structpb.Value) []string {
 // server is an InvalidSpec Fatal naming the field: nothing is applied.
 func TestRefusedParameterOnALiveServer(t *testing.T) {
 	running, _ := liveServer(t, perconaNoBackup, "")
-	rsp := runWith(t, deterministicFunction(), later(running, `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"postgresql":{"parameters":{"archive_mode":"off","wal_level":"minimal","work_mem":"4MB"}}}}`, ""))
+	rsp := compose(t, later(running, `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"postgresql":{"parameters":{"archive_mode":"off","wal_level":"minimal","work_mem":"4MB"}}}}`, ""))
 	msg, fatal := fatalResult(rsp)
 	if !fatal {
 		t.Fatal("a refused parameter on a live server was not a Fatal")
@@ -266,7 +266,7 @@ func TestRefusedParameterOnALiveServer(t *testing.T) {
 // decimal is named with its parameter and how to write it, every one at
 // once, not as a type error of the whole map.
 func TestParameterValuesOfTheWrongType(t *testing.T) {
-	rsp := run(t, xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"postgresql":{"parameters":{"work_mem":"4MB","max_connections":200,"hot_standby_feedback":true,"random_page_cost":1.1}}}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"postgresql":{"parameters":{"work_mem":"4MB","max_connections":200,"hot_standby_feedback":true,"random_page_cost":1.1}}}}`))
 	want := []string{`SEVERITY_FATAL: invalid DittoServer "files": ` +
 		`spec.percona.postgresql.parameters.hot_standby_feedback: must be an integer or a string, not true: quote it ("true"); ` +
 		`spec.percona.postgresql.parameters.random_page_cost: must be an integer or a string, not 1.1: quote it ("1.1")`}
