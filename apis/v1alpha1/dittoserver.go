@@ -514,8 +514,8 @@ type PerconaConfig struct {
 	Backup *PerconaBackupConfig `json:"backup,omitempty"`
 
 	// Resources of each PostgreSQL instance's database container. A change
-	// rolls the instances one at a time, replicas first (as does every
-	// scheduling field below).
+	// rolls the instances one at a time, the primary after a switchover (as
+	// does every scheduling field below).
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 
