@@ -152,7 +152,7 @@ func parameterValueErrors(rawSpec []byte) error {
 		} `json:"percona"`
 	}
 	if json.Unmarshal(rawSpec, &s) != nil {
-		return nil
+		return nil //nolint:nilerr // something else than a parameter's value failed: the caller reports the decoder's error
 	}
 	params := s.Percona.PostgreSQL.Parameters
 	names := make([]string, 0, len(params))
