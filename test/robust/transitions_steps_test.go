@@ -203,6 +203,9 @@ func (w *world) changeObserved(knob, value string) {
 		}
 	case "percona":
 		w.knobs.Percona = value
+		if value == "ready" {
+			w.knobs.PGBouncerStarting = false
+		}
 	case "statefulset":
 		w.knobs.StatefulSet = value
 	case "requirements":
