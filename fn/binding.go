@@ -31,6 +31,7 @@ func (c *composer) bindToObserved(cluster *pgv2.PerconaPGCluster, sts *appsv1.St
 	if sts != nil && !c.ds.Written.Image {
 		c.bindServerMajor()
 	}
+	c.bindPGBouncer(cluster, sts)
 	return nil
 }
 

@@ -125,6 +125,7 @@ var perconaFieldsRead = [][]string{
 	{"spec", "backups", "pgbackrest", "repos"},
 	{"status", "state"},
 	{"status", "host"},
+	{"status", "pgbouncer"},
 	{"status", "observedGeneration"},
 	{"status", "conditions"},
 }
@@ -167,7 +168,7 @@ func perconaCondition(pc *pgv2.PerconaPGCluster, typ string) (status, reason, me
 // status.database block.
 func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string) {
 	name := c.ds.PerconaClusterName()
-	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: c.ds.PerconaPrimaryHost(), Backup: backupStatus(c.ds, repoPath)}
+	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: c.ds.DatabaseHost(), Backup: backupStatus(c.ds, repoPath)}
 	c.status.Database = st
 	switch {
 	case pc == nil:
@@ -183,7 +184,9 @@ func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string)
 		response.ConditionFalse(c.rsp, conditionDatabaseReady, "Initializing").WithMessage(msg).TargetCompositeAndClaim()
 	default:
 		st.State = string(pc.Status.State)
-		if pc.Status.Host != "" {
+		// Percona's status.host names PgBouncer as soon as the proxy is
+		// set, before DittoFS goes through it.
+		if pc.Status.Host != "" && !c.ds.PGBouncerEnabled() {
 			st.Host = pc.Status.Host
 		}
 		response.ConditionTrue(c.rsp, conditionDatabaseReady, "Available").

@@ -138,7 +138,7 @@ func databasePodSecrets(ds spec.DittoServer) []podSecret {
 	}
 	db := podSecret{
 		Role: "database", Field: "spec.database.postgresSecretRef", Secret: src.Secret,
-		Keys: []string{"host", src.DatabaseKey, "user", "password"}, OptionalKeys: []string{"port"},
+		Keys: []string{src.HostKey, src.DatabaseKey, "user", "password"}, OptionalKeys: []string{src.PortKey},
 	}
 	var ca podSecret
 	if src.CA != nil {

@@ -105,10 +105,12 @@ func TestPodSecretsCoverThePod(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		spec   string
+		via    bool
 	}{
-		"EveryUserSecret": {reason: "every user-supplied Secret the pod reads is a hash input or the admin exception", spec: everySecretSpec},
-		"Percona":         {reason: "the Percona user Secret and cluster CA are inputs", spec: `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`},
-		"SQLite":          {reason: "a server on generated Secrets reads no other Secret", spec: `{"storage":{"metadataSize":"10Gi"}}`},
+		"EveryUserSecret":         {reason: "every user-supplied Secret the pod reads is a hash input or the admin exception", spec: everySecretSpec},
+		"Percona":                 {reason: "the Percona user Secret and cluster CA are inputs", spec: `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`},
+		"SQLite":                  {reason: "a server on generated Secrets reads no other Secret", spec: `{"storage":{"metadataSize":"10Gi"}}`},
+		"PerconaThroughPgBouncer": {reason: "through PgBouncer the pod reads pgbouncer-host and pgbouncer-port, and those are the inputs", spec: perconaPGBouncer, via: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -120,6 +122,7 @@ func TestPodSecretsCoverThePod(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			c.ds.ViaPGBouncer = tc.via
 			sts := build.StatefulSet(c.ds, c.in, "h")
 			read := podTemplateSecretKeys(sts)
 			for _, generated := range []string{c.ds.JWTSecretName(), c.ds.AdminSecretName()} {

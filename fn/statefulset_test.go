@@ -216,6 +216,7 @@ func TestStatefulSet(t *testing.T) {
 	cases := map[string]struct {
 		spec v1alpha1.DittoServerSpec
 		in   v1beta1.Input
+		via  bool // DittoFS goes through PgBouncer (bindPGBouncer decided)
 		want *appsv1.StatefulSet
 	}{
 		"SQLiteMinimal": {
@@ -225,6 +226,27 @@ func TestStatefulSet(t *testing.T) {
 		"Percona": {
 			spec: fixture.PerconaSpec(nil),
 			want: perconaStatefulSet(),
+		},
+		// Through PgBouncer only the host and port keys change, in both
+		// containers: the same database, user, password, verify-full and CA.
+		"PerconaThroughPgBouncer": {
+			spec: mutated(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) {
+				s.Percona.Proxy = &v1alpha1.PerconaProxySpec{PGBouncer: &v1alpha1.PerconaPGBouncerSpec{Enabled: true}}
+			}),
+			via: true,
+			want: want(perconaStatefulSet(), func(sts *appsv1.StatefulSet) {
+				pod := &sts.Spec.Template.Spec
+				for _, env := range []*[]corev1.EnvVar{&pod.Containers[0].Env, &pod.InitContainers[0].Env} {
+					for i, e := range *env {
+						switch e.Name {
+						case "DITTOFS_DATABASE_POSTGRES_HOST", "PGHOST":
+							(*env)[i].ValueFrom.SecretKeyRef.Key = "pgbouncer-host"
+						case "DITTOFS_DATABASE_POSTGRES_PORT", "PGPORT":
+							(*env)[i].ValueFrom.SecretKeyRef.Key = "pgbouncer-port"
+						}
+					}
+				}
+			}),
 		},
 		"PerconaWaitImageFromInputAndClusterMajor": {
 			spec: mutated(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
@@ -496,6 +518,7 @@ func TestStatefulSet(t *testing.T) {
 			}
 			ds := fixture.DittoServer(tc.spec)
 			ds.Spec = spec.WithDefaults(tc.spec, in)
+			ds.ViaPGBouncer = tc.via
 			got := build.StatefulSet(ds, in, "h")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("statefulSet(): -want, +got:\n%s", diff)

@@ -639,6 +639,53 @@ type PerconaConfig struct {
 	// Backup configures pgBackRest backups to S3.
 	// +optional
 	Backup *PerconaBackupConfig `json:"backup,omitempty"`
+
+	// Resources of each PostgreSQL instance's database container. A change
+	// rolls the instances one at a time, the primary after a switchover (as
+	// does every scheduling field below).
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Affinity of the PostgreSQL instance pods. When unset and replicas > 1,
+	// the instances prefer distinct nodes (preferred pod anti-affinity on
+	// kubernetes.io/hostname, as Percona's own cr.yaml). When set, it
+	// replaces that default entirely.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// TopologySpreadConstraints of the PostgreSQL instance pods. Select
+	// them with the labels postgres-operator.crunchydata.com/cluster:
+	// <xr>-postgres and postgres-operator.crunchydata.com/data: postgres.
+	// +optional
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+
+	// Tolerations of the PostgreSQL instance pods.
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// NodeSelector of the PostgreSQL instance pods. Percona's instance sets
+	// have no nodeSelector, so it becomes a required node affinity term
+	// (every key In [value]), which the scheduler treats the same way; it
+	// is added to every required term of a given affinity.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// PriorityClassName of the PostgreSQL instance pods.
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	PriorityClassName *string `json:"priorityClassName,omitempty"`
+
+	// RepoHost shapes the pgBackRest repository host (backups on).
+	// +optional
+	RepoHost *PerconaRepoHostSpec `json:"repoHost,omitempty"`
+
+	// PostgreSQL holds server parameters passed through to Patroni.
+	// +optional
+	PostgreSQL *PerconaPostgreSQLSpec `json:"postgresql,omitempty"`
+
+	// Proxy puts a connection pooler in front of the database.
+	// +optional
+	Proxy *PerconaProxySpec `json:"proxy,omitempty"`
 }
 
 // PerconaBackupConfig configures pgBackRest backups to S3.

@@ -41,9 +41,22 @@ func dittofsEnv(ds spec.DittoServer) []corev1.EnvVar {
 // and its key names, the sslmode and the CA.
 type PostgresSource struct {
 	Secret, DatabaseKey string
-	SSLMode             string
-	CA                  *v1alpha1.SecretKeySelector
+	// HostKey and PortKey name the server's address in the Secret (the
+	// port may be absent: 5432).
+	HostKey, PortKey string
+	SSLMode          string
+	CA               *v1alpha1.SecretKeySelector
 }
+
+// The keys of Percona's user Secret that point at the cluster's PgBouncer
+// (the operator's generatePostgresUserSecret writes them while
+// spec.proxy.pgBouncer is set): <cluster>-pgbouncer.<namespace>.svc and its
+// port. PgBouncer's certificate is signed by the cluster's CA, so
+// verify-full holds through it as to the primary.
+const (
+	PGBouncerHostKey = "pgbouncer-host"
+	PGBouncerPortKey = "pgbouncer-port"
+)
 
 // PostgresSourceOf is the database ds connects to, or nil for SQLite. The
 // composed Percona cluster's user Secret names the database "dbname"; the
@@ -52,13 +65,17 @@ type PostgresSource struct {
 func PostgresSourceOf(ds spec.DittoServer) *PostgresSource {
 	switch DatabaseKind(ds.Spec) {
 	case "percona":
-		return &PostgresSource{
-			Secret: ds.PerconaUserSecretName(), DatabaseKey: "dbname", SSLMode: "verify-full",
+		src := &PostgresSource{
+			Secret: ds.PerconaUserSecretName(), DatabaseKey: "dbname", HostKey: "host", PortKey: "port", SSLMode: "verify-full",
 			CA: &v1alpha1.SecretKeySelector{Name: ds.PerconaCASecretName(), Key: "ca.crt"},
 		}
+		if ds.ViaPGBouncer {
+			src.HostKey, src.PortKey = PGBouncerHostKey, PGBouncerPortKey
+		}
+		return src
 	case spec.DatabaseTypePostgres:
 		d := ds.Spec.Database
-		return &PostgresSource{Secret: d.PostgresSecretRef.Name, DatabaseKey: "database", SSLMode: d.SSLMode, CA: d.CASecretRef}
+		return &PostgresSource{Secret: d.PostgresSecretRef.Name, DatabaseKey: "database", HostKey: "host", PortKey: "port", SSLMode: d.SSLMode, CA: d.CASecretRef}
 	default:
 		return nil
 	}
@@ -74,9 +91,9 @@ func postgresEnv(ds spec.DittoServer) []corev1.EnvVar {
 	}
 	ref := func(key string) v1alpha1.SecretKeySelector { return v1alpha1SecretKey(src.Secret, key) }
 	env := []corev1.EnvVar{
-		secretEnv("DITTOFS_DATABASE_POSTGRES_HOST", ref("host"), false),
+		secretEnv("DITTOFS_DATABASE_POSTGRES_HOST", ref(src.HostKey), false),
 		// An empty port means 5432; a user's Secret may leave it out.
-		secretEnv("DITTOFS_DATABASE_POSTGRES_PORT", ref("port"), true),
+		secretEnv("DITTOFS_DATABASE_POSTGRES_PORT", ref(src.PortKey), true),
 		secretEnv("DITTOFS_DATABASE_POSTGRES_DATABASE", ref(src.DatabaseKey), false),
 		secretEnv("DITTOFS_DATABASE_POSTGRES_USER", ref("user"), false),
 		secretEnv("DITTOFS_DATABASE_POSTGRES_PASSWORD", ref("password"), false),

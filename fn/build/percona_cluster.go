@@ -42,11 +42,9 @@ func PerconaCluster(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath
 			CRVersion:       in.CRVersion,
 			Image:           spec.PostgresImage(in, p.PostgresVersion),
 			PostgresVersion: int(p.PostgresVersion),
-			InstanceSets: pgv2.PGInstanceSets{{
-				Name:                ds.InstanceSetName(),
-				Replicas:            p.Replicas,
-				DataVolumeClaimSpec: volumeClaimSpec(p.StorageSize, p.StorageClassName),
-			}},
+			InstanceSets:    pgv2.PGInstanceSets{instanceSet(ds)},
+			Patroni:         patroni(ds),
+			Proxy:           proxy(ds, in),
 			Users: []crunchyv1beta1.PostgresUserSpec{{
 				Name:      spec.PerconaUser,
 				Databases: []crunchyv1beta1.PostgresIdentifier{crunchyv1beta1.PostgresIdentifier(p.DatabaseName)},
@@ -84,6 +82,7 @@ func perconaBackups(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath
 		Enabled: ptr.To(true),
 		PGBackRest: pgv2.PGBackRestArchive{
 			Image:         in.Images.PGBackRest,
+			RepoHost:      repoHost(ds),
 			Global:        pgBackRestGlobal(ds, repoPath),
 			Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: credentials}}}},
 			Repos: []crunchyv1beta1.PGBackRestRepo{{

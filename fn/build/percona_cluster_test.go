@@ -137,10 +137,26 @@ func TestPerconaCluster(t *testing.T) {
 					return m
 				}(),
 				Spec: pgv2.PerconaPGClusterSpec{
-					CRVersion:            "2.9.0",
-					Image:                "registry.example/pg:16",
-					PostgresVersion:      16,
-					InstanceSets:         instances(3, "50Gi", ptr.To("fast")),
+					CRVersion:       "2.9.0",
+					Image:           "registry.example/pg:16",
+					PostgresVersion: 16,
+					InstanceSets: func() pgv2.PGInstanceSets {
+						// Three instances prefer three nodes.
+						sets := instances(3, "50Gi", ptr.To("fast"))
+						sets[0].Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+							PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+								Weight: 1,
+								PodAffinityTerm: corev1.PodAffinityTerm{
+									LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+										"postgres-operator.crunchydata.com/cluster": "files-postgres",
+										"postgres-operator.crunchydata.com/data":    "postgres",
+									}},
+									TopologyKey: "kubernetes.io/hostname",
+								},
+							}},
+						}}
+						return sets
+					}(),
 					Users:                users("ditto_cp"),
 					AutoCreateUserSchema: ptr.To(true),
 					Backups: pgv2.Backups{

@@ -30,8 +30,8 @@ func waitForDatabase(ds spec.DittoServer, in v1beta1.Input) *corev1.Container {
 		return nil
 	}
 	env := []corev1.EnvVar{
-		secretEnv("PGHOST", v1alpha1SecretKey(src.Secret, "host"), false),
-		secretEnv("PGPORT", v1alpha1SecretKey(src.Secret, "port"), true),
+		secretEnv("PGHOST", v1alpha1SecretKey(src.Secret, src.HostKey), false),
+		secretEnv("PGPORT", v1alpha1SecretKey(src.Secret, src.PortKey), true),
 		secretEnv("PGDATABASE", v1alpha1SecretKey(src.Secret, src.DatabaseKey), false),
 		secretEnv("PGUSER", v1alpha1SecretKey(src.Secret, "user"), false),
 		secretEnv("PGPASSWORD", v1alpha1SecretKey(src.Secret, "password"), false),

@@ -48,6 +48,10 @@ type DittoServer struct {
 	// PropagatedLabels are the XR's labels spec.propagateLabels names: every
 	// composed object gets them (build.PropagateLabels).
 	PropagatedLabels map[string]string
+	// ViaPGBouncer: DittoFS connects through the cluster's PgBouncer. The
+	// composer sets it once PgBouncer can take DittoFS (bindPGBouncer in
+	// fn), never merely because the spec asks for it.
+	ViaPGBouncer bool
 }
 
 // legacyKind is the XR kind of the legacy (v1, LegacyCluster) XRD; the
@@ -90,6 +94,9 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 			return ds, errors.Wrap(err, errReadSpec)
 		}
 		if err := json.Unmarshal(raw, &ds.Spec); err != nil {
+			if perr := parameterValueErrors(raw); perr != nil {
+				return ds, perr
+			}
 			return ds, specTypeError(err)
 		}
 	}

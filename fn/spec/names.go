@@ -32,6 +32,21 @@ func (ds DittoServer) PerconaPrimaryHost() string {
 	return ds.PerconaClusterName() + "-primary." + ds.Namespace + ".svc"
 }
 
+// PerconaPGBouncerHost is the operator's pgbouncer-host: the PgBouncer
+// Service.
+func (ds DittoServer) PerconaPGBouncerHost() string {
+	return ds.PerconaClusterName() + "-pgbouncer." + ds.Namespace + ".svc"
+}
+
+// DatabaseHost is the host DittoFS connects to: PgBouncer once it goes
+// through it, else the primary.
+func (ds DittoServer) DatabaseHost() string {
+	if ds.ViaPGBouncer {
+		return ds.PerconaPGBouncerHost()
+	}
+	return ds.PerconaPrimaryHost()
+}
+
 // Names of the objects composed for the DittoFS side. Every composed
 // object is named after the XR, so two XRs in a namespace never collide.
 

@@ -217,6 +217,7 @@ func validatePercona(p *field.Path, pc *v1alpha1.PerconaConfig, in v1beta1.Input
 		errs = append(errs, field.Invalid(p.Child("postgresVersion"), pc.PostgresVersion, fmt.Sprintf("the function Input pins no image for PostgreSQL %d (images.postgres); choose one of %s or ask your platform team to pin one", pc.PostgresVersion, strings.Join(pinnedMajors(in), ", "))))
 	}
 	errs = append(errs, validateEnum(p.Child("deletionPolicy"), pc.DeletionPolicy, deletionPolicyRetain, DeletionPolicyDelete)...)
+	errs = append(errs, validatePerconaProduction(p, pc)...)
 	return append(errs, validateBackup(p.Child("backup"), pc.Backup)...)
 }
 

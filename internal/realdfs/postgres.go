@@ -31,6 +31,7 @@ type PGServer struct {
 	Root    string              // the directory the cluster lives in
 	DataDir string
 	LogPath string // the server's stdout and stderr
+	ca      *testpki.KeyPair
 	stop    func()
 }
 
@@ -126,8 +127,9 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 		}
 	}
 
-	caPEM, certPEM, keyPEM := MakeTLS(t)
-	s.CAPEM, s.CAFile = caPEM, filepath.Join(tlsDir, "ca.crt")
+	ca, server := makeTLS(t)
+	caPEM, certPEM, keyPEM := ca.CertPEM, server.CertPEM, server.KeyPEM
+	s.ca, s.CAPEM, s.CAFile = ca, caPEM, filepath.Join(tlsDir, "ca.crt")
 	hba := "# The test's superuser setup, over the socket in the temp dir.\n" +
 		"local all postgres trust\n" +
 		"# Everyone else: TLS only, as Percona's default HBA.\n" +
@@ -240,6 +242,12 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 // cleanup does it too. Calling it twice is harmless.
 func (s *PGServer) Stop() { s.stop() }
 
+// Log is what the server logged so far.
+func (s *PGServer) Log() string {
+	log, _ := os.ReadFile(s.LogPath)
+	return string(log)
+}
+
 // PsqlSuper runs SQL as the superuser over the Unix socket and returns the
 // unaligned, tuples-only output.
 func (s *PGServer) PsqlSuper(ctx context.Context, db, sql string) (string, error) {
@@ -255,8 +263,14 @@ func (s *PGServer) PsqlSuper(ctx context.Context, db, sql string) (string, error
 // PsqlTCP runs SQL as user over TCP with the given libpq sslmode (and our CA
 // for the verify modes), as a client outside the database host would.
 func (s *PGServer) PsqlTCP(ctx context.Context, db PGDatabase, sslmode, sql string) (string, error) {
+	return psqlTCP(ctx, s, s.Port, db, sslmode, sql)
+}
+
+// psqlTCP runs SQL with s's psql and CA against 127.0.0.1:port (the server
+// itself, or a PgBouncer in front of it).
+func psqlTCP(ctx context.Context, s *PGServer, port int, db PGDatabase, sslmode, sql string) (string, error) {
 	conn := fmt.Sprintf("host=127.0.0.1 port=%d dbname=%s user=%s sslmode=%s sslrootcert=%s connect_timeout=10",
-		s.Port, db.Name, db.User, sslmode, s.CAFile)
+		port, db.Name, db.User, sslmode, s.CAFile)
 	cmd := exec.CommandContext(ctx, filepath.Join(s.Bin, "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", conn, "-c", sql)
 	// A clean env but for the password, so no PG* variable of ours leaks in.
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "PGPASSWORD=" + db.Password}
@@ -351,13 +365,30 @@ func urlEscape(s string) string {
 // signed by it, all PEM.
 func MakeTLS(t *testing.T) (caPEM, certPEM, keyPEM []byte) {
 	t.Helper()
+	ca, server := makeTLS(t)
+	return ca.CertPEM, server.CertPEM, server.KeyPEM
+}
+
+func makeTLS(t *testing.T) (ca, server *testpki.KeyPair) {
+	t.Helper()
 	ca, err := testpki.NewCA("function-dittofs boot test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := ca.Server("localhost")
+	if server, err = ca.Server("localhost"); err != nil {
+		t.Fatal(err)
+	}
+	return ca, server
+}
+
+// ServerCertificate issues another server certificate for localhost and
+// 127.0.0.1 from the CA that signed the server's own, as Percona's root CA
+// signs both PostgreSQL's and PgBouncer's.
+func (s *PGServer) ServerCertificate(t *testing.T, name string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	kp, err := s.ca.Server(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ca.CertPEM, server.CertPEM, server.KeyPEM
+	return kp.CertPEM, kp.KeyPEM
 }

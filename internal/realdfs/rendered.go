@@ -26,6 +26,10 @@ type Rendered struct {
 	// Services and NetworkPolicies, in render order.
 	Services        []corev1.Service
 	NetworkPolicies []networkingv1.NetworkPolicy
+	// PGBouncerGlobal is the composed PerconaPGCluster's
+	// spec.proxy.pgBouncer.config.global (nil without PgBouncer): the
+	// settings the operator puts in PgBouncer's ini over its own.
+	PGBouncerGlobal map[string]string
 }
 
 // ParseRendered reads what a render composed (YAML or JSON documents, as
@@ -59,6 +63,24 @@ func ParseRendered(out []byte) (Rendered, error) {
 				data[k] = string(v)
 			}
 			r.Secrets[s.Name] = data
+		case "PerconaPGCluster":
+			var pc struct {
+				Spec struct {
+					Proxy *struct {
+						PGBouncer struct {
+							Config struct {
+								Global map[string]string `json:"global"`
+							} `json:"config"`
+						} `json:"pgBouncer"`
+					} `json:"proxy"`
+				} `json:"spec"`
+			}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &pc); err != nil {
+				return r, err
+			}
+			if pc.Spec.Proxy != nil {
+				r.PGBouncerGlobal = pc.Spec.Proxy.PGBouncer.Config.Global
+			}
 		case "ConfigMap":
 			c := &corev1.ConfigMap{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, c); err != nil {
@@ -100,8 +122,26 @@ func BootRendered(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster
 // writes them.
 func RenderedInput(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster string) (BootInput, error) {
 	t.Helper()
+	var user map[string]string
 	if pg != nil {
-		r.Secrets[cluster+"-pguser-dittofs"] = pg.PerconaUserSecret(db)
+		user = pg.PerconaUserSecret(db)
+	}
+	return renderedInput(t, r, pg, db, cluster, user)
+}
+
+// RenderedInputThrough is RenderedInput for a cluster with PgBouncer pgb in
+// front of pg: the user Secret is what Percona writes with its proxy set
+// (pgbouncer-host and pgbouncer-port beside host and port), so the render
+// decides which of the two the pod dials.
+func RenderedInputThrough(t *testing.T, r Rendered, pg *PGServer, pgb *PgBouncer, db PGDatabase, cluster string) (BootInput, error) {
+	t.Helper()
+	return renderedInput(t, r, pg, db, cluster, pgb.UserSecret(db))
+}
+
+func renderedInput(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluster string, user map[string]string) (BootInput, error) {
+	t.Helper()
+	if pg != nil {
+		r.Secrets[cluster+"-pguser-dittofs"] = user
 		r.Secrets[cluster+"-cluster-cert"] = pg.ClusterCertSecret()
 		wait, w, err := PodInput(t, r.StatefulSet, "wait-for-database", r.Secrets, r.ConfigMaps)
 		if err != nil {

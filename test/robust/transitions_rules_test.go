@@ -115,6 +115,9 @@ func specRefusals(spec map[string]any, observed map[string]map[string]any) (refu
 			may = append(may, "spec.percona.replicas")
 		}
 	}
+	if percona {
+		refuse = append(refuse, parameterRefusals(spec)...)
+	}
 	if c := observed[clusterKey]; c != nil {
 		r, m := clusterRefusals(spec, c, percona, backup)
 		refuse, may = append(refuse, r...), append(may, m...)
@@ -124,6 +127,26 @@ func specRefusals(spec map[string]any, observed map[string]map[string]any) (refu
 		refuse, may = append(refuse, r...), append(may, m...)
 	}
 	return refuse, may
+}
+
+// parameterRefusals: the PostgreSQL parameters of the edits that break
+// archiving (refused by name), and max_wal_senders below one per streaming
+// replica plus two for a rebuild, never below Patroni's 3.
+func parameterRefusals(spec map[string]any) []string {
+	var refuse []string
+	if _, ok := lookup(spec, "percona.postgresql.parameters.archive_mode"); ok {
+		refuse = append(refuse, "spec.percona.postgresql.parameters.archive_mode")
+	}
+	if v, ok := lookup(spec, "percona.postgresql.parameters.max_wal_senders"); ok {
+		replicas := 1.0
+		if r, ok := lookup(spec, "percona.replicas"); ok {
+			replicas, _ = r.(float64)
+		}
+		if n, _ := v.(float64); n < max(3, replicas+1) {
+			refuse = append(refuse, "spec.percona.postgresql.parameters.max_wal_senders")
+		}
+	}
+	return refuse
 }
 
 // clusterRefusals: what a live PerconaPGCluster cannot take.

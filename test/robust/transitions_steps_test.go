@@ -115,6 +115,13 @@ var specEdits = []struct {
 	{"percona.replicas", []any{1.0, 3.0, 5.0, 6.0}},
 	{"percona.backup.endpoint", []any{s3Endpoint, "https://" + s3Endpoint, "http://" + s3Endpoint}},
 	{"image", []any{dittofsImage + "v0.29.0", dittofsImage + "v0.29.1", dittofsImage + "v0.30.0", dittofsImage + "v1.0.0", nil}},
+	// The production shape: rolling changes the operator applies, and
+	// parameters refused by name or below what the replicas need.
+	{"percona.proxy.pgBouncer.enabled", []any{true, false, nil}},
+	{"percona.priorityClassName", []any{"database", nil}},
+	{"percona.postgresql.parameters.work_mem", []any{"16MB", 4096.0, nil}},
+	{"percona.postgresql.parameters.archive_mode", []any{"off", nil}},
+	{"percona.postgresql.parameters.max_wal_senders", []any{10.0, 3.0, nil}},
 }
 
 // inputEdits are what a platform team changes in the Composition's Input:
@@ -196,6 +203,9 @@ func (w *world) changeObserved(knob, value string) {
 		}
 	case "percona":
 		w.knobs.Percona = value
+		if value == "ready" {
+			w.knobs.PGBouncerStarting = false
+		}
 	case "statefulset":
 		w.knobs.StatefulSet = value
 	case "requirements":

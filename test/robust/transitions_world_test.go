@@ -69,6 +69,10 @@ type knobs struct {
 	// PGUserRev and CARev count rotations of the Percona user's password and
 	// of the cluster CA, Secrets the Percona operator writes.
 	PGUserRev, CARev int
+	// PGBouncerStarting: the cluster's proxy appeared in the last apply, and
+	// its PgBouncer is not ready until the operator next reports the
+	// cluster ready (an observed step), as a Deployment takes its time.
+	PGBouncerStarting bool
 }
 
 // world is the state between two reconciles.
@@ -269,18 +273,24 @@ func (w *world) clusterObjects() []*structpb.Struct {
 	}
 	if w.observed[clusterKey] != nil {
 		rev := fmt.Sprint(w.knobs.PGUserRev)
-		out = append(out, secret(perconaUserName, map[string]any{
-			"postgres-operator.crunchydata.com/cluster": xrName + "-postgres",
-			"postgres-operator.crunchydata.com/pguser":  "dittofs",
-			"postgres-operator.crunchydata.com/role":    "pguser",
-		}, map[string]string{
+		user := map[string]string{
 			"dbname":   "dittofs",
 			"host":     xrName + "-postgres-primary." + xrNamespace + ".svc",
 			"port":     "5432",
 			"user":     "dittofs",
 			"password": "password-" + rev,
 			"verifier": "SCRAM-SHA-256$4096:verifier-" + rev,
-		}))
+		}
+		// The operator adds PgBouncer's address while the cluster has a proxy.
+		if get(w.observed[clusterKey], "spec", "proxy", "pgBouncer") != nil {
+			user["pgbouncer-host"] = xrName + "-postgres-pgbouncer." + xrNamespace + ".svc"
+			user["pgbouncer-port"] = "5432"
+		}
+		out = append(out, secret(perconaUserName, map[string]any{
+			"postgres-operator.crunchydata.com/cluster": xrName + "-postgres",
+			"postgres-operator.crunchydata.com/pguser":  "dittofs",
+			"postgres-operator.crunchydata.com/role":    "pguser",
+		}, user))
 		ca := fmt.Sprint(w.knobs.CARev)
 		out = append(out, secret(perconaCAName, map[string]any{
 			"postgres-operator.crunchydata.com/cluster": xrName + "-postgres",
@@ -349,6 +359,9 @@ func (w *world) apply(it iteration) {
 			continue
 		}
 		next[k] = applied(w.observed[k], d, k)
+	}
+	if get(w.observed[clusterKey], "spec", "proxy", "pgBouncer") == nil && get(next[clusterKey], "spec", "proxy", "pgBouncer") != nil {
+		w.knobs.PGBouncerStarting = true
 	}
 	w.observed = next
 	if st, ok := rsp.GetDesired().GetComposite().GetResource().AsMap()["status"].(map[string]any); ok {
@@ -431,6 +444,16 @@ func (w *world) refreshStatus() {
 				"type": "ReadyForBackup", "status": backupReady, "reason": "Transition",
 				"lastTransitionTime": "2026-11-26T09:00:00Z", "message": "",
 			}},
+		}
+		// With a proxy, the operator runs PgBouncer, ready with the rest
+		// once it has started.
+		if replicas, ok := get(c, "spec", "proxy", "pgBouncer", "replicas").(float64); ok {
+			ready := replicas
+			if state != "ready" || w.knobs.PGBouncerStarting {
+				ready = 0
+			}
+			c["status"].(map[string]any)["pgbouncer"] = map[string]any{"size": replicas, "ready": ready}
+			c["status"].(map[string]any)["host"] = xrName + "-postgres-pgbouncer." + xrNamespace + ".svc"
 		}
 	}
 	if s := w.observed[statefulSetKey]; s != nil {

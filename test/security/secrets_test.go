@@ -102,10 +102,11 @@ func secretValues(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) [
 // values is a Secret key's value as it could leak: whole, as base64, and
 // for a pgBackRest file each value of its key options.
 func values(from, key, v string) []secretValue {
-	// A database Secret's coordinates (the Percona user Secret's host is in
-	// status.database.host) are not secret; its password, uri and jdbc-uri are.
+	// A database Secret's coordinates (the Percona user Secret's host, or
+	// its pgbouncer-host through PgBouncer, is in status.database.host) are
+	// not secret; its password, uri, jdbc-uri and pgbouncer-uri are.
 	switch key {
-	case "host", "port", "dbname", "database", "user":
+	case "host", "port", "dbname", "database", "user", "pgbouncer-host", "pgbouncer-port":
 		return nil
 	}
 	if key == "username" || strings.HasSuffix(key, "-username") || strings.HasSuffix(key, "-url") || strings.HasSuffix(key, "-endpoint") {
