@@ -149,11 +149,14 @@ test-bench:
 	cd test/bench && go test -count=1 -timeout 10m ./...
 
 # The XRDs through Crossplane's own Go types and the API server's CRD
-# validation (CEL compilation and cost limits), in a module of its own so
-# the function's go.mod does not carry k8s.io/apiserver.
+# validation (CEL compilation and cost limits), then its tests: the XRD
+# defaults agree with the function's, and every CEL rule accepts and rejects
+# its cases under testdata/cel as the API server's create and update do. A
+# module of its own so the function's go.mod does not carry k8s.io/apiserver.
 .PHONY: check-xrds
 check-xrds:
 	cd hack/xrdcheck && go run . ../..
+	cd hack/xrdcheck && go test ./...
 
 test: check-xrds
 
