@@ -258,6 +258,9 @@ func (s *servedCRD) update(old *unstructured.Unstructured, spec map[string]any) 
 	if err := s.decode(u.Object); err != nil {
 		return nil, err
 	}
+	// The stored object has the version etcd gave it, and an update sends
+	// the version it read back (the API server requires one).
+	old.SetResourceVersion("1")
 	u.SetResourceVersion("1")
 	return u, rest.BeforeUpdate(s.strategy, s.context(), u, old)
 }
@@ -333,7 +336,7 @@ func (r rule) errorMessage() string {
 	}
 }
 
-// rules lists every x-kubernetes-validations rule in s, sorted by path.
+// rules lists every x-kubernetes-validations rule in s, in schema order.
 func rules(s *structuralschema.Structural) []rule {
 	var out []rule
 	walkSchema(s, "", func(path string, s *structuralschema.Structural) {
@@ -341,7 +344,6 @@ func rules(s *structuralschema.Structural) []rule {
 			out = append(out, rule{path: path, ValidationRule: v})
 		}
 	})
-	slices.SortStableFunc(out, func(a, b rule) int { return strings.Compare(a.path, b.path) })
 	return out
 }
 
@@ -377,9 +379,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// lookup is the value at a dotted path (no list indices) in obj, if any.
+// lookup is the value at a dotted path (no list indices) in obj, if any;
+// "" is obj itself.
 func lookup(obj map[string]any, path string) (any, bool) {
 	var v any = obj
+	if path == "" {
+		return v, true
+	}
 	for _, name := range strings.Split(path, ".") {
 		m, ok := v.(map[string]any)
 		if !ok {

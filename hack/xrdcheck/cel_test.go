@@ -62,11 +62,11 @@ func TestCELRules(t *testing.T) {
 			used[c.dir] = true
 			checkCoverage(t, c, r)
 			for _, s := range x.served {
-				for name, cc := range c.accepted {
-					t.Run(c.dir+"/"+name+"/"+s.name, func(t *testing.T) { checkAccepted(t, s, r, cc) })
+				for _, name := range sortedKeys(c.accepted) {
+					t.Run(c.dir+"/"+name+"/"+s.name, func(t *testing.T) { checkAccepted(t, s, r, c.accepted[name]) })
 				}
-				for name, cc := range c.rejected {
-					t.Run(c.dir+"/"+name+"/"+s.name, func(t *testing.T) { checkRejected(t, s, r, cc) })
+				for _, name := range sortedKeys(c.rejected) {
+					t.Run(c.dir+"/"+name+"/"+s.name, func(t *testing.T) { checkRejected(t, s, r, c.rejected[name]) })
 				}
 			}
 		}

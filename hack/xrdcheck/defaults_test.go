@@ -26,11 +26,15 @@ func TestXRDDefaultsAgreeWithFunction(t *testing.T) {
 		own := x.schema.Properties["spec"]
 		for _, served := range x.served {
 			specSchema := served.structural.Properties["spec"]
-			inputs := map[string]map[string]any{
-				"empty spec":         {},
-				"every object as {}": everyObject(&specSchema),
+			inputs := []struct {
+				name string
+				spec map[string]any
+			}{
+				{"empty spec", map[string]any{}},
+				{"every object as {}", everyObject(&specSchema)},
 			}
-			for name, in := range inputs {
+			for _, input := range inputs {
+				name, in := input.name, input.spec
 				t.Run(x.file+"/"+served.name+"/"+name, func(t *testing.T) {
 					d, err := defaultsDisagreement(served, &own, in)
 					if err != nil {
