@@ -167,11 +167,13 @@ test-bench:
 	@$(call suite,test-bench,(cd test/bench && go test -count=1 -timeout 10m ./...))
 
 # The XRDs through Crossplane's own Go types and the API server's CRD
-# validation (CEL compilation and cost limits), in a module of its own so
-# the function's go.mod does not carry k8s.io/apiserver.
+# validation (CEL compilation and cost limits), then its tests: the XRD
+# defaults agree with the function's, and every CEL rule accepts and rejects
+# its cases under testdata/cel as the API server's create and update do. A
+# module of its own so the function's go.mod does not carry k8s.io/apiserver.
 .PHONY: check-xrds
 check-xrds:
-	@$(call suite,check-xrds,(cd hack/xrdcheck && go run . ../..))
+	@$(call suite,check-xrds,(cd hack/xrdcheck && go run . ../.. && go test -count=1 ./...))
 
 # The control-plane test (test/e2e, a module of its own: client-go and
 # go-containerregistry): etcd, kube-apiserver and kube-controller-manager,

@@ -72,25 +72,54 @@ func check(path string, into any) []error {
 			return nil
 		}
 	}
-	// Crossplane serves v2 XRDs converted to v1, its storage version; the
-	// fields xcrd reads are the same in both.
-	var xrd xv1.CompositeResourceDefinition
-	if err := yaml.Unmarshal(b, &xrd); err != nil {
-		return []error{err}
-	}
-	crd, err := xcrd.ForCompositeResource(&xrd)
+	xrd, err := decodeXRD(b)
 	if err != nil {
 		return []error{err}
 	}
-	errs := validate("XR", crd)
-	if xrd.Spec.ClaimNames != nil {
-		claim, err := xcrd.ForCompositeResourceClaim(&xrd)
-		if err != nil {
-			return append(errs, err)
-		}
-		errs = append(errs, validate("claim", claim)...)
+	crds, err := compositeCRDs(xrd)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, c := range crds {
+		errs = append(errs, validate(c.what, c.crd)...)
 	}
 	return errs
+}
+
+// decodeXRD reads an XRD of either API version as v1: Crossplane serves v2
+// XRDs converted to v1, its storage version, and the fields xcrd reads are
+// the same in both.
+func decodeXRD(b []byte) (*xv1.CompositeResourceDefinition, error) {
+	var xrd xv1.CompositeResourceDefinition
+	if err := yaml.Unmarshal(b, &xrd); err != nil {
+		return nil, err
+	}
+	return &xrd, nil
+}
+
+// compositeCRD is one CRD Crossplane creates for an XRD.
+type compositeCRD struct {
+	what string // "XR" or "claim"
+	crd  *extv1.CustomResourceDefinition
+}
+
+// compositeCRDs returns the CRDs Crossplane creates for xrd, with its own
+// xcrd: the XR's and, when the XRD offers a claim, the claim's.
+func compositeCRDs(xrd *xv1.CompositeResourceDefinition) ([]compositeCRD, error) {
+	crd, err := xcrd.ForCompositeResource(xrd)
+	if err != nil {
+		return nil, err
+	}
+	crds := []compositeCRD{{"XR", crd}}
+	if xrd.Spec.ClaimNames != nil {
+		claim, err := xcrd.ForCompositeResourceClaim(xrd)
+		if err != nil {
+			return nil, err
+		}
+		crds = append(crds, compositeCRD{"claim", claim})
+	}
+	return crds, nil
 }
 
 // validate runs the API server's CRD validation, after filling in what the
