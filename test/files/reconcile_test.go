@@ -296,11 +296,32 @@ func TestDeclaredFileService(t *testing.T) {
 		if out, err := smb(t, p, "data", "alice", "wrong-password", "ls"); err == nil {
 			t.Errorf("smbclient with a wrong password was let in:\n%s", out)
 		}
-		if out, err := smb(t, p, "ro", "alice", alicePassword, fmt.Sprintf("put %s nope.txt", localFile(t, "x"))); err == nil && !strings.Contains(out, "NT_STATUS_") {
+		// bob has no grant on /data and its default is none.
+		if out, err := nfsCp(t, p, "/data", "bob.txt", "x", 1001); err == nil {
+			t.Errorf("uid 1001 (bob, no grant) wrote to /data over NFS:\n%s", out)
+		}
+		if out, err := smb(t, p, "data", "bob", bobPassword, fmt.Sprintf("put %s bob.txt", localFile(t, "x"))); err == nil && !strings.Contains(out, "NT_STATUS_") {
+			t.Errorf("bob (no grant) wrote to /data over SMB:\n%s", out)
+		}
+		// The read-only share: alice may list it, but neither client writes.
+		if out, err := smb(t, p, "ro", "alice", alicePassword, "ls"); err != nil {
+			t.Errorf("smbclient ls of the read-only share as alice: %v\n%s", err, out)
+		}
+		out, err := smb(t, p, "ro", "alice", alicePassword, fmt.Sprintf("put %s nope.txt", localFile(t, "x")))
+		t.Logf("smbclient put to the read-only share: %v\n%s", err, out)
+		if err == nil && !strings.Contains(out, "NT_STATUS_") {
 			t.Errorf("a write to the read-only share over SMB succeeded:\n%s", out)
 		}
-		if out, err := nfsCp(t, p, "/ro", "nope.txt", "x", aliceUID); err == nil {
+		out, err = nfsCp(t, p, "/ro", "nope.txt", "x", aliceUID)
+		t.Logf("nfs-cp to the read-only share: %v\n%s", err, out)
+		if err == nil {
 			t.Errorf("a write to the read-only share over NFS succeeded:\n%s", out)
+		}
+		if out, err := run(t, "nfs-ls", nfsURL(p, "/ro", "", aliceUID)); err != nil || strings.Contains(out, "nope.txt") {
+			t.Errorf("nfs-ls of the read-only share: %v\n%s", err, out)
+		}
+		if out, err := run(t, "nfs-ls", nfsURL(p, "/data", "", aliceUID)); err != nil || !strings.Contains(out, "hello.txt") || !strings.Contains(out, "smb.txt") {
+			t.Errorf("nfs-ls of the read-only share: %v\n%s", err, out)
 		}
 	})
 
@@ -351,7 +372,7 @@ func TestDeclaredFileService(t *testing.T) {
 		if !slices.ContainsFunc(res.Actions, func(a reconciler.Action) bool { return a.Kind == reconciler.KindUserPassword && a.Name == "alice" }) {
 			t.Errorf("alice's rotated password was not applied: %v", res.Actions)
 		}
-		if out, err := smb(t, p, "data", "alice", "alice-Pass-2", "ls"); err != nil {
+		if out, err := smb(t, p, "data", "alice", "alice-Pass-2", "ls"); err != nil || !strings.Contains(out, "hello.txt") {
 			t.Errorf("alice with her rotated password: %v\n%s", err, out)
 		}
 		if out, err := smb(t, p, "data", "alice", alicePassword, "ls"); err == nil {
@@ -395,6 +416,54 @@ func TestDeclaredFileService(t *testing.T) {
 				t.Fatalf("the group added by a ConfigMap swap did not appear within 30s; status %+v\nlog:\n%s", p.reconciler.Status(), p.log)
 			}
 			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	t.Run("a write DittoFS refuses is reported and retried; the rest is applied", func(t *testing.T) {
+		srv := httptest.NewServer(p.reconciler.Handler())
+		defer srv.Close()
+		// uid 65532 cannot create a directory under /proc: DittoFS refuses
+		// the store, and so the share on it.
+		broken := func(path string) func(*declared.Config) {
+			return func(c *declared.Config) {
+				c.Shares = slices.Delete(c.Shares, 1, 2)
+				c.MetadataStores = append(c.MetadataStores, declared.MetadataStore{Name: "second", Type: declared.MetadataBadger, Badger: &declared.BadgerStore{Path: path}})
+				c.Shares = append(c.Shares, declared.Share{Name: "/second", MetadataStore: "second", LocalBlockStore: "main"})
+				c.Groups = append(c.Groups, declared.Group{Name: "ops"})
+			}
+		}
+		p.declare(p.declaration(broken("/proc/declared-store")))
+		res := p.reconciler.Pass(context.Background())
+		if res.Err() == nil {
+			t.Fatalf("a metadata store under /proc was not refused: %v", res.Actions)
+		}
+		t.Logf("reported: %v", res.Err())
+		if _, err := p.admin().GetGroup("ops"); err != nil {
+			t.Errorf("the group declared beside the refused store was not applied: %v", err)
+		}
+		if _, err := p.admin().GetShare("/data"); err != nil {
+			t.Errorf("a failed pass undid /data: %v", err)
+		}
+		if code := get(t, srv.URL+"/readyz"); code != http.StatusOK {
+			t.Errorf("/readyz after a later failure: %d, want 200 (ready is kept once applied)", code)
+		}
+		if m := getBody(t, srv.URL+"/metrics"); !strings.Contains(m, "dittofs_reconciler_last_pass_errors 2") {
+			t.Errorf("/metrics does not count the 2 refused writes (store, share):\n%s", m)
+		}
+		p.declare(p.declaration(broken(filepath.Join(p.in.Mounts["/data/store/metadata"], "second"))))
+		p.pass()
+		if _, err := p.admin().GetShare("/second"); err != nil {
+			t.Errorf("after the fix, the share /second: %v", err)
+		}
+		// Moving /data onto another metadata store would orphan its files:
+		// refused, reported, nothing written.
+		p.declare(p.declaration(func(c *declared.Config) {
+			broken(filepath.Join(p.in.Mounts["/data/store/metadata"], "second"))(c)
+			c.Shares[0].MetadataStore = "second"
+		}))
+		res = p.pass()
+		if res.Writes != 0 || len(res.Refused) != 1 || !strings.Contains(res.Refused[0].Error(), "metadataStore") {
+			t.Errorf("moving /data to another store: %d writes, refused %v; want 0 writes and one refusal naming metadataStore", res.Writes, res.Refused)
 		}
 	})
 
@@ -479,7 +548,10 @@ func localFile(t *testing.T, content string) string {
 
 // nfsURL is a libnfs URL for NFSv3 with MOUNT on DittoFS's one port.
 func nfsURL(p *pod, share, file string, uid int) string {
-	return fmt.Sprintf("nfs://127.0.0.1%s/%s?nfsport=%d&mountport=%d&version=3&uid=%d&gid=%d", share, file, p.nfs, p.nfs, uid, uid)
+	if file != "" {
+		file = "/" + file
+	}
+	return fmt.Sprintf("nfs://127.0.0.1%s%s?nfsport=%d&mountport=%d&version=3&uid=%d&gid=%d", share, file, p.nfs, p.nfs, uid, uid)
 }
 
 func run(t *testing.T, name string, args ...string) (string, error) {
