@@ -26,14 +26,14 @@ var version = "v0.0.0-dev"
 
 type cli struct {
 	Version           kong.VersionFlag `help:"Print the version and exit."`
-	Config            string           `default:"/etc/dittofs-declared/config.yaml" help:"The declared file service (a mounted ConfigMap key)."`
-	APIURL            string           `default:"http://127.0.0.1:8080"              help:"DittoFS's API, on localhost."                                name:"api-url"`
-	AdminUsername     string           `default:"admin"                               help:"DittoFS's bootstrap admin."`
+	Config            string           `default:"/etc/dittofs-declared/config.yaml"       help:"The declared file service (a mounted ConfigMap key)."`
+	APIURL            string           `default:"http://127.0.0.1:8080"                   help:"DittoFS's API, on localhost."                                name:"api-url"`
+	AdminUsername     string           `default:"admin"                                   help:"DittoFS's bootstrap admin."`
 	AdminPasswordFile string           `help:"The admin password (a mounted Secret key)." required:""`
-	Listen            string           `default:":9091"                               help:"Address of /healthz, /readyz, /status and /metrics."`
-	Poll              time.Duration    `default:"2s"                                  help:"How often the mounted files are checked for a change."`
-	Resync            time.Duration    `default:"60s"                                 help:"How often a pass runs when nothing changed (catches drift)."`
-	MaxBackoff        time.Duration    `default:"5m"                                  help:"Longest wait before retrying a failed pass."`
+	Listen            string           `default:":9091"                                   help:"Address of /healthz, /readyz, /status and /metrics."`
+	Poll              time.Duration    `default:"2s"                                      help:"How often the mounted files are checked for a change."`
+	Resync            time.Duration    `default:"60s"                                     help:"How often a pass runs when nothing changed (catches drift)."`
+	MaxBackoff        time.Duration    `default:"5m"                                      help:"Longest wait before retrying a failed pass."`
 	Debug             bool             `help:"Log at debug level."`
 }
 

@@ -33,7 +33,7 @@ func TestValidate(t *testing.T) {
 		change func(*Config)
 		want   FieldErrors
 	}{
-		"valid": {},
+		"valid":                      {},
 		"empty declaration is valid": {change: func(c *Config) { *c = Config{APIVersion: APIVersion, Kind: Kind} }},
 		"wrong header": {
 			change: func(c *Config) { c.APIVersion, c.Kind = "v1", "" },

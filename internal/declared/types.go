@@ -54,8 +54,8 @@ type BadgerStore struct {
 	// Path is absolute, in the dfs container (e.g. /data/store/metadata/main).
 	Path string `json:"path"`
 	// BlockCacheMB and IndexCacheMB size badger's caches (0 or unset: auto).
-	BlockCacheMB *int64 `json:"blockCacheMB,omitempty"`
-	IndexCacheMB *int64 `json:"indexCacheMB,omitempty"`
+	BlockCacheMB *int64 `json:"blockCacheMegabytes,omitempty"`
+	IndexCacheMB *int64 `json:"indexCacheMegabytes,omitempty"`
 	// RelaxedDurability trades the last writes on a crash for speed
 	// (DittoFS's default: true).
 	RelaxedDurability *bool `json:"relaxedDurability,omitempty"`
@@ -186,7 +186,7 @@ const (
 type ShareNFS struct {
 	Squash             string  `json:"squash,omitempty"`
 	AnonymousUID       *uint32 `json:"anonymousUID,omitempty"`
-	AnonymousGID       *uint32 `json:"anonymousGID,omitempty"`
+	AnonymousGID       *uint32 `json:"anonymousGID,omitempty"` //nolint:tagliatelle // the initialism as in anonymousUID
 	AllowAuthSys       *bool   `json:"allowAuthSys,omitempty"`
 	RequireKerberos    *bool   `json:"requireKerberos,omitempty"`
 	MinKerberosLevel   string  `json:"minKerberosLevel,omitempty"`

@@ -134,7 +134,7 @@ func (c *Config) validateMetadataStores(v *validator) map[string]bool {
 		}
 		if b := s.Badger; b != nil {
 			v.absPath(p+".badger.path", b.Path)
-			for field, n := range map[string]*int64{"blockCacheMB": b.BlockCacheMB, "indexCacheMB": b.IndexCacheMB} {
+			for field, n := range map[string]*int64{"blockCacheMegabytes": b.BlockCacheMB, "indexCacheMegabytes": b.IndexCacheMB} {
 				if n != nil && *n < 0 {
 					v.add(p+".badger."+field, "must be >= 0 (0 means auto), got %d", *n)
 				}

@@ -54,7 +54,7 @@ func (e *executor) run(a Action) error {
 	}
 	if a.Note != Gone {
 		if err := e.call(a); err != nil {
-			if !(a.Op == OpDelete && isNotFound(err)) {
+			if a.Op != OpDelete || !isNotFound(err) {
 				return fmt.Errorf("%s: %w", a, err)
 			}
 		} else {
@@ -90,6 +90,8 @@ func toAny(s []string) []any {
 }
 
 // call is the one API write of an action.
+//
+//nolint:forcetypeassert // Plan makes each kind's request of exactly the type asserted here (TestPlan compares them)
 func (e *executor) call(a Action) error {
 	c := e.c
 	switch a.Kind {

@@ -121,10 +121,10 @@ func digest(files ...string) string {
 	for _, f := range files {
 		b, err := os.ReadFile(f) //nolint:gosec // the reconciler's own inputs
 		if err != nil {
-			fmt.Fprintf(h, "%s\x00missing\x00", f)
+			_, _ = fmt.Fprintf(h, "%s\x00missing\x00", f)
 			continue
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		_, _ = fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -113,7 +113,10 @@ func (l *Ledger) disown(kind, name string) {
 
 func (l *Ledger) encode() string {
 	l.Version = 1
-	b, _ := json.Marshal(l)
+	b, err := json.Marshal(l)
+	if err != nil {
+		panic(err) // strings and a map of strings always encode
+	}
 	return string(b)
 }
 

@@ -62,7 +62,7 @@ func (a Action) String() string {
 // destroy data or DittoFS cannot make it); reported, never applied.
 type Problem struct{ Kind, Name, Message string }
 
-func (p Problem) Error() string { return p.Kind + " " + p.Name + ": " + p.Message }
+func (p Problem) String() string { return p.Kind + " " + p.Name + ": " + p.Message }
 
 // BlockStoreRequest creates (Create) or updates (Update) a block store of Kind.
 type BlockStoreRequest struct {
@@ -113,6 +113,7 @@ func deref[T any](v *T) (z T) {
 	}
 	return z
 }
+
 func sameSet(a, b []string) bool {
 	a, b = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
 	return slices.Equal(a, b)
@@ -242,8 +243,10 @@ func public(cfg any) map[string]any {
 			return map[string]any{}
 		}
 	default:
-		b, _ := json.Marshal(c)
-		_ = json.Unmarshal(b, &out)
+		b, err := json.Marshal(c)
+		if err != nil || json.Unmarshal(b, &out) != nil {
+			return map[string]any{}
+		}
 	}
 	for k := range out {
 		if isSecretKey(k) {
@@ -308,8 +311,10 @@ func (p *planner) metadataStores() {
 			continue
 		}
 		if changes, fp := p.configChanges(KindMetadataStore, s.Name, cfg, have.Config, secret); changes != nil {
-			p.act(Action{Op: OpUpdate, Kind: KindMetadataStore, Name: s.Name, Changes: changes, Fingerprint: fp, Note: restartNote,
-				Request: &apiclient.UpdateStoreRequest{Config: nilIfEmpty(cfg)}})
+			p.act(Action{
+				Op: OpUpdate, Kind: KindMetadataStore, Name: s.Name, Changes: changes, Fingerprint: fp, Note: restartNote,
+				Request: &apiclient.UpdateStoreRequest{Config: nilIfEmpty(cfg)},
+			})
 		}
 	}
 }
@@ -367,8 +372,10 @@ func (p *planner) blockStores() {
 			continue
 		}
 		if changes, fp := p.configChanges(KindBlockStore, key, cfg, have.Config, secret); changes != nil {
-			p.act(Action{Op: OpUpdate, Kind: KindBlockStore, Name: key, Changes: changes, Fingerprint: fp, Note: restartNote,
-				Request: BlockStoreRequest{Kind: s.Kind, Update: &apiclient.UpdateStoreRequest{Config: nilIfEmpty(cfg)}}})
+			p.act(Action{
+				Op: OpUpdate, Kind: KindBlockStore, Name: key, Changes: changes, Fingerprint: fp, Note: restartNote,
+				Request: BlockStoreRequest{Kind: s.Kind, Update: &apiclient.UpdateStoreRequest{Config: nilIfEmpty(cfg)}},
+			})
 		}
 	}
 }

@@ -59,8 +59,10 @@ func inStep() *Observed {
 	o := emptyObserved()
 	o.MetadataStores["meta"] = apiclient.MetadataStore{ID: "m-1", Name: "meta", Type: "badger", Config: json.RawMessage(`{"path":"/data/store/metadata/meta"}`)}
 	o.BlockStores["local/local"] = apiclient.BlockStore{ID: "l-1", Name: "local", Kind: "local", Type: "fs", Config: json.RawMessage(`{"path":"/data/store/block/local"}`)}
-	o.BlockStores["remote/s3"] = apiclient.BlockStore{ID: "r-1", Name: "s3", Kind: "remote", Type: "s3",
-		Config: json.RawMessage(`{"access_key_id":"AK","bucket":"b","endpoint":"http://s3:8333","secret_access_key":"********"}`)}
+	o.BlockStores["remote/s3"] = apiclient.BlockStore{
+		ID: "r-1", Name: "s3", Kind: "remote", Type: "s3",
+		Config: json.RawMessage(`{"access_key_id":"AK","bucket":"b","endpoint":"http://s3:8333","secret_access_key":"********"}`),
+	}
 	o.Groups["staff"] = apiclient.Group{Name: "staff", GID: ptr[uint32](2000)}
 	o.Users["alice"] = apiclient.User{Username: "alice", Role: "user", UID: ptr[uint32](1000), Groups: []string{"staff"}, Enabled: true}
 	o.Shares["/export"] = ObservedShare{
@@ -105,8 +107,10 @@ func TestPlan(t *testing.T) {
 				{Op: OpCreate, Kind: KindUser, Name: "alice", Request: &apiclient.CreateUserRequest{Username: "alice", Password: "pw", UID: ptr[uint32](1000), Groups: []string{"staff"}, Role: "user", Enabled: ptr(true)}},
 				{Op: OpCreate, Kind: KindMetadataStore, Name: "meta", Request: &apiclient.CreateStoreRequest{Name: "meta", Type: "badger", Config: map[string]any{"path": "/data/store/metadata/meta"}}},
 				{Op: OpCreate, Kind: KindBlockStore, Name: "local/local", Request: BlockStoreRequest{Kind: "local", Create: &apiclient.CreateStoreRequest{Name: "local", Type: "fs", Config: map[string]any{"path": "/data/store/block/local"}}}},
-				{Op: OpCreate, Kind: KindBlockStore, Name: "remote/s3", Fingerprint: fp("SK"), Request: BlockStoreRequest{Kind: "remote", Create: &apiclient.CreateStoreRequest{Name: "s3", Type: "s3",
-					Config: map[string]any{"bucket": "b", "endpoint": "http://s3:8333", "access_key_id": "AK", "secret_access_key": "SK"}}}},
+				{Op: OpCreate, Kind: KindBlockStore, Name: "remote/s3", Fingerprint: fp("SK"), Request: BlockStoreRequest{Kind: "remote", Create: &apiclient.CreateStoreRequest{
+					Name: "s3", Type: "s3",
+					Config: map[string]any{"bucket": "b", "endpoint": "http://s3:8333", "access_key_id": "AK", "secret_access_key": "SK"},
+				}}},
 				{Op: OpCreate, Kind: KindShare, Name: "/export", Request: &apiclient.CreateShareRequest{Name: "/export", MetadataStoreID: "meta", LocalBlockStore: "local", RemoteBlockStore: ptr("s3"), DefaultPermission: "none", LocalStoreSize: "1Gi"}},
 				{Op: OpUpdate, Kind: KindShareNFS, Name: "/export", Changes: []string{"nfs.squash"}, Request: &apiclient.PatchShareNFSConfigRequest{Squash: ptr("root_to_guest")}},
 				{Op: OpCreate, Kind: KindPermission, Name: "/export|user|alice", Request: PermissionRequest{"/export", "user", "alice", "read-write"}},
@@ -120,9 +124,11 @@ func TestPlan(t *testing.T) {
 				s.ReadOnly, s.DefaultPermission, s.Quota = true, declared.PermissionRead, "10Gi"
 				s.SMB = &declared.ShareSMB{EncryptData: ptr(true)}
 			},
-			want: []Action{{Op: OpUpdate, Kind: KindShare, Name: "/export", Changes: []string{"readOnly", "defaultPermission", "quota", "smb.encryptData"},
+			want: []Action{{
+				Op: OpUpdate, Kind: KindShare, Name: "/export", Changes: []string{"readOnly", "defaultPermission", "quota", "smb.encryptData"},
 				Note:    "DittoFS applies cache and SMB options when its adapters restart",
-				Request: &apiclient.UpdateShareRequest{ReadOnly: ptr(true), DefaultPermission: ptr("read"), QuotaBytes: ptr("10Gi"), EncryptData: ptr(true)}}},
+				Request: &apiclient.UpdateShareRequest{ReadOnly: ptr(true), DefaultPermission: ptr("read"), QuotaBytes: ptr("10Gi"), EncryptData: ptr(true)},
+			}},
 		},
 		"a share moved to other stores is refused, nothing written for it": {
 			desired: func(d *Desired) {
@@ -183,13 +189,17 @@ func TestPlan(t *testing.T) {
 		},
 		"rotated S3 credentials: the store is rewritten with them": {
 			desired: func(d *Desired) { d.S3["s3"] = S3Credentials{AccessKeyID: "AK", SecretAccessKey: "SK2"} },
-			want: []Action{{Op: OpUpdate, Kind: KindBlockStore, Name: "remote/s3", Changes: []string{"credentials"}, Fingerprint: fp("SK2"), Note: restartNote,
-				Request: BlockStoreRequest{Kind: "remote", Update: &apiclient.UpdateStoreRequest{Config: map[string]any{"bucket": "b", "endpoint": "http://s3:8333", "access_key_id": "AK", "secret_access_key": "SK2"}}}}},
+			want: []Action{{
+				Op: OpUpdate, Kind: KindBlockStore, Name: "remote/s3", Changes: []string{"credentials"}, Fingerprint: fp("SK2"), Note: restartNote,
+				Request: BlockStoreRequest{Kind: "remote", Update: &apiclient.UpdateStoreRequest{Config: map[string]any{"bucket": "b", "endpoint": "http://s3:8333", "access_key_id": "AK", "secret_access_key": "SK2"}}},
+			}},
 		},
 		"a store's public config differs: rewritten, noting DittoFS reads it at start": {
 			desired: func(d *Desired) { d.MetadataStores[0].Badger.BlockCacheMB = ptr[int64](64) },
-			want: []Action{{Op: OpUpdate, Kind: KindMetadataStore, Name: "meta", Changes: []string{"block_cache_mb"}, Note: restartNote,
-				Request: &apiclient.UpdateStoreRequest{Config: map[string]any{"path": "/data/store/metadata/meta", "block_cache_mb": int64(64)}}}},
+			want: []Action{{
+				Op: OpUpdate, Kind: KindMetadataStore, Name: "meta", Changes: []string{"block_cache_mb"}, Note: restartNote,
+				Request: &apiclient.UpdateStoreRequest{Config: map[string]any{"path": "/data/store/metadata/meta", "block_cache_mb": int64(64)}},
+			}},
 		},
 		"a store's type changes: refused": {
 			desired: func(d *Desired) {
@@ -212,8 +222,10 @@ func TestPlan(t *testing.T) {
 			observed: func(o *Observed) {
 				o.Policies["/export"] = apiclient.SnapshotPolicy{Share: "/export", Enabled: true, Interval: "24h0m0s", KeepLast: 3}
 			},
-			want: []Action{{Op: OpUpdate, Kind: KindSnapshotPolicy, Name: "/export", Changes: []string{"keepLast", "enabled"},
-				Request: apiclient.UpsertSnapshotPolicyRequest{Interval: "@daily", KeepLast: 7, Enabled: ptr(false)}}},
+			want: []Action{{
+				Op: OpUpdate, Kind: KindSnapshotPolicy, Name: "/export", Changes: []string{"keepLast", "enabled"},
+				Request: apiclient.UpsertSnapshotPolicyRequest{Interval: "@daily", KeepLast: 7, Enabled: ptr(false)},
+			}},
 		},
 		"NFS options: only the declared ones that differ are patched": {
 			desired: func(d *Desired) {

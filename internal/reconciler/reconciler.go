@@ -260,7 +260,7 @@ func (r *Reconciler) record(res PassResult) {
 		s.Errors = append(s.Errors, e.Error())
 	}
 	for _, p := range res.Refused {
-		s.Refused = append(s.Refused, p.Error())
+		s.Refused = append(s.Refused, p.String())
 	}
 	r.metrics.lastErrors.Set(float64(len(res.Errors)))
 	r.metrics.problems.Set(float64(len(res.Refused)))

@@ -28,6 +28,7 @@ type Observed struct {
 // ObservedShare is a share with its NFS config and permissions.
 type ObservedShare struct {
 	apiclient.Share
+
 	NFS         *apiclient.ShareNFSConfig
 	Permissions []apiclient.SharePermission
 }
@@ -36,6 +37,7 @@ type ObservedShare struct {
 // read by the reconciler. It lives in memory only: nothing of it is logged.
 type Desired struct {
 	declared.Config
+
 	// UserPasswords by username.
 	UserPasswords map[string]string
 	// S3 credentials by block store name.

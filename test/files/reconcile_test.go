@@ -189,8 +189,10 @@ func (p *pod) declaration(change func(*declared.Config)) declared.Config {
 					{Group: "staff", Level: declared.PermissionRead},
 				},
 			},
-			{Name: "/ro", MetadataStore: "main", LocalBlockStore: "main", ReadOnly: true, DefaultPermission: declared.PermissionReadWrite,
-				Permissions: []declared.SharePermission{{User: "alice", Level: declared.PermissionReadWrite}}},
+			{
+				Name: "/ro", MetadataStore: "main", LocalBlockStore: "main", ReadOnly: true, DefaultPermission: declared.PermissionReadWrite,
+				Permissions: []declared.SharePermission{{User: "alice", Level: declared.PermissionReadWrite}},
+			},
 		},
 		SnapshotPolicies: []declared.SnapshotPolicy{{Share: "/data", Interval: snapshotPolicy, KeepLast: 3, NamePrefix: "declared"}},
 	}
@@ -462,7 +464,7 @@ func TestDeclaredFileService(t *testing.T) {
 			c.Shares[0].MetadataStore = "second"
 		}))
 		res = p.pass()
-		if res.Writes != 0 || len(res.Refused) != 1 || !strings.Contains(res.Refused[0].Error(), "metadataStore") {
+		if res.Writes != 0 || len(res.Refused) != 1 || !strings.Contains(res.Refused[0].String(), "metadataStore") {
 			t.Errorf("moving /data to another store: %d writes, refused %v; want 0 writes and one refusal naming metadataStore", res.Writes, res.Refused)
 		}
 	})
