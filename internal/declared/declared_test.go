@@ -1,6 +1,8 @@
 package declared
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -132,5 +134,26 @@ func TestByteSizeMatchesDittoFS(t *testing.T) {
 		if got := FormatByteSize(n); got != want {
 			t.Errorf("%s: %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestDocumentedExampleParses keeps docs/fileservice.md's example true: it
+// is the first yaml block there, and it must Parse (strictly) and Validate.
+func TestDocumentedExampleParses(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/fileservice.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/fileservice.md has no yaml block")
+	}
+	c, err := Parse([]byte(block))
+	if err != nil {
+		t.Fatalf("the documented example: %v", err)
+	}
+	if len(c.Shares) == 0 || len(c.Shares[0].Permissions) != 2 || c.Shares[0].NFS == nil || c.Users[0].Username != "alice" {
+		t.Errorf("the documented example lost parts: %+v", c)
 	}
 }
