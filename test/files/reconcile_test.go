@@ -53,6 +53,13 @@ type pod struct {
 
 func startPod(t *testing.T) *pod {
 	t.Helper()
+	return startPodOn(t, nil)
+}
+
+// startPodOn starts dfs with its control plane on SQLite (pg nil) or in a
+// database of its own on pg, TLS-only like Percona's.
+func startPodOn(t *testing.T, pg *realdfs.PGServer) *pod {
+	t.Helper()
 	realdfs.SkipShort(t)
 	for _, bin := range []string{"nfs-cp", "nfs-cat", "nfs-ls", "smbclient"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -77,6 +84,18 @@ controlplane: {host: 127.0.0.1, port: %d}
 			ConfigYAML: []byte(config), Mounts: mounts, AdminPassword: adminPassword,
 			Env: map[string]string{"DITTOFS_CONTROLPLANE_SECRET": jwtSecret, "DITTOFS_ADMIN_INITIAL_PASSWORD": adminPassword},
 		},
+	}
+	if pg != nil {
+		db := pg.CreateDatabase(t, "dittofs", "dittofs")
+		user := pg.PerconaUserSecret(db)
+		p.in.ConfigYAML = []byte(strings.Replace(config, "{type: sqlite, sqlite: {path: /data/controlplane/controlplane.db}}", "{type: postgres}", 1))
+		for k, v := range map[string]string{
+			"HOST": user["host"], "PORT": user["port"], "DATABASE": user["dbname"], "USER": user["user"],
+			"PASSWORD": user["password"], "SSLMODE": "require",
+		} {
+			p.in.Env["DITTOFS_DATABASE_POSTGRES_"+k] = v
+		}
+		p.in.Env["PGCONNECT_TIMEOUT"] = "10"
 	}
 	p.startDfs()
 	p.moveAdapters()
