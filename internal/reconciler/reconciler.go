@@ -34,6 +34,9 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the retry delay after a failed pass.
 	MinBackoff, MaxBackoff time.Duration
 	Log                    *slog.Logger
+	// ClientOptions configure DittoFS's client: TLS when DittoFS serves
+	// HTTPS (apiclient.WithCACert, WithClientCert for mTLS).
+	ClientOptions []apiclient.ClientOption
 }
 
 func (o *Options) defaults() {
@@ -195,7 +198,7 @@ func (r *Reconciler) checkPasswords(d *Desired, o *Observed) {
 		if !have.Enabled {
 			continue // a disabled user cannot log in to prove it
 		}
-		_, err := apiclient.New(r.opts.APIURL).Login(u.Username, pw)
+		_, err := r.client().Login(u.Username, pw)
 		var apiErr *apiclient.APIError
 		switch {
 		case err == nil:
@@ -217,7 +220,7 @@ func (r *Reconciler) login(res *PassResult) (*apiclient.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin password: %w", err)
 	}
-	base := apiclient.New(r.opts.APIURL)
+	base := r.client()
 	tok, err := base.Login(r.opts.AdminUsername, pw)
 	if err == nil {
 		r.adminPassword = pw
@@ -246,6 +249,11 @@ func (r *Reconciler) login(res *PassResult) (*apiclient.Client, error) {
 		return nil, fmt.Errorf("log in to DittoFS as %s with the new password: %w", r.opts.AdminUsername, err)
 	}
 	return base.WithToken(tok.AccessToken), nil
+}
+
+// client is a DittoFS client without a token.
+func (r *Reconciler) client() *apiclient.Client {
+	return apiclient.New(r.opts.APIURL, r.opts.ClientOptions...)
 }
 
 // record keeps the pass's status and metrics. Ready is sticky: once the
