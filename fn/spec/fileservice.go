@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -259,6 +260,7 @@ func validateFileService(p *field.Path, ds DittoServer) field.ErrorList {
 		}
 	}
 	errs = append(errs, directories(p, f)...)
+	errs = append(errs, reconcilerPortFree(ds.Spec)...)
 	errs = append(errs, sharedDirectories(p, c)...)
 	reported := map[string]bool{}
 	for _, e := range errs {
@@ -326,6 +328,30 @@ func directories(p *field.Path, f *v1alpha1.FileServiceSpec) field.ErrorList {
 	for i, b := range f.BlockStores {
 		if b.FS != nil {
 			check(p.Child("blockStores").Index(i).Child("fs", "directory"), b.FS.Directory)
+		}
+	}
+	return errs
+}
+
+// ReconcilerPort is where the reconciler container serves /readyz and
+// /metrics: a port of the pod, so DittoFS's own must not take it.
+const ReconcilerPort = 9091
+
+func reconcilerPortFree(s v1alpha1.DittoServerSpec) field.ErrorList {
+	spec := field.NewPath("spec")
+	var errs field.ErrorList
+	for _, p := range []struct {
+		path *field.Path
+		port int32
+		used bool
+	}{
+		{spec.Child("controlPlane", "port"), s.ControlPlane.Port, true},
+		{spec.Child("adapters", "nfs", "port"), s.Adapters.NFS.Port, s.Adapters.NFS.Enabled != nil && *s.Adapters.NFS.Enabled},
+		{spec.Child("adapters", "smb", "port"), s.Adapters.SMB.Port, s.Adapters.SMB.Enabled != nil && *s.Adapters.SMB.Enabled},
+		{spec.Child("metrics", "port"), s.Metrics.Port, s.Metrics.Enabled},
+	} {
+		if p.used && p.port == ReconcilerPort {
+			errs = append(errs, field.Duplicate(p.path, fmt.Sprintf("%d is the file-service reconciler's port in the pod (spec.fileService is declared); choose another", ReconcilerPort)))
 		}
 	}
 	return errs

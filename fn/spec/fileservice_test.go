@@ -125,6 +125,16 @@ func TestValidateFileService(t *testing.T) {
 				field.Duplicate(field.NewPath("spec", "fileService", "metadataStores").Index(1).Child("badger", "directory"), "/data/store/metadata/main is also the directory of metadata store main; give each store a directory of its own"),
 			},
 		},
+		"DittoFS's metrics on the reconciler's port": {
+			spec: func() v1alpha1.DittoServerSpec {
+				s := fixture.PerconaSpec(nil)
+				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9091}
+				return s
+			}(),
+			want: field.ErrorList{
+				field.Duplicate(field.NewPath("spec", "metrics", "port"), "9091 is the file-service reconciler's port in the pod (spec.fileService is declared); choose another"),
+			},
+		},
 		"a directory that leaves the volume": {
 			spec: fixture.PerconaSpec(nil),
 			change: func(f *v1alpha1.FileServiceSpec) {
