@@ -3,43 +3,60 @@ package files
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/crossplane/function-sdk-go/logging"
+
+	"github.com/dittofs/function-dittofs/fn"
 	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/corpus"
 	"github.com/dittofs/function-dittofs/internal/realdfs"
 	"github.com/dittofs/function-dittofs/internal/testenv"
 )
 
-// renderExample renders example/<name> through the real Crossplane CLI and
-// core with the function built from this tree (hack/render.sh).
+// renderExample composes example/<name> in process, as test/render's
+// goldens show it (the case's own composition.yaml, which pins the
+// reconciler image): the function answers Crossplane's requirements once,
+// and every desired object is read back as the render prints it.
 func renderExample(t *testing.T, name string) realdfs.Rendered {
 	t.Helper()
-	root := testenv.RepoRoot(t)
-	fn := filepath.Join(t.TempDir(), "function")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	if _, stderr, err := realdfs.Run(ctx, nil, "go", "-C", root, "build", "-o", fn, "."); err != nil {
-		t.Fatalf("building the function: %v\n%s", err, stderr)
+	c, err := corpus.LoadExample(testenv.RepoRoot(t), name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "render.sh"), name)
-	cmd.Env = append(os.Environ(), "FUNCTION="+fn, "PORT="+strconv.Itoa(realdfs.FreePort(t)))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("hack/render.sh %s: %v\n%s", name, err, stderr.String())
+	f := fn.NewFunction(logging.NewNopLogger())
+	rsp, err := f.RunFunction(context.Background(), c.Request())
+	if err != nil {
+		t.Fatal(err)
 	}
-	r, err := realdfs.ParseRendered(stdout.Bytes())
+	if reqs := rsp.GetRequirements(); reqs != nil {
+		if rsp, err = f.RunFunction(context.Background(), c.Resolve(reqs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var docs bytes.Buffer
+	for _, r := range rsp.GetDesired().GetResources() {
+		b, err := json.Marshal(r.GetResource().AsMap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.Write(b)
+		docs.WriteString("\n")
+	}
+	r, err := realdfs.ParseRendered(docs.Bytes())
 	if err != nil {
 		t.Fatalf("reading the render of %s: %v", name, err)
+	}
+	if r.StatefulSet == nil {
+		t.Fatalf("the render of %s has no StatefulSet", name)
 	}
 	return r
 }
@@ -56,13 +73,14 @@ func buildReconciler(t *testing.T) string {
 	return bin
 }
 
-// TestRenderedDeclarationAppliedByTheBinary: what the function renders for
-// example/fileservice-declared is what the reconciler binary applies to a
-// dfs booted from the same render. The ConfigMap's container paths (the
-// store directories on dfs's volumes, the Secret files under
-// /etc/dittofs-declared-secrets) are mapped to host directories as the
-// kubelet mounts them; then an NFS and an SMB client use the declared share
-// as the declared user, and SIGTERM stops the binary cleanly.
+// TestRenderedDeclarationAppliedByTheBinary: the pod the function renders
+// for example/fileservice-declared, run as processes. dfs boots from its
+// dittofs container, and the cmd/reconciler binary runs as its
+// fileservice-reconciler container says (command, args, volumes, readiness
+// probe), with the container paths mapped to host directories as the
+// kubelet mounts them. It applies the rendered declaration; then an NFS and
+// an SMB client use the declared share as the declared user, and SIGTERM
+// stops the binary cleanly.
 func TestRenderedDeclarationAppliedByTheBinary(t *testing.T) {
 	realdfs.SkipShort(t)
 	r := renderExample(t, "fileservice-declared")
@@ -81,13 +99,23 @@ func TestRenderedDeclarationAppliedByTheBinary(t *testing.T) {
 	p := &pod{t: t, in: in, dfs: d, root: t.TempDir(), adminPass: in.AdminPassword}
 	p.moveAdapters()
 
-	// The Secrets the declaration references, and the admin Secret, as the
-	// kubelet projects them.
-	secrets := filepath.Join(p.root, "secrets")
-	projectVolume(t, filepath.Join(secrets, "file-users"), map[string]string{"alice": alicePassword, "bob": bobPassword})
-	projectVolume(t, filepath.Join(secrets, "files-admin"), r.Secrets["files-admin"])
-	mounts := map[string]string{spec.DeclaredSecretsPath: secrets}
+	// The reconciler container as the kubelet starts it: its volumes (the
+	// ConfigMap and the Secrets, file-users given here as the user would
+	// create it) projected into host directories. The declaration's store
+	// directories are dfs's volumes, mapped as dfs's mounts are.
+	r.Secrets["file-users"] = map[string]string{"alice": alicePassword, "bob": bobPassword}
+	recIn, rec, err := realdfs.PodInput(t, r.StatefulSet, "fileservice-reconciler", r.Secrets, r.ConfigMaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rec.Command, " "); got != "/reconciler" {
+		t.Errorf("the reconciler container runs %q", got)
+	}
+	mounts := map[string]string{}
 	for c, h := range in.Mounts {
+		mounts[c] = h
+	}
+	for c, h := range recIn.Mounts {
 		mounts[c] = h
 	}
 	paths, err := realdfs.NewContainerPaths(mounts)
@@ -101,12 +129,31 @@ func TestRenderedDeclarationAppliedByTheBinary(t *testing.T) {
 	declaredDir := filepath.Join(p.root, "declared")
 	projectVolume(t, declaredDir, map[string]string{spec.DeclaredConfigKey: string(config)})
 
+	// The container's own args, with paths mapped to the host. Two values
+	// change because the pod's network namespace is not this machine's:
+	// dfs's API may not be on 8080 here, nor 9091 free.
 	listen := fmt.Sprintf("127.0.0.1:%d", realdfs.FreePort(t))
+	var args []string
+	for _, a := range rec.Args {
+		flag, value, _ := strings.Cut(a, "=")
+		switch flag {
+		case "--config":
+			value = filepath.Join(declaredDir, spec.DeclaredConfigKey)
+		case "--api-url":
+			if value != "http://127.0.0.1:8080" {
+				t.Errorf("--api-url=%s, want dfs's API port in the pod", value)
+			}
+			value = d.Base
+		case "--listen":
+			value = listen
+		default:
+			value = paths.Rewrite(value)
+		}
+		args = append(args, flag+"="+value)
+	}
+	args = append(args, "--poll=200ms")
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(buildReconciler(t), //nolint:noctx // stopped by SIGTERM below, as the kubelet stops it
-		"--config", filepath.Join(declaredDir, spec.DeclaredConfigKey),
-		"--admin-password-file", filepath.Join(secrets, "files-admin", "password"),
-		"--api-url", d.Base, "--listen", listen, "--poll", "200ms")
+	cmd := exec.Command(buildReconciler(t), args...) //nolint:noctx // stopped by SIGTERM below, as the kubelet stops it
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -115,10 +162,11 @@ func TestRenderedDeclarationAppliedByTheBinary(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
+	readyz := "http://" + listen + rec.ReadinessProbe.HTTPGet.Path
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		resp, err := client.Get("http://" + listen + "/readyz") //nolint:noctx // a poll
+		resp, err := client.Get(readyz) //nolint:noctx // a poll
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
