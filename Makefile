@@ -21,6 +21,7 @@ help:
 	@echo "lint-go    golangci-lint alone (LINT_ARGS=--fix applies the formatters' fixes)"
 	@echo "tools      build the pinned programs under tools/ (once per machine)"
 	@echo "test-boot  the DittoFS boot test alone (real dfs on TLS-only PostgreSQL and SQLite)"
+	@echo "test-files the declared file service alone (reconciler, real dfs, NFS and SMB clients)"
 	@echo "test-dr    the restore drill alone (pgBackRest to SeaweedFS S3, restores, DittoFS on them)"
 	@echo "e2e        the control-plane test: etcd, kube-apiserver, Crossplane, the Percona operator"
 	@echo "fuzz       fuzz RunFunction for FUZZTIME (FUZZTIME=$(FUZZTIME))"
@@ -31,6 +32,7 @@ help:
 
 build:
 	go build -o bin/function .
+	go build -o bin/reconciler ./cmd/reconciler
 
 # The generators sit behind the 'generate' build tag, which go generate sets
 # itself, so ordinary builds don't compile them.
@@ -139,6 +141,15 @@ test-dr:
 	hack/tool.sh dittofs >/dev/null
 	hack/tool.sh seaweedfs >/dev/null
 	go test -count=1 -v -timeout 20m ./test/dr/
+
+# The declared file service alone (test/files, docs/fileservice.md): the
+# reconciler against the real dfs, with real NFS (libnfs-utils) and SMB
+# (smbclient) clients; .ci/run installs them. `make test` runs it too.
+.PHONY: test-files
+test-files:
+	hack/tool.sh dittofs >/dev/null
+	hack/tool.sh seaweedfs >/dev/null
+	go test -count=1 -v -timeout 10m ./test/files/ ./internal/reconciler/ ./internal/declared/
 
 # Benchmarks. test/bench is a module of its own (the template
 # baseline needs Sprig, which the function does not): `make bench` runs the

@@ -11,6 +11,7 @@ const (
 	keyPerconaCluster  resource.Name = "percona-cluster"
 	keyPGBackRestS3    resource.Name = "pgbackrest-s3-secret"
 	keyConfig          resource.Name = "config"
+	keyFileService     resource.Name = "fileservice-config"
 	keyJWTSecret       resource.Name = "jwt-secret"
 	keyAdminSecret     resource.Name = "admin-secret"
 	keyStatefulSet     resource.Name = "statefulset"

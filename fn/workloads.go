@@ -111,6 +111,9 @@ func (c *composer) composeConfigAndSecrets(config string, g generatedSecrets) er
 	if err := c.add(keyConfig, build.ConfigMap(c.ds, config), c.readyOnceObserved(keyConfig)); err != nil {
 		return err
 	}
+	if err := c.composeFileService(); err != nil {
+		return err
+	}
 	if g.JWT != nil {
 		if err := c.add(keyJWTSecret, build.JWTSecret(c.ds, g.JWT), c.readyOnceObserved(keyJWTSecret)); err != nil {
 			return err

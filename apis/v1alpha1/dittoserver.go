@@ -153,6 +153,11 @@ type DittoServerSpec struct {
 	// database.
 	// +optional
 	Percona *PerconaConfig `json:"percona,omitempty"`
+
+	// FileService declares DittoFS's stores, shares, users, groups and
+	// snapshot policies, applied in the pod without restarting DittoFS.
+	// +optional
+	FileService *FileServiceSpec `json:"fileService,omitempty"`
 }
 
 // StorageSpec sizes DittoFS's volumes. Volume claim templates are immutable:

@@ -47,7 +47,7 @@ func PerconaCluster(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath
 			Proxy:           proxy(ds, in),
 			Users: []crunchyv1beta1.PostgresUserSpec{{
 				Name:      spec.PerconaUser,
-				Databases: []crunchyv1beta1.PostgresIdentifier{crunchyv1beta1.PostgresIdentifier(p.DatabaseName)},
+				Databases: perconaDatabases(ds, p.DatabaseName),
 			}},
 			// On PostgreSQL 15+ a non-owner cannot create tables in schema
 			// public; DittoFS's migrations need a schema of its own. This is
@@ -157,3 +157,14 @@ const PGBackRestDefaultRepoPath = "/pgbackrest/" + spec.PGBackRestRepo
 
 // RepoPathKey is repo1's path option in the cluster's pgBackRest global.
 const RepoPathKey = spec.PGBackRestRepo + "-path"
+
+// perconaDatabases are the Percona user's databases: the control plane's
+// first (Percona's user Secret names it as dbname), then the declared
+// postgres metadata stores' own (spec.DittoServer.FileServiceDatabases).
+func perconaDatabases(ds spec.DittoServer, controlPlane string) []crunchyv1beta1.PostgresIdentifier {
+	dbs := []crunchyv1beta1.PostgresIdentifier{crunchyv1beta1.PostgresIdentifier(controlPlane)}
+	for _, db := range ds.FileServiceDatabases() {
+		dbs = append(dbs, crunchyv1beta1.PostgresIdentifier(db))
+	}
+	return dbs
+}

@@ -76,6 +76,10 @@ func podTemplate(ds spec.DittoServer, in v1beta1.Input, configHash string) corev
 		Containers:                    []corev1.Container{dittofsContainer(ds, vols)},
 		Volumes:                       volumes,
 	}
+	if c, vols := reconcilerSidecar(ds, in); c != nil {
+		pod.Containers = append(pod.Containers, *c)
+		pod.Volumes = append(pod.Volumes, vols...)
+	}
 	if wait := waitForDatabase(ds, in); wait != nil {
 		pod.InitContainers = []corev1.Container{*wait}
 	}

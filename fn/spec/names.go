@@ -53,6 +53,10 @@ func (ds DittoServer) DatabaseHost() string {
 // ConfigMapName is the ConfigMap holding DittoFS's config.yaml.
 func (ds DittoServer) ConfigMapName() string { return ds.Name + "-config" }
 
+// FileServiceConfigMapName is the ConfigMap holding the declared file
+// service the reconciler applies (docs/fileservice.md).
+func (ds DittoServer) FileServiceConfigMapName() string { return ds.Name + "-fileservice" }
+
 // ConnectionSecretName is the composed connection Secret of a modern XR.
 func (ds DittoServer) ConnectionSecretName() string { return ds.Name + "-connection" }
 

@@ -36,6 +36,7 @@ func Validate(ds DittoServer, in v1beta1.Input) field.ErrorList {
 		errs = append(errs, field.Invalid(spec.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be at least 36: DittoFS needs time to drain its adapters"))
 	}
 	errs = append(errs, validateStorage(spec.Child("storage"), s.Storage)...)
+	errs = append(errs, validateFileService(spec.Child("fileService"), ds)...)
 	errs = append(errs, validateDatabase(spec.Child("database"), s)...)
 	errs = append(errs, validateControlPlane(spec.Child("controlPlane"), s.ControlPlane)...)
 	errs = append(errs, validateIdentity(spec.Child("identity"), s.Identity)...)

@@ -83,6 +83,13 @@ type Images struct {
 	// +optional
 	PGBouncer string `json:"pgBouncer,omitempty"`
 
+	// Reconciler is the image of the container that applies a DittoServer's
+	// spec.fileService beside DittoFS (cmd/reconciler, at /reconciler in the
+	// image). No default: until it is pinned, a declared file service is
+	// rendered into its ConfigMap but not applied, and the XR says so.
+	// +optional
+	Reconciler string `json:"reconciler,omitempty"`
+
 	// DatabaseWait is the image of the init container that waits until the
 	// DittoFS pod can log in to its database; it needs psql. Empty means the
 	// PostgreSQL image of the cluster's major version.

@@ -1,0 +1,79 @@
+// Command reconciler runs beside DittoFS in its pod and applies the declared
+// file service (stores, shares, users, groups, snapshot policies) through
+// DittoFS's REST API on localhost. See docs/fileservice.md.
+//
+// It is its own binary, not a subcommand of the function's, so the function
+// does not link DittoFS's client and what that pulls in (badger, the block
+// engine); both are built from this one module and pinned together.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/marmos91/dittofs/pkg/apiclient"
+
+	"github.com/dittofs/function-dittofs/internal/reconciler"
+)
+
+var version = "v0.0.0-dev"
+
+type cli struct {
+	Version           kong.VersionFlag `help:"Print the version and exit."`
+	Config            string           `default:"/etc/dittofs-declared/config.yaml"                                                                help:"The declared file service (a mounted ConfigMap key)."`
+	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                name:"api-url"`
+	AdminUsername     string           `default:"admin"                                                                                            help:"DittoFS's bootstrap admin."`
+	AdminPasswordFile string           `help:"The admin password (a mounted Secret key)."                                                          required:""`
+	Listen            string           `default:":9091"                                                                                            help:"Address of /healthz, /readyz, /status and /metrics."`
+	Poll              time.Duration    `default:"2s"                                                                                               help:"How often the mounted files are checked for a change."`
+	Resync            time.Duration    `default:"60s"                                                                                              help:"How often a pass runs when nothing changed (catches drift)."`
+	MaxBackoff        time.Duration    `default:"5m"                                                                                               help:"Longest wait before retrying a failed pass."`
+	APICAFile         string           `help:"CA bundle that signs DittoFS's API certificate, when it serves HTTPS (controlPlane.certSecretName)." name:"api-ca-file"`
+	APIClientCert     string           `help:"Client certificate for DittoFS's API under mTLS (controlPlane.clientCASecretName)."                  name:"api-client-cert"`
+	APIClientKey      string           `help:"Its key."                                                                                            name:"api-client-key"`
+	Debug             bool             `help:"Log at debug level."`
+}
+
+func main() {
+	c := &cli{}
+	kong.Parse(c, kong.Name("reconciler"), kong.Description("Applies the declared DittoFS file service through DittoFS's API."), kong.Vars{"version": version})
+
+	level := slog.LevelInfo
+	if c.Debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	var tlsOpts []apiclient.ClientOption
+	if c.APICAFile != "" {
+		tlsOpts = append(tlsOpts, apiclient.WithCACert(c.APICAFile))
+	}
+	if c.APIClientCert != "" || c.APIClientKey != "" {
+		tlsOpts = append(tlsOpts, apiclient.WithClientCert(c.APIClientCert, c.APIClientKey))
+	}
+	r := reconciler.New(reconciler.Options{
+		ConfigPath: c.Config, APIURL: c.APIURL, AdminUsername: c.AdminUsername, AdminPasswordFile: c.AdminPasswordFile,
+		Poll: c.Poll, Resync: c.Resync, MaxBackoff: c.MaxBackoff, Log: log, ClientOptions: tlsOpts,
+	})
+	srv := &http.Server{Addr: c.Listen, Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serve", "error", err.Error())
+			stop()
+		}
+	}()
+	log.Info("reconciler started", "version", version, "config", c.Config, "api", c.APIURL, "listen", c.Listen)
+	r.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+}
