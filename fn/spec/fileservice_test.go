@@ -5,14 +5,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/internal/declared"
 	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
-
-func ptr[T any](v T) *T { return &v }
 
 // fileService declares one of each part, with Secrets by reference.
 func fileService() *v1alpha1.FileServiceSpec {
@@ -25,8 +24,8 @@ func fileService() *v1alpha1.FileServiceSpec {
 			{Name: "main", Kind: "local", Type: "fs"},
 			{Name: "s3", Kind: "remote", Type: "s3", S3: &v1alpha1.FileS3BlockStore{Bucket: "files", Endpoint: "https://s3:8333", CredentialsSecretName: "files-s3"}},
 		},
-		Groups: []v1alpha1.FileGroup{{Name: "staff", GID: ptr[uint32](2000)}},
-		Users:  []v1alpha1.FileUser{{Username: "alice", PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "alice", Key: "password"}, UID: ptr[uint32](1000), Groups: []string{"staff"}}},
+		Groups: []v1alpha1.FileGroup{{Name: "staff", GID: ptr.To[uint32](2000)}},
+		Users:  []v1alpha1.FileUser{{Username: "alice", PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "alice", Key: "password"}, UID: ptr.To[uint32](1000), Groups: []string{"staff"}}},
 		Shares: []v1alpha1.FileShare{{
 			Name: "/export", MetadataStore: "pg", LocalBlockStore: "main", RemoteBlockStore: "s3",
 			NFS:         &v1alpha1.FileShareNFS{Squash: "root_to_guest"},
@@ -53,8 +52,8 @@ func TestDeclared(t *testing.T) {
 			{Name: "main", Kind: "local", Type: "fs", FS: &declared.FSBlockStore{Path: "/data/store/block/main"}},
 			{Name: "s3", Kind: "remote", Type: "s3", S3: &declared.S3BlockStore{Bucket: "files", Endpoint: "https://s3:8333", CredentialsDir: "/etc/dittofs-declared-secrets/files-s3"}},
 		},
-		Groups: []declared.Group{{Name: "staff", GID: ptr[uint32](2000)}},
-		Users:  []declared.User{{Username: "alice", PasswordFile: "/etc/dittofs-declared-secrets/alice/password", UID: ptr[uint32](1000), Groups: []string{"staff"}}},
+		Groups: []declared.Group{{Name: "staff", GID: ptr.To[uint32](2000)}},
+		Users:  []declared.User{{Username: "alice", PasswordFile: "/etc/dittofs-declared-secrets/alice/password", UID: ptr.To[uint32](1000), Groups: []string{"staff"}}},
 		Shares: []declared.Share{{
 			Name: "/export", MetadataStore: "pg", LocalBlockStore: "main", RemoteBlockStore: "s3",
 			NFS:         &declared.ShareNFS{Squash: "root_to_guest"},
