@@ -62,7 +62,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if credentials == "" {
 		return nil
 	}
-	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyOnceObserved(keyUsageBackup))
+	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyByCondition(keyUsageBackup))
 }
 
 // composeBackupCredentials returns the Secret pgBackRest projects, composing

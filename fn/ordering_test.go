@@ -39,14 +39,17 @@ func TestOrdering(t *testing.T) {
 		Workload string
 	}
 	cases := map[string]struct {
-		req  func(t *testing.T) *fnv1.RunFunctionRequest
-		want outcome
+		reason string
+		req    func(t *testing.T) *fnv1.RunFunctionRequest
+		want   outcome
 	}{
 		"NoClusterYetOnlyTheDatabase": {
-			req:  func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(spec) },
-			want: outcome{Desired: []string{"percona-cluster"}, Results: []string{waiting}, Workload: "FALSE/WaitingForDatabase"},
+			reason: "With Percona the first call composes only the cluster, since DittoFS exits at once, without retry, on a database it cannot use; a Normal result says what it waits for.",
+			req:    func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(spec) },
+			want:   outcome{Desired: []string{"percona-cluster"}, Results: []string{waiting}, Workload: "FALSE/WaitingForDatabase"},
 		},
 		"ClusterInitializingOnlyTheDatabase": {
+			reason: "A cluster that exists but still initializes is not ready either, so DittoFS still waits.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				return withObserved(xrRequest(spec), "percona-cluster", initializing(t))
@@ -54,6 +57,7 @@ func TestOrdering(t *testing.T) {
 			want: outcome{Desired: []string{"percona-cluster"}, Results: []string{waiting}, Workload: "FALSE/WaitingForDatabase"},
 		},
 		"ClusterReadyEverything": {
+			reason: "Once the cluster is ready every workload object is composed in the same call, with a Normal result saying DittoFS starts.",
 			req: func(*testing.T) *fnv1.RunFunctionRequest {
 				return withObserved(xrRequest(spec), "percona-cluster", readyCluster)
 			},
@@ -63,9 +67,8 @@ func TestOrdering(t *testing.T) {
 				Workload: "FALSE/Creating",
 			},
 		},
-		// Nothing lost: the database going back to initializing (a
-		// restart, an upgrade) does not delete DittoFS.
 		"StatefulSetObservedStaysWhenClusterInitializes": {
+			reason: "The database going back to initializing (a restart, an upgrade) does not delete a running DittoFS: once it exists it stays desired.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				req := withObserved(xrRequest(spec), "percona-cluster", initializing(t))
@@ -74,6 +77,7 @@ func TestOrdering(t *testing.T) {
 			want: outcome{Desired: everything, Results: []string{}, Workload: "FALSE/RollingOut"},
 		},
 		"AnyWorkloadObjectKeepsEverything": {
+			reason: "Any one workload object observed (here only the ConfigMap) keeps them all desired: a half-applied first compose is finished, not torn down.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				req := withObserved(xrRequest(spec), "percona-cluster", initializing(t))
@@ -82,14 +86,15 @@ func TestOrdering(t *testing.T) {
 			want: outcome{Desired: everything, Results: []string{}, Workload: "FALSE/Creating"},
 		},
 		"ClusterGoneFromObservedKeepsWorkloads": {
+			reason: "A cluster missing from observed state (deleted by hand, or not observed this call) does not drop the DittoFS that runs.",
 			req: func(*testing.T) *fnv1.RunFunctionRequest {
 				return observeDesired(xrRequest(spec), ready, keyStatefulSet, keyServiceAPI)
 			},
 			want: outcome{Desired: everything, Results: []string{}, Workload: "FALSE/RollingOut"},
 		},
-		// Without Percona there is nothing to wait for.
 		"SQLiteStraightAway": {
-			req: func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(`{"storage":{"metadataSize":"10Gi"}}`) },
+			reason: "Without Percona there is nothing to wait for: everything is composed on the first call, and no Usage.",
+			req:    func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(`{"storage":{"metadataSize":"10Gi"}}`) },
 			want: outcome{
 				Desired: []string{
 					"admin-secret", "config", "connection-secret", "jwt-secret", "networkpolicy",
@@ -110,7 +115,7 @@ func TestOrdering(t *testing.T) {
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -131,7 +136,7 @@ func TestOrderingKeepsGeneratedValues(t *testing.T) {
 		want := desiredMap(t, ready, resource.Name(k))
 		got := desiredMap(t, later, resource.Name(k))
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s changed while the database initialized: -before, +after:\n%s", k, diff)
+			t.Errorf("RunFunction(): %s changed while the database initialized: -before, +after:\n%s", k, diff)
 		}
 	}
 }

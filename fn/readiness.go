@@ -46,3 +46,19 @@ var statefulSetFieldsRead = [][]string{
 	{"spec", "volumeClaimTemplates"},
 	{"status"},
 }
+
+// readyByCondition is the readiness of objects a controller reports on:
+// ready once their Ready condition is True. A Usage exists before it
+// protects anything; Crossplane's usage controller marks it Available
+// (Ready=True) once it has resolved both ends and owns the using object's
+// deletion, and only then does it hold the database or the credentials.
+func (c *composer) readyByCondition(key resource.Name) resource.Ready {
+	r := c.req.GetObserved().GetResources()[string(key)].GetResource()
+	for _, cond := range r.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+		f := cond.GetStructValue().GetFields()
+		if f["type"].GetStringValue() == "Ready" {
+			return readiness(f["status"].GetStringValue() == "True")
+		}
+	}
+	return resource.ReadyFalse
+}

@@ -85,6 +85,7 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 		return err
 	}
 	e := build.Endpoints(c.ds, c.in)
+	e.External = build.ExternalEndpoints(c.ds, c.loadBalancerHosts())
 	c.status.Endpoints = &e
 	c.status.ConfigHash = hash
 	if err := c.composeConnection(build.ConnectionDetails(e, secrets.AdminPassword)); err != nil {
@@ -201,7 +202,7 @@ func (c *composer) composeUsages() error {
 	if !c.ds.Spec.Percona.Enabled {
 		return nil
 	}
-	if err := c.add(keyUsageServer, build.ServerUsesDatabase(c.ds), c.readyOnceObserved(keyUsageServer)); err != nil {
+	if err := c.add(keyUsageServer, build.ServerUsesDatabase(c.ds), c.readyByCondition(keyUsageServer)); err != nil {
 		return err
 	}
 	return nil
@@ -236,4 +237,30 @@ func (c *composer) workloadStatus(sts *appsv1.StatefulSet) {
 		response.ConditionFalse(c.rsp, conditionWorkloadReady, "RollingOut").WithMessage(fmt.Sprintf(
 			"StatefulSet %s: %d of %d replicas ready, %d updated", c.ds.Name, sts.Status.ReadyReplicas, want, sts.Status.UpdatedReplicas)).TargetCompositeAndClaim()
 	}
+}
+
+// loadBalancerHosts are the addresses the observed API, NFS and SMB Services'
+// load balancers report (status.loadBalancer.ingress: the first IP or
+// hostname), for status.endpoints.external and the connection details.
+func (c *composer) loadBalancerHosts() build.LoadBalancerHosts {
+	return build.LoadBalancerHosts{
+		API: c.loadBalancerHost(keyServiceAPI),
+		NFS: c.loadBalancerHost(keyServiceNFS),
+		SMB: c.loadBalancerHost(keyServiceSMB),
+	}
+}
+
+func (c *composer) loadBalancerHost(key resource.Name) string {
+	r := c.req.GetObserved().GetResources()[string(key)].GetResource()
+	ingress := r.GetFields()["status"].GetStructValue().GetFields()["loadBalancer"].GetStructValue().GetFields()["ingress"].GetListValue().GetValues()
+	for _, in := range ingress {
+		f := in.GetStructValue().GetFields()
+		if ip := f["ip"].GetStringValue(); ip != "" {
+			return ip
+		}
+		if host := f["hostname"].GetStringValue(); host != "" {
+			return host
+		}
+	}
+	return ""
 }
