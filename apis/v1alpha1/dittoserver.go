@@ -503,8 +503,13 @@ type UDPSpec struct {
 
 // ServiceSpec shapes a Service.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerSourceRanges) || (has(self.type) && self.type == 'LoadBalancer')",message="loadBalancerSourceRanges: only a Service of type LoadBalancer has a load balancer to restrict; set type: LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="!has(self.externalTrafficPolicy) || (has(self.type) && self.type in ['NodePort', 'LoadBalancer'])",message="externalTrafficPolicy: only a Service of type NodePort or LoadBalancer takes traffic from outside the cluster; set type: NodePort or LoadBalancer"
+// An unset type passes these rules: its default differs by Service (ClusterIP
+// for spec.service, LoadBalancer for spec.adapterServices) and the XRD cannot
+// tell them apart here; the function checks the defaulted type and refuses
+// what does not apply, naming the field.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerSourceRanges) || !has(self.type) || self.type == 'LoadBalancer'",message="loadBalancerSourceRanges: only a Service of type LoadBalancer has a load balancer to restrict; set type: LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalTrafficPolicy) || !has(self.type) || self.type in ['NodePort', 'LoadBalancer']",message="externalTrafficPolicy: only a Service of type NodePort or LoadBalancer takes traffic from outside the cluster; set type: NodePort or LoadBalancer"
 type ServiceSpec struct {
 	// Type of the Service.
 	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer

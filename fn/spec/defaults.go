@@ -104,6 +104,11 @@ func adaptersDefaults(a *v1alpha1.AdaptersSpec) *v1alpha1.AdaptersSpec {
 	a.NFS.Portmapper = portmapperDefaults(a.NFS.Portmapper)
 	a.NFS.UDP = PtrOr(a.NFS.UDP, v1alpha1.UDPSpec{})
 	a.SMB = adapterDefaults(a.SMB, defaultSMBPort, defaultSMBServicePort)
+	// A portmapper under smb is refused (validate.go); defaulted like the
+	// NFS one all the same, as the XRD defaults it, so the two agree.
+	if a.SMB.Portmapper != nil {
+		a.SMB.Portmapper = portmapperDefaults(a.SMB.Portmapper)
+	}
 	return a
 }
 
