@@ -1,11 +1,13 @@
-// Command load drives function-dittofs and the two baselines (the no-op
-// floor and the template way) over gRPC with mTLS, each as its own
-// subprocess, with the steady-state request of the example corpus, at
-// several concurrencies; and prints them side by side with the ratios and
-// the goals of the benchmarks.
+// Command load drives function-dittofs and its baselines (the echo floor:
+// function-dittofs's own response, fixed; the no-op function; the template
+// way) over gRPC with mTLS, each as its own subprocess, with the
+// steady-state request of the example corpus, at several concurrencies; and
+// prints them side by side with the ratios and the goals of the benchmarks.
 //
-// The servers run at once and each level is run against each server in
-// turn, so that noise from a shared machine falls on all three alike.
+// The servers run at once. A round runs each level against each server in
+// turn (in an order that rotates from round to round), so that noise from a
+// shared machine falls on all of them alike; the report is the median of
+// the rounds.
 package main
 
 import (
@@ -31,10 +33,11 @@ func main() {
 
 func run() error {
 	root := flag.String("root", "../..", "the function-dittofs repository")
-	bins := flag.String("bins", "", "directory holding function, noop-function and template-function")
+	bins := flag.String("bins", "", "directory holding function, echo-function, noop-function and template-function")
 	example := flag.String("case", "percona-running", "the example case whose steady-state request is sent")
 	levels := flag.String("concurrency", "1,8,64", "concurrency levels")
-	n := flag.Int("requests", 2000, "requests per server and level")
+	n := flag.Int("requests", 2000, "requests per server, level and round")
+	rounds := flag.Int("rounds", 3, "rounds: every level against every server, interleaved; the report is their median")
 	benchOut := flag.String("bench-output", "", "go test -bench output to take the in-process results from")
 	md := flag.String("markdown", "", "also write the results as Markdown here")
 	flag.Parse()
@@ -64,9 +67,16 @@ func run() error {
 			t.srv.stop()
 		}
 	}()
-	for _, name := range []string{"ours", "noop", "template"} {
-		bin := map[string]string{"ours": "function", "noop": "noop-function", "template": "template-function"}[name]
-		s, err := start(name, filepath.Join(*bins, bin), certs)
+	absRoot, err := filepath.Abs(*root)
+	if err != nil {
+		return err
+	}
+	for _, name := range functionNames {
+		var extra []string
+		if name == "echo" {
+			extra = []string{"--root=" + absRoot, "--case=" + *example}
+		}
+		s, err := start(name, filepath.Join(*bins, binaries[name]), certs, extra...)
 		if err != nil {
 			return err
 		}
@@ -83,23 +93,35 @@ func run() error {
 			return err
 		}
 	}
+	if err := sameAnswer(ctx, targets[0], targets[1]); err != nil {
+		return err
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("-rounds %d: at least one", *rounds)
+	}
 
-	results := map[string]map[int]*result{}
-	for _, conc := range concs {
-		for _, t := range targets {
-			fmt.Fprintf(os.Stderr, "load: %s, concurrency %d, %d requests\n", t.srv.name, conc, *n)
-			r, err := drive(ctx, t.srv, t.conn, t.req, *n, conc)
-			if err != nil {
-				return err
+	results := map[string]map[int][]*result{}
+	for round := range *rounds {
+		for _, conc := range concs {
+			for i := range targets {
+				t := targets[(i+round)%len(targets)]
+				fmt.Fprintf(os.Stderr, "load: round %d/%d, %s, concurrency %d, %d requests\n", round+1, *rounds, t.srv.name, conc, *n)
+				r, err := drive(ctx, t.srv, t.conn, t.req, *n, conc)
+				if err != nil {
+					return err
+				}
+				if results[t.srv.name] == nil {
+					results[t.srv.name] = map[int][]*result{}
+				}
+				results[t.srv.name][conc] = append(results[t.srv.name][conc], r)
 			}
-			if results[t.srv.name] == nil {
-				results[t.srv.name] = map[int]*result{}
-			}
-			results[t.srv.name][conc] = r
 		}
 	}
 
-	rep := &report{example: *example, requestBytes: len(targets[0].req), concs: concs, results: results, requests: *n}
+	rep := &report{
+		example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
+		concs: concs, results: results, requests: *n, rounds: *rounds,
+	}
 	if *benchOut != "" {
 		data, err := os.ReadFile(*benchOut)
 		if err != nil {
@@ -115,10 +137,20 @@ func run() error {
 	return nil
 }
 
+// functionNames are the servers, function-dittofs first and its floor
+// second; binaries are their programs in -bins.
+var (
+	functionNames = []string{"ours", "echo", "noop", "template"}
+	binaries      = map[string]string{
+		"ours": "function", "echo": "echo-function", "noop": "noop-function", "template": "template-function",
+	}
+)
+
 type target struct {
-	srv  *server
-	conn *grpc.ClientConn
-	req  []byte
+	srv      *server
+	conn     *grpc.ClientConn
+	req      []byte
+	rspBytes int
 }
 
 func parseLevels(s string) ([]int, error) {

@@ -22,14 +22,15 @@ type server struct {
 }
 
 // start runs bin with the serving flags function-dittofs and the baselines
-// share, on a free local port, with metrics off.
-func start(name, bin, certs string) (*server, error) {
+// share, on a free local port, with metrics off, and extra flags of its own.
+func start(name, bin, certs string, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "--tls-certs-dir="+certs, "--address="+addr, "--metrics-address=")
+	args := append([]string{"--tls-certs-dir=" + certs, "--address=" + addr, "--metrics-address="}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
