@@ -1,6 +1,8 @@
 package bench_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,15 +24,11 @@ const echoCase = "percona-running"
 // TestEchoIsTheFunctionsResponse keeps the echo floor honest. Driven the way
 // the load driver drives every server (the requirements loop from the
 // case's first request), Echo must settle on the very request
-// function-dittofs settles on, and answer it with exactly the bytes
-// function-dittofs answers it with, function-dittofs served as the load
-// driver serves it (crypto/rand Secrets, no seed). Otherwise the floor would
-// decode or encode something else than the function does.
+// function-dittofs settles on, and answer it, call after call, with exactly
+// the bytes function-dittofs answers it with, function-dittofs served as the
+// load driver serves it (crypto/rand Secrets, no seed). Otherwise the floor
+// would decode or encode something else than the function does.
 func TestEchoIsTheFunctionsResponse(t *testing.T) {
-	echo, echoSteady, err := baseline.NewEcho("../..", echoCase)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c, err := corpus.LoadExample("../..", echoCase)
 	if err != nil {
 		t.Fatal(err)
@@ -40,24 +38,38 @@ func TestEchoIsTheFunctionsResponse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotReq, gotRsp, err := baseline.SteadyState(echo, c)
-	if err != nil {
-		t.Fatal(err)
+	if len(wantRsp.GetDesired().GetResources()) == 0 {
+		t.Fatal("the function composes nothing for the steady state")
 	}
-	if diff := cmp.Diff(wantReq, echoSteady, protocmp.Transform()); diff != "" {
-		t.Errorf("NewEcho's steady request (-function +echo):\n%s", diff)
-	}
-	if diff := cmp.Diff(wantReq, gotReq, protocmp.Transform()); diff != "" {
-		t.Errorf("steady request (-function +echo):\n%s", diff)
-	}
-	if diff := cmp.Diff(wantRsp, gotRsp, protocmp.Transform()); diff != "" {
-		t.Errorf("steady response (-function +echo):\n%s", diff)
-	}
-	if want, got := wire(t, wantRsp), wire(t, gotRsp); string(want) != string(got) {
-		t.Errorf("steady response on the wire: function %d bytes, echo %d bytes, not the same", len(want), len(got))
-	}
-	if len(gotRsp.GetDesired().GetResources()) == 0 {
-		t.Error("the echoed response composes nothing")
+	for _, clone := range []bool{false, true} {
+		t.Run(fmt.Sprintf("clone=%v", clone), func(t *testing.T) {
+			echo, echoSteady, err := baseline.NewEcho("../..", echoCase, clone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotReq, _, err := baseline.SteadyState(echo, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(wantReq, echoSteady, protocmp.Transform()); diff != "" {
+				t.Errorf("NewEcho's steady request (-function +echo):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantReq, gotReq, protocmp.Transform()); diff != "" {
+				t.Errorf("steady request (-function +echo):\n%s", diff)
+			}
+			// More calls than Echo has copies: every copy is the function's.
+			want := wire(t, wantRsp)
+			for i := range 2 * 128 {
+				got, err := echo.RunFunction(context.Background(), gotReq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(wire(t, got)) != string(want) {
+					t.Fatalf("call %d: echo's response is not the function's on the wire:\n%s", i,
+						cmp.Diff(wantRsp, got, protocmp.Transform()))
+				}
+			}
+		})
 	}
 }
 

@@ -52,7 +52,7 @@ func benchRun(b *testing.B, f fnv1.FunctionRunnerServiceServer) {
 // in-process form of "server CPU per request"; the floor is echo, which
 // decodes the same request and encodes the same response as ours.
 func BenchmarkWire(b *testing.B) {
-	echo, _, err := baseline.NewEcho("../..", echoCase)
+	echo, _, err := baseline.NewEcho("../..", echoCase, false)
 	if err != nil {
 		b.Fatal(err)
 	}

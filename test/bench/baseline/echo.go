@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -27,20 +28,30 @@ const EchoSeed = "echo"
 // composing, so function-dittofs's CPU per request over Echo's is the price
 // of composing alone.
 //
-// It hands out the same message every time: gRPC only reads a response
-// (marshalling is safe from many goroutines), and a copy would add work the
-// floor must not have.
+// It hands out copies made at startup, in turn, so that calls in flight at
+// once encode different messages: encoding one message from many goroutines
+// at once is safe, but its size caches would bounce between the cores and
+// charge the floor for sharing. Copying per call (proto.Clone) would charge
+// it for a reflective deep copy, as much work as a large part of composing;
+// NewEcho's clone variant does that, and is reported for comparison.
 type Echo struct {
 	fnv1.UnimplementedFunctionRunnerServiceServer
 
-	rsp *fnv1.RunFunctionResponse
+	copies []*fnv1.RunFunctionResponse
+	next   atomic.Uint64
+	clone  bool
 }
+
+// echoCopies is more than the load driver's highest concurrency, so no two
+// calls in flight share a copy.
+const echoCopies = 128
 
 // NewEcho runs function-dittofs (with seeded Secrets) through Crossplane's
 // requirements loop on example case name of the repository at root, and
 // returns an Echo of its steady-state response together with the
-// steady-state request it answers.
-func NewEcho(root, name string) (*Echo, *fnv1.RunFunctionRequest, error) {
+// steady-state request it answers. With clone, the Echo answers each call
+// with a new proto.Clone of the response instead.
+func NewEcho(root, name string, clone bool) (*Echo, *fnv1.RunFunctionRequest, error) {
 	c, err := corpus.LoadExample(root, name)
 	if err != nil {
 		return nil, nil, err
@@ -50,7 +61,11 @@ func NewEcho(root, name string) (*Echo, *fnv1.RunFunctionRequest, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("example %s: %w", name, err)
 	}
-	return &Echo{rsp: rsp}, req, nil
+	e := &Echo{clone: clone, copies: []*fnv1.RunFunctionResponse{rsp}}
+	for !clone && len(e.copies) < echoCopies {
+		e.copies = append(e.copies, proto.Clone(rsp).(*fnv1.RunFunctionResponse))
+	}
+	return e, req, nil
 }
 
 // SteadyState runs Crossplane's requirements loop for case c against f (call,
@@ -83,5 +98,8 @@ func SteadyState(f fnv1.FunctionRunnerServiceServer, c *corpus.Case) (*fnv1.RunF
 
 // RunFunction returns the fixed response, whatever the request.
 func (e *Echo) RunFunction(context.Context, *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
-	return e.rsp, nil
+	if e.clone {
+		return proto.Clone(e.copies[0]).(*fnv1.RunFunctionResponse), nil
+	}
+	return e.copies[e.next.Add(1)%uint64(len(e.copies))], nil
 }

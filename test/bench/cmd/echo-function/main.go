@@ -1,6 +1,7 @@
 // Command echo-function serves the echo floor: function-dittofs's own
 // steady-state response to an example case's request, computed once at
-// startup and sent back for every request (see baseline.Echo).
+// startup and sent back for every request (see baseline.Echo); with
+// --clone, a new copy of it made for each request.
 package main
 
 import (
@@ -15,8 +16,9 @@ import (
 func main() {
 	root := flag.String("root", "../..", "the function-dittofs repository, whose example/ holds the case")
 	example := flag.String("case", "percona-running", "the example case whose steady-state response is echoed")
+	clone := flag.Bool("clone", false, "answer each call with a new proto.Clone of the response, not a copy made at startup")
 	serve.MainWith("echo-function", func() (fnv1.FunctionRunnerServiceServer, error) {
-		e, _, err := baseline.NewEcho(*root, *example)
+		e, _, err := baseline.NewEcho(*root, *example, *clone)
 		return e, err
 	})
 }

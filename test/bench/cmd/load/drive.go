@@ -136,7 +136,7 @@ func drive(ctx context.Context, s *server, conn *grpc.ClientConn, req []byte, n,
 // checks the same in-process). It records the response's size.
 func sameAnswer(ctx context.Context, ours, echo *target) error {
 	if !bytes.Equal(ours.req, echo.req) {
-		return fmt.Errorf("echo: its steady request differs from ours (%d bytes, ours %d)", len(echo.req), len(ours.req))
+		return fmt.Errorf("%s: its steady request differs from ours (%d bytes, ours %d)", echo.srv.name, len(echo.req), len(ours.req))
 	}
 	var rsps [2]*fnv1.RunFunctionResponse
 	for i, t := range []*target{ours, echo} {
@@ -152,7 +152,7 @@ func sameAnswer(ctx context.Context, ours, echo *target) error {
 		t.rspBytes = len(raw)
 	}
 	if !proto.Equal(rsps[0], rsps[1]) {
-		return fmt.Errorf("echo: its response differs from ours to the same request: the floor would not be the function's")
+		return fmt.Errorf("%s: its response differs from ours to the same request: the floor would not be the function's", echo.srv.name)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Command load drives function-dittofs and its baselines (the echo floor:
-// function-dittofs's own response, fixed; the no-op function; the template
-// way) over gRPC with mTLS, each as its own subprocess, with the
+// function-dittofs's own response, fixed, and a variant that copies it for
+// every call; the no-op function; the template way) over gRPC with mTLS, each as its own subprocess, with the
 // steady-state request of the example corpus, at several concurrencies; and
 // prints them side by side with the ratios and the goals of the benchmarks.
 //
@@ -73,8 +73,11 @@ func run() error {
 	}
 	for _, name := range functionNames {
 		var extra []string
-		if name == "echo" {
+		switch name {
+		case "echo":
 			extra = []string{"--root=" + absRoot, "--case=" + *example}
+		case "echo-clone":
+			extra = []string{"--root=" + absRoot, "--case=" + *example, "--clone"}
 		}
 		s, err := start(name, filepath.Join(*bins, binaries[name]), certs, extra...)
 		if err != nil {
@@ -93,8 +96,10 @@ func run() error {
 			return err
 		}
 	}
-	if err := sameAnswer(ctx, targets[0], targets[1]); err != nil {
-		return err
+	for _, echo := range targets[1:3] {
+		if err := sameAnswer(ctx, targets[0], echo); err != nil {
+			return err
+		}
 	}
 	if *rounds < 1 {
 		return fmt.Errorf("-rounds %d: at least one", *rounds)
@@ -137,12 +142,14 @@ func run() error {
 	return nil
 }
 
-// functionNames are the servers, function-dittofs first and its floor
-// second; binaries are their programs in -bins.
+// functionNames are the servers: function-dittofs first, then its floor
+// and the floor's per-call copying variant; binaries are their programs in
+// -bins.
 var (
-	functionNames = []string{"ours", "echo", "noop", "template"}
+	functionNames = []string{"ours", "echo", "echo-clone", "noop", "template"}
 	binaries      = map[string]string{
-		"ours": "function", "echo": "echo-function", "noop": "noop-function", "template": "template-function",
+		"ours": "function", "echo": "echo-function", "echo-clone": "echo-function",
+		"noop": "noop-function", "template": "template-function",
 	}
 )
 

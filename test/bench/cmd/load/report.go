@@ -48,11 +48,11 @@ func (r *report) text() string {
 	}
 
 	fmt.Fprintf(&b, "Over gRPC with mTLS, each function its own process: the median of %d interleaved rounds\n", r.rounds)
-	fmt.Fprintf(&b, "  %-9s %5s %9s %9s %9s %9s %11s %9s\n", "function", "conc", "req/s", "p50", "p99", "p99.9", "CPU/req", "peak RSS")
+	fmt.Fprintf(&b, "  %-10s %5s %9s %9s %9s %9s %11s %9s\n", "function", "conc", "req/s", "p50", "p99", "p99.9", "CPU/req", "peak RSS")
 	for _, conc := range r.concs {
 		for _, name := range functionNames {
 			rounds := r.results[name][conc]
-			fmt.Fprintf(&b, "  %-9s %5d %9.0f %9s %9s %9s %11s %6.1f MiB", name, conc,
+			fmt.Fprintf(&b, "  %-10s %5d %9.0f %9s %9s %9s %11s %6.1f MiB", name, conc,
 				median(rounds, func(x *result) float64 { return x.throughput }),
 				short(r.medianPercentile(name, conc, 0.50)), short(r.medianPercentile(name, conc, 0.99)),
 				short(r.medianPercentile(name, conc, 0.999)),
@@ -66,11 +66,16 @@ func (r *report) text() string {
 	}
 
 	b.WriteString("\nRatios (the median of the rounds' ratios; each round's in brackets)\n")
-	fmt.Fprintf(&b, "  %5s  %-32s %-32s %s\n", "conc", "CPU/req ours : echo (floor)", "CPU/req ours : noop", "req/s ours : template")
+	b.WriteString("  CPU per request, ours over:\n")
+	fmt.Fprintf(&b, "  %5s  %-26s %-26s %s\n", "conc", "echo (the floor)", "echo-clone", "noop")
 	for _, conc := range r.concs {
-		fmt.Fprintf(&b, "  %5d  %-32s %-32s %s\n", conc,
-			ratioText(r.cpuRatios(conc, "echo")), ratioText(r.cpuRatios(conc, "noop")),
-			ratioText(r.throughputRatios(conc)))
+		fmt.Fprintf(&b, "  %5d  %-26s %-26s %s\n", conc,
+			ratioText(r.cpuRatios(conc, "echo")), ratioText(r.cpuRatios(conc, "echo-clone")),
+			ratioText(r.cpuRatios(conc, "noop")))
+	}
+	b.WriteString("  Throughput, ours over template:\n")
+	for _, conc := range r.concs {
+		fmt.Fprintf(&b, "  %5d  %s\n", conc, ratioText(r.throughputRatios(conc)))
 	}
 
 	b.WriteString("\nGoals\n")
