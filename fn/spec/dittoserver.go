@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -80,7 +79,7 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 
 	spec := xr.GetFields()["spec"]
 	if spec != nil {
-		raw, err := protojson.Marshal(spec)
+		raw, err := appendJSON(nil, spec)
 		if err != nil {
 			return ds, fmt.Errorf("cannot read spec: %w", err)
 		}
