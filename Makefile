@@ -138,6 +138,9 @@ BENCH_COUNT ?= 3
 BENCH_ROUNDS ?= 3
 BENCH_REQUESTS ?= 2000
 BENCH_OUT := _output/bench
+# Other builds of the function to drive in the same rounds, for a before
+# and after: BENCH_ALSO=before=/path/to/function,...
+BENCH_ALSO ?=
 
 .PHONY: bench test-bench
 
@@ -146,7 +149,7 @@ bench:
 	go build -o $(BENCH_OUT)/function .
 	cd test/bench && go build -o ../../$(BENCH_OUT)/ ./cmd/...
 	cd test/bench && go test -run '^$$' -bench . -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) . | tee ../../$(BENCH_OUT)/go-bench.txt
-	cd test/bench && ../../$(BENCH_OUT)/load -root ../.. -bins ../../$(BENCH_OUT) -requests $(BENCH_REQUESTS) -rounds $(BENCH_ROUNDS) \
+	cd test/bench && ../../$(BENCH_OUT)/load -root ../.. -bins ../../$(BENCH_OUT) -requests $(BENCH_REQUESTS) -rounds $(BENCH_ROUNDS) $(if $(BENCH_ALSO),-also $(BENCH_ALSO)) \
 	  -bench-output ../../$(BENCH_OUT)/go-bench.txt -markdown ../../docs/bench.md
 
 test: test-bench

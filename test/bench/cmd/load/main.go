@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,7 @@ func run() error {
 	rounds := flag.Int("rounds", 3, "rounds: every level against every server, interleaved; the report is their median")
 	benchOut := flag.String("bench-output", "", "go test -bench output to take the in-process results from")
 	md := flag.String("markdown", "", "also write the results as Markdown here")
+	also := flag.String("also", "", "more builds of function-dittofs to drive beside it, as name=binary,... (say before=/tmp/function-before)")
 	flag.Parse()
 
 	concs, err := parseLevels(*levels)
@@ -71,7 +73,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	for _, name := range functionNames {
+	names, bin, err := servers(*bins, *also)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
 		var extra []string
 		switch name {
 		case "echo":
@@ -79,7 +85,7 @@ func run() error {
 		case "echo-clone":
 			extra = []string{"--root=" + absRoot, "--case=" + *example, "--clone"}
 		}
-		s, err := start(name, filepath.Join(*bins, binaries[name]), certs, extra...)
+		s, err := start(name, bin[name], certs, extra...)
 		if err != nil {
 			return err
 		}
@@ -124,7 +130,7 @@ func run() error {
 	}
 
 	rep := &report{
-		example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
+		names: names, example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
 		concs: concs, results: results, requests: *n, rounds: *rounds,
 	}
 	if *benchOut != "" {
@@ -144,7 +150,7 @@ func run() error {
 
 // functionNames are the servers: function-dittofs first, then its floor
 // and the floor's per-call copying variant; binaries are their programs in
-// -bins.
+// -bins. -also adds more after them.
 var (
 	functionNames = []string{"ours", "echo", "echo-clone", "noop", "template"}
 	binaries      = map[string]string{
@@ -152,6 +158,28 @@ var (
 		"noop": "noop-function", "template": "template-function",
 	}
 )
+
+// servers are the names of the servers to drive and their programs: those
+// of functionNames in dir, then the -also ones.
+func servers(dir, also string) ([]string, map[string]string, error) {
+	names := slices.Clone(functionNames)
+	bin := map[string]string{}
+	for _, name := range names {
+		bin[name] = filepath.Join(dir, binaries[name])
+	}
+	for _, a := range strings.Split(also, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		name, path, ok := strings.Cut(a, "=")
+		if !ok || name == "" || path == "" || bin[name] != "" {
+			return nil, nil, fmt.Errorf("-also %q: want name=binary, with a name of its own", a)
+		}
+		names = append(names, name)
+		bin[name] = path
+	}
+	return names, bin, nil
+}
 
 type target struct {
 	srv      *server

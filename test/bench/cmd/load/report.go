@@ -22,6 +22,7 @@ const (
 )
 
 type report struct {
+	names         []string // functionNames, then the -also ones
 	example       string
 	requestBytes  int
 	responseBytes int
@@ -50,7 +51,7 @@ func (r *report) text() string {
 	fmt.Fprintf(&b, "Over gRPC with mTLS, each function its own process: the median of %d interleaved rounds\n", r.rounds)
 	fmt.Fprintf(&b, "  %-10s %5s %9s %9s %9s %9s %11s %9s\n", "function", "conc", "req/s", "p50", "p99", "p99.9", "CPU/req", "peak RSS")
 	for _, conc := range r.concs {
-		for _, name := range functionNames {
+		for _, name := range r.names {
 			rounds := r.results[name][conc]
 			fmt.Fprintf(&b, "  %-10s %5d %9.0f %9s %9s %9s %11s %6.1f MiB", name, conc,
 				median(rounds, func(x *result) float64 { return x.throughput }),
@@ -72,6 +73,14 @@ func (r *report) text() string {
 		fmt.Fprintf(&b, "  %5d  %-26s %-26s %s\n", conc,
 			ratioText(r.cpuRatios(conc, "echo")), ratioText(r.cpuRatios(conc, "echo-clone")),
 			ratioText(r.cpuRatios(conc, "noop")))
+	}
+	for _, other := range r.names[len(functionNames):] {
+		fmt.Fprintf(&b, "  CPU per request, %s over echo (the floor):\n", other)
+		for _, conc := range r.concs {
+			fmt.Fprintf(&b, "  %5d  %s\n", conc, ratioText(r.perRound(conc, func(round map[string]*result) float64 {
+				return float64(round[other].cpuPerReq) / float64(round["echo"].cpuPerReq)
+			})))
+		}
 	}
 	b.WriteString("  Throughput, ours over template:\n")
 	for _, conc := range r.concs {
@@ -109,7 +118,7 @@ func (r *report) perRound(conc int, ratio func(round map[string]*result) float64
 	var out []float64
 	for i := range r.rounds {
 		round := map[string]*result{}
-		for _, name := range functionNames {
+		for _, name := range r.names {
 			round[name] = r.results[name][conc][i]
 		}
 		out = append(out, ratio(round))
