@@ -13,7 +13,10 @@ import (
 
 // errNotJSON is a number JSON cannot hold (NaN or an infinity), as
 // protojson reports it.
-var errNotJSON = errors.New("a number that is NaN or infinite has no JSON form")
+var (
+	errNotJSON = errors.New("a number that is NaN or infinite has no JSON form")
+	errNotUTF8 = errors.New("a string that is not UTF-8 has no JSON form")
+)
 
 // appendJSON appends v as JSON, for encoding/json to decode into the typed
 // spec: the document protojson.Marshal writes, without the protojson
@@ -32,9 +35,11 @@ func appendJSON(b []byte, v *structpb.Value) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, name)
-			b = append(b, ':')
 			var err error
+			if b, err = appendJSONString(b, name); err != nil {
+				return nil, err
+			}
+			b = append(b, ':')
 			if b, err = appendJSON(b, fields[name]); err != nil {
 				return nil, err
 			}
@@ -53,7 +58,7 @@ func appendJSON(b []byte, v *structpb.Value) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case *structpb.Value_StringValue:
-		return appendJSONString(b, k.StringValue), nil
+		return appendJSONString(b, k.StringValue)
 	case *structpb.Value_NumberValue:
 		f := k.NumberValue
 		if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -89,33 +94,24 @@ func appendJSONNumber(b []byte, f float64) []byte {
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD (proto
-// strings are UTF-8 already; this keeps the output valid JSON regardless).
-func appendJSONString(b []byte, s string) []byte {
+// control characters escaped. A string that is not UTF-8 is an error, as in
+// protojson (strings that came over the wire always are).
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	if !utf8.ValidString(s) {
+		return nil, errNotUTF8
+	}
 	const hex = "0123456789abcdef"
 	b = slices.Grow(b, len(s)+2)
 	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
+	for i := range len(s) {
+		switch c := s[i]; {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
-			i++
 		case c < 0x20:
 			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			i++
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
 		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\uFFFD"...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
+			b = append(b, c)
 		}
 	}
-	return append(b, '"')
+	return append(b, '"'), nil
 }

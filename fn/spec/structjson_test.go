@@ -9,6 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/request"
+
+	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
 // TestAppendJSONIsProtojson: appendJSON writes the document protojson
@@ -57,6 +62,13 @@ func TestAppendJSONIsProtojson(t *testing.T) {
 			}
 		})
 	}
+	bad := structpb.NewStringValue("\xff")
+	if _, err := protojson.Marshal(bad); err == nil {
+		t.Fatal("protojson.Marshal(invalid UTF-8): no error")
+	}
+	if _, err := appendJSON(nil, bad); err == nil {
+		t.Error("appendJSON(invalid UTF-8): no error, protojson has one")
+	}
 	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		v := structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{structpb.NewNumberValue(f)}})
 		if _, err := protojson.Marshal(v); err == nil {
@@ -82,4 +94,46 @@ func decode(t *testing.T, b []byte) any {
 		t.Fatalf("%s: %v", b, err)
 	}
 	return x
+}
+
+// TestReadInputIsTheSDKs: ReadInput decodes an Input as the SDK's
+// request.GetInput does, and fails where it fails.
+func TestReadInputIsTheSDKs(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		input  map[string]any
+	}{
+		{"no Input at all", nil},
+		{"every kind of field", map[string]any{
+			"apiVersion": "dittofs.fn.crossplane.io/v1beta1", "kind": "Input", "metadata": map[string]any{"name": "x"},
+			"images":    map[string]any{"dittofs": "d:1", "postgres": map[string]any{"17": "p:17"}, "pgBackRest": "b:1"},
+			"crVersion": "2.9.0", "postgresVersion": 16.0, "clusterDomain": "c.local",
+		}},
+		{"an unknown field, which the SDK refuses", map[string]any{"versions": map[string]any{"crVersion": "2.9.0"}}},
+		{"a field whose case differs, which the SDK does not match", map[string]any{"CRVersion": "2.9.0"}},
+		{"a field of the wrong type", map[string]any{"images": "not an object"}},
+		{"a number where an int32 goes that is not whole", map[string]any{"postgresVersion": 16.5}},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			var s *structpb.Struct
+			if tc.input != nil {
+				var err error
+				if s, err = structpb.NewStruct(tc.input); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var want v1beta1.Input
+			wantErr := request.GetInput(&fnv1.RunFunctionRequest{Input: s}, &want)
+			got, err := ReadInput(s)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("%s\nReadInput(): error %v, the SDK's %v", tc.reason, err, wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\nReadInput(): -SDK, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
 }
