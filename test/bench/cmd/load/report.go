@@ -214,18 +214,26 @@ func (r *report) goals() []goal {
 
 // markdown is docs/bench.md: the report, and how to get a new one.
 func (r *report) markdown(text string) string {
+	var also string
+	if extra := r.names[len(functionNames):]; len(extra) > 0 {
+		also = "Rows named " + strings.Join(extra, ", ") + " are other builds of the function, driven in the\n" +
+			"same rounds (`make bench BENCH_ALSO=name=binary`), for a before and after.\n\n"
+	}
 	return "# Benchmarks\n\n" +
 		"The last `make bench`, from the machine it names. Only the ratios carry from one machine to\n" +
 		"another: the functions run in the same run, interleaved, on the same cores, and each\n" +
 		"number is the median of the rounds.\n\n" +
 		"The floor is `echo`: the same SDK server (mTLS, this repository's internal/server) answering\n" +
-		"the same request with a fixed copy of function-dittofs's own response to it, computed once\n" +
-		"at startup (test/bench/baseline/echo.go; TestEchoIsTheFunctionsResponse and the load driver\n" +
-		"check that it is byte for byte the function's). It pays what the protocol costs, decoding\n" +
-		"that request and encoding that response, and nothing for composing; `noop` sends the\n" +
-		"request's empty desired state back, so it encodes next to nothing. The template baseline\n" +
+		"the same request with function-dittofs's own response to it, computed once at startup\n" +
+		"(test/bench/baseline/echo.go; TestEchoIsTheFunctionsResponse and the load driver check that\n" +
+		"it is byte for byte the function's). It pays what the protocol costs, decoding that request\n" +
+		"and encoding that response, and nothing for composing. It answers from copies made at\n" +
+		"startup, in turn, so calls in flight together do not encode one shared message (whose size\n" +
+		"caches would then bounce between the cores). `echo-clone` answers with a proto.Clone of the\n" +
+		"response made per call: the floor plus a reflective deep copy, for comparison. `noop` sends\n" +
+		"the request's empty desired state back, so it encodes next to nothing. The template baseline\n" +
 		"re-creates function-go-templating (which the Go module proxy does not serve here) step for\n" +
-		"step; see test/bench/baseline/template.go.\n\n" +
+		"step; see test/bench/baseline/template.go.\n\n" + also +
 		"```\n" + text + "```\n"
 }
 
