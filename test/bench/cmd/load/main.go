@@ -44,6 +44,7 @@ func run() error {
 	also := flag.String("also", "", "more builds of function-dittofs to drive beside it, as name=binary,... (say before=/tmp/function-before)")
 	flag.Parse()
 
+	peakLoad := loadAverage()
 	concs, err := parseLevels(*levels)
 	if err != nil {
 		return err
@@ -125,12 +126,13 @@ func run() error {
 					results[t.srv.name] = map[int][]*result{}
 				}
 				results[t.srv.name][conc] = append(results[t.srv.name][conc], r)
+				peakLoad = max(peakLoad, loadAverage())
 			}
 		}
 	}
 
 	rep := &report{
-		names: names, example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
+		peakLoad: peakLoad, names: names, example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
 		concs: concs, results: results, requests: *n, rounds: *rounds,
 	}
 	if *benchOut != "" {

@@ -22,6 +22,7 @@ const (
 )
 
 type report struct {
+	peakLoad      float64  // the highest 1-minute load average seen during the run
 	names         []string // functionNames, then the -also ones
 	example       string
 	requestBytes  int
@@ -37,6 +38,9 @@ func (r *report) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "function-dittofs benchmarks, %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "machine: %s\n", machine())
+	if note := r.contention(); note != "" {
+		b.WriteString(note)
+	}
 	fmt.Fprintf(&b, "request: example/%s steady state, %d bytes encoded, answered with %d bytes; %d requests per server, level and round\n\n",
 		r.example, r.requestBytes, r.responseBytes, r.requests)
 
@@ -327,6 +331,34 @@ func benchResult(out, name string) (ns, cpu time.Duration, ok bool) {
 		return 0, 0, false
 	}
 	return time.Duration(medianMetric(rs, "ns/op")), time.Duration(medianMetric(rs, "cpu-ns/op")), true
+}
+
+// contention says when the machine was busier than it has cores during
+// the run (sampled after every level): then every process waited for a core, wall
+// times and latencies are inflated, CPU per request less so (caches and
+// SMT siblings are shared too), and only the ratios of the interleaved
+// rounds carry.
+func (r *report) contention() string {
+	peak := max(r.peakLoad, loadAverage())
+	if peak <= float64(runtime.NumCPU()) {
+		return ""
+	}
+	return fmt.Sprintf("contention: a shared machine, load average up to %.1f on %d CPUs during the run: wall times\n"+
+		"and latencies are inflated by waiting for a core; CPU per request less so; read the ratios\n", peak, runtime.NumCPU())
+}
+
+// loadAverage is the 1-minute load average, or 0 if unknown.
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // machine describes where the numbers came from: cores, CPU model, Go, and
