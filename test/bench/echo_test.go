@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -64,7 +65,7 @@ func TestEchoIsTheFunctionsResponse(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if string(wire(t, got)) != string(want) {
+				if !bytes.Equal(wire(t, got), want) {
 					t.Fatalf("call %d: echo's response is not the function's on the wire:\n%s", i,
 						cmp.Diff(wantRsp, got, protocmp.Transform()))
 				}

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
@@ -64,75 +65,33 @@ func run() error {
 	}
 
 	ctx := context.Background()
-	var targets []*target
+	names, bin, err := servers(*bins, *also)
+	if err != nil {
+		return err
+	}
+	absRoot, err := filepath.Abs(*root)
+	if err != nil {
+		return err
+	}
+	targets, err := startAll(ctx, names, bin, certs, tlsConf, c, absRoot)
 	defer func() {
 		for _, t := range targets {
 			t.srv.stop()
 		}
 	}()
-	absRoot, err := filepath.Abs(*root)
 	if err != nil {
 		return err
-	}
-	names, bin, err := servers(*bins, *also)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		var extra []string
-		switch name {
-		case "echo":
-			extra = []string{"--root=" + absRoot, "--case=" + *example}
-		case "echo-clone":
-			extra = []string{"--root=" + absRoot, "--case=" + *example, "--clone"}
-		}
-		s, err := start(name, bin[name], certs, extra...)
-		if err != nil {
-			return err
-		}
-		t := &target{srv: s}
-		targets = append(targets, t)
-		if t.conn, err = dial(s.addr, tlsConf); err != nil {
-			return err
-		}
-		if t.req, err = steadyRequest(ctx, t.conn, c); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		// Warm up: connections, TLS, the heap's steady size.
-		if _, err := drive(ctx, s, t.conn, t.req, 200, 8); err != nil {
-			return err
-		}
-	}
-	for _, echo := range targets[1:3] {
-		if err := sameAnswer(ctx, targets[0], echo); err != nil {
-			return err
-		}
 	}
 	if *rounds < 1 {
 		return fmt.Errorf("-rounds %d: at least one", *rounds)
 	}
-
-	results := map[string]map[int][]*result{}
-	for round := range *rounds {
-		for _, conc := range concs {
-			for i := range targets {
-				t := targets[(i+round)%len(targets)]
-				fmt.Fprintf(os.Stderr, "load: round %d/%d, %s, concurrency %d, %d requests\n", round+1, *rounds, t.srv.name, conc, *n)
-				r, err := drive(ctx, t.srv, t.conn, t.req, *n, conc)
-				if err != nil {
-					return err
-				}
-				if results[t.srv.name] == nil {
-					results[t.srv.name] = map[int][]*result{}
-				}
-				results[t.srv.name][conc] = append(results[t.srv.name][conc], r)
-				peakLoad = max(peakLoad, loadAverage())
-			}
-		}
+	results, peak, err := measure(ctx, targets, concs, *rounds, *n)
+	if err != nil {
+		return err
 	}
 
 	rep := &report{
-		peakLoad: peakLoad, names: names, example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
+		peakLoad: max(peakLoad, peak), names: names, example: *example, requestBytes: len(targets[0].req), responseBytes: targets[0].rspBytes,
 		concs: concs, results: results, requests: *n, rounds: *rounds,
 	}
 	if *benchOut != "" {
@@ -160,6 +119,71 @@ var (
 		"noop": "noop-function", "template": "template-function",
 	}
 )
+
+// startAll starts the servers, each with the flags of its own, and brings
+// each to its steady-state request (warmed up); then checks that both echo
+// floors answer exactly what ours does. It returns the targets started so
+// far even on an error, for the caller to stop.
+func startAll(ctx context.Context, names []string, bin map[string]string, certs string, tlsConf *tls.Config, c *corpus.Case, root string) ([]*target, error) {
+	var targets []*target
+	for _, name := range names {
+		var extra []string
+		switch name {
+		case "echo":
+			extra = []string{"--root=" + root, "--case=" + c.Name}
+		case "echo-clone":
+			extra = []string{"--root=" + root, "--case=" + c.Name, "--clone"}
+		}
+		s, err := start(name, bin[name], certs, extra...)
+		if err != nil {
+			return targets, err
+		}
+		t := &target{srv: s}
+		targets = append(targets, t)
+		if t.conn, err = dial(s.addr, tlsConf); err != nil {
+			return targets, err
+		}
+		if t.req, err = steadyRequest(ctx, t.conn, c); err != nil {
+			return targets, fmt.Errorf("%s: %w", name, err)
+		}
+		// Warm up: connections, TLS, the heap's steady size.
+		if _, err := drive(ctx, s, t.conn, t.req, 200, 8); err != nil {
+			return targets, err
+		}
+	}
+	for _, echo := range targets[1:3] {
+		if err := sameAnswer(ctx, targets[0], echo); err != nil {
+			return targets, err
+		}
+	}
+	return targets, nil
+}
+
+// measure runs rounds rounds: in each, every level against every server in
+// turn, the order rotating from round to round. It returns the results by
+// server and level, one per round, and the highest load average seen.
+func measure(ctx context.Context, targets []*target, concs []int, rounds, n int) (map[string]map[int][]*result, float64, error) {
+	results := map[string]map[int][]*result{}
+	var peak float64
+	for round := range rounds {
+		for _, conc := range concs {
+			for i := range targets {
+				t := targets[(i+round)%len(targets)]
+				fmt.Fprintf(os.Stderr, "load: round %d/%d, %s, concurrency %d, %d requests\n", round+1, rounds, t.srv.name, conc, n)
+				r, err := drive(ctx, t.srv, t.conn, t.req, n, conc)
+				if err != nil {
+					return nil, 0, err
+				}
+				if results[t.srv.name] == nil {
+					results[t.srv.name] = map[int][]*result{}
+				}
+				results[t.srv.name][conc] = append(results[t.srv.name][conc], r)
+				peak = max(peak, loadAverage())
+			}
+		}
+	}
+	return results, peak, nil
+}
 
 // servers are the names of the servers to drive and their programs: those
 // of functionNames in dir, then the -also ones.
