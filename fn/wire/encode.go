@@ -249,32 +249,39 @@ func (e *Encoder) jsonMarshaler(v reflect.Value) (*structpb.Value, error) {
 // known is false for other types. An addressable value is read in place:
 // Interface would copy it to the heap first.
 func (e *Encoder) known(v reflect.Value) (_ *structpb.Value, known bool, _ error) {
+	var x any
 	switch v.Type() {
-	case knownQuantity:
+	case knownQuantity, knownIntOrString, knownTime:
 		if v.CanAddr() {
-			return e.str(v.Addr().Interface().(*resource.Quantity).String()), true, nil
-		}
-		q := v.Interface().(resource.Quantity)
-		return e.str(q.String()), true, nil
-	case knownIntOrString:
-		if v.CanAddr() {
-			return e.intOrString(v.Addr().Interface().(*intstr.IntOrString))
-		}
-		x := v.Interface().(intstr.IntOrString)
-		return e.intOrString(&x)
-	case knownTime:
-		var x metav1.Time
-		if v.CanAddr() {
-			x = *v.Addr().Interface().(*metav1.Time)
+			x = v.Addr().Interface()
 		} else {
-			x = v.Interface().(metav1.Time)
+			x = v.Interface()
 		}
-		if x.IsZero() {
-			return e.null(), true, nil
-		}
-		return e.str(x.UTC().Format(time.RFC3339)), true, nil
+	default:
+		return nil, false, nil
+	}
+	switch x := x.(type) {
+	case *resource.Quantity:
+		return e.str(x.String()), true, nil
+	case resource.Quantity:
+		return e.str(x.String()), true, nil
+	case *intstr.IntOrString:
+		return e.intOrString(x)
+	case intstr.IntOrString:
+		return e.intOrString(&x)
+	case *metav1.Time:
+		return e.time(*x), true, nil
+	case metav1.Time:
+		return e.time(x), true, nil
 	}
 	return nil, false, nil
+}
+
+func (e *Encoder) time(x metav1.Time) *structpb.Value {
+	if x.IsZero() {
+		return e.null()
+	}
+	return e.str(x.UTC().Format(time.RFC3339))
 }
 
 // The types known writes itself.
@@ -494,8 +501,12 @@ func findAddressMatters(t reflect.Type) bool {
 				return true
 			}
 		}
+		return false
+	default:
+		// Scalars; and what a pointer, slice, map or interface holds is
+		// addressable, or not, whatever holds them.
+		return false
 	}
-	return false
 }
 
 func validMapKey(t reflect.Type) bool {

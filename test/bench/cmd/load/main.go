@@ -134,7 +134,7 @@ func startAll(ctx context.Context, names []string, bin map[string]string, certs 
 		case "echo-clone":
 			extra = []string{"--root=" + root, "--case=" + c.Name, "--clone"}
 		}
-		s, err := start(name, bin[name], certs, extra...)
+		s, err := start(ctx, name, bin[name], certs, extra...)
 		if err != nil {
 			return targets, err
 		}

@@ -23,8 +23,8 @@ type server struct {
 
 // start runs bin with the serving flags function-dittofs and the baselines
 // share, on a free local port, with metrics off, and extra flags of its own.
-func start(name, bin, certs string, extra ...string) (*server, error) {
-	port, err := freePort()
+func start(ctx context.Context, name, bin, certs string, extra ...string) (*server, error) {
+	port, err := freePort(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +100,9 @@ func (s *server) peakRSS() (int64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", s.cmd.Process.Pid)
 }
 
-func freePort() (int, error) {
+func freePort(ctx context.Context) (int, error) {
 	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
