@@ -151,18 +151,26 @@ test-files:
 	hack/tool.sh seaweedfs >/dev/null
 	go test -count=1 -v -timeout 10m ./test/files/ ./internal/reconciler/ ./internal/declared/
 
-# Benchmarks. test/bench is a module of its own (the template
-# baseline needs Sprig, which the function does not): `make bench` runs the
-# in-process RunFunction benchmarks, then drives the function and its two
-# baselines (a no-op function, the floor; a function-go-templating-style
-# template function) as subprocesses over gRPC with mTLS, prints the table
-# with ratios and goals, and writes it with the machine to docs/bench.md.
-# Only ratios carry between machines: the run interleaves all three.
-# `make test` runs test/bench's tests (the template baseline composes what
-# the function composes), not its benchmarks.
+# Benchmarks. test/bench is a module of its own (the template baseline
+# needs Sprig, which the function does not): `make bench` runs the
+# in-process RunFunction benchmarks (BENCH_COUNT times each), then drives
+# the function and its baselines as subprocesses over gRPC with mTLS: the
+# echo floor (the SDK answering the same request with a fixed copy of the
+# function's own response: decoding and encoding alone), a no-op function
+# and a function-go-templating-style template function. BENCH_ROUNDS rounds
+# interleave all four; it prints the medians with ratios and goals, and
+# writes them with the machine to docs/bench.md. Only ratios carry between
+# machines. `make test` runs test/bench's tests (the echo floor answers
+# exactly what the function does, the template baseline composes what it
+# composes), not its benchmarks.
 BENCH_TIME ?= 2s
+BENCH_COUNT ?= 3
+BENCH_ROUNDS ?= 3
 BENCH_REQUESTS ?= 2000
 BENCH_OUT := _output/bench
+# Other builds of the function to drive in the same rounds, for a before
+# and after: BENCH_ALSO=before=/path/to/function,...
+BENCH_ALSO ?=
 
 .PHONY: bench test-bench
 
@@ -170,8 +178,8 @@ bench:
 	@mkdir -p $(BENCH_OUT)
 	go build -o $(BENCH_OUT)/function .
 	cd test/bench && go build -o ../../$(BENCH_OUT)/ ./cmd/...
-	cd test/bench && go test -run '^$$' -bench . -benchtime $(BENCH_TIME) -count 1 . | tee ../../$(BENCH_OUT)/go-bench.txt
-	cd test/bench && ../../$(BENCH_OUT)/load -root ../.. -bins ../../$(BENCH_OUT) -requests $(BENCH_REQUESTS) \
+	cd test/bench && go test -run '^$$' -bench . -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) . | tee ../../$(BENCH_OUT)/go-bench.txt
+	cd test/bench && ../../$(BENCH_OUT)/load -root ../.. -bins ../../$(BENCH_OUT) -requests $(BENCH_REQUESTS) -rounds $(BENCH_ROUNDS) $(if $(BENCH_ALSO),-also $(BENCH_ALSO)) \
 	  -bench-output ../../$(BENCH_OUT)/go-bench.txt -markdown ../../docs/bench.md
 
 test-bench:

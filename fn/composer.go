@@ -37,6 +37,9 @@ type composer struct {
 	random io.Reader
 	// connection is a legacy XR's connection details.
 	connection resource.ConnectionDetails
+	// enc encodes the desired objects, from slabs they share (see
+	// wire.Encoder).
+	enc wire.Encoder
 }
 
 // compose builds every composed object, the XR status and the conditions.
@@ -106,7 +109,7 @@ func protoReady(r resource.Ready) fnv1.Ready {
 // add puts a typed object into the desired state with its readiness.
 func (c *composer) add(key resource.Name, obj runtime.Object, ready resource.Ready) error {
 	build.PropagateLabels(obj, c.ds.PropagatedLabels)
-	s, err := wire.Object(obj)
+	s, err := c.enc.Object(obj)
 	if err != nil {
 		return errors.Wrapf(err, "cannot compose %s", key)
 	}

@@ -1,8 +1,7 @@
 package fn
 
 import (
-	"fmt"
-
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/fn/build"
@@ -21,7 +20,7 @@ func (c *composer) composeFileService() error {
 		if c.in.Images.Reconciler != "" {
 			why = "the reconciler does not yet reach a control plane served over TLS (spec.controlPlane.certSecretName)"
 		}
-		response.Warning(c.rsp, fmt.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: %s", cm.Name, why)).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: %s", cm.Name, why)).TargetCompositeAndClaim()
 	}
 	return c.add(keyFileService, cm, c.readyOnceObserved(keyFileService))
 }

@@ -23,12 +23,10 @@ import (
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
-	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/fn/spec"
-	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
 // Internal errors: what went wrong in reading the request, not in the spec.
@@ -114,11 +112,11 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 
 // newComposer reads and checks everything the builders need from the request.
 func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*composer, error) {
-	in := &v1beta1.Input{}
-	if err := request.GetInput(req, in); err != nil {
+	in, err := spec.ReadInput(req.GetInput())
+	if err != nil {
 		return nil, errors.Wrap(err, errReadInput)
 	}
-	input := spec.InputWithDefaults(*in)
+	input := spec.InputWithDefaults(in)
 	if err := spec.ValidateInput(input); err != nil {
 		return nil, err
 	}

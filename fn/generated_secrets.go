@@ -4,9 +4,10 @@ import (
 	"encoding/base64"
 	"io"
 
+	"google.golang.org/protobuf/types/known/structpb"
+
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 
 	"github.com/dittofs/function-dittofs/fn/build"
 )
@@ -41,7 +42,7 @@ func (c *composer) generateSecrets(random io.Reader) (generatedSecrets, error) {
 // keptOrRandom is the observed Secret's value under key, or n random bytes
 // encoded URL-safe.
 func (c *composer) keptOrRandom(name resource.Name, key string, n int, random io.Reader) ([]byte, error) {
-	if v := observedSecretValue(c.observedObject(name), key); len(v) > 0 {
+	if v := observedSecretValue(c.req.GetObserved().GetResources()[string(name)].GetResource(), key); len(v) > 0 {
 		return v, nil
 	}
 	b := make([]byte, n)
@@ -51,13 +52,12 @@ func (c *composer) keptOrRandom(name resource.Name, key string, n int, random io
 	return []byte(base64.RawURLEncoding.EncodeToString(b)), nil
 }
 
-// observedSecretValue decodes one key of an observed Secret.
-func observedSecretValue(o *composed.Unstructured, key string) []byte {
-	if o == nil {
-		return nil
-	}
-	encoded, err := o.GetString("data." + key)
-	if err != nil {
+// observedSecretValue decodes one key of an observed Secret, read straight
+// from the request: converting the whole Secret to a map first cost more
+// than the rest of generating.
+func observedSecretValue(o *structpb.Struct, key string) []byte {
+	encoded := o.GetFields()["data"].GetStructValue().GetFields()[key].GetStringValue()
+	if encoded == "" {
 		return nil
 	}
 	v, err := base64.StdEncoding.DecodeString(encoded)

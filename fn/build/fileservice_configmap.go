@@ -1,11 +1,11 @@
 package build
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/crossplane/function-sdk-go/errors"
 
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
@@ -23,7 +23,7 @@ func FileServiceConfigMap(ds spec.DittoServer) (*corev1.ConfigMap, error) {
 	// order, map keys sorted, so the same spec renders the same bytes.
 	raw, err := yaml.Marshal(c)
 	if err != nil {
-		return nil, fmt.Errorf("cannot render the declared file service: %w", err)
+		return nil, errors.Wrap(err, "cannot render the declared file service")
 	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: ds.FileServiceConfigMapName(), Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},

@@ -3,7 +3,6 @@ package spec
 import (
 	"encoding/json"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -89,7 +88,7 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 
 	spec := xr.GetFields()["spec"]
 	if spec != nil {
-		raw, err := protojson.Marshal(spec)
+		raw, err := appendJSON(nil, spec)
 		if err != nil {
 			return ds, errors.Wrap(err, errReadSpec)
 		}

@@ -44,6 +44,12 @@ import (
 // the two agree, on the builders' objects, hand-picked cases and random
 // objects (encode_fuzz_test.go).
 func Object(obj runtime.Object) (*structpb.Struct, error) {
+	var e Encoder
+	return e.Object(obj)
+}
+
+// Object is the package's Object, its messages from e's slabs.
+func (e *Encoder) Object(obj runtime.Object) (*structpb.Struct, error) {
 	if u, ok := obj.(interface{ UnstructuredContent() map[string]any }); ok {
 		// Built unstructured (Usages, the ServiceMonitor): already maps.
 		return structpb.NewStruct(u.UnstructuredContent())
@@ -52,7 +58,7 @@ func Object(obj runtime.Object) (*structpb.Struct, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := encodeValue(reflect.ValueOf(obj))
+	v, err := e.value(reflect.ValueOf(obj))
 	if err != nil {
 		return nil, errors.Wrapf(err, "cannot encode %T", obj)
 	}
@@ -65,72 +71,74 @@ func Object(obj runtime.Object) (*structpb.Struct, error) {
 	}
 	delete(s.GetFields(), "status")
 	apiVersion, kind := gvk.ToAPIVersionAndKind()
-	s.Fields["apiVersion"] = structpb.NewStringValue(apiVersion)
-	s.Fields["kind"] = structpb.NewStringValue(kind)
+	s.Fields["apiVersion"] = e.str(apiVersion)
+	s.Fields["kind"] = e.str(kind)
 	return s, nil
 }
-
-// null is a new null Value: the response's messages are not shared.
-func null() *structpb.Value { return structpb.NewNullValue() }
 
 // encodeValue encodes v as encoding/json would. A json.Marshaler or
 // encoding.TextMarshaler with a pointer receiver counts only where v is
 // addressable, as in encoding/json (so not for a map's values).
 func encodeValue(v reflect.Value) (*structpb.Value, error) {
-	if !v.IsValid() {
-		return null(), nil
-	}
-	return encodeWith(v, marshalersOf(v.Type()))
+	var e Encoder
+	return e.value(v)
 }
 
-// encodeWith is encodeValue with v's type's marshalers known: struct fields
-// and list and map elements look them up once per type, not per value.
-func encodeWith(v reflect.Value, m marshalers) (*structpb.Value, error) {
+func (e *Encoder) value(v reflect.Value) (*structpb.Value, error) {
+	if !v.IsValid() {
+		return e.null(), nil
+	}
+	return e.with(v, marshalersOf(v.Type()))
+}
+
+// with is value with v's type's marshalers known: struct fields and list
+// and map elements look them up once per type, not per value.
+func (e *Encoder) with(v reflect.Value, m marshalers) (*structpb.Value, error) {
 	t := v.Type()
 	switch {
 	case m&jsonByPointer != 0 && v.CanAddr():
-		return encodeJSONMarshaler(v.Addr())
+		return e.jsonMarshaler(v.Addr())
 	case m&jsonByValue != 0:
-		return encodeJSONMarshaler(v)
+		return e.jsonMarshaler(v)
 	case m&textByPointer != 0 && v.CanAddr():
-		return encodeTextMarshaler(v.Addr())
+		return e.textMarshaler(v.Addr())
 	case m&textByValue != 0:
-		return encodeTextMarshaler(v)
+		return e.textMarshaler(v)
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return null(), nil
+			return e.null(), nil
 		}
-		return encodeValue(v.Elem())
+		return e.value(v.Elem())
 	case reflect.Struct:
-		return encodeStruct(v)
+		return e.structValue(v)
 	case reflect.Map:
-		return encodeMap(v)
+		return e.mapValue(v)
 	case reflect.Slice:
 		if v.IsNil() {
-			return null(), nil
+			return e.null(), nil
 		}
 		if isByteSlice(t) {
-			return structpb.NewStringValue(base64.StdEncoding.EncodeToString(v.Bytes())), nil
+			return e.str(base64.StdEncoding.EncodeToString(v.Bytes())), nil
 		}
-		return encodeList(v)
+		return e.list(v)
 	case reflect.Array:
-		return encodeList(v)
+		return e.list(v)
 	case reflect.String:
-		return structpb.NewStringValue(validUTF8(v.String())), nil
+		return e.str(validUTF8(v.String())), nil
 	case reflect.Bool:
-		return structpb.NewBoolValue(v.Bool()), nil
+		return e.boolean(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return structpb.NewNumberValue(float64(v.Int())), nil
+		return e.number(float64(v.Int())), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return structpb.NewNumberValue(float64(v.Uint())), nil
+		return e.number(float64(v.Uint())), nil
 	case reflect.Float32, reflect.Float64:
 		f, err := jsonFloat(v)
 		if err != nil {
 			return nil, err
 		}
-		return structpb.NewNumberValue(f), nil
+		return e.number(f), nil
 	default:
 		return nil, errors.Errorf("json: unsupported type: %s", t)
 	}
@@ -214,17 +222,17 @@ func jsonFloat(v reflect.Value) (float64, error) {
 	return f, nil
 }
 
-// encodeJSONMarshaler encodes what v marshals to. The types the builders
-// use on every call are written directly, as their MarshalJSON would.
-func encodeJSONMarshaler(v reflect.Value) (*structpb.Value, error) {
+// jsonMarshaler encodes what v marshals to. The types the builders use on
+// every call are written directly, as their MarshalJSON would.
+func (e *Encoder) jsonMarshaler(v reflect.Value) (*structpb.Value, error) {
 	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
-		return null(), nil
+		return e.null(), nil
 	}
 	known := v
 	if known.Kind() == reflect.Pointer {
 		known = known.Elem()
 	}
-	if out, ok, err := encodeKnown(known); ok {
+	if out, ok, err := e.known(known); ok {
 		return out, err
 	}
 	m, ok := v.Interface().(json.Marshaler)
@@ -238,38 +246,67 @@ func encodeJSONMarshaler(v reflect.Value) (*structpb.Value, error) {
 	return decodeJSON(b)
 }
 
-// encodeKnown writes Quantity, IntOrString and Time without a JSON round
-// trip; known is false for other types.
-func encodeKnown(v reflect.Value) (_ *structpb.Value, known bool, _ error) {
-	switch x := v.Interface().(type) {
-	case resource.Quantity:
-		return structpb.NewStringValue(x.String()), true, nil
-	case intstr.IntOrString:
-		return encodeIntOrString(x)
-	case metav1.Time:
-		if x.IsZero() {
-			return null(), true, nil
+// known writes Quantity, IntOrString and Time without a JSON round trip;
+// known is false for other types. An addressable value is read in place:
+// Interface would copy it to the heap first.
+func (e *Encoder) known(v reflect.Value) (_ *structpb.Value, known bool, _ error) {
+	var x any
+	switch v.Type() {
+	case knownQuantity, knownIntOrString, knownTime:
+		if v.CanAddr() {
+			x = v.Addr().Interface()
+		} else {
+			x = v.Interface()
 		}
-		return structpb.NewStringValue(x.UTC().Format(time.RFC3339)), true, nil
+	default:
+		return nil, false, nil
+	}
+	switch x := x.(type) {
+	case *resource.Quantity:
+		return e.str(x.String()), true, nil
+	case resource.Quantity:
+		return e.str(x.String()), true, nil
+	case *intstr.IntOrString:
+		return e.intOrString(x)
+	case intstr.IntOrString:
+		return e.intOrString(&x)
+	case *metav1.Time:
+		return e.time(*x), true, nil
+	case metav1.Time:
+		return e.time(x), true, nil
 	}
 	return nil, false, nil
 }
 
-func encodeIntOrString(x intstr.IntOrString) (*structpb.Value, bool, error) {
+func (e *Encoder) time(x metav1.Time) *structpb.Value {
+	if x.IsZero() {
+		return e.null()
+	}
+	return e.str(x.UTC().Format(time.RFC3339))
+}
+
+// The types known writes itself.
+var (
+	knownQuantity    = reflect.TypeFor[resource.Quantity]()
+	knownIntOrString = reflect.TypeFor[intstr.IntOrString]()
+	knownTime        = reflect.TypeFor[metav1.Time]()
+)
+
+func (e *Encoder) intOrString(x *intstr.IntOrString) (*structpb.Value, bool, error) {
 	switch x.Type {
 	case intstr.Int:
-		return structpb.NewNumberValue(float64(x.IntVal)), true, nil
+		return e.number(float64(x.IntVal)), true, nil
 	case intstr.String:
-		return structpb.NewStringValue(validUTF8(x.StrVal)), true, nil
+		return e.str(validUTF8(x.StrVal)), true, nil
 	default:
 		// What IntOrString.MarshalJSON says.
 		return nil, true, errors.New("impossible IntOrString.Type")
 	}
 }
 
-func encodeTextMarshaler(v reflect.Value) (*structpb.Value, error) {
+func (e *Encoder) textMarshaler(v reflect.Value) (*structpb.Value, error) {
 	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
-		return null(), nil
+		return e.null(), nil
 	}
 	m, ok := v.Interface().(encoding.TextMarshaler)
 	if !ok {
@@ -279,7 +316,7 @@ func encodeTextMarshaler(v reflect.Value) (*structpb.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return structpb.NewStringValue(validUTF8(string(b))), nil
+	return e.str(validUTF8(string(b))), nil
 }
 
 // decodeJSON reads a marshaler's output into a Value, numbers as float64.
@@ -291,9 +328,11 @@ func decodeJSON(b []byte) (*structpb.Value, error) {
 	return structpb.NewValue(x)
 }
 
-func encodeStruct(v reflect.Value) (*structpb.Value, error) {
+// structValue writes the fields it keeps on the encoder's stack first, so
+// that the map is made once at its size: most fields are left out.
+func (e *Encoder) structValue(v reflect.Value) (*structpb.Value, error) {
 	fields := structFields(v.Type())
-	into := map[string]*structpb.Value{} // no size hint: most fields are left out
+	base := len(e.stack)
 	for i := range fields {
 		f := &fields[i]
 		fv, ok := fieldByIndex(v, f.index)
@@ -303,16 +342,23 @@ func encodeStruct(v reflect.Value) (*structpb.Value, error) {
 		var ev *structpb.Value
 		var err error
 		if f.quoted {
-			ev, err = encodeQuoted(fv)
+			ev, err = e.quoted(fv)
 		} else {
-			ev, err = encodeWith(fv, f.marshalers)
+			ev, err = e.with(fv, f.marshalers)
 		}
 		if err != nil {
+			e.stack = e.stack[:base]
 			return nil, errors.Wrapf(err, "%s", f.name)
 		}
-		into[f.name] = ev
+		e.stack = append(e.stack, encodedField{f.name, ev})
 	}
-	return structpb.NewStructValue(&structpb.Struct{Fields: into}), nil
+	into := make(map[string]*structpb.Value, len(e.stack)-base)
+	for _, f := range e.stack[base:] {
+		into[f.name] = f.value
+	}
+	clear(e.stack[base:])
+	e.stack = e.stack[:base]
+	return e.structOf(into), nil
 }
 
 // fieldByIndex follows an embedded field's path; ok is false through a nil
@@ -333,17 +379,17 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 	return v, true
 }
 
-// encodeQuoted is the ",string" option: a scalar written as JSON inside a
+// quoted is the ",string" option: a scalar written as JSON inside a
 // string. A marshaler's own form wins, as in encoding/json.
-func encodeQuoted(v reflect.Value) (*structpb.Value, error) {
+func (e *Encoder) quoted(v reflect.Value) (*structpb.Value, error) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return null(), nil
+			return e.null(), nil
 		}
 		v = v.Elem()
 	}
 	if m := marshalersOf(v.Type()); m&(jsonByValue|textByValue) != 0 || (m != 0 && v.CanAddr()) {
-		return encodeValue(v)
+		return e.value(v)
 	}
 	var x any
 	switch v.Kind() {
@@ -365,22 +411,26 @@ func encodeQuoted(v reflect.Value) (*structpb.Value, error) {
 		return nil, err
 	}
 	// A string's JSON, quotes included, is the string written.
-	return structpb.NewStringValue(string(b)), nil
+	return e.str(string(b)), nil
 }
 
-func encodeMap(v reflect.Value) (*structpb.Value, error) {
+// mapValue reads each key and value into one reusable Value (SetIterKey,
+// SetIterValue): MapIter's Key and Value copy each to the heap.
+func (e *Encoder) mapValue(v reflect.Value) (*structpb.Value, error) {
 	t := v.Type()
 	if !validMapKey(t.Key()) {
 		return nil, errors.Errorf("json: unsupported type: %s", t)
 	}
 	if v.IsNil() {
-		return null(), nil
+		return e.null(), nil
 	}
 	fields := make(map[string]*structpb.Value, v.Len())
 	elem := marshalersOf(t.Elem())
+	key, val := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
 	var rawKeys map[string]string // written key -> key, where they differ
 	for it := v.MapRange(); it.Next(); {
-		raw, err := mapKey(it.Key())
+		key.SetIterKey(it)
+		raw, err := mapKey(key)
 		if err != nil {
 			return nil, err
 		}
@@ -402,13 +452,62 @@ func encodeMap(v reflect.Value) (*structpb.Value, error) {
 			}
 			rawKeys[k] = raw
 		}
-		ev, err := encodeWith(it.Value(), elem)
+		val.SetIterValue(it)
+		ev, err := e.mapElem(val, elem)
 		if err != nil {
 			return nil, errors.Wrapf(err, "%s", k)
 		}
 		fields[k] = ev
 	}
-	return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
+	return e.structOf(fields), nil
+}
+
+// mapElem encodes a map's value, read into the addressable val. A map's
+// values are not addressable, so a marshaler with a pointer receiver does
+// not count for them, as in encoding/json: where that could make a
+// difference, val is encoded from a copy that is not addressable either.
+func (e *Encoder) mapElem(val reflect.Value, m marshalers) (*structpb.Value, error) {
+	if addressMatters(val.Type()) {
+		return e.with(reflect.ValueOf(val.Interface()), m)
+	}
+	return e.with(val, m)
+}
+
+// addressMatters is whether encoding a value of type t can depend on whether
+// it is addressable: a marshaler t (or a field of a t held by value) has
+// only on its pointer. Through a pointer or a slice everything is
+// addressable anyway, and through a map or an interface nothing is.
+func addressMatters(t reflect.Type) bool { return addressMattersByType.get(t, findAddressMatters) }
+
+var addressMattersByType typeCache[bool]
+
+func findAddressMatters(t reflect.Type) bool {
+	m := marshalersOf(t)
+	switch {
+	case m&jsonByValue != 0:
+		return false
+	case m&jsonByPointer != 0:
+		return true
+	case m&textByValue != 0:
+		return false
+	case m&textByPointer != 0:
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Array:
+		return addressMatters(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if addressMatters(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	default:
+		// Scalars; and what a pointer, slice, map or interface holds is
+		// addressable, or not, whatever holds them.
+		return false
+	}
 }
 
 func validMapKey(t reflect.Type) bool {
@@ -441,17 +540,23 @@ func mapKey(k reflect.Value) (string, error) {
 	}
 }
 
-// encodeList keeps every element, null and {} too: a list's length and
-// order mean something.
-func encodeList(v reflect.Value) (*structpb.Value, error) {
+// list keeps every element, null and {} too: a list's length and order
+// mean something.
+func (e *Encoder) list(v reflect.Value) (*structpb.Value, error) {
 	values := make([]*structpb.Value, v.Len())
 	elem := marshalersOf(v.Type().Elem())
 	for i := range values {
-		ev, err := encodeWith(v.Index(i), elem)
+		ev, err := e.with(v.Index(i), elem)
 		if err != nil {
 			return nil, errors.Wrapf(err, "[%d]", i)
 		}
 		values[i] = ev
 	}
-	return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
+	lv := e.lists.next()
+	lv.Values = values
+	out := e.values.next()
+	k := e.listKinds.next()
+	k.ListValue = lv
+	out.Kind = k
+	return out, nil
 }

@@ -151,7 +151,12 @@ type (
 	zeroByMethod struct{ N int }
 	textKey      struct{ A, B string }
 	ptrMarshaler struct{ S string }
-	Inner        struct {
+	ptrHolder    struct {
+		P ptrMarshaler
+		A [1]ptrMarshaler
+		Q *ptrMarshaler // addressable through the pointer, in a map too
+	}
+	Inner struct {
 		Shared string `json:"shared"`
 		Deep   string
 	}
@@ -169,13 +174,15 @@ type (
 		IntMap map[int]string
 		ByPtr  ptrMarshaler
 		ByPtrs map[string]ptrMarshaler
-		Bytes  []byte
-		Array  [2]byte
-		Any    any
-		Skip   string `json:"-"`
-		Dash   string `json:"-,"`
-		Bad    string `json:"a\"b"` //nolint:staticcheck // SA5008: an invalid name, which encoding/json replaces by the Go name
-		F32    float32
+		// Inside a map's value, held by value, not addressable either.
+		ByPtrsWithin map[string]ptrHolder
+		Bytes        []byte
+		Array        [2]byte
+		Any          any
+		Skip         string `json:"-"`
+		Dash         string `json:"-,"`
+		Bad          string `json:"a\"b"` //nolint:staticcheck // SA5008: an invalid name, which encoding/json replaces by the Go name
+		F32          float32
 	}
 	Embedded struct{ Promoted string }
 )
@@ -199,7 +206,9 @@ func TestEncodeValueCorners(t *testing.T) {
 			Shared: "s", Zero: zeroByMethod{N: 1}, Struct: zeroByMethod{N: 1}, Kept: zeroByMethod{N: 1},
 			Count: 1 << 60, Flag: ptr.To(false), Name: `<"x">`,
 			Keys: map[textKey]int{{"a", "b"}: 1}, IntMap: map[int]string{-3: "m"},
-			ByPtrs: map[string]ptrMarshaler{"k": {S: "value"}}, Bytes: []byte{0, 255}, Array: [2]byte{1, 2},
+			ByPtrs:       map[string]ptrMarshaler{"k": {S: "value"}},
+			ByPtrsWithin: map[string]ptrHolder{"k": {P: ptrMarshaler{S: "p"}, A: [1]ptrMarshaler{{S: "a"}}, Q: &ptrMarshaler{S: "q"}}},
+			Bytes:        []byte{0, 255}, Array: [2]byte{1, 2},
 			Any: map[string]any{"n": []any{1.5, nil, "s"}}, Skip: "x", Dash: "d", Bad: "b", F32: 0.1,
 		},
 	} {

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/test/bench/baseline"
 )
 
 // BenchmarkRunFunction is function-dittofs's RunFunction alone. Goal: the
@@ -47,11 +49,20 @@ func benchRun(b *testing.B, f fnv1.FunctionRunnerServiceServer) {
 
 // BenchmarkWire adds what the gRPC server does around RunFunction: decode
 // the request from its wire bytes, encode the response. It is the
-// in-process form of "server CPU per request"; the floor is noop.
+// in-process form of "server CPU per request"; the floor is echo, which
+// decodes the same request and encodes the same response as ours.
 func BenchmarkWire(b *testing.B) {
-	for _, f := range functions {
+	echo, _, err := baseline.NewEcho("../..", echoCase, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wired := []struct {
+		name string
+		fn   fnv1.FunctionRunnerServiceServer
+	}{functions[0], {"echo", echo}}
+	for _, f := range append(wired, functions[1:]...) {
 		b.Run(f.name, func(b *testing.B) {
-			req := steadyRequest(b, f.fn, "percona-running")
+			req := steadyRequest(b, f.fn, echoCase)
 			wire, err := proto.Marshal(req)
 			if err != nil {
 				b.Fatal(err)

@@ -1,7 +1,9 @@
-// Package baseline holds the two functions function-dittofs is measured
-// against: Noop, the floor (what any function on the SDK pays to decode a
-// request and encode a response), and Template, the way a platform team
-// would compose a DittoServer without us (function-go-templating).
+// Package baseline holds the functions function-dittofs is measured
+// against: Echo, the floor (function-dittofs's own response, fixed: what
+// decoding the request and encoding that response cost), Noop (what any
+// function on the SDK pays to decode a request and send its desired state
+// back), and Template, the way a platform team would compose a DittoServer
+// without us (function-go-templating).
 package baseline
 
 import (

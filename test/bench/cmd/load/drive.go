@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -58,7 +59,8 @@ func steadyRequest(ctx context.Context, conn *grpc.ClientConn, c *corpus.Case) (
 	if !proto.Equal(first.GetRequirements(), second.GetRequirements()) {
 		return nil, fmt.Errorf("requirements did not settle")
 	}
-	return proto.Marshal(req)
+	// Deterministic: every server gets the very same bytes.
+	return proto.MarshalOptions{Deterministic: true}.Marshal(req)
 }
 
 // result is one load level against one server.
@@ -126,4 +128,31 @@ func drive(ctx context.Context, s *server, conn *grpc.ClientConn, req []byte, n,
 		r.cpuPerReq = r.cpu / time.Duration(ok)
 	}
 	return r, nil
+}
+
+// sameAnswer checks that the floor is honest before it is measured: the
+// echo server settled on the request function-dittofs settled on, and
+// answers it with the response function-dittofs sends (TestEchoIsTheFunctionsResponse
+// checks the same in-process). It records the response's size.
+func sameAnswer(ctx context.Context, ours, echo *target) error {
+	if !bytes.Equal(ours.req, echo.req) {
+		return fmt.Errorf("%s: its steady request differs from ours (%d bytes, ours %d)", echo.srv.name, len(echo.req), len(ours.req))
+	}
+	var rsps [2]*fnv1.RunFunctionResponse
+	for i, t := range []*target{ours, echo} {
+		var raw []byte
+		in := t.req
+		if err := t.conn.Invoke(ctx, runFunction, &in, &raw, grpc.ForceCodec(rawCodec{})); err != nil {
+			return fmt.Errorf("%s: %w", t.srv.name, err)
+		}
+		rsps[i] = &fnv1.RunFunctionResponse{}
+		if err := proto.Unmarshal(raw, rsps[i]); err != nil {
+			return fmt.Errorf("%s: %w", t.srv.name, err)
+		}
+		t.rspBytes = len(raw)
+	}
+	if !proto.Equal(rsps[0], rsps[1]) {
+		return fmt.Errorf("%s: its response differs from ours to the same request: the floor would not be the function's", echo.srv.name)
+	}
+	return nil
 }

@@ -22,14 +22,15 @@ type server struct {
 }
 
 // start runs bin with the serving flags function-dittofs and the baselines
-// share, on a free local port, with metrics off.
-func start(name, bin, certs string) (*server, error) {
-	port, err := freePort()
+// share, on a free local port, with metrics off, and extra flags of its own.
+func start(ctx context.Context, name, bin, certs string, extra ...string) (*server, error) {
+	port, err := freePort(ctx)
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "--tls-certs-dir="+certs, "--address="+addr, "--metrics-address=")
+	args := append([]string{"--tls-certs-dir=" + certs, "--address=" + addr, "--metrics-address="}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -99,9 +100,9 @@ func (s *server) peakRSS() (int64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", s.cmd.Process.Pid)
 }
 
-func freePort() (int, error) {
+func freePort(ctx context.Context) (int, error) {
 	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
