@@ -184,6 +184,7 @@ func TestDrill(t *testing.T) {
 	t.Run("expire", func(t *testing.T) { d.expire(t, pg) })
 	t.Run("wrong S3 secret key", d.wrongSecret)
 	t.Run("wrong encryption passphrase", d.wrongPassphrase)
+	t.Run("no CA for the S3 endpoint", d.withoutCA)
 	t.Run("restore from a repo path that does not exist", d.missingRepoPath)
 
 	t.Logf("drill steps:\n%s\ntotal %.1fs", strings.Join(d.steps, "\n"), time.Since(began).Seconds())
@@ -563,11 +564,43 @@ func (d *drill) wrongPassphrase(t *testing.T) {
 	if err == nil {
 		t.Fatalf("a restore with the wrong passphrase succeeded:\n%s", out)
 	}
-	t.Logf("failed as it should: %v\n%s", err, lastLines(out, 4))
-	if !strings.Contains(out, "backup.info") {
-		t.Errorf("the failure does not name the repository's backup.info it could not read:\n%s", out)
+	t.Logf("failed as it should: %v\n%s", err, printable(lastLines(out, 4)))
+	// Decrypted with the wrong key, backup.info is noise to pgBackRest.
+	if !strings.Contains(out, "FormatError") || !strings.Contains(out, "backup.info cannot be opened") {
+		t.Errorf("the failure is not pgBackRest's unreadable backup.info:\n%s", printable(out))
 	}
 	if entries, _ := os.ReadDir(pgdata); len(entries) != 0 {
 		t.Errorf("the failed restore wrote %d entries into the data directory", len(entries))
 	}
+}
+
+// withoutCA: the same repository without caSecretRef (pgBackRest then
+// verifies the S3 server against the system's trust store, which does not
+// hold the drill's private CA): info fails on the certificate. The CA the
+// function composes is what made every other step work.
+func (d *drill) withoutCA(t *testing.T) {
+	xr := strings.Replace(drillXR(d.s3.Endpoint(), bucket), "      caSecretRef:\n        name: drill-s3-ca\n", "", 1)
+	c := compose(t, xr, d.secrets(secretKey, passphrase)...)
+	if _, ok := c.Cluster.Spec.Backups.PGBackRest.Global["repo1-storage-ca-file"]; ok {
+		t.Fatal("an XR without caSecretRef composed repo1-storage-ca-file")
+	}
+	m := d.site(t, "no-ca", realdfs.FreePort(t))
+	_, repoHost := d.pgBackRestFor(t, m, c)
+	// info reports a stanza it cannot reach as "status: error" and exits 0.
+	out := repoHost.must(t, 5*time.Minute, stanza, "info")
+	t.Logf("info without the CA:\n%s", out)
+	if !strings.Contains(out, "status: error") || !strings.Contains(out, "unable to verify certificate presented by '"+d.s3.Endpoint()+"'") {
+		t.Errorf("info without the S3 CA does not fail on the server's certificate:\n%s", out)
+	}
+}
+
+// printable replaces what is not printable text (a passphrase-garbled
+// file's bytes in pgBackRest's message) with '?'.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || (r >= ' ' && r < 0x7f) {
+			return r
+		}
+		return '?'
+	}, s)
 }
