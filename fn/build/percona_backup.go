@@ -9,9 +9,9 @@ import (
 )
 
 // PerconaBackup builds the on-demand PerconaPGBackup of token: a full
-// pgBackRest backup of the cluster to repo1, as Percona's own example
-// (deploy/backup.yaml) asks for one. Percona runs it once; the object is
-// its record.
+// pgBackRest backup of the cluster to repo1 (Percona's deploy/backup.yaml,
+// with its --type=full option). Percona runs it once; the object is its
+// record, and deleting it leaves the backup in the repository.
 func PerconaBackup(ds spec.DittoServer, token string) *pgv2.PerconaPGBackup {
 	return &pgv2.PerconaPGBackup{
 		ObjectMeta: metav1.ObjectMeta{

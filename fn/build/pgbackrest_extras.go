@@ -26,14 +26,13 @@ const (
 	// CipherType is the one cipher pgBackRest offers.
 	CipherType = "aes-256-cbc"
 
+	// OptionCipherType is the [global] option that says the repository
+	// is encrypted.
+	OptionCipherType = spec.PGBackRestRepo + "-cipher-type"
+
 	optionCAFile     = spec.PGBackRestRepo + "-storage-ca-file"
-	optionCipherType = spec.PGBackRestRepo + "-cipher-type"
 	optionCipherPass = spec.PGBackRestRepo + "-cipher-pass"
 )
-
-// OptionCipherType is the [global] option that says the repository is
-// encrypted.
-const OptionCipherType = optionCipherType
 
 // backupProjections is what pgBackRest's configuration projects: the S3
 // credentials Secret first (the function reads it back from there), then
@@ -65,7 +64,7 @@ func addBackupExtras(ds spec.DittoServer, global map[string]string) {
 		global[optionCAFile] = PGBackRestConfD + "/" + CAFileName
 	}
 	if b.Encryption != nil {
-		global[optionCipherType] = CipherType
+		global[OptionCipherType] = CipherType
 	}
 }
 
