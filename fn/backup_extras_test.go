@@ -48,6 +48,7 @@ func withSecrets(req *fnv1.RunFunctionRequest, objs map[string]*string) *fnv1.Ru
 
 // extrasSecrets are the three Secrets extrasSpec names, each overridable.
 func extrasSecrets(t *testing.T, override map[string]*string) map[string]*string {
+	t.Helper()
 	ca := secretJSON("s3-ca", map[string]string{"ca.crt": testCAPEM(t)}, nil)
 	pass := secretJSON("repo-pass", map[string]string{"passphrase": "correct horse battery staple\n"}, nil)
 	creds := awsKeys
@@ -194,7 +195,7 @@ func TestBackupExtrasAwaited(t *testing.T) {
 			live, _ := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
 			live = withSecrets(live, secrets)
 			if tc.drop != "" {
-				delete(live.RequiredResources, tc.drop)
+				delete(live.GetRequiredResources(), tc.drop)
 			}
 			rsp = runWith(t, deterministicFunction(), live)
 			if msg, fatal := fatalResult(rsp); fatal {

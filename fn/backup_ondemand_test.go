@@ -142,8 +142,8 @@ func TestOnDemandBackup(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req, rsp := liveServer(t, onDemandSpec("before-upgrade"), "", awsKeys)
 			if !tc.observed {
-				delete(req.Observed.Resources, key)
-			} else if _, ok := req.Observed.Resources[key]; !ok {
+				delete(req.GetObserved().GetResources(), key)
+			} else if _, ok := req.GetObserved().GetResources()[key]; !ok {
 				t.Fatalf("the live server's on-demand backup was not composed: %v", desiredKeys(rsp))
 			}
 			withBackupStatus(req, key, tc.status)
