@@ -59,6 +59,7 @@ func TestControlPlane(t *testing.T) {
 		t.Run("usages", e.usages) &&
 		t.Run("drift", e.drift) &&
 		t.Run("guards", e.guards) &&
+		t.Run("on-demand backup", e.onDemandBackup) &&
 		t.Run("backups off", e.backupsOff) &&
 		// Last before deleting: its events (the user Secret relabelled,
 		// its keys removed and rewritten, the StatefulSet rolled) come on
