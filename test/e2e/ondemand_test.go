@@ -91,4 +91,62 @@ func (e *env) onDemandBackup(t *testing.T) {
 		return nil
 	})
 	e.synced(xrAPI, "DittoServer", ns, "files")
+	e.onDemandThroughTheXR(name)
+}
+
+// onDemandThroughTheXR sets spec.percona.backup.onDemand on the live XR:
+// the XRD takes the field and the status the function reports. The
+// function composes the PerconaPGBackup only once Percona reports the
+// cluster ReadyForBackup (Percona fails a backup of a cluster that is not
+// ready for one), which needs pgBackRest's stanza and first backup: never
+// here, without a kubelet. So the XR reports the backup it waits to take;
+// should the cluster be ready for backups, the composed object must be the
+// XR's and started by the operator. Removing the token removes it again.
+func (e *env) onDemandThroughTheXR(name string) {
+	t := e.t
+	if err := e.admin.patch(e.ctx, xrAPI, "DittoServer", ns, "files", `{"spec":{"percona":{"backup":{"onDemand":"before-upgrade"}}}}`); err != nil {
+		t.Fatalf("the XRD refused spec.percona.backup.onDemand: %v", err)
+	}
+	e.eventually("the XR reports the on-demand backup", 60*time.Second, func() error {
+		x := e.xr("files")
+		if got := str(x, "status", "database", "backup", "lastOnDemand", "name"); got != name {
+			return fmt.Errorf("status.database.backup.lastOnDemand.name = %q; %s", got, conditions(x))
+		}
+		if token := str(x, "status", "database", "backup", "lastOnDemand", "token"); token != "before-upgrade" {
+			return fmt.Errorf("lastOnDemand.token = %q", token)
+		}
+		c, err := e.admin.get(e.ctx, pgAPI, "PerconaPGCluster", ns, "files-postgres")
+		if err != nil {
+			return err
+		}
+		ready, _, _ := condition(c, "ReadyForBackup")
+		composed, err := e.admin.exists(e.ctx, pgAPI, "PerconaPGBackup", ns, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ready != "True" && composed:
+			return fmt.Errorf("the function composed %s while Percona reports ReadyForBackup %q", name, ready)
+		case ready == "True" && !composed:
+			return fmt.Errorf("ReadyForBackup is True and %s is not composed yet", name)
+		case composed:
+			e.ownedBy(e.mustExist(pgAPI, "PerconaPGBackup", ns, name, 10*time.Second), x)
+		}
+		s, reason, _ := condition(x, "BackupReady")
+		t.Logf("ReadyForBackup %q; composed %v; BackupReady %s %s; lastOnDemand %v", ready, composed, s, reason, x.Object["status"].(map[string]any)["database"])
+		return nil
+	})
+	if err := e.admin.patch(e.ctx, xrAPI, "DittoServer", ns, "files", `{"spec":{"percona":{"backup":{"onDemand":null}}}}`); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the on-demand backup is gone with its token", 120*time.Second, func() error {
+		if ok, err := e.admin.exists(e.ctx, pgAPI, "PerconaPGBackup", ns, name); err != nil || ok {
+			return fmt.Errorf("%s still exists (%v)", name, err)
+		}
+		return nil
+	})
+	e.synced(xrAPI, "DittoServer", ns, "files")
+	// What Crossplane keeps of a status field the function no longer
+	// writes is Crossplane's: recorded, not asserted.
+	t.Logf("status.database.backup without the token: %v", e.xr("files").Object["status"].(map[string]any)["database"])
 }
