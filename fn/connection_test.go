@@ -68,7 +68,7 @@ func TestConnectionSecret(t *testing.T) {
 // TestConnectionSecretComposed: the composed Secret of a modern XR carries
 // the endpoints and the generated admin password.
 func TestConnectionSecretComposed(t *testing.T) {
-	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"},"controlPlane":{"certSecretName":"api-tls"},"adapters":{"smb":{"enabled":false}}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"},"controlPlane":{"certSecretName":"api-tls"},"adapters":{"smb":{"enabled":false}}}`))
 	got := &corev1.Secret{}
 	desiredInto(t, rsp, keyConnection, got)
 	want := &corev1.Secret{

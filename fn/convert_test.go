@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/function-sdk-go/resource"
+
 	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
@@ -182,7 +184,7 @@ func normalizeNumbers(v any) any {
 func TestComposedHasNoNoise(t *testing.T) {
 	req := withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi","contentSize":"1Ti"},"service":{"type":"NodePort"},"metrics":{"enabled":true,"serviceMonitor":{"enabled":true}},"percona":{"enabled":true}}`),
 		"percona-cluster", readyCluster)
-	rsp := runWith(t, deterministicFunction(), req)
+	rsp := compose(t, req)
 	for _, k := range desiredKeys(rsp) {
 		var walk func(path string, v any)
 		walk = func(path string, v any) {
@@ -208,20 +210,20 @@ func TestComposedHasNoNoise(t *testing.T) {
 				}
 			}
 		}
-		walk("", desiredMap(t, rsp, resourceNameOf(k)))
+		walk("", desiredMap(t, rsp, resource.Name(k)))
 	}
 }
 
 // TestAddDropsStatus: what composer.add puts in the desired state has no
 // status, whatever the typed object carried.
 func TestAddDropsStatus(t *testing.T) {
-	c := &composer{desired: map[resourceName]*desiredComposed{}}
+	c := &composer{desired: map[resource.Name]*desiredObject{}}
 	sts := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "storage"},
 		Spec:       appsv1.StatefulSetSpec{Replicas: ptr.To[int32](0), ServiceName: "x-headless"},
 		Status:     appsv1.StatefulSetStatus{Replicas: 1, ReadyReplicas: 1},
 	}
-	if err := c.add("statefulset", sts, readyTrue); err != nil {
+	if err := c.add("statefulset", sts, resource.ReadyTrue); err != nil {
 		t.Fatalf("add(): %v", err)
 	}
 	want := map[string]any{
@@ -235,7 +237,7 @@ func TestAddDropsStatus(t *testing.T) {
 	if diff := cmp.Diff(normalizeNumbers(want), got.Resource.AsMap()); diff != "" {
 		t.Errorf("desired: -want, +got:\n%s", diff)
 	}
-	if got.Ready != readyTrue {
-		t.Errorf("ready = %v, want %v", got.Ready, readyTrue)
+	if got.Ready != resource.ReadyTrue {
+		t.Errorf("ready = %v, want %v", got.Ready, resource.ReadyTrue)
 	}
 }

@@ -1,94 +1,15 @@
 package fn
 
 import (
-	"context"
-	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
-	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 )
-
-const testXR = `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"files","namespace":"storage","uid":"uid-1"},"spec":%s}`
-
-func xrRequest(spec string) *fnv1.RunFunctionRequest {
-	return &fnv1.RunFunctionRequest{
-		Meta:     &fnv1.RequestMeta{Tag: "t"},
-		Input:    resource.MustStructJSON(`{"apiVersion":"dittofs.fn.crossplane.io/v1beta1","kind":"Input"}`),
-		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(strings.Replace(testXR, "%s", spec, 1))}},
-	}
-}
-
-const backupSpec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"backup-s3"},"bucket":"b","endpoint":"s3.example.com"}}}`
-
-func withRequired(req *fnv1.RunFunctionRequest, name string, objs ...string) *fnv1.RunFunctionRequest {
-	rs := &fnv1.Resources{}
-	for _, o := range objs {
-		rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(o)})
-	}
-	req.RequiredResources = map[string]*fnv1.Resources{name: rs}
-	return req
-}
-
-func withObserved(req *fnv1.RunFunctionRequest, name, obj string) *fnv1.RunFunctionRequest {
-	if req.Observed.Resources == nil {
-		req.Observed.Resources = map[string]*fnv1.Resource{}
-	}
-	req.Observed.Resources[name] = &fnv1.Resource{Resource: resource.MustStructJSON(obj)}
-	return req
-}
-
-func run(t *testing.T, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
-	t.Helper()
-	rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
-	if err != nil {
-		t.Fatalf("RunFunction() returned a gRPC error: %v", err)
-	}
-	return rsp
-}
-
-// summary reduces a response to what these tests compare: the desired keys
-// and readiness, requirements, results and conditions.
-type summary struct {
-	Desired    map[string]string
-	Requires   []string
-	Results    []string
-	Conditions []string
-}
-
-// summarize keeps the desired resources and conditions named in keep (all
-// when keep is empty).
-func summarize(rsp *fnv1.RunFunctionResponse, keep ...string) summary {
-	kept := func(name string) bool { return len(keep) == 0 || slices.Contains(keep, name) }
-	s := summary{Desired: map[string]string{}}
-	for k, r := range rsp.GetDesired().GetResources() {
-		if kept(k) {
-			s.Desired[k] = r.GetReady().String()
-		}
-	}
-	for k := range rsp.GetRequirements().GetResources() {
-		s.Requires = append(s.Requires, k)
-	}
-	for k := range rsp.GetRequirements().GetSchemas() {
-		s.Requires = append(s.Requires, "schema:"+k)
-	}
-	sort.Strings(s.Requires)
-	for _, r := range rsp.GetResults() {
-		s.Results = append(s.Results, r.GetSeverity().String()+": "+r.GetMessage())
-	}
-	for _, c := range rsp.GetConditions() {
-		if kept(c.GetType()) {
-			s.Conditions = append(s.Conditions, c.GetType()+"="+c.GetStatus().String()+"/"+c.GetReason())
-		}
-	}
-	return s
-}
 
 // databaseSide are the objects and conditions of the database.
 var databaseSide = []string{"percona-cluster", "pgbackrest-s3-secret", "usage-database-s3-credentials", "DatabaseReady", "BackupReady", "FunctionSuccess"}
@@ -199,7 +120,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := summarize(run(t, tc.req), databaseSide...)
+			got := summarize(compose(t, tc.req), databaseSide...)
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
 				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
 			}
@@ -219,7 +140,7 @@ func cmpSummary() cmp.Option {
 // TestRunFunctionStatus checks the XR status the user reads.
 func TestRunFunctionStatus(t *testing.T) {
 	req := withObserved(withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys), "percona-cluster", readyCluster)
-	rsp := run(t, req)
+	rsp := compose(t, req)
 	status := rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue()
 	hash := status.GetFields()["configHash"].GetStringValue()
 	if len(hash) != 16 {
@@ -244,7 +165,7 @@ func TestRunFunctionDatabaseFailure(t *testing.T) {
 	 "status":{"state":"initializing","observedGeneration":1,"conditions":[
 	   {"type":"PersistentVolumeResizing","status":"False","reason":"PersistentVolumeError","message":"storage class does not allow expansion","lastTransitionTime":"2026-01-01T00:00:00Z"},
 	   {"type":"ReadyForBackup","status":"False","reason":"PGBackRestRepoHostReady","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
-	rsp := run(t, withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", cluster))
+	rsp := compose(t, withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", cluster))
 	var got []string
 	for _, r := range rsp.GetResults() {
 		got = append(got, r.GetSeverity().String()+": "+r.GetMessage())

@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 
@@ -54,7 +53,7 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 		},
 	}
 
-	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
 	got := map[string]*corev1.Secret{}
 	for _, key := range []string{"jwt-secret", "admin-secret"} {
 		s := &corev1.Secret{}
@@ -71,16 +70,14 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 // fails, so any attempt to generate anew would be a Fatal result.
 func TestGeneratedSecretsNeverChange(t *testing.T) {
 	spec := `{"storage":{"metadataSize":"10Gi"}}`
-	first := runWith(t, deterministicFunction(), xrRequest(spec))
+	first := compose(t, xrRequest(spec))
 	if len(first.GetResults()) != 0 {
 		t.Fatalf("first compose results: %v", resultStrings(first))
 	}
-	exhausted := NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil)))
-
 	prev := first
 	for _, call := range []string{"second", "third"} {
 		req := observeDesired(xrRequest(spec), prev, keyJWTSecret, keyAdminSecret)
-		rsp := runWith(t, exhausted, req)
+		rsp := compose(t, req, WithRandom(bytes.NewReader(nil)))
 		if got := resultStrings(rsp); len(got) != 0 {
 			t.Fatalf("%s call results: %v", call, got)
 		}
@@ -109,7 +106,7 @@ func templateConfigHash(t *testing.T, rsp *fnv1.RunFunctionResponse) string {
 }
 
 func TestGeneratedSecretsFailWithoutRandom(t *testing.T) {
-	rsp := runWith(t, NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil))), xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"}}`), WithRandom(bytes.NewReader(nil)))
 	want := summary{
 		Desired:    map[string]string{},
 		Results:    []string{"SEVERITY_FATAL: cannot generate jwt-secret: EOF"},
@@ -200,11 +197,11 @@ func TestUserSuppliedSecrets(t *testing.T) {
 			s.Identity = tc.identity
 			// With both refs set the function must not read random at all:
 			// an exhausted reader proves it.
-			f := deterministicFunction()
+			var opts []Option
 			if tc.identity != nil && tc.identity.JWT != nil && tc.identity.Admin != nil {
-				f = NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil)))
+				opts = append(opts, WithRandom(bytes.NewReader(nil)))
 			}
-			rsp := runWith(t, f, specRequest(t, s))
+			rsp := compose(t, specRequest(t, s), opts...)
 			if r := resultStrings(rsp); len(r) != 0 {
 				t.Fatalf("results: %v", r)
 			}

@@ -191,7 +191,7 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			for k, o := range tc.observed {
 				req = withObserved(req, k, o)
 			}
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if diff := cmp.Diff(tc.want, outcomeOf(rsp)); diff != "" {
 				t.Errorf("RunFunction(): -want, +got:\n%s\nresults: %v", diff, resultStrings(rsp))
 			}
@@ -243,7 +243,7 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 			for k, o := range tc.observed {
 				req = withObserved(req, k, o)
 			}
-			got := resultStrings(runWith(t, deterministicFunction(), req))
+			got := resultStrings(compose(t, req))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("results: -want, +got:\n%s", diff)
 			}
@@ -286,7 +286,7 @@ func TestGrowthIsNotFatal(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := withObserved(specRequest(t, tc.now), "statefulset", runningStatefulSet(t, tc.was))
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if diff := cmp.Diff(tc.results, resultStrings(rsp)); diff != "" {
 				t.Errorf("results: -want, +got:\n%s", diff)
 			}
@@ -307,7 +307,7 @@ func TestGrowthIsNotFatal(t *testing.T) {
 func TestPerconaStorageGrowthIsNotFatal(t *testing.T) {
 	now := specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.StorageSize = "20Gi" })
 	req := withObserved(specRequest(t, now), "percona-cluster", runningCluster(t, fixture.PerconaSpec(nil)))
-	rsp := runWith(t, deterministicFunction(), req)
+	rsp := compose(t, req)
 	if got := outcomeOf(rsp); len(got.Fields) != 0 || slices.Contains(got.Results, "SEVERITY_FATAL") {
 		t.Fatalf("growth refused: %v", resultStrings(rsp))
 	}

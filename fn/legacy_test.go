@@ -39,7 +39,7 @@ func legacyOutcomeOf(t *testing.T, rsp *fnv1.RunFunctionResponse) legacyOutcome 
 	t.Helper()
 	o := legacyOutcome{Namespaces: map[string]string{}, ConnectionDetails: map[string]string{}, Results: resultStrings(rsp)}
 	for _, k := range desiredKeys(rsp) {
-		ns, _ := desiredMap(t, rsp, resourceNameOf(k))["metadata"].(map[string]any)["namespace"].(string)
+		ns, _ := desiredMap(t, rsp, resource.Name(k))["metadata"].(map[string]any)["namespace"].(string)
 		o.Namespaces[k] = ns
 	}
 	for k, v := range rsp.GetDesired().GetComposite().GetConnectionDetails() {
@@ -126,7 +126,7 @@ func TestLegacyXR(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := legacyOutcomeOf(t, runWith(t, deterministicFunction(), tc.req(t)))
+			got := legacyOutcomeOf(t, compose(t, tc.req(t)))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
 			}
@@ -140,7 +140,7 @@ func TestLegacyXRWithPercona(t *testing.T) {
 	req := legacyRequest(t, claimLabels, `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`)
 	cluster := readyCluster
 	req = withObserved(req, "percona-cluster", cluster)
-	got := legacyOutcomeOf(t, runWith(t, deterministicFunction(), req))
+	got := legacyOutcomeOf(t, compose(t, req))
 	keys := make([]string, 0, len(got.Namespaces))
 	for k, ns := range got.Namespaces {
 		keys = append(keys, k)
@@ -175,7 +175,7 @@ func TestLegacyXRBadSpecNamesTheField(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req := xrRequest(`{}`)
 			req.Observed.Composite = &fnv1.Resource{Resource: resource.MustStructJSON(tc.xr)}
-			got := resultStrings(runWith(t, deterministicFunction(), req))
+			got := resultStrings(compose(t, req))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("results: -want, +got:\n%s", diff)
 			}

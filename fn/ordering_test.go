@@ -8,6 +8,7 @@ import (
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/internal/testing/fixture"
@@ -30,7 +31,7 @@ func TestOrdering(t *testing.T) {
 	}
 	// ready is what the function composes once the cluster is ready: what
 	// later calls observe.
-	ready := runWith(t, deterministicFunction(), withObserved(xrRequest(spec), "percona-cluster", readyCluster))
+	ready := compose(t, withObserved(xrRequest(spec), "percona-cluster", readyCluster))
 
 	type outcome struct {
 		Desired  []string
@@ -101,7 +102,7 @@ func TestOrdering(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runWith(t, deterministicFunction(), tc.req(t))
+			rsp := compose(t, tc.req(t))
 			got := outcome{Desired: desiredKeys(rsp), Results: resultStrings(rsp)}
 			for _, c := range rsp.GetConditions() {
 				if c.GetType() == "WorkloadReady" {
@@ -120,15 +121,15 @@ func TestOrdering(t *testing.T) {
 // created.
 func TestOrderingKeepsGeneratedValues(t *testing.T) {
 	const spec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`
-	ready := runWith(t, deterministicFunction(), withObserved(xrRequest(spec), "percona-cluster", readyCluster))
+	ready := compose(t, withObserved(xrRequest(spec), "percona-cluster", readyCluster))
 	pc := build.PerconaCluster(fixture.DittoServer(fixture.PerconaSpec(nil)), fixture.Input(), "", "")
 	pc.Status.State = pgv2.AppStateInit
 	req := observeDesired(withObserved(xrRequest(spec), "percona-cluster", objectJSON(t, pc)), ready, keyStatefulSet, keyJWTSecret, keyAdminSecret)
 	// Another random source: values must come from observed state.
-	later := runWith(t, NewFunction(nopLogger(), WithRandom(onesReader())), req)
+	later := compose(t, req, WithRandom(onesReader()))
 	for _, k := range []string{"jwt-secret", "admin-secret", "statefulset", "config"} {
-		want := desiredMap(t, ready, resourceNameOf(k))
-		got := desiredMap(t, later, resourceNameOf(k))
+		want := desiredMap(t, ready, resource.Name(k))
+		got := desiredMap(t, later, resource.Name(k))
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s changed while the database initialized: -before, +after:\n%s", k, diff)
 		}

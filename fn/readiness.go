@@ -34,16 +34,7 @@ func readiness(ok bool) resource.Ready {
 // observedStatefulSet decodes the observed StatefulSet, or nil. One that
 // does not decode is an error: the guards cannot check against it.
 func (c *composer) observedStatefulSet() (*appsv1.StatefulSet, error) {
-	fields := c.observedFields(keyStatefulSet, statefulSetFieldsRead...)
-	if fields == nil {
-		return nil, nil
-	}
-	sts := &appsv1.StatefulSet{}
-	fresh := func() any { return &appsv1.StatefulSet{} }
-	if err := c.decodeObserved(keyStatefulSet, "StatefulSet", fields, statefulSetFieldsRead, sts, fresh); err != nil {
-		return nil, err
-	}
-	return sts, nil
+	return observedTyped[appsv1.StatefulSet](c, keyStatefulSet, "StatefulSet", statefulSetFieldsRead)
 }
 
 // statefulSetFieldsRead are the paths of the observed StatefulSet the

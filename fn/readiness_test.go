@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/internal/testing/fixture"
@@ -84,7 +85,7 @@ func TestStatefulSetReadiness(t *testing.T) {
 			if tc.observed != "" {
 				req = withObserved(req, "statefulset", tc.observed)
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), "statefulset", "WorkloadReady")
+			got := summarize(compose(t, req), "statefulset", "WorkloadReady")
 			got.Results = nil
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
 				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
@@ -138,7 +139,7 @@ func TestPerconaReadiness(t *testing.T) {
 			if tc.observed != "" {
 				req = withObserved(req, "percona-cluster", tc.observed)
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), "percona-cluster", "DatabaseReady")
+			got := summarize(compose(t, req), "percona-cluster", "DatabaseReady")
 			got.Results, got.Requires = nil, nil
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
 				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
@@ -160,7 +161,7 @@ func TestPlainObjectReadiness(t *testing.T) {
 		return withRequired(withObserved(xrRequest(spec), "percona-cluster", readyCluster), "s3-credentials", awsKeys)
 	}
 	// What the function composes, as observed once applied.
-	first := runWith(t, deterministicFunction(), request())
+	first := compose(t, request())
 	for _, k := range plain {
 		if _, ok := first.GetDesired().GetResources()[k]; !ok {
 			t.Fatalf("%s not composed; desired: %v", k, desiredKeys(first))
@@ -201,9 +202,9 @@ func TestPlainObjectReadiness(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req := request()
 			for _, k := range tc.observe {
-				req = observeDesired(req, first, resourceNameOf(k))
+				req = observeDesired(req, first, resource.Name(k))
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), plain...)
+			got := summarize(compose(t, req), plain...)
 			if diff := cmp.Diff(tc.want, got.Desired); diff != "" {
 				t.Errorf("readiness: -want, +got:\n%s", diff)
 			}

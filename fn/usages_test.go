@@ -83,7 +83,7 @@ func TestUsagesComposed(t *testing.T) {
 			if tc.required != nil {
 				req = withRequired(req, "s3-credentials", tc.required...)
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), usages...)
+			got := summarize(compose(t, req), usages...)
 			if diff := cmp.Diff(tc.want, got.Desired); diff != "" {
 				t.Errorf("desired Usages: -want, +got:\n%s", diff)
 			}

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
@@ -132,7 +133,7 @@ func (c *composer) composeStatefulSet(rot rotation, observed *appsv1.StatefulSet
 	if observed != nil && len(observed.Spec.VolumeClaimTemplates) > 0 {
 		sts.Spec.VolumeClaimTemplates = keptClaimTemplates(observed.Spec.VolumeClaimTemplates)
 		if grown := c.grownVolumes(observed); len(grown) > 0 {
-			response.Warning(c.rsp, fmt.Errorf("spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): %s", strings.Join(grown, ", "))).TargetCompositeAndClaim()
+			response.Warning(c.rsp, errors.Errorf("spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): %s", strings.Join(grown, ", "))).TargetCompositeAndClaim()
 		}
 	}
 	return c.add(keyStatefulSet, sts, readiness(statefulSetRolledOut(observed)))
@@ -188,7 +189,7 @@ func (c *composer) composeServiceMonitor() error {
 		return nil
 	}
 	if c.kindMissing(keyServiceMonitor, schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
-		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", c.ds.MetricsServiceName())).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", c.ds.MetricsServiceName())).TargetCompositeAndClaim()
 		return nil
 	}
 	return c.add(keyServiceMonitor, build.ServiceMonitor(c.ds), c.readyOnceObserved(keyServiceMonitor))

@@ -460,8 +460,8 @@ type LoggingSpec struct {
 	Format string `json:"format,omitempty"`
 }
 
-// PerconaConfig composes a Percona PostgreSQL cluster (the seed plan's
-// PerconaConfig) as DittoFS's control-plane database.
+// PerconaConfig composes a Percona PostgreSQL cluster as DittoFS's
+// control-plane database.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.backup) || !has(self.backup.enabled) || !self.backup.enabled || (has(self.enabled) && self.enabled)",message="spec.percona.backup.enabled requires spec.percona.enabled"
 type PerconaConfig struct {
@@ -514,8 +514,7 @@ type PerconaConfig struct {
 	Backup *PerconaBackupConfig `json:"backup,omitempty"`
 }
 
-// PerconaBackupConfig configures pgBackRest backups to S3 (the seed plan's
-// PerconaBackupConfig).
+// PerconaBackupConfig configures pgBackRest backups to S3.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.bucket) && size(self.bucket) > 0)",message="spec.percona.backup.bucket: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.endpoint) && size(self.endpoint) > 0)",message="spec.percona.backup.endpoint: required when backup is enabled"

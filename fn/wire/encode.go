@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -17,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/crossplane/function-sdk-go/errors"
 )
 
 // Object turns a typed object straight into the protobuf Struct
@@ -53,7 +54,7 @@ func Object(obj runtime.Object) (*structpb.Struct, error) {
 	}
 	v, err := encodeValue(reflect.ValueOf(obj))
 	if err != nil {
-		return nil, fmt.Errorf("cannot encode %T: %w", obj, err)
+		return nil, errors.Wrapf(err, "cannot encode %T", obj)
 	}
 	s := v.GetStructValue()
 	if s == nil {
@@ -131,7 +132,7 @@ func encodeWith(v reflect.Value, m marshalers) (*structpb.Value, error) {
 		}
 		return structpb.NewNumberValue(f), nil
 	default:
-		return nil, fmt.Errorf("json: unsupported type: %s", t)
+		return nil, errors.Errorf("json: unsupported type: %s", t)
 	}
 }
 
@@ -205,7 +206,7 @@ func validUTF8(s string) string {
 func jsonFloat(v reflect.Value) (float64, error) {
 	f := v.Float()
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
+		return 0, errors.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	if v.Kind() == reflect.Float32 {
 		return strconv.ParseFloat(strconv.FormatFloat(f, 'g', -1, 32), 64)
@@ -228,7 +229,7 @@ func encodeJSONMarshaler(v reflect.Value) (*structpb.Value, error) {
 	}
 	m, ok := v.Interface().(json.Marshaler)
 	if !ok {
-		return nil, fmt.Errorf("json: %s has no MarshalJSON", v.Type())
+		return nil, errors.Errorf("json: %s has no MarshalJSON", v.Type())
 	}
 	b, err := m.MarshalJSON()
 	if err != nil {
@@ -262,7 +263,7 @@ func encodeIntOrString(x intstr.IntOrString) (*structpb.Value, bool, error) {
 		return structpb.NewStringValue(validUTF8(x.StrVal)), true, nil
 	default:
 		// What IntOrString.MarshalJSON says.
-		return nil, true, fmt.Errorf("impossible IntOrString.Type")
+		return nil, true, errors.New("impossible IntOrString.Type")
 	}
 }
 
@@ -272,7 +273,7 @@ func encodeTextMarshaler(v reflect.Value) (*structpb.Value, error) {
 	}
 	m, ok := v.Interface().(encoding.TextMarshaler)
 	if !ok {
-		return nil, fmt.Errorf("json: %s has no MarshalText", v.Type())
+		return nil, errors.Errorf("json: %s has no MarshalText", v.Type())
 	}
 	b, err := m.MarshalText()
 	if err != nil {
@@ -307,7 +308,7 @@ func encodeStruct(v reflect.Value) (*structpb.Value, error) {
 			ev, err = encodeWith(fv, f.marshalers)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+			return nil, errors.Wrapf(err, "%s", f.name)
 		}
 		into[f.name] = ev
 	}
@@ -370,7 +371,7 @@ func encodeQuoted(v reflect.Value) (*structpb.Value, error) {
 func encodeMap(v reflect.Value) (*structpb.Value, error) {
 	t := v.Type()
 	if !validMapKey(t.Key()) {
-		return nil, fmt.Errorf("json: unsupported type: %s", t)
+		return nil, errors.Errorf("json: unsupported type: %s", t)
 	}
 	if v.IsNil() {
 		return null(), nil
@@ -403,7 +404,7 @@ func encodeMap(v reflect.Value) (*structpb.Value, error) {
 		}
 		ev, err := encodeWith(it.Value(), elem)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
+			return nil, errors.Wrapf(err, "%s", k)
 		}
 		fields[k] = ev
 	}
@@ -448,7 +449,7 @@ func encodeList(v reflect.Value) (*structpb.Value, error) {
 	for i := range values {
 		ev, err := encodeWith(v.Index(i), elem)
 		if err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
+			return nil, errors.Wrapf(err, "[%d]", i)
 		}
 		values[i] = ev
 	}
