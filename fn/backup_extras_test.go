@@ -66,7 +66,7 @@ func extrasSecrets(t *testing.T, override map[string]*string) map[string]*string
 // verbatim and pgBackRest dials it).
 func TestBackupCAAndEncryption(t *testing.T) {
 	req := withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil))
-	rsp := runWith(t, deterministicFunction(), req)
+	rsp := compose(t, req)
 	if msg, fatal := fatalResult(rsp); fatal {
 		t.Fatal(msg)
 	}
@@ -177,7 +177,7 @@ func TestBackupExtrasAwaited(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			secrets := extrasSecrets(t, tc.override)
 			delete(secrets, tc.drop)
-			rsp := runWith(t, deterministicFunction(), withSecrets(xrRequest(extrasSpec), secrets))
+			rsp := compose(t, withSecrets(xrRequest(extrasSpec), secrets))
 			if _, ok := rsp.GetDesired().GetResources()[string(keyPerconaCluster)]; ok {
 				t.Error("a new cluster was composed while a Secret its pgBackRest projects cannot be read")
 			}
@@ -197,7 +197,7 @@ func TestBackupExtrasAwaited(t *testing.T) {
 			if tc.drop != "" {
 				delete(live.GetRequiredResources(), tc.drop)
 			}
-			rsp = runWith(t, deterministicFunction(), live)
+			rsp = compose(t, live)
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatal(msg)
 			}
@@ -258,7 +258,7 @@ func TestEncryptionGuard(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			live, _ := liveServerFrom(t, withSecrets(xrRequest(tc.was), extrasSecrets(t, nil)))
 			next := withSecrets(later(live, tc.now, ""), extrasSecrets(t, tc.secrets))
-			rsp := runWith(t, deterministicFunction(), next)
+			rsp := compose(t, next)
 			msg, fatal := fatalResult(rsp)
 			switch {
 			case tc.want == "" && fatal:
@@ -281,7 +281,7 @@ func liveServerFrom(t *testing.T, req *fnv1.RunFunctionRequest) (*fnv1.RunFuncti
 	t.Helper()
 	var rsp *fnv1.RunFunctionResponse
 	for range 3 {
-		rsp = runWith(t, deterministicFunction(), req)
+		rsp = compose(t, req)
 		if msg, fatal := fatalResult(rsp); fatal {
 			t.Fatalf("composing the live server: %s", msg)
 		}

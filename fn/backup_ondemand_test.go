@@ -148,7 +148,7 @@ func TestOnDemandBackup(t *testing.T) {
 			}
 			withBackupStatus(req, key, tc.status)
 			setReadyForBackup(req, tc.readyForBackup)
-			rsp = runWith(t, deterministicFunction(), req)
+			rsp = compose(t, req)
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatal(msg)
 			}
@@ -190,7 +190,7 @@ func jsonValue(t *testing.T, s string) any {
 func TestOnDemandNewToken(t *testing.T) {
 	req, _ := liveServer(t, onDemandSpec("first"), "", awsKeys)
 	withBackupStatus(req, "percona-backup-first", `{"state":"Succeeded"}`)
-	rsp := runWith(t, deterministicFunction(), later(req, onDemandSpec("second"), ""))
+	rsp := compose(t, later(req, onDemandSpec("second"), ""))
 	var backups []string
 	for _, k := range desiredKeys(rsp) {
 		if strings.HasPrefix(k, "percona-backup-") {
@@ -200,7 +200,7 @@ func TestOnDemandNewToken(t *testing.T) {
 	if diff := cmp.Diff([]string{"percona-backup-second files-postgres-backup-second"}, backups); diff != "" {
 		t.Errorf("desired on-demand backups (-want +got):\n%s", diff)
 	}
-	removed := runWith(t, deterministicFunction(), later(req, backupSpec, ""))
+	removed := compose(t, later(req, backupSpec, ""))
 	for _, k := range desiredKeys(removed) {
 		if strings.HasPrefix(k, "percona-backup-") {
 			t.Errorf("with onDemand removed, %s is still desired", k)
@@ -233,7 +233,7 @@ func TestOnDemandRefused(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := run(t, withRequired(xrRequest(tc.spec), requiredS3Credentials, awsKeys))
+			rsp := compose(t, withRequired(xrRequest(tc.spec), requiredS3Credentials, awsKeys))
 			msg, fatal := fatalResult(rsp)
 			if !fatal || !strings.Contains(msg, tc.want) {
 				t.Errorf("result %q (fatal %v), want one containing %q", msg, fatal, tc.want)
