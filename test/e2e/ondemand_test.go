@@ -86,7 +86,7 @@ func (e *env) onDemandBackup(t *testing.T) {
 	e.eventually("the PerconaPGBackup is deleted (its finalizer done)", 120*time.Second, func() error {
 		ok, err := e.admin.exists(e.ctx, pgAPI, "PerconaPGBackup", ns, name)
 		if err != nil || ok {
-			return fmt.Errorf("still there (%v)", err)
+			return fmt.Errorf("still there (%w)", err)
 		}
 		return nil
 	})
@@ -141,7 +141,7 @@ func (e *env) onDemandThroughTheXR(name string) {
 	}
 	e.eventually("the on-demand backup is gone with its token", 120*time.Second, func() error {
 		if ok, err := e.admin.exists(e.ctx, pgAPI, "PerconaPGBackup", ns, name); err != nil || ok {
-			return fmt.Errorf("%s still exists (%v)", name, err)
+			return fmt.Errorf("%s still exists (%w)", name, err)
 		}
 		return nil
 	})
