@@ -725,6 +725,8 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"networking.k8s.io", "networkpolicies"},
 		{"monitoring.coreos.com", "servicemonitors"},
 		{"pgv2.percona.com", "perconapgclusters"},
+		{"pgv2.percona.com", "perconapgbackups"},
+		{"pgv2.percona.com", "perconapgrestores"},
 		{"protection.crossplane.io", "usages"},
 	}
 	for _, r := range composedResources {
@@ -742,8 +744,6 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"", "persistentvolumeclaims"},
 		{"apps", "daemonsets"},
 		{"rbac.authorization.k8s.io", "roles"},
-		{"pgv2.percona.com", "perconapgbackups"},
-		{"pgv2.percona.com", "perconapgrestores"},
 		{"postgres-operator.crunchydata.com", "postgresclusters"},
 		{"monitoring.coreos.com", "prometheusrules"},
 		{"networking.k8s.io", "ingresses"},

@@ -41,7 +41,9 @@ func (e *env) onDemandBackup(t *testing.T) {
 		t.Fatalf("the render golden of example/backup-on-demand has no PerconaPGBackup %s/%s", ns, name)
 	}
 	// Not Crossplane's: without its marks, Crossplane never takes it for
-	// one of the XR's composed resources.
+	// one of the XR's composed resources; without the render's owner (an
+	// XR UID that does not exist here) the garbage collector leaves it.
+	backup.SetOwnerReferences(nil)
 	labels, annotations := backup.GetLabels(), backup.GetAnnotations()
 	delete(labels, "crossplane.io/composite")
 	delete(annotations, "crossplane.io/composition-resource-name")
