@@ -161,6 +161,8 @@ func TestClusterRole(t *testing.T) {
 		"networking.k8s.io/networkpolicies":         all,
 		"pgv2.percona.com/perconapgclusters":        all,
 		"pgv2.percona.com/perconapgclusters/status": {"get"},
+		"pgv2.percona.com/perconapgbackups":         all,
+		"pgv2.percona.com/perconapgrestores":        all,
 		"protection.crossplane.io/usages":           all,
 	}
 

@@ -38,15 +38,20 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if err != nil {
 		return err
 	}
+	extras, err := c.composeBackupExtras()
+	if err != nil {
+		return err
+	}
 	keepBackups := false
-	if credentials == "" && c.ds.Spec.Percona.Backup.Enabled {
-		// The credentials are not known yet (or are broken). A new cluster
-		// whose pgBackRest projects a missing Secret never starts, so wait;
-		// an existing one keeps its backups block as it is.
+	if (credentials == "" || !extras) && c.ds.Spec.Percona.Backup.Enabled {
+		// The credentials (or the CA, or the passphrase) are not known yet
+		// (or are broken). A new cluster whose pgBackRest projects a
+		// missing Secret never starts, so wait; an existing one keeps its
+		// backups block as it is.
 		if observed == nil {
 			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: c.ds.PerconaClusterName()}
 			response.ConditionFalse(c.rsp, conditionDatabaseReady, "WaitingForBackupCredentials").
-				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
+				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once %s can be read (see BackupReady)", c.ds.PerconaClusterName(), awaitedBackupSecrets(credentials))).TargetCompositeAndClaim()
 			return nil
 		}
 		credentials, keepBackups = projectedCredentials(observed), true
@@ -58,7 +63,12 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if keepBackups {
 		c.keepObservedBackups()
 	}
+	onDemand, observedBackup, err := c.composeOnDemandBackup(observed)
+	if err != nil {
+		return err
+	}
 	c.databaseCondition(observed, repo)
+	c.onDemandStatus(onDemand, observedBackup)
 	if credentials == "" {
 		return nil
 	}
@@ -122,6 +132,7 @@ var perconaFieldsRead = [][]string{
 	{"spec", "backups", "enabled"},
 	{"spec", "backups", "pgbackrest", "configuration"},
 	{"spec", "backups", "pgbackrest", "global", build.RepoPathKey},
+	{"spec", "backups", "pgbackrest", "global", build.OptionCipherType},
 	{"spec", "backups", "pgbackrest", "repos"},
 	{"status", "state"},
 	{"status", "host"},

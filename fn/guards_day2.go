@@ -29,6 +29,7 @@ func (c *composer) day2Guards(cluster *pgv2.PerconaPGCluster) field.ErrorList {
 		return errs
 	}
 	errs = append(errs, c.perconaStorageClassGuard(cluster)...)
+	errs = append(errs, c.encryptionGuard(cluster)...)
 	return append(errs, c.backupRemovalGuard(cluster)...)
 }
 

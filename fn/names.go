@@ -25,4 +25,17 @@ const (
 	keyUsageServer     resource.Name = "usage-statefulset-database"
 	keyUsageBackup     resource.Name = "usage-database-s3-credentials"
 	keyConnection      resource.Name = "connection-secret"
+	// Repository encryption: <xr>-pgbackrest-cipher and its Usage.
+	keyPGBackRestCipher resource.Name = "pgbackrest-cipher-secret"
+	keyUsageCipher      resource.Name = "usage-database-pgbackrest-cipher"
 )
+
+// onDemandKey is the composed resource of the on-demand backup of token.
+// The token is in the key, not only in the name: Crossplane deletes an
+// observed composed resource whose key is no longer desired, but would
+// leave one behind whose key is desired under another name. So a new token
+// is a new object, and the old one is deleted (its backup stays in the
+// repository: Percona's delete-backup finalizer only finishes the backup's
+// bookkeeping, operator v2.9.0 percona/controller/pgbackup/controller.go,
+// deleteBackupFinalizer and finishBackup).
+func onDemandKey(token string) resource.Name { return resource.Name("percona-backup-" + token) }

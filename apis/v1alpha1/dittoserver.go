@@ -703,6 +703,7 @@ type PerconaConfig struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.bucket) && size(self.bucket) > 0)",message="spec.percona.backup.bucket: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.endpoint) && size(self.endpoint) > 0)",message="spec.percona.backup.endpoint: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || has(self.credentialsSecretRef)",message="spec.percona.backup.credentialsSecretRef: required when backup is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.onDemand) || (has(self.enabled) && self.enabled)",message="spec.percona.backup.onDemand: an on-demand backup needs backups on (spec.percona.backup.enabled: true)"
 // +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || !self.endpoint.startsWith('http://')",message="spec.percona.backup.endpoint: plain http:// is refused: every WAL segment and base backup of the database would cross the network unencrypted. Serve the S3 endpoint over TLS and write https://host[:port] or host[:port] (verifyTLS: false for a self-signed certificate)"
 type PerconaBackupConfig struct {
 	// Enabled turns backups on. Turning it off on a cluster that has a
@@ -780,6 +781,50 @@ type PerconaBackupConfig struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	RetentionDays *int32 `json:"retentionDays,omitempty"`
+
+	// OnDemand asks for a full backup now: a token of the user's choosing
+	// (e.g. the date, or a ticket number). The function composes one
+	// PerconaPGBackup <xr>-postgres-backup-<token> (repo1, --type=full) and
+	// keeps it while the token stays. A new token is a new backup: the old
+	// PerconaPGBackup object is deleted by Crossplane, and the backup it
+	// took stays in the repository (Percona's finalizer only finishes its
+	// bookkeeping; pgBackRest's retention expires it like any other). Needs
+	// enabled: true. A DNS label of at most 18 characters, so that the
+	// object's name (<xr>-postgres-backup-<token>) is a DNS label too for
+	// the longest XR name Percona accepts.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=18
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
+	// +optional
+	OnDemand string `json:"onDemand,omitempty"`
+
+	// CASecretRef names the Secret key (default ca.crt) in the XR's
+	// namespace holding the PEM certificate authority that signed the S3
+	// endpoint's certificate, for an endpoint with a private CA. It is
+	// projected into pgBackRest's configuration directory and set as
+	// repo1-storage-ca-file; verifyTLS stays on. Without it pgBackRest
+	// verifies against the image's system trust store.
+	// +optional
+	CASecretRef *SecretKeySelector `json:"caSecretRef,omitempty"`
+
+	// Encryption encrypts the repository on the client side
+	// (repo1-cipher-type aes-256-cbc). Fixed once the repository exists:
+	// pgBackRest cannot read a repository with another cipher or
+	// passphrase, so adding, removing or changing it on a cluster with a
+	// repository is refused.
+	// +optional
+	Encryption *BackupEncryption `json:"encryption,omitempty"`
+}
+
+// BackupEncryption is pgBackRest's repository encryption.
+type BackupEncryption struct {
+	// PassphraseSecretRef names the Secret key (default passphrase) in the
+	// XR's namespace holding the repository's passphrase (repo1-cipher-pass).
+	// The function copies it into the Secret <xr>-pgbackrest-cipher, which
+	// pgBackRest's configuration projects; it never appears in the spec, a
+	// ConfigMap or the status. Keep the Secret: without it the backups
+	// cannot be read, restored or continued.
+	PassphraseSecretRef SecretKeySelector `json:"passphraseSecretRef"`
 }
 
 // DittoServerStatus is what the function reports.
@@ -874,4 +919,45 @@ type BackupStatus struct {
 	// Region of the bucket.
 	// +optional
 	Region string `json:"region,omitempty"`
+	// Encrypted is true when the repository is encrypted
+	// (repo1-cipher-type aes-256-cbc): a restore needs its passphrase.
+	// +optional
+	Encrypted bool `json:"encrypted,omitempty"`
+	// LastOnDemand is the PerconaPGBackup of spec.percona.backup.onDemand,
+	// as Percona reports it.
+	// +optional
+	LastOnDemand *OnDemandBackupStatus `json:"lastOnDemand,omitempty"`
+	// LatestRestorableTime is the latest point in time a restore can reach,
+	// as Percona's WAL watcher records it on the on-demand backup
+	// (status.latestRestorableTime of the PerconaPGBackup), in RFC 3339.
+	// Percona moves it forward on the most recent completed backup only, so
+	// it stops moving once a later scheduled backup completes. Empty while
+	// Percona has not reported one.
+	// +optional
+	LatestRestorableTime string `json:"latestRestorableTime,omitempty"`
+}
+
+// OnDemandBackupStatus reports the on-demand PerconaPGBackup.
+type OnDemandBackupStatus struct {
+	// Name of the PerconaPGBackup.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Token of spec.percona.backup.onDemand it was composed for.
+	// +optional
+	Token string `json:"token,omitempty"`
+	// State as Percona reports it: Starting, Running, Succeeded or Failed;
+	// empty until Percona has seen it.
+	// +optional
+	State string `json:"state,omitempty"`
+	// Completed is when the backup Job completed, as Percona reports it
+	// (status.completed), in RFC 3339.
+	// +optional
+	Completed string `json:"completed,omitempty"`
+	// BackupName is pgBackRest's label of the backup (e.g.
+	// 20261201-193000F), as Percona reports it.
+	// +optional
+	BackupName string `json:"backupName,omitempty"`
+	// Error Percona reports for a failed backup.
+	// +optional
+	Error string `json:"error,omitempty"`
 }

@@ -84,7 +84,7 @@ func perconaBackups(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath
 			Image:         in.Images.PGBackRest,
 			RepoHost:      repoHost(ds),
 			Global:        pgBackRestGlobal(ds, repoPath),
-			Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: credentials}}}},
+			Configuration: backupProjections(ds, credentials),
 			Repos: []crunchyv1beta1.PGBackRestRepo{{
 				Name: spec.PGBackRestRepo,
 				S3:   &crunchyv1beta1.RepoS3{Bucket: b.Bucket, Endpoint: spec.ComposedEndpoint(b.Endpoint), Region: b.Region},
@@ -103,13 +103,15 @@ func perconaBackups(ds spec.DittoServer, in v1beta1.Input, credentials, repoPath
 // CRD demands.
 func pgBackRestGlobal(ds spec.DittoServer, repoPath string) map[string]string {
 	b := ds.Spec.Percona.Backup
-	return map[string]string{
+	global := map[string]string{
 		RepoPathKey:                 repoPath,
 		"repo1-retention-full":      strconv.Itoa(int(*b.RetentionDays)),
 		"repo1-retention-full-type": "time",
 		"repo1-s3-uri-style":        b.URIStyle,
 		"repo1-storage-verify-tls":  yesNo(*b.VerifyTLS),
 	}
+	addBackupExtras(ds, global)
+	return global
 }
 
 func yesNo(b bool) string {

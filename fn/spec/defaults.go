@@ -172,6 +172,7 @@ func backupDefaults(b *v1alpha1.PerconaBackupConfig) *v1alpha1.PerconaBackupConf
 	b.FullSchedule = OrDefault(b.FullSchedule, defaultFullSchedule)
 	b.IncrSchedule = OrDefault(b.IncrSchedule, defaultIncrSchedule)
 	b.RetentionDays = PtrOr(b.RetentionDays, defaultRetentionDays)
+	backupExtrasDefaults(b)
 	return b
 }
 

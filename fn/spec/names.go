@@ -81,6 +81,15 @@ func (ds DittoServer) SMBServiceName() string { return ds.Name + "-smb" }
 // MetricsServiceName is the Service the ServiceMonitor scrapes.
 func (ds DittoServer) MetricsServiceName() string { return ds.Name + "-metrics" }
 
+// PerconaBackupName is the on-demand PerconaPGBackup of token.
+func (ds DittoServer) PerconaBackupName(token string) string {
+	return ds.PerconaClusterName() + "-backup-" + token
+}
+
+// PGBackRestCipherSecretName is the Secret holding pgBackRest's
+// repo1-cipher-pass, copied from the user's passphrase Secret.
+func (ds DittoServer) PGBackRestCipherSecretName() string { return ds.Name + "-pgbackrest-cipher" }
+
 // SelectorLabels select the DittoFS pod. A StatefulSet's selector is
 // immutable: never add to these.
 func (ds DittoServer) SelectorLabels() map[string]string {

@@ -205,6 +205,7 @@ func validatePercona(p *field.Path, pc *v1alpha1.PerconaConfig, in v1beta1.Input
 	if pc.Backup.Enabled && !pc.Enabled {
 		errs = append(errs, field.Forbidden(p.Child("backup", "enabled"), "backups are of the composed Percona cluster: set spec.percona.enabled too"))
 	}
+	errs = append(errs, validateBackupExtras(p.Child("backup"), pc.Backup)...)
 	if !pc.Enabled {
 		return errs
 	}

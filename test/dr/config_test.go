@@ -216,6 +216,28 @@ func drillConf(t *testing.T, f fixture, key string, cluster *pgv2.PerconaPGClust
 	return out
 }
 
+// podConfD is where the pod's pgBackRest finds its configuration files:
+// the operator's and what backups.pgbackrest.configuration projects.
+const podConfD = "/etc/pgbackrest/conf.d"
+
+// remapConfD rewrites the options naming a file in the pod's conf.d
+// (repo1-storage-ca-file, the projected CA) to the same file in dir, this
+// machine's copy of it.
+func (f ini) remapConfD(dir string) ini {
+	out := make(ini, 0, len(f))
+	for _, s := range f {
+		section := iniSection{Name: s.Name}
+		for _, o := range s.Options {
+			if v, ok := strings.CutPrefix(o[1], podConfD+"/"); ok {
+				o[1] = filepath.Join(dir, v)
+			}
+			section.Options = append(section.Options, o)
+		}
+		out = append(out, section)
+	}
+	return out
+}
+
 // TestOperatorRepoRule: the rule the drill applies to the function's
 // cluster (repoOptions) reproduces the repo1-* lines the real operator
 // wrote for the fixture's cluster, in both files, and those are all the
@@ -251,19 +273,24 @@ func TestDrillConf(t *testing.T) {
 	cluster := &pgv2.PerconaPGCluster{}
 	cluster.Spec.PostgresVersion = 15
 	cluster.Spec.Backups.PGBackRest = pgv2.PGBackRestArchive{
-		Global: map[string]string{"repo1-path": "/pgbackrest/dr/drill/repo1", "repo1-s3-uri-style": "path"},
-		Repos:  f.Cluster.Backups.PGBackRest.Repos,
+		Global: map[string]string{
+			"repo1-path": "/pgbackrest/dr/drill/repo1", "repo1-s3-uri-style": "path",
+			"repo1-cipher-type": "aes-256-cbc", "repo1-storage-ca-file": "/etc/pgbackrest/conf.d/repo1-storage-ca.crt",
+		},
+		Repos: f.Cluster.Backups.PGBackRest.Repos,
 	}
 	cluster.Spec.Backups.PGBackRest.Repos[0].S3.Endpoint = "localhost:9443"
 	m := machine{PGData: "/m/pgdata", Tmp: "/m/tmp", PGPort: 6543}
-	got := drillConf(t, f, repoConfKey, cluster, m).String()
+	got := drillConf(t, f, repoConfKey, cluster, m).remapConfD("/m/etc/repo-host/conf.d").String()
 	want := `[global]
 log-level-file = off
+repo1-cipher-type = aes-256-cbc
 repo1-path = /pgbackrest/dr/drill/repo1
 repo1-s3-bucket = dittofs-drill
 repo1-s3-endpoint = localhost:9443
 repo1-s3-region = us-east-1
 repo1-s3-uri-style = path
+repo1-storage-ca-file = /m/etc/repo-host/conf.d/repo1-storage-ca.crt
 repo1-type = s3
 
 [db]

@@ -8,7 +8,9 @@
 package dr
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +37,10 @@ const (
 	bucket    = "dittofs-drill"
 	stanza    = "--stanza=db"
 
+	// passphrase is the repository's encryption passphrase, in the Secret
+	// the XR's encryption.passphraseSecretRef names.
+	passphrase = "drill-repository-passphrase-0123456789"
+
 	userName     = "alice"
 	userPassword = "Al1ce-drill-pass!"
 	shareBefore  = "/before"
@@ -52,7 +58,7 @@ type drill struct {
 	instance pgBackRest // the instance pod's pgBackRest: archive-push/get, restore
 	repoHost pgBackRest // the repo host's: stanza-create, backup, check, info, expire
 	steps    []string   // what ran and how long it took, for the log and docs/dr.md
-	caFile   string     // the S3 server's CA, readable by every account
+	caPEM    []byte     // the S3 server's private CA, in the Secret caSecretRef names
 }
 
 // step runs f and records how long it took.
@@ -117,14 +123,11 @@ func TestDrill(t *testing.T) {
 			t.Fatalf("an unsigned request for the bucket got %d; want 403 (SigV4 enforced)", st)
 		}
 	})
-	// The CA where the postgres account can read it (t.TempDir is 0700).
-	d.caFile = filepath.Join(d.root, "s3-ca.crt")
-	if err := os.WriteFile(d.caFile, ca.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	d.caPEM = ca.CertPEM
 	d.step("compose the DittoServer in process (two reconciles)", func() {
-		d.c = compose(t, drillXR(d.s3.Endpoint(), bucket), credentialsSecret(accessKey, secretKey))
+		d.c = compose(t, drillXR(d.s3.Endpoint(), bucket), d.secrets(secretKey, passphrase)...)
 	})
+	d.requireComposedCAAndCipher(t)
 
 	src := d.site(t, "source", realdfs.FreePort(t))
 	d.instance, d.repoHost = d.pgBackRestFor(t, src, d.c)
@@ -146,6 +149,9 @@ func TestDrill(t *testing.T) {
 	var infoText string
 	d.step("info", func() { infoText = d.repoHost.must(t, 2*time.Minute, stanza, "info") })
 	t.Logf("pgbackrest info:\n%s", infoText)
+	if !strings.Contains(infoText, "cipher: aes-256-cbc") {
+		t.Errorf("pgbackrest info does not show the repository encrypted with aes-256-cbc:\n%s", infoText)
+	}
 	if b := d.repoHost.backups(t); len(b) != 2 || b[0].Type != "full" || b[1].Type != "incr" {
 		t.Fatalf("after a full and an incremental backup, info lists %v", labels(b))
 	}
@@ -177,6 +183,8 @@ func TestDrill(t *testing.T) {
 
 	t.Run("expire", func(t *testing.T) { d.expire(t, pg) })
 	t.Run("wrong S3 secret key", d.wrongSecret)
+	t.Run("wrong encryption passphrase", d.wrongPassphrase)
+	t.Run("no CA for the S3 endpoint", d.withoutCA)
 	t.Run("restore from a repo path that does not exist", d.missingRepoPath)
 
 	t.Logf("drill steps:\n%s\ntotal %.1fs", strings.Join(d.steps, "\n"), time.Since(began).Seconds())
@@ -265,16 +273,23 @@ func (d *drill) pgBackRestFor(t *testing.T, m machine, c composed) (instance, re
 	base := filepath.Join(d.root, "etc", filepath.Base(filepath.Dir(m.PGData)))
 	instance = pgBackRest{
 		ConfigPath: filepath.Join(base, "instance"), LockPath: filepath.Join(m.Tmp, "pgbackrest"),
-		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
+		PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
 	}
 	repoHost = pgBackRest{
 		ConfigPath: filepath.Join(base, "repo-host"), LockPath: filepath.Join(base, "repo-host-tmp", "pgbackrest"),
-		CAFile: d.caFile, PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
+		PGBin: d.pgBin, Cred: realdfs.Credential(uid, gid),
 	}
-	instConf := drillConf(t, d.f, instanceConfKey, c.Cluster, m).String()
-	repoConf := drillConf(t, d.f, repoConfKey, c.Cluster, m).String()
-	instance.writeConfD(t, map[string][]byte{instanceConfKey: []byte(instConf), "s3.conf": c.S3Conf})
-	repoHost.writeConfD(t, map[string][]byte{repoConfKey: []byte(repoConf), "s3.conf": c.S3Conf})
+	for _, p := range []struct {
+		pgbr pgBackRest
+		key  string
+	}{{instance, instanceConfKey}, {repoHost, repoConfKey}} {
+		conf := drillConf(t, d.f, p.key, c.Cluster, m).remapConfD(filepath.Join(p.pgbr.ConfigPath, "conf.d"))
+		files := map[string][]byte{p.key: []byte(conf.String())}
+		for name, data := range c.ConfD {
+			files[name] = data
+		}
+		p.pgbr.writeConfD(t, files)
+	}
 	if uid >= 0 {
 		realdfs.GiveTo(t, base, uid, gid)
 		realdfs.GiveTo(t, filepath.Dir(m.PGData), uid, gid)
@@ -435,7 +450,7 @@ func (d *drill) expire(t *testing.T, pg *realdfs.PGServer) {
 // wrongSecret: the function's s3.conf made from a Secret with the wrong
 // secret key; pgBackRest's backup must fail on S3's refusal.
 func (d *drill) wrongSecret(t *testing.T) {
-	c := compose(t, drillXR(d.s3.Endpoint(), bucket), credentialsSecret(accessKey, "not-the-"+secretKey))
+	c := compose(t, drillXR(d.s3.Endpoint(), bucket), d.secrets("not-the-"+secretKey, passphrase)...)
 	if !strings.Contains(string(c.S3Conf), "repo1-s3-key-secret=not-the-") {
 		t.Fatal("the composed s3.conf does not carry the Secret's (wrong) key")
 	}
@@ -456,7 +471,7 @@ func (d *drill) wrongSecret(t *testing.T) {
 // pgBackRest's message.
 func (d *drill) missingRepoPath(t *testing.T) {
 	xr := strings.Replace(drillXR(d.s3.Endpoint(), bucket), "name: drill\n", "name: never-backed-up\n", 1)
-	c := compose(t, xr, credentialsSecret(accessKey, secretKey))
+	c := compose(t, xr, d.secrets(secretKey, passphrase)...)
 	if c.Cluster.Spec.Backups.PGBackRest.Global["repo1-path"] == d.c.Cluster.Spec.Backups.PGBackRest.Global["repo1-path"] {
 		t.Fatal("two DittoServers got the same repo1-path")
 	}
@@ -487,4 +502,105 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// secrets are the Secrets the drill's XR names, in its namespace: the S3
+// credentials with secret key s3Secret, the S3 server's private CA, the
+// repository passphrase pass.
+func (d *drill) secrets(s3Secret, pass string) []string {
+	return []string{credentialsSecret(accessKey, s3Secret), caSecret(d.caPEM), passphraseSecret(pass)}
+}
+
+// requireComposedCAAndCipher: the composed cluster names the projected CA
+// as repo1-storage-ca-file and encrypts the repository with aes-256-cbc;
+// what it projects holds the CA and the passphrase as the user's Secrets
+// do; the passphrase is nowhere in the cluster's spec.
+func (d *drill) requireComposedCAAndCipher(t *testing.T) {
+	t.Helper()
+	g := d.c.Cluster.Spec.Backups.PGBackRest.Global
+	if g["repo1-cipher-type"] != "aes-256-cbc" {
+		t.Fatalf("the composed cluster does not encrypt its repository: repo1-cipher-type = %q", g["repo1-cipher-type"])
+	}
+	ca, ok := strings.CutPrefix(g["repo1-storage-ca-file"], podConfD+"/")
+	if !ok || !bytes.Equal(d.c.ConfD[ca], d.caPEM) {
+		t.Fatalf("repo1-storage-ca-file = %q is not the projected CA (projected: %v)", g["repo1-storage-ca-file"], sortedNames(d.c.ConfD))
+	}
+	var cipher string
+	for name, data := range d.c.ConfD {
+		if strings.Contains(string(data), "repo1-cipher-pass="+passphrase+"\n") {
+			cipher = name
+		}
+	}
+	if cipher == "" || !strings.HasSuffix(cipher, ".conf") {
+		t.Fatalf("no projected *.conf sets repo1-cipher-pass to the Secret's passphrase (projected: %v)", sortedNames(d.c.ConfD))
+	}
+	spec, err := json.Marshal(d.c.Cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(spec, []byte(passphrase)) {
+		t.Fatal("the passphrase is in the composed PerconaPGCluster")
+	}
+	t.Logf("composed: repo1-cipher-type = aes-256-cbc, repo1-storage-ca-file = %s, the passphrase in %s", g["repo1-storage-ca-file"], cipher)
+}
+
+// wrongPassphrase: the function's configuration made from a passphrase
+// Secret holding another passphrase; pgBackRest cannot read the encrypted
+// repository, so a restore fails.
+func (d *drill) wrongPassphrase(t *testing.T) {
+	c := compose(t, drillXR(d.s3.Endpoint(), bucket), d.secrets(secretKey, "not-the-"+passphrase)...)
+	m := d.site(t, "wrong-passphrase", realdfs.FreePort(t))
+	instance, _ := d.pgBackRestFor(t, m, c)
+	major := fmt.Sprint(c.Cluster.Spec.PostgresVersion)
+	pgdata := filepath.Join(m.PGData, "pg"+major)
+	if err := os.Mkdir(pgdata, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		uid, gid := realdfs.ServiceUser(t)
+		realdfs.GiveTo(t, filepath.Dir(m.PGData), uid, gid)
+	}
+	out, err := instance.run(t, 5*time.Minute, perconaRestoreArgs(nil, pgdata, filepath.Join(m.PGData, "pg"+major+"_wal"))...)
+	if err == nil {
+		t.Fatalf("a restore with the wrong passphrase succeeded:\n%s", out)
+	}
+	t.Logf("failed as it should: %v\n%s", err, printable(lastLines(out, 4)))
+	// Decrypted with the wrong key, backup.info is noise to pgBackRest.
+	if !strings.Contains(out, "FormatError") || !strings.Contains(out, "backup.info cannot be opened") {
+		t.Errorf("the failure is not pgBackRest's unreadable backup.info:\n%s", printable(out))
+	}
+	if entries, _ := os.ReadDir(pgdata); len(entries) != 0 {
+		t.Errorf("the failed restore wrote %d entries into the data directory", len(entries))
+	}
+}
+
+// withoutCA: the same repository without caSecretRef (pgBackRest then
+// verifies the S3 server against the system's trust store, which does not
+// hold the drill's private CA): info fails on the certificate. The CA the
+// function composes is what made every other step work.
+func (d *drill) withoutCA(t *testing.T) {
+	xr := strings.Replace(drillXR(d.s3.Endpoint(), bucket), "      caSecretRef:\n        name: drill-s3-ca\n", "", 1)
+	c := compose(t, xr, d.secrets(secretKey, passphrase)...)
+	if _, ok := c.Cluster.Spec.Backups.PGBackRest.Global["repo1-storage-ca-file"]; ok {
+		t.Fatal("an XR without caSecretRef composed repo1-storage-ca-file")
+	}
+	m := d.site(t, "no-ca", realdfs.FreePort(t))
+	_, repoHost := d.pgBackRestFor(t, m, c)
+	// info reports a stanza it cannot reach as "status: error" and exits 0.
+	out := repoHost.must(t, 5*time.Minute, stanza, "info")
+	t.Logf("info without the CA:\n%s", out)
+	if !strings.Contains(out, "status: error") || !strings.Contains(out, "unable to verify certificate presented by '"+d.s3.Endpoint()+"'") {
+		t.Errorf("info without the S3 CA does not fail on the server's certificate:\n%s", out)
+	}
+}
+
+// printable replaces what is not printable text (a passphrase-garbled
+// file's bytes in pgBackRest's message) with '?'.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || (r >= ' ' && r < 0x7f) {
+			return r
+		}
+		return '?'
+	}, s)
 }

@@ -15,15 +15,14 @@ import (
 
 // pgBackRest stands in for one container's pgBackRest: the configuration
 // directory it reads (the pod's /etc/pgbackrest, whose conf.d holds the
-// operator's file and the projected s3.conf), its lock directory (the
-// container's own /tmp/pgbackrest) and the CA that TLS to S3 verifies
-// against (in the pod, the image's system trust store for a public
-// endpoint; here the test CA as repo1-storage-ca-file, set through
-// pgBackRest's environment since 2.45 ignores OpenSSL's SSL_CERT_FILE).
+// operator's file and what the cluster's configuration projects: s3.conf,
+// the S3 endpoint's CA named by repo1-storage-ca-file, the encryption
+// passphrase's cipher.conf) and its lock directory (the container's own
+// /tmp/pgbackrest). Nothing else: the CA and the cipher arrive with the
+// composed options, as in the pod.
 type pgBackRest struct {
 	ConfigPath string
 	LockPath   string
-	CAFile     string
 	PGBin      string              // pg_waldump and friends, as in the image's PATH
 	Cred       *syscall.Credential // the postgres account, as in the pod
 }
@@ -36,7 +35,6 @@ func (p pgBackRest) env() []string {
 		"PATH=" + p.PGBin + ":/usr/bin:/bin",
 		"PGBACKREST_CONFIG_PATH=" + p.ConfigPath,
 		"PGBACKREST_LOCK_PATH=" + p.LockPath,
-		"PGBACKREST_REPO1_STORAGE_CA_FILE=" + p.CAFile,
 	}
 }
 

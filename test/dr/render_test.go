@@ -3,14 +3,19 @@ package dr
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -31,6 +36,12 @@ type composed struct {
 	// S3Conf is the s3.conf of the composed <xr>-pgbackrest-s3 Secret: what
 	// pgBackRest loads from conf.d for the credentials.
 	S3Conf []byte
+	// ConfD is every file the cluster's backups.pgbackrest.configuration
+	// projects into the pod's /etc/pgbackrest/conf.d, by path: s3.conf,
+	// the S3 endpoint's CA, the encryption passphrase's cipher.conf. Each
+	// is read from the Secret the projection names (a composed one, or one
+	// of the user's required Secrets), with the projection's items.
+	ConfD map[string][]byte
 	// Pod is the StatefulSet and the Secrets and ConfigMaps it reads, once
 	// the cluster is observed ready.
 	Pod realdfs.Rendered
@@ -44,11 +55,12 @@ type composed struct {
 // by the Percona operator (it composes the DittoFS StatefulSet too). The
 // generated Secrets (admin, JWT) are carried from the first reconcile to the
 // second through observed state, as in a cluster.
-func compose(t *testing.T, xr, credentials string) composed {
+func compose(t *testing.T, xr string, secrets ...string) composed {
 	t.Helper()
 	root := testenv.RepoRoot(t)
 	f := fn.NewFunction(logging.NewNopLogger())
-	first := reconcile(t, f, root, xr, credentials, "")
+	required := strings.Join(secrets, "---\n")
+	first := reconcile(t, f, root, xr, required, "")
 
 	ready := readyStatus(t, root)
 	var observed bytes.Buffer
@@ -73,7 +85,7 @@ func compose(t *testing.T, xr, credentials string) composed {
 		observed.WriteString("---\n")
 		observed.Write(b)
 	}
-	second := reconcile(t, f, root, xr, credentials, observed.String())
+	second := reconcile(t, f, root, xr, required, observed.String())
 
 	var c composed
 	var docs bytes.Buffer
@@ -107,7 +119,71 @@ func compose(t *testing.T, xr, credentials string) composed {
 	if c.S3Conf == nil {
 		t.Fatalf("no composed Secret with s3.conf is projected into pgBackRest's configuration (%v)", c.Cluster.Spec.Backups.PGBackRest.Configuration)
 	}
+	c.ConfD = projectedFiles(t, c.Cluster.Spec.Backups.PGBackRest.Configuration, c.Pod.Secrets, secretsData(t, required))
 	return c
+}
+
+// projectedFiles is what Kubernetes writes into a projected volume with
+// the Secret projections sources (the pod's /etc/pgbackrest/conf.d): each
+// item's key at its path, or every key at its own name when there are no
+// items. A Secret is looked up among the composed ones first, then the
+// user's; a projection of a Secret or key that is in neither fails the
+// test, as the pod would not start.
+func projectedFiles(t *testing.T, sources []corev1.VolumeProjection, composedSecrets, userSecrets map[string]map[string]string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, p := range sources {
+		if p.Secret == nil {
+			t.Fatalf("pgBackRest's configuration projects something other than a Secret: %+v", p)
+		}
+		data, ok := composedSecrets[p.Secret.Name]
+		if !ok {
+			data, ok = userSecrets[p.Secret.Name]
+		}
+		if !ok {
+			t.Fatalf("pgBackRest's configuration projects Secret %s, which is neither composed nor the user's", p.Secret.Name)
+		}
+		if len(p.Secret.Items) == 0 {
+			for k, v := range data {
+				files[k] = []byte(v)
+			}
+			continue
+		}
+		for _, item := range p.Secret.Items {
+			v, ok := data[item.Key]
+			if !ok {
+				t.Fatalf("pgBackRest's configuration projects key %s of Secret %s, which it does not hold", item.Key, p.Secret.Name)
+			}
+			files[item.Path] = []byte(v)
+		}
+	}
+	return files
+}
+
+// secretsData is the data of the Secrets in docs (YAML), by name, from
+// data (base64) or stringData.
+func secretsData(t *testing.T, docs string) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	dec := k8syaml.NewYAMLOrJSONDecoder(strings.NewReader(docs), 4096)
+	for {
+		s := &corev1.Secret{}
+		err := dec.Decode(s)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := map[string]string{}
+		for k, v := range s.Data {
+			data[k] = string(v)
+		}
+		for k, v := range s.StringData {
+			data[k] = v
+		}
+		out[s.Name] = data
+	}
 }
 
 // reconcile is one reconcile: the function's first call, then its call with
@@ -212,7 +288,41 @@ spec:
       region: us-east-1
       uriStyle: path
       verifyTLS: true
+      caSecretRef:
+        name: drill-s3-ca
+      encryption:
+        passphraseSecretRef:
+          name: drill-cipher
 `, bucket, endpoint)
+}
+
+// caSecret is the Secret holding the S3 server's private CA, which the XR
+// names in caSecretRef (key ca.crt, the default).
+func caSecret(caPEM []byte) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: drill-s3-ca
+  namespace: dr
+type: Opaque
+data:
+  ca.crt: %s
+`, base64.StdEncoding.EncodeToString(caPEM))
+}
+
+// passphraseSecret is the Secret holding the repository's encryption
+// passphrase, which the XR names in encryption.passphraseSecretRef (key
+// passphrase, the default).
+func passphraseSecret(passphrase string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: drill-cipher
+  namespace: dr
+type: Opaque
+stringData:
+  passphrase: %s
+`, passphrase)
 }
 
 // credentialsSecret is the Secret the XR names, with plain access keys: the

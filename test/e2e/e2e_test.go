@@ -59,6 +59,7 @@ func TestControlPlane(t *testing.T) {
 		t.Run("usages", e.usages) &&
 		t.Run("drift", e.drift) &&
 		t.Run("guards", e.guards) &&
+		t.Run("on-demand backup", e.onDemandBackup) &&
 		t.Run("backups off", e.backupsOff) &&
 		// Last before deleting: its events (the user Secret relabelled,
 		// its keys removed and rewritten, the StatefulSet rolled) come on
@@ -726,6 +727,8 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"networking.k8s.io", "networkpolicies"},
 		{"monitoring.coreos.com", "servicemonitors"},
 		{"pgv2.percona.com", "perconapgclusters"},
+		{"pgv2.percona.com", "perconapgbackups"},
+		{"pgv2.percona.com", "perconapgrestores"},
 		{"protection.crossplane.io", "usages"},
 	}
 	for _, r := range composedResources {
@@ -743,8 +746,6 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"", "persistentvolumeclaims"},
 		{"apps", "daemonsets"},
 		{"rbac.authorization.k8s.io", "roles"},
-		{"pgv2.percona.com", "perconapgbackups"},
-		{"pgv2.percona.com", "perconapgrestores"},
 		{"postgres-operator.crunchydata.com", "postgresclusters"},
 		{"monitoring.coreos.com", "prometheusrules"},
 		{"networking.k8s.io", "ingresses"},

@@ -105,6 +105,10 @@ func specRefusals(spec map[string]any, observed map[string]map[string]any) (refu
 		// pgBackRest's S3 driver speaks TLS only.
 		refuse = append(refuse, "spec.percona.backup.endpoint")
 	}
+	if _, ok := lookup(spec, "percona.backup.onDemand"); ok && !backup {
+		// An on-demand backup needs backups on.
+		refuse = append(refuse, "spec.percona.backup.onDemand")
+	}
 	if v, ok := lookup(spec, "replicas"); ok && invalidReplicas("replicas", v) {
 		refuse = append(refuse, "spec.replicas")
 	}
@@ -516,7 +520,51 @@ func checkApplied(w *world, s step, it iteration) []violation {
 	case sts != nil && s.On == "spec" && s.Path == "replicas" && !invalidReplicas(s.Path, s.Value):
 		want("not applied: replicas", get(sts, "spec", "replicas"), s.Value)
 	}
-	return out
+	return append(out, onDemandRules(w, it)...)
+}
+
+// onDemandRules: the one PerconaPGBackup desired is the spec's token's,
+// once the cluster is ready for backups or the backup exists; an old
+// token's is not desired (Crossplane deletes it; its backup stays in the
+// repository); none without a token.
+func onDemandRules(w *world, it iteration) []violation {
+	var got []string
+	for k := range it.desired {
+		if strings.HasPrefix(k, onDemandKeyPrefix) {
+			got = append(got, k)
+		}
+	}
+	slices.Sort(got)
+	var want []string
+	if token, ok := lookup(w.spec, "percona.backup.onDemand"); ok && isTrue(w.spec, "percona.enabled") && isTrue(w.spec, "percona.backup.enabled") {
+		key := onDemandKeyPrefix + fmt.Sprint(token)
+		if w.observed[key] != nil || readyForBackup(w.observed[clusterKey]) {
+			want = []string{key}
+		}
+	}
+	if !slices.Equal(got, want) {
+		return []violation{{"on-demand backups", fmt.Sprintf("desired %v, want %v", got, want)}}
+	}
+	return nil
+}
+
+// onDemandKeyPrefix starts the composed resource key of an on-demand
+// PerconaPGBackup; the token ends it.
+const onDemandKeyPrefix = "percona-backup-"
+
+// readyForBackup: the observed cluster's ReadyForBackup is True.
+func readyForBackup(c map[string]any) bool {
+	for _, cond := range asSlice(get(c, "status", "conditions")) {
+		if m, ok := cond.(map[string]any); ok && m["type"] == "ReadyForBackup" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
 
 // checkUpgradeOnly: what applies to live clusters from the Input is the

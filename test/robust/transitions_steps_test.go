@@ -103,6 +103,7 @@ var specEdits = []struct {
 	{"percona.enabled", []any{true, false}},
 	{"percona.backup.enabled", []any{true, false}},
 	{"percona.backup.authorizeRemoval", []any{true, nil}},
+	{"percona.backup.onDemand", []any{"first", "second", nil}},
 	{"storage.metadataSize", []any{"5Gi", "10Gi", "20Gi"}},
 	{"storage.contentSize", []any{"50Gi", "100Gi", "200Gi", nil}},
 	{"storage.controlPlaneSize", []any{"512Mi", "1Gi", "2Gi", nil}},

@@ -23,10 +23,21 @@ var resourceOf = map[schema.GroupKind]string{
 	{Group: "monitoring.coreos.com", Kind: "ServiceMonitor"}:  "servicemonitors",
 	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:       "networkpolicies",
 	{Group: "pgv2.percona.com", Kind: "PerconaPGCluster"}:     "perconapgclusters",
+	{Group: "pgv2.percona.com", Kind: "PerconaPGBackup"}:      "perconapgbackups",
+	{Group: "pgv2.percona.com", Kind: "PerconaPGRestore"}:     "perconapgrestores",
 	{Group: "protection.crossplane.io", Kind: "Usage"}:        "usages",
 	{Group: "protection.crossplane.io", Kind: "ClusterUsage"}: "clusterusages",
 	{Group: "apiextensions.crossplane.io", Kind: "Usage"}:     "usages",
 	{Group: "policy", Kind: "PodDisruptionBudget"}:            "poddisruptionbudgets",
+}
+
+// grantedAhead are resources the ClusterRole grants before an example
+// composes them: a slice of an issue that landed its RBAC with another.
+// The test fails once an example composes one: remove its entry then.
+// Never add an entry to make the test pass for a resource nothing will
+// compose.
+var grantedAhead = map[string]string{
+	"pgv2.percona.com/perconapgrestores": "in-place recovery (spec.percona.recovery, issue 11): its slice composes the PerconaPGRestore",
 }
 
 // crossplaneVerbs are what Crossplane does with a composed resource.
@@ -73,8 +84,15 @@ func TestClusterRoleMatchesComposedKinds(t *testing.T) {
 			}
 		case isSub:
 			t.Errorf("the ClusterRole grants subresource %s of %s, which the function does not compose", sub, group+"/"+parent)
+		case !composed[res] && grantedAhead[res] != "":
+			t.Logf("granted ahead of its example: %s (%s)", res, grantedAhead[res])
 		case !composed[res]:
 			t.Errorf("the ClusterRole grants %s, which no example composes", res)
+		}
+	}
+	for res := range grantedAhead {
+		if composed[res] {
+			t.Errorf("an example composes %s now: remove it from grantedAhead", res)
 		}
 	}
 	if !composed["apps/statefulsets"] {

@@ -1,0 +1,292 @@
+package fn
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	crunchyv1beta1 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/postgres-operator.crunchydata.com/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/internal/testpki"
+)
+
+// extrasSpec is backupSpec with a CA reference and encryption.
+const extrasSpec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"backup-s3"},"bucket":"b","endpoint":"minio.storage.svc:9000",` +
+	`"caSecretRef":{"name":"s3-ca"},"encryption":{"passphraseSecretRef":{"name":"repo-pass"}}}}}`
+
+// testCAPEM is a CA certificate, as a user's CA Secret holds it.
+func testCAPEM(t *testing.T) string {
+	t.Helper()
+	ca, err := testpki.NewCA("s3 private CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ca.CertPEM)
+}
+
+// withSecrets hands req the required Secrets by requirement name; a nil
+// object is a Secret that does not exist. Names not given are not fetched.
+func withSecrets(req *fnv1.RunFunctionRequest, objs map[string]*string) *fnv1.RunFunctionRequest {
+	if req.RequiredResources == nil {
+		req.RequiredResources = map[string]*fnv1.Resources{}
+	}
+	for name, o := range objs {
+		rs := &fnv1.Resources{}
+		if o != nil {
+			rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(*o)})
+		}
+		req.RequiredResources[name] = rs
+	}
+	return req
+}
+
+// extrasSecrets are the three Secrets extrasSpec names, each overridable.
+func extrasSecrets(t *testing.T, override map[string]*string) map[string]*string {
+	t.Helper()
+	ca := secretJSON("s3-ca", map[string]string{"ca.crt": testCAPEM(t)}, nil)
+	pass := secretJSON("repo-pass", map[string]string{"passphrase": "correct horse battery staple\n"}, nil)
+	creds := awsKeys
+	out := map[string]*string{requiredS3Credentials: &creds, requiredBackupCA: &ca, requiredBackupPassphrase: &pass}
+	for k, v := range override {
+		out[k] = v
+	}
+	return out
+}
+
+// TestBackupCAAndEncryption: the CA is projected from the user's Secret and
+// named by repo1-storage-ca-file; the passphrase is copied into
+// <xr>-pgbackrest-cipher's cipher.conf and projected, never in the cluster;
+// a port stays in the endpoint (Percona copies it into repo1-s3-endpoint
+// verbatim and pgBackRest dials it).
+func TestBackupCAAndEncryption(t *testing.T) {
+	req := withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil))
+	rsp := compose(t, req)
+	if msg, fatal := fatalResult(rsp); fatal {
+		t.Fatal(msg)
+	}
+	var cluster pgv2.PerconaPGCluster
+	desiredInto(t, rsp, keyPerconaCluster, &cluster)
+	want := pgv2.PGBackRestArchive{
+		Image: "docker.io/percona/percona-pgbackrest:2.58.0-1",
+		Global: map[string]string{
+			"repo1-cipher-type":         "aes-256-cbc",
+			"repo1-path":                "/pgbackrest/storage/files-4a49acf8/repo1",
+			"repo1-retention-full":      "7",
+			"repo1-retention-full-type": "time",
+			"repo1-s3-uri-style":        "path",
+			"repo1-storage-ca-file":     "/etc/pgbackrest/conf.d/repo1-storage-ca.crt",
+			"repo1-storage-verify-tls":  "y",
+		},
+		Configuration: []corev1.VolumeProjection{
+			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "files-pgbackrest-s3"}}},
+			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "s3-ca"}, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "repo1-storage-ca.crt"}}}},
+			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "files-pgbackrest-cipher"}, Items: []corev1.KeyToPath{{Key: "cipher.conf", Path: "cipher.conf"}}}},
+		},
+		Repos: []crunchyv1beta1.PGBackRestRepo{{
+			Name:            "repo1",
+			S3:              &crunchyv1beta1.RepoS3{Bucket: "b", Endpoint: "minio.storage.svc:9000", Region: "eu-west-1"},
+			BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{Full: ptr.To("0 2 * * *"), Incremental: ptr.To("0 * * * *")},
+		}},
+	}
+	if diff := cmp.Diff(want, cluster.Spec.Backups.PGBackRest); diff != "" {
+		t.Errorf("spec.backups.pgbackrest (-want +got):\n%s", diff)
+	}
+	var cipher corev1.Secret
+	desiredInto(t, rsp, keyPGBackRestCipher, &cipher)
+	wantCipher := corev1.Secret{
+		TypeMeta:   cipher.TypeMeta,
+		ObjectMeta: cipher.ObjectMeta,
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{"cipher.conf": []byte("[global]\nrepo1-cipher-pass=correct horse battery staple\n")},
+	}
+	if diff := cmp.Diff(wantCipher, cipher); diff != "" {
+		t.Errorf("files-pgbackrest-cipher (-want +got):\n%s", diff)
+	}
+	if cipher.Name != "files-pgbackrest-cipher" || cipher.Namespace != "storage" || cipher.Labels["app.kubernetes.io/component"] != "backup" {
+		t.Errorf("files-pgbackrest-cipher metadata: %+v", cipher.ObjectMeta)
+	}
+	usage := desiredMap(t, rsp, keyUsageCipher)
+	if got := usage["spec"].(map[string]any)["of"].(map[string]any)["resourceRef"].(map[string]any)["name"]; got != "files-pgbackrest-cipher" {
+		t.Errorf("the cipher Usage protects %v", got)
+	}
+	clusterJSON := desiredMap(t, rsp, keyPerconaCluster)
+	if b, _ := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().MarshalJSON(); strings.Contains(string(b), "correct horse") {
+		t.Errorf("the passphrase is in the PerconaPGCluster: %v", clusterJSON)
+	}
+	for _, r := range rsp.GetResults() {
+		if strings.Contains(r.GetMessage(), "correct horse") {
+			t.Errorf("the passphrase is in a result: %s", r.GetMessage())
+		}
+	}
+	if st := backupStatusOf(t, rsp); !st.Encrypted {
+		t.Errorf("status.database.backup.encrypted is false: %+v", st)
+	}
+}
+
+// TestBackupExtrasAwaited: a CA or passphrase Secret that is not fetched
+// yet, missing or malformed holds a new cluster back (its pgBackRest would
+// project what does not exist) and says why in BackupReady; an existing
+// cluster keeps its backups block and cipher Secret exactly as observed.
+func TestBackupExtrasAwaited(t *testing.T) {
+	notPEM := secretJSON("s3-ca", map[string]string{"ca.crt": "not a certificate"}, nil)
+	wrongKey := secretJSON("s3-ca", map[string]string{"tls.crt": "x"}, nil)
+	newline := secretJSON("repo-pass", map[string]string{"passphrase": "correct horse\nrepo1-path=/elsewhere"}, nil)
+	empty := secretJSON("repo-pass", map[string]string{"passphrase": " \n"}, nil)
+	cases := map[string]struct {
+		override map[string]*string
+		drop     string // a requirement not answered yet
+		want     string // BackupReady
+		message  string
+	}{
+		"CANotFetched": {
+			drop: requiredBackupCA, want: "FALSE WaitingForCA",
+			message: "waiting for Crossplane to fetch the S3 CA Secret storage/s3-ca",
+		},
+		"CAMissing": {
+			override: map[string]*string{requiredBackupCA: nil}, want: "FALSE InvalidCA",
+			message: "the S3 CA Secret storage/s3-ca (spec.percona.backup.caSecretRef) does not exist",
+		},
+		"CAKeyMissing": {
+			override: map[string]*string{requiredBackupCA: &wrongKey}, want: "FALSE InvalidCA",
+			message: "the S3 CA Secret storage/s3-ca (spec.percona.backup.caSecretRef) has no key ca.crt (it has keys tls.crt)",
+		},
+		"CANotPEM": {
+			override: map[string]*string{requiredBackupCA: &notPEM}, want: "FALSE InvalidCA",
+			message: "key ca.crt of the S3 CA Secret storage/s3-ca (spec.percona.backup.caSecretRef) holds no PEM certificate: it needs the CA that signed the S3 endpoint's certificate, -----BEGIN CERTIFICATE----- …",
+		},
+		"PassphraseNotFetched": {
+			drop: requiredBackupPassphrase, want: "FALSE WaitingForEncryptionPassphrase",
+			message: "waiting for Crossplane to fetch the encryption passphrase Secret storage/repo-pass",
+		},
+		"PassphraseWithALineBreak": {
+			override: map[string]*string{requiredBackupPassphrase: &newline}, want: "FALSE InvalidEncryptionPassphrase",
+			message: "key passphrase of the encryption passphrase Secret storage/repo-pass (spec.percona.backup.encryption.passphraseSecretRef) holds a line feed (LF) inside its value",
+		},
+		"PassphraseEmpty": {
+			override: map[string]*string{requiredBackupPassphrase: &empty}, want: "FALSE InvalidEncryptionPassphrase",
+			message: "key passphrase of the encryption passphrase Secret storage/repo-pass (spec.percona.backup.encryption.passphraseSecretRef) is empty",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			secrets := extrasSecrets(t, tc.override)
+			delete(secrets, tc.drop)
+			rsp := compose(t, withSecrets(xrRequest(extrasSpec), secrets))
+			if _, ok := rsp.GetDesired().GetResources()[string(keyPerconaCluster)]; ok {
+				t.Error("a new cluster was composed while a Secret its pgBackRest projects cannot be read")
+			}
+			if got := conditionOf(rsp, conditionBackupReady); got != tc.want {
+				t.Errorf("BackupReady %q, want %q", got, tc.want)
+			}
+			if got := conditionMessage(rsp, conditionBackupReady); !strings.HasPrefix(got, tc.message) {
+				t.Errorf("BackupReady message %q, want one starting %q", got, tc.message)
+			}
+			if got := conditionOf(rsp, conditionDatabaseReady); got != "FALSE WaitingForBackupCredentials" {
+				t.Errorf("DatabaseReady %q", got)
+			}
+
+			// The same Secret trouble under a live encrypted cluster.
+			live, _ := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
+			live = withSecrets(live, secrets)
+			if tc.drop != "" {
+				delete(live.GetRequiredResources(), tc.drop)
+			}
+			rsp = compose(t, live)
+			if msg, fatal := fatalResult(rsp); fatal {
+				t.Fatal(msg)
+			}
+			observed := live.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["spec"].GetStructValue().GetFields()["backups"]
+			desired := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["spec"].GetStructValue().GetFields()["backups"]
+			if diff := cmp.Diff(observed.AsInterface(), desired.AsInterface()); diff != "" {
+				t.Errorf("the live cluster's backups changed (-observed +desired):\n%s", diff)
+			}
+			for _, key := range []resource.Name{keyPGBackRestCipher, keyUsageCipher} {
+				if _, ok := rsp.GetDesired().GetResources()[string(key)]; !ok {
+					t.Errorf("%s was dropped", key)
+				}
+			}
+		})
+	}
+}
+
+func conditionMessage(rsp *fnv1.RunFunctionResponse, typ string) string {
+	for _, c := range rsp.GetConditions() {
+		if c.GetType() == typ {
+			return c.GetMessage()
+		}
+	}
+	return ""
+}
+
+// TestEncryptionGuard: encryption is fixed once the repository exists:
+// added, removed, or with another passphrase, the change is a Fatal naming
+// the field, and nothing is applied.
+func TestEncryptionGuard(t *testing.T) {
+	plain := strings.Replace(extrasSpec, `,"encryption":{"passphraseSecretRef":{"name":"repo-pass"}}`, "", 1)
+	other := secretJSON("repo-pass", map[string]string{"passphrase": "a-different-one-42"}, nil)
+	sameElsewhere := secretJSON("repo-pass-2", map[string]string{"passphrase": "correct horse battery staple"}, nil)
+	cases := map[string]struct {
+		was, now string
+		secrets  map[string]*string
+		want     string // "" applies
+	}{
+		"EncryptionAdded": {
+			was: plain, now: extrasSpec,
+			want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b/pgbackrest/storage/files-4a49acf8/repo1) is not encrypted",
+		},
+		"EncryptionRemoved": {
+			was: extrasSpec, now: plain,
+			want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b/pgbackrest/storage/files-4a49acf8/repo1) is encrypted (repo1-cipher-type aes-256-cbc)",
+		},
+		"PassphraseChanged": {
+			was: extrasSpec, now: extrasSpec, secrets: map[string]*string{requiredBackupPassphrase: &other},
+			want: "spec.percona.backup.encryption.passphraseSecretRef: Forbidden: unsafe change: key passphrase of Secret storage/repo-pass holds another passphrase than the one the pgBackRest repository of PerconaPGCluster files-postgres is encrypted with (kept in Secret files-pgbackrest-cipher)",
+		},
+		"SamePassphraseInAnotherSecret": {
+			was: extrasSpec, now: strings.Replace(extrasSpec, `"name":"repo-pass"`, `"name":"repo-pass-2"`, 1),
+			secrets: map[string]*string{requiredBackupPassphrase: &sameElsewhere},
+		},
+		"Unchanged": {was: extrasSpec, now: extrasSpec},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			live, _ := liveServerFrom(t, withSecrets(xrRequest(tc.was), extrasSecrets(t, nil)))
+			next := withSecrets(later(live, tc.now, ""), extrasSecrets(t, tc.secrets))
+			rsp := compose(t, next)
+			msg, fatal := fatalResult(rsp)
+			switch {
+			case tc.want == "" && fatal:
+				t.Errorf("refused: %s", msg)
+			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
+				t.Errorf("result %q (fatal %v), want one containing %q", msg, fatal, tc.want)
+			case tc.want != "" && len(rsp.GetDesired().GetResources()) != 0:
+				t.Errorf("a refused change desired %v", desiredKeys(rsp))
+			}
+			if strings.Contains(msg, "correct horse") || strings.Contains(msg, "a-different-one-42") {
+				t.Errorf("a passphrase is in the result: %s", msg)
+			}
+		})
+	}
+}
+
+// liveServerFrom runs req to a live server (as liveServer, from a request
+// that already has its required resources).
+func liveServerFrom(t *testing.T, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionRequest, *fnv1.RunFunctionResponse) {
+	t.Helper()
+	var rsp *fnv1.RunFunctionResponse
+	for range 3 {
+		rsp = compose(t, req)
+		if msg, fatal := fatalResult(rsp); fatal {
+			t.Fatalf("composing the live server: %s", msg)
+		}
+		req = observeDesired(req, rsp)
+		markLive(req)
+	}
+	return req, rsp
+}

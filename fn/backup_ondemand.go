@@ -1,0 +1,117 @@
+package fn
+
+import (
+	"fmt"
+	"time"
+
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
+)
+
+// perconaLatestRestorableTime is how Percona v2.9.0 writes a PerconaPGBackup's
+// status.latestRestorableTime (PITRestoreDateTime.MarshalJSON).
+const perconaLatestRestorableTime = "2006-01-02 15:04:05.000000-0700"
+
+// observedBackup is what the function reads of an observed PerconaPGBackup.
+type observedBackup struct {
+	State, Completed, BackupName, Error, LatestRestorableTime string
+}
+
+// observedOnDemand reads the observed PerconaPGBackup under key, or nil.
+func (c *composer) observedOnDemand(key resource.Name) *observedBackup {
+	f := c.observedFields(key, []string{"status"})
+	if f == nil {
+		return nil
+	}
+	st, _ := f["status"].(map[string]any)
+	s := func(k string) string { v, _ := st[k].(string); return v }
+	return &observedBackup{State: s("state"), Completed: s("completed"), BackupName: s("backupName"), Error: s("error"), LatestRestorableTime: s("latestRestorableTime")}
+}
+
+// composeOnDemandBackup composes the PerconaPGBackup of
+// spec.percona.backup.onDemand, ready once Percona reports it Succeeded,
+// and returns what status.database.backup says of it. A new one waits for
+// pgBackRest to be ready for backups (Percona fails a backup of a cluster
+// that is not: failIfClusterIsNotReady); one observed is kept whatever
+// the cluster's state, so that it never runs twice.
+func (c *composer) composeOnDemandBackup(cluster *pgv2.PerconaPGCluster) (*v1alpha1.OnDemandBackupStatus, *observedBackup, error) {
+	b := c.ds.Spec.Percona.Backup
+	if !b.Enabled || b.OnDemand == "" {
+		return nil, nil, nil
+	}
+	key := onDemandKey(b.OnDemand)
+	st := &v1alpha1.OnDemandBackupStatus{Name: c.ds.PerconaBackupName(b.OnDemand), Token: b.OnDemand}
+	observed := c.observedOnDemand(key)
+	if observed == nil && !readyForBackup(cluster) {
+		return st, nil, nil
+	}
+	succeeded := observed != nil && observed.State == string(pgv2.BackupSucceeded)
+	if err := c.add(key, build.PerconaBackup(c.ds, b.OnDemand), readiness(succeeded)); err != nil {
+		return nil, nil, err
+	}
+	if observed != nil {
+		st.State, st.Completed, st.BackupName, st.Error = observed.State, observed.Completed, observed.BackupName, observed.Error
+	}
+	c.onDemandCondition(cluster, st)
+	return st, observed, nil
+}
+
+// readyForBackup: Percona says pgBackRest's stanza exists and backups run.
+func readyForBackup(cluster *pgv2.PerconaPGCluster) bool {
+	status, _, _ := perconaCondition(cluster, perconaReadyForBackup)
+	return status == "True"
+}
+
+// onDemandCondition sets BackupReady for an on-demand backup that failed or
+// runs; one that succeeded (or a cluster not ready for backups) leaves it
+// to backupCondition. A condition set before (credentials, CA, passphrase)
+// wins.
+func (c *composer) onDemandCondition(cluster *pgv2.PerconaPGCluster, st *v1alpha1.OnDemandBackupStatus) {
+	if c.hasCondition(conditionBackupReady) {
+		return
+	}
+	switch {
+	case st.State == string(pgv2.BackupFailed):
+		msg := fmt.Sprintf("the on-demand backup %s (spec.percona.backup.onDemand %q) failed", st.Name, st.Token)
+		if st.Error != "" {
+			msg += ": " + st.Error
+		}
+		msg += "; the scheduled backups go on. To try again, set spec.percona.backup.onDemand to a new token"
+		response.Warning(c.rsp, fmt.Errorf("%s", msg)).TargetCompositeAndClaim()
+		response.ConditionFalse(c.rsp, conditionBackupReady, "OnDemandBackupFailed").WithMessage(msg).TargetCompositeAndClaim()
+	case st.State != string(pgv2.BackupSucceeded) && readyForBackup(cluster):
+		response.ConditionTrue(c.rsp, conditionBackupReady, "OnDemandBackupRunning").
+			WithMessage(fmt.Sprintf("pgBackRest backs up; the on-demand backup %s is %s", st.Name, spec.OrDefault(st.State, "pending"))).TargetCompositeAndClaim()
+	}
+}
+
+// onDemandStatus completes status.database.backup with the on-demand
+// backup and the latest restorable time Percona recorded on it.
+func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus, observed *observedBackup) {
+	if c.status.Database == nil || c.status.Database.Backup == nil {
+		return
+	}
+	bs := c.status.Database.Backup
+	bs.Encrypted = backupEncrypted(c.ds)
+	bs.LastOnDemand = st
+	if observed != nil {
+		bs.LatestRestorableTime = restorableTime(observed.LatestRestorableTime)
+	}
+}
+
+// restorableTime is Percona's latestRestorableTime in RFC 3339 (UTC), or
+// "" when it is not one of Percona's times.
+func restorableTime(s string) string {
+	for _, layout := range []string{perconaLatestRestorableTime, time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return ""
+}

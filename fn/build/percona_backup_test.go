@@ -1,0 +1,104 @@
+package build
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
+)
+
+func TestPerconaBackup(t *testing.T) {
+	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
+	want := &pgv2.PerconaPGBackup{
+		ObjectMeta: metav1.ObjectMeta{Name: "files-postgres-backup-2026-12-01", Namespace: "storage", Labels: ds.Labels(spec.ComponentBackup)},
+		Spec:       pgv2.PerconaPGBackupSpec{PGCluster: "files-postgres", RepoName: ptr.To("repo1"), Options: []string{"--type=full"}},
+	}
+	if diff := cmp.Diff(want, PerconaBackup(ds, "2026-12-01")); diff != "" {
+		t.Errorf("PerconaBackup (-want +got):\n%s", diff)
+	}
+}
+
+func TestPGBackRestCipherSecret(t *testing.T) {
+	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
+	cases := map[string]struct {
+		reason     string
+		passphrase string
+		want       string
+	}{
+		"Plain":            {"the passphrase as written", "p4ss w0rd/+=", "[global]\nrepo1-cipher-pass=p4ss w0rd/+=\n"},
+		"TrailingNewline":  {"trimmed, as pgBackRest trims an option's value (kubectl create secret --from-file keeps a newline)", "p4ss\n", "[global]\nrepo1-cipher-pass=p4ss\n"},
+		"SurroundingSpace": {"trimmed on both sides", "  p4ss \t", "[global]\nrepo1-cipher-pass=p4ss\n"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			want := &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Name: "files-pgbackrest-cipher", Namespace: "storage", Labels: ds.Labels(spec.ComponentBackup)},
+				Type:       corev1.SecretTypeOpaque,
+				Data:       map[string][]byte{"cipher.conf": []byte(tc.want)},
+			}
+			if diff := cmp.Diff(want, PGBackRestCipherSecret(ds, PGBackRestCipherConf([]byte(tc.passphrase)))); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestBackupCAAndCipherOptions: what caSecretRef and encryption add to the
+// cluster's pgBackRest block, each alone and together; the credentials stay
+// the first projection.
+func TestBackupCAAndCipherOptions(t *testing.T) {
+	credentials := corev1.VolumeProjection{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "files-pgbackrest-s3"}}}
+	ca := corev1.VolumeProjection{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "private-ca"}, Items: []corev1.KeyToPath{{Key: "root.pem", Path: "repo1-storage-ca.crt"}}}}
+	cipher := corev1.VolumeProjection{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "files-pgbackrest-cipher"}, Items: []corev1.KeyToPath{{Key: "cipher.conf", Path: "cipher.conf"}}}}
+	base := map[string]string{
+		"repo1-path": "/p", "repo1-retention-full": "7", "repo1-retention-full-type": "time",
+		"repo1-s3-uri-style": "path", "repo1-storage-verify-tls": "y",
+	}
+	with := func(kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range base {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	caRef := &v1alpha1.SecretKeySelector{Name: "private-ca", Key: "root.pem"}
+	enc := &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: "repo-pass"}}
+	cases := map[string]struct {
+		ca         *v1alpha1.SecretKeySelector
+		encryption *v1alpha1.BackupEncryption
+		wantConf   []corev1.VolumeProjection
+		wantGlobal map[string]string
+	}{
+		"Neither":    {wantConf: []corev1.VolumeProjection{credentials}, wantGlobal: with()},
+		"CA":         {ca: caRef, wantConf: []corev1.VolumeProjection{credentials, ca}, wantGlobal: with("repo1-storage-ca-file", "/etc/pgbackrest/conf.d/repo1-storage-ca.crt")},
+		"Encryption": {encryption: enc, wantConf: []corev1.VolumeProjection{credentials, cipher}, wantGlobal: with("repo1-cipher-type", "aes-256-cbc")},
+		"Both": {
+			ca: caRef, encryption: enc, wantConf: []corev1.VolumeProjection{credentials, ca, cipher},
+			wantGlobal: with("repo1-storage-ca-file", "/etc/pgbackrest/conf.d/repo1-storage-ca.crt", "repo1-cipher-type", "aes-256-cbc"),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			b := fixture.S3Backup()
+			b.CASecretRef, b.Encryption = tc.ca, tc.encryption
+			ds := fixture.DittoServer(fixture.PerconaSpec(b))
+			got := PerconaCluster(ds, fixture.Input(), "files-pgbackrest-s3", "/p").Spec.Backups.PGBackRest
+			if diff := cmp.Diff(tc.wantConf, got.Configuration); diff != "" {
+				t.Errorf("configuration (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantGlobal, got.Global); diff != "" {
+				t.Errorf("global (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package fn
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+
+	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+)
+
+// encryptionGuard: a pgBackRest repository is encrypted, or not, with one
+// passphrase for its whole life. pgBackRest reads neither an encrypted
+// repository without its passphrase nor a plain one with a cipher, so
+// encryption added, removed or its passphrase changed on a cluster with a
+// repository would stop WAL archiving and every backup and restore. Only
+// with backups on: turning them off is backupRemovalGuard's.
+func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorList {
+	b := c.ds.Spec.Percona.Backup
+	if !b.Enabled || !hasBackupRepository(cluster) {
+		return nil
+	}
+	p := field.NewPath("spec", "percona", "backup", "encryption")
+	was := cluster.Spec.Backups.PGBackRest.Global[build.OptionCipherType] != ""
+	if now := b.Encryption != nil; was != now {
+		return field.ErrorList{field.Forbidden(p, c.encryptionChanged(cluster, was))}
+	}
+	if !was {
+		return nil
+	}
+	return c.passphraseGuard(p.Child("passphraseSecretRef"))
+}
+
+func (c *composer) encryptionChanged(cluster *pgv2.PerconaPGCluster, was bool) string {
+	repo := fmt.Sprintf("the pgBackRest repository of PerconaPGCluster %s (s3://%s%s)", c.ds.PerconaClusterName(), c.ds.Spec.Percona.Backup.Bucket, cluster.Spec.Backups.PGBackRest.Global[build.RepoPathKey])
+	if was {
+		return "unsafe change: " + repo + " is encrypted (" + build.OptionCipherType + " " + build.CipherType + "); without encryption pgBackRest can no longer read it, archive WAL into it or restore from it. Put encryption back with the same passphraseSecretRef; a plain repository needs a new DittoServer (restore into it from this one)"
+	}
+	return "unsafe change: " + repo + " is not encrypted; pgBackRest cannot encrypt an existing repository, and with a cipher it could no longer read this one, archive WAL into it or restore from it. Remove encryption; an encrypted repository needs a new DittoServer (restore into it from this one)"
+}
+
+// passphraseGuard: the passphrase read now must be the one in the observed
+// <xr>-pgbackrest-cipher, which the repository was written with. A
+// passphrase not readable yet changes nothing (the cipher Secret is kept).
+// Neither value is ever in the message.
+func (c *composer) passphraseGuard(p *field.Path) field.ErrorList {
+	o := c.observedObject(keyPGBackRestCipher)
+	if o == nil {
+		return nil
+	}
+	encoded, _, _ := unstructured.NestedString(o.Object, "data", build.CipherConfKey)
+	was, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(was) == 0 {
+		return nil
+	}
+	r, err := c.readBackupPassphrase()
+	if err != nil || r.Value == nil {
+		return nil
+	}
+	if bytes.Equal(was, build.PGBackRestCipherConf(r.Value)) {
+		return nil
+	}
+	ref := c.ds.Spec.Percona.Backup.Encryption.PassphraseSecretRef
+	return field.ErrorList{field.Forbidden(p, fmt.Sprintf(
+		"unsafe change: key %s of Secret %s/%s holds another passphrase than the one the pgBackRest repository of PerconaPGCluster %s is encrypted with (kept in Secret %s); with it pgBackRest could no longer read the repository, archive WAL into it or restore from it. Put the old passphrase back in the Secret (or point passphraseSecretRef at a Secret holding it)",
+		ref.Key, c.ds.Namespace, ref.Name, c.ds.PerconaClusterName(), c.ds.PGBackRestCipherSecretName()))}
+}
