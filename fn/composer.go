@@ -12,6 +12,8 @@ import (
 	"github.com/crossplane/function-sdk-go/resource/composed"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/fn/wire"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
@@ -21,7 +23,7 @@ type composer struct {
 	req *fnv1.RunFunctionRequest
 	rsp *fnv1.RunFunctionResponse
 	in  v1beta1.Input
-	ds  dittoServer
+	ds  spec.DittoServer
 
 	// observed caches the observed objects read so far: most calls read
 	// only a few, and decoding all of them would dominate a call's cost.
@@ -102,7 +104,7 @@ func protoReady(r resource.Ready) fnv1.Ready {
 
 // add puts a typed object into the desired state with its readiness.
 func (c *composer) add(key resource.Name, obj runtime.Object, ready resource.Ready) error {
-	s, err := encodeObject(obj)
+	s, err := wire.Object(obj)
 	if err != nil {
 		return fmt.Errorf("cannot compose %s: %w", key, err)
 	}
@@ -136,7 +138,7 @@ func (c *composer) observedFields(key resource.Name, paths ...[]string) map[stri
 	if r == nil {
 		return nil
 	}
-	return pickProto(r, paths...)
+	return wire.PickProto(r, paths...)
 }
 
 // isObserved says whether Crossplane observed an object under key, without

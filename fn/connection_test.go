@@ -10,6 +10,8 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestConnectionDetails(t *testing.T) {
@@ -42,7 +44,7 @@ func TestConnectionDetails(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := connectionDetails(tc.endpoints, tc.password)
+			got := build.ConnectionDetails(tc.endpoints, tc.password)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("connectionDetails(): -want, +got:\n%s", diff)
 			}
@@ -51,8 +53,8 @@ func TestConnectionDetails(t *testing.T) {
 }
 
 func TestConnectionSecret(t *testing.T) {
-	ds := testDittoServer(minimalSpec())
-	got := connectionSecret(ds, resource.ConnectionDetails{"api-url": []byte("http://a:8080"), "admin-password": []byte("pw")})
+	ds := fixture.DittoServer(fixture.MinimalSpec())
+	got := build.ConnectionSecret(ds, resource.ConnectionDetails{"api-url": []byte("http://a:8080"), "admin-password": []byte("pw")})
 	want := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "files-connection", Namespace: "storage", Labels: serverLabels},
 		Type:       corev1.SecretTypeOpaque,

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
 // TestToComposed: what Crossplane applies asserts only what the builder
@@ -136,7 +138,7 @@ func TestToComposed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := encodeObject(tc.obj)
+			got, err := wire.Object(tc.obj)
 			if err != nil {
 				t.Fatalf("encodeObject(): %v", err)
 			}

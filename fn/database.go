@@ -13,6 +13,8 @@ import (
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // Conditions the function sets on the XR and its claim.
@@ -42,15 +44,15 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 		// whose pgBackRest projects a missing Secret never starts, so wait;
 		// an existing one keeps its backups block as it is.
 		if observed == nil {
-			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: perconaClusterName(c.ds)}
+			c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: c.ds.PerconaClusterName()}
 			response.ConditionFalse(c.rsp, conditionDatabaseReady, "WaitingForBackupCredentials").
-				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", perconaClusterName(c.ds))).TargetCompositeAndClaim()
+				WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once its S3 credentials Secret can be read (see BackupReady)", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 			return nil
 		}
 		credentials, keepBackups = projectedCredentials(observed), true
 	}
 	repo := c.backupRepoPath(observed)
-	if err := c.add(keyPerconaCluster, perconaCluster(c.ds, c.in, credentials, repo), readiness(perconaReady(observed))); err != nil {
+	if err := c.add(keyPerconaCluster, build.PerconaCluster(c.ds, c.in, credentials, repo), readiness(perconaReady(observed))); err != nil {
 		return err
 	}
 	if keepBackups {
@@ -60,7 +62,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if credentials == "" {
 		return nil
 	}
-	return c.add(keyUsageBackup, databaseUsesCredentials(c.ds, credentials), c.readyOnceObserved(keyUsageBackup))
+	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyOnceObserved(keyUsageBackup))
 }
 
 // composeBackupCredentials returns the Secret pgBackRest projects, composing
@@ -77,7 +79,7 @@ func (c *composer) composeBackupCredentials() (string, error) {
 	}
 	switch {
 	case creds.Projected != "" && creds.Conf != nil:
-		return creds.Projected, c.add(keyPGBackRestS3, pgBackRestS3Secret(c.ds, creds.Conf), c.readyOnceObserved(keyPGBackRestS3))
+		return creds.Projected, c.add(keyPGBackRestS3, build.PGBackRestS3Secret(c.ds, creds.Conf), c.readyOnceObserved(keyPGBackRestS3))
 	case creds.Projected != "":
 		if creds.Warning != "" {
 			response.Warning(c.rsp, errors.New(creds.Warning)).TargetCompositeAndClaim()
@@ -128,7 +130,7 @@ var perconaFieldsRead = [][]string{
 	{"spec", "instances"},
 	{"spec", "backups", "enabled"},
 	{"spec", "backups", "pgbackrest", "configuration"},
-	{"spec", "backups", "pgbackrest", "global", repoPathKey},
+	{"spec", "backups", "pgbackrest", "global", build.RepoPathKey},
 	{"spec", "backups", "pgbackrest", "repos"},
 	{"status", "state"},
 	{"status", "host"},
@@ -173,8 +175,8 @@ func perconaCondition(pc *pgv2.PerconaPGCluster, typ string) (status, reason, me
 // databaseCondition tells the user where the database is, and fills the
 // status.database block.
 func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string) {
-	name := perconaClusterName(c.ds)
-	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: perconaPrimaryHost(c.ds), Backup: backupStatus(c.ds, repoPath)}
+	name := c.ds.PerconaClusterName()
+	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: c.ds.PerconaPrimaryHost(), Backup: backupStatus(c.ds, repoPath)}
 	c.status.Database = st
 	switch {
 	case pc == nil:
@@ -182,7 +184,7 @@ func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string)
 			WithMessage(fmt.Sprintf("creating PerconaPGCluster %s; DittoFS starts once it reports ready", name)).TargetCompositeAndClaim()
 	case !perconaReady(pc):
 		st.State = string(pc.Status.State)
-		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready (state %q)", name, orDefault(string(pc.Status.State), "unknown"))
+		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready (state %q)", name, spec.OrDefault(string(pc.Status.State), "unknown"))
 		if failing := perconaFailures(pc); failing != "" {
 			msg += "; Percona reports " + failing
 			response.Warning(c.rsp, fmt.Errorf("PerconaPGCluster %s is not ready: %s", name, failing)).TargetCompositeAndClaim()
@@ -220,7 +222,7 @@ func (c *composer) backupCondition(pc *pgv2.PerconaPGCluster, st *v1alpha1.Datab
 		if message != "" {
 			msg += ": " + message
 		}
-		response.ConditionFalse(c.rsp, conditionBackupReady, orDefault(reason, "Waiting")).WithMessage(msg).TargetCompositeAndClaim()
+		response.ConditionFalse(c.rsp, conditionBackupReady, spec.OrDefault(reason, "Waiting")).WithMessage(msg).TargetCompositeAndClaim()
 	}
 }
 

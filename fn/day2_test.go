@@ -11,6 +11,8 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/fn/build"
 )
 
 // Tests of a DittoServer over its life (issue 10, items 1-3 and 7): a live
@@ -377,7 +379,7 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 				return
 			}
 			annotations := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["metadata"].GetStructValue().GetFields()["annotations"]
-			authorizes := annotations.GetStructValue().GetFields()[annotationAuthorizeBackupRemoval].GetStringValue() == "true"
+			authorizes := annotations.GetStructValue().GetFields()[build.AnnotationAuthorizeBackupRemoval].GetStringValue() == "true"
 			if authorizes != tc.annotation {
 				t.Errorf("%s\nthe cluster authorises backup removal: %v, want %v (annotations %v)", tc.reason, authorizes, tc.annotation, annotations)
 			}

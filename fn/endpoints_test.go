@@ -7,7 +7,10 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestEndpoints(t *testing.T) {
@@ -50,7 +53,7 @@ func TestEndpoints(t *testing.T) {
 		},
 		"ClusterDomainFromInput": {
 			spec: func(*v1alpha1.DittoServerSpec) {},
-			in:   withInputDefaults(v1beta1.Input{ClusterDomain: "k8s.example"}),
+			in:   spec.InputWithDefaults(v1beta1.Input{ClusterDomain: "k8s.example"}),
 			want: v1alpha1.EndpointsStatus{
 				API: "http://files-api.storage.svc.k8s.example:8080",
 				NFS: "files-nfs.storage.svc.k8s.example:2049",
@@ -60,13 +63,13 @@ func TestEndpoints(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := minimalSpec()
+			s := fixture.MinimalSpec()
 			tc.spec(&s)
 			in := tc.in
 			if in.ClusterDomain == "" {
-				in = testInput()
+				in = fixture.Input()
 			}
-			got := endpoints(testDittoServer(s), in)
+			got := build.Endpoints(fixture.DittoServer(s), in)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("endpoints(): -want, +got:\n%s", diff)
 			}

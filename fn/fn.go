@@ -1,6 +1,13 @@
 // Package fn is function-dittofs: a Crossplane composition function that turns
 // a DittoServer XR into a Percona PostgreSQL cluster and the DittoFS
 // workloads. RunFunction is a pure, deterministic transform of the request.
+//
+// This package is the pipeline: RunFunction and the composer, which reads
+// the observed objects, binds what the user did not write to what exists,
+// guards every change to a live cluster, decides which objects are composed
+// and when, and writes the status and conditions. The layers below it flow
+// one way: spec (the parsed XR and its names), build (one pure builder per
+// composed kind) and wire (the encoding).
 package fn
 
 import (
@@ -11,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	mathrand "math/rand/v2"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -21,6 +27,7 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
+	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
@@ -105,8 +112,8 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	if err := request.GetInput(req, in); err != nil {
 		return nil, fmt.Errorf("cannot read the function Input: %w", err)
 	}
-	input := withInputDefaults(*in)
-	if err := validateInput(input); err != nil {
+	input := spec.InputWithDefaults(*in)
+	if err := spec.ValidateInput(input); err != nil {
 		return nil, err
 	}
 
@@ -114,11 +121,11 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	if xr == nil {
 		return nil, fmt.Errorf("the request has no observed XR")
 	}
-	ds, err := parseDittoServer(xr, input)
+	ds, err := spec.Parse(xr, input)
 	if err != nil {
 		return nil, fmt.Errorf("invalid %s %q: %w", ds.Kind, ds.Name, err)
 	}
-	if errs := validate(ds, input); len(errs) > 0 {
+	if errs := spec.Validate(ds, input); len(errs) > 0 {
 		return nil, invalidSpec(ds.Kind, ds.Name, errs)
 	}
 	return &composer{req: req, rsp: rsp, in: input, ds: ds, desired: map[resource.Name]*desiredObject{}}, nil
@@ -127,17 +134,7 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 // invalidSpec lists every invalid field of the XR in one error, each with
 // its path and how to fix it.
 func invalidSpec(kind, name string, errs field.ErrorList) error {
-	return fmt.Errorf("invalid %s %q: %s", kind, name, joinFieldErrors(errs))
-}
-
-// joinFieldErrors is every error of errs, each with its path, in one line:
-// the one way user errors are written.
-func joinFieldErrors(errs field.ErrorList) string {
-	msgs := make([]string, 0, len(errs))
-	for _, e := range errs {
-		msgs = append(msgs, e.Error())
-	}
-	return strings.Join(msgs, "; ")
+	return fmt.Errorf("invalid %s %q: %s", kind, name, spec.JoinFieldErrors(errs))
 }
 
 // fatal reports err to the XR and the claim: as a Fatal result (Crossplane
@@ -150,7 +147,7 @@ func fatal(rsp *fnv1.RunFunctionResponse, err error) {
 		reason = "UnsafeChange"
 	case errors.As(err, new(unreadableObservedError)):
 		reason = "UnreadableObserved"
-	case errors.As(err, new(invalidInputError)):
+	case errors.As(err, new(spec.InvalidInputError)):
 		reason = "InvalidInput"
 	}
 	response.ConditionFalse(rsp, "FunctionSuccess", reason).

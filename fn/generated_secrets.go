@@ -5,26 +5,11 @@ import (
 	"fmt"
 	"io"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-)
 
-// Keys of the Secrets the function generates when the user gives no ref.
-const (
-	jwtSecretKey     = "jwt-secret"
-	adminUsernameKey = "username"
-	adminPasswordKey = "password"
-	// 32 random bytes: a 43-character JWT secret, above DittoFS's 32 minimum.
-	jwtSecretBytes = 32
-	// 18 random bytes: a 24-character admin password.
-	adminPasswordBytes = 18
+	"github.com/dittofs/function-dittofs/fn/build"
 )
-
-func jwtSecretName(ds dittoServer) string   { return ds.Name + "-jwt" }
-func adminSecretName(ds dittoServer) string { return ds.Name + "-admin" }
 
 // generatedSecrets are the values of <xr>-jwt and <xr>-admin, when the
 // function owns them. Secret values: never log them.
@@ -41,12 +26,12 @@ func (c *composer) generateSecrets(random io.Reader) (generatedSecrets, error) {
 	var g generatedSecrets
 	var err error
 	if c.ds.Spec.Identity.JWT.SecretRef == nil {
-		if g.JWT, err = c.keptOrRandom(keyJWTSecret, jwtSecretKey, jwtSecretBytes, random); err != nil {
+		if g.JWT, err = c.keptOrRandom(keyJWTSecret, build.JWTSecretKey, build.JWTSecretBytes, random); err != nil {
 			return g, err
 		}
 	}
 	if c.ds.Spec.Identity.Admin.PasswordSecretRef == nil {
-		if g.AdminPassword, err = c.keptOrRandom(keyAdminSecret, adminPasswordKey, adminPasswordBytes, random); err != nil {
+		if g.AdminPassword, err = c.keptOrRandom(keyAdminSecret, build.AdminPasswordKey, build.AdminPasswordBytes, random); err != nil {
 			return g, err
 		}
 	}
@@ -80,23 +65,4 @@ func observedSecretValue(o *composed.Unstructured, key string) []byte {
 		return nil
 	}
 	return v
-}
-
-// jwtSecret builds <xr>-jwt.
-func jwtSecret(ds dittoServer, value []byte) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: jwtSecretName(ds), Namespace: ds.Namespace, Labels: labels(ds, componentServer)},
-		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{jwtSecretKey: value},
-	}
-}
-
-// adminSecret builds <xr>-admin. The username is always admin: DittoFS
-// v0.29.0 ignores any other.
-func adminSecret(ds dittoServer, password []byte) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: adminSecretName(ds), Namespace: ds.Namespace, Labels: labels(ds, componentServer)},
-		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{adminUsernameKey: []byte(adminUsername), adminPasswordKey: password},
-	}
 }

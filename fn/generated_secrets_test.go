@@ -17,6 +17,9 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 // counting returns n bytes from, from+1, ...: what countingReader yields.
@@ -37,7 +40,7 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 		t.Fatalf("len(jwt) = %d, len(password) = %d; want 43 and 24", len(jwt), len(password))
 	}
 	meta := func(name string) metav1.ObjectMeta {
-		return metav1.ObjectMeta{Name: name, Namespace: "storage", Labels: labels(testDittoServer(minimalSpec()), componentServer)}
+		return metav1.ObjectMeta{Name: name, Namespace: "storage", Labels: fixture.DittoServer(fixture.MinimalSpec()).Labels(spec.ComponentServer)}
 	}
 	typeMeta := metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
 	want := map[string]*corev1.Secret{
@@ -102,7 +105,7 @@ func templateConfigHash(t *testing.T, rsp *fnv1.RunFunctionResponse) string {
 	t.Helper()
 	sts := &appsv1.StatefulSet{}
 	desiredInto(t, rsp, keyStatefulSet, sts)
-	return sts.Spec.Template.Annotations[annotationConfigHash]
+	return sts.Spec.Template.Annotations[build.AnnotationConfigHash]
 }
 
 func TestGeneratedSecretsFailWithoutRandom(t *testing.T) {
@@ -193,7 +196,7 @@ func TestUserSuppliedSecrets(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := minimalSpec()
+			s := fixture.MinimalSpec()
 			s.Identity = tc.identity
 			// With both refs set the function must not read random at all:
 			// an exhausted reader proves it.

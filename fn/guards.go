@@ -8,6 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // unsafeChangeError is a spec change that would lose or strand data. The whole
@@ -15,7 +18,7 @@ import (
 type unsafeChangeError struct{ errs field.ErrorList }
 
 func (u unsafeChangeError) Error() string {
-	return "refusing a change that would lose data, nothing was applied: " + joinFieldErrors(u.errs)
+	return "refusing a change that would lose data, nothing was applied: " + spec.JoinFieldErrors(u.errs)
 }
 
 // checkGuards compares the spec with what runs and refuses what a server
@@ -37,7 +40,7 @@ func (c *composer) perconaGuards(cluster *pgv2.PerconaPGCluster) field.ErrorList
 	}
 	p := field.NewPath("spec", "percona")
 	pc := c.ds.Spec.Percona
-	name := perconaClusterName(c.ds)
+	name := c.ds.PerconaClusterName()
 	if !pc.Enabled {
 		return field.ErrorList{field.Forbidden(p.Child("enabled"), fmt.Sprintf(
 			"PerconaPGCluster %s holds DittoFS's control plane (users, shares, adapters); turning Percona off would delete it. Keep it on; to retire it, move the control plane to another database and create a new DittoServer there", name))}
@@ -64,7 +67,7 @@ func (c *composer) perconaGuards(cluster *pgv2.PerconaPGCluster) field.ErrorList
 
 func observedDatabaseName(cluster *pgv2.PerconaPGCluster) string {
 	for _, u := range cluster.Spec.Users {
-		if string(u.Name) == perconaUser && len(u.Databases) > 0 {
+		if string(u.Name) == spec.PerconaUser && len(u.Databases) > 0 {
 			return string(u.Databases[0])
 		}
 	}
@@ -77,7 +80,7 @@ func (c *composer) serverGuards(sts *appsv1.StatefulSet) field.ErrorList {
 		return nil
 	}
 	var errs field.ErrorList
-	was, now := sts.Annotations[annotationDatabase], databaseKind(c.ds.Spec)
+	was, now := sts.Annotations[build.AnnotationDatabase], build.DatabaseKind(c.ds.Spec)
 	if was != "" && was != now {
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "database"), fmt.Sprintf(
 			"DittoFS %s keeps its control plane (users, shares, adapters) on %s; switching to %s would start it empty there. Keep the database as it is, or create a new DittoServer on %s and move the control plane to it",
@@ -91,8 +94,8 @@ func (c *composer) serverGuards(sts *appsv1.StatefulSet) field.ErrorList {
 func (c *composer) storageGuards(sts *appsv1.StatefulSet) field.ErrorList {
 	p := field.NewPath("spec", "storage")
 	st := c.ds.Spec.Storage
-	want := map[string]string{volumeMetadata: st.MetadataSize, volumeContent: st.ContentSize, volumeControlPlane: st.ControlPlaneSize}
-	fields := map[string]string{volumeMetadata: "metadataSize", volumeContent: "contentSize", volumeControlPlane: "controlPlaneSize"}
+	want := map[string]string{build.VolumeMetadata: st.MetadataSize, build.VolumeContent: st.ContentSize, build.VolumeControlPlane: st.ControlPlaneSize}
+	fields := map[string]string{build.VolumeMetadata: "metadataSize", build.VolumeContent: "contentSize", build.VolumeControlPlane: "controlPlaneSize"}
 	migrate := "volume claim templates are immutable: to move, create a new DittoServer and copy the data, or resize the PVC itself"
 	var errs field.ErrorList
 	seen := map[string]bool{}
@@ -114,7 +117,7 @@ func (c *composer) storageGuards(sts *appsv1.StatefulSet) field.ErrorList {
 			errs = append(errs, field.Forbidden(p.Child("storageClassName"), fmt.Sprintf("the %s volume is of class %s, not %s (%s)", name, className(wasClass), className(nowClass), migrate)))
 		}
 	}
-	if st.ContentSize != "" && !seen[volumeContent] {
+	if st.ContentSize != "" && !seen[build.VolumeContent] {
 		errs = append(errs, field.Forbidden(p.Child("contentSize"), "the server runs without a content volume; "+migrate))
 	}
 	return errs
@@ -127,7 +130,7 @@ func (c *composer) grownVolumes(sts *appsv1.StatefulSet) []string {
 		return nil
 	}
 	st := c.ds.Spec.Storage
-	want := map[string]string{volumeMetadata: st.MetadataSize, volumeContent: st.ContentSize, volumeControlPlane: st.ControlPlaneSize}
+	want := map[string]string{build.VolumeMetadata: st.MetadataSize, build.VolumeContent: st.ContentSize, build.VolumeControlPlane: st.ControlPlaneSize}
 	var grown []string
 	for _, vct := range sts.Spec.VolumeClaimTemplates {
 		was := vct.Spec.Resources.Requests[corev1.ResourceStorage]

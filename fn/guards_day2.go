@@ -10,20 +10,14 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // conditionFunctionSuccess is False on the XR while the function refuses
 // its spec.
 const conditionFunctionSuccess = "FunctionSuccess"
-
-// annotationAuthorizeBackupRemoval is Percona's second key for turning
-// backups off: the operator copies pgv2.percona.com/* annotations onto its
-// PostgresCluster as postgres-operator.crunchydata.com/*, and there, with the
-// value "true", lets the backups section go while the repository host exists
-// (operator v2.9.0, internal/controller/postgrescluster/pgbackrest.go,
-// BackupsEnabled). Without it the operator pauses every reconcile of the
-// cluster and still reports it ready.
-const annotationAuthorizeBackupRemoval = "pgv2.percona.com/authorizeBackupRemoval"
 
 // day2Guards are the guards of changes over a cluster's life that are not
 // about one volume or the database kind: backups off, the Percona volumes'
@@ -50,7 +44,7 @@ func (c *composer) backupRemovalGuard(cluster *pgv2.PerconaPGCluster) field.Erro
 	return field.ErrorList{field.Forbidden(p.Child("enabled"), fmt.Sprintf(
 		"PerconaPGCluster %s backs up to a pgBackRest repository; turning backups off stops WAL archiving and point-in-time recovery, and removes the repository host (the backups already in the bucket stay there). "+
 			"To turn them off, also set %s: true; to keep them, set enabled back to true",
-		perconaClusterName(c.ds), p.Child("authorizeRemoval")))}
+		c.ds.PerconaClusterName(), p.Child("authorizeRemoval")))}
 }
 
 // hasBackupRepository: the observed cluster has backups on (Percona reads an
@@ -59,23 +53,13 @@ func hasBackupRepository(cluster *pgv2.PerconaPGCluster) bool {
 	return ptr.Deref(cluster.Spec.Backups.Enabled, true) && len(cluster.Spec.Backups.PGBackRest.Repos) > 0
 }
 
-// perconaAnnotations authorise Percona to remove the backup repository when
-// the user turned backups off with authorizeRemoval.
-func perconaAnnotations(ds dittoServer) map[string]string {
-	b := ds.Spec.Percona.Backup
-	if b.Enabled || !b.AuthorizeRemoval {
-		return nil
-	}
-	return map[string]string{annotationAuthorizeBackupRemoval: "true"}
-}
-
 // keepBackupRemovalAuthorized: an authorisation given stays while backups
 // are off, even once authorizeRemoval is gone from the spec. The operator
 // removes the repository host on a later reconcile; dropping the annotation
 // before that would pause the cluster after all.
 func (c *composer) keepBackupRemovalAuthorized(cluster *pgv2.PerconaPGCluster) {
 	b := c.ds.Spec.Percona.Backup
-	if !b.Enabled && cluster.Annotations[annotationAuthorizeBackupRemoval] == "true" {
+	if !b.Enabled && cluster.Annotations[build.AnnotationAuthorizeBackupRemoval] == "true" {
 		b.AuthorizeRemoval = true
 	}
 }
@@ -94,7 +78,7 @@ func (c *composer) perconaStorageClassGuard(cluster *pgv2.PerconaPGCluster) fiel
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("spec", "percona", "storageClassName"), fmt.Sprintf(
 		"the volumes of PerconaPGCluster %s are of class %s, not %s: a PVC's class cannot change. Keep %s here (or remove the field), or create a new DittoServer and move the data",
-		perconaClusterName(c.ds), className(was), className(now), className(was)))}
+		c.ds.PerconaClusterName(), className(was), className(now), className(was)))}
 }
 
 // namespaceGuard: a claimless legacy XR names its namespace in spec.namespace;
@@ -108,7 +92,7 @@ func (c *composer) namespaceGuard() field.ErrorList {
 	if was == "" || was == c.ds.Namespace {
 		return nil
 	}
-	return field.ErrorList{field.Forbidden(field.NewPath(legacyNamespaceField), fmt.Sprintf(
+	return field.ErrorList{field.Forbidden(field.NewPath(spec.LegacyNamespaceField), fmt.Sprintf(
 		"the composed objects live in namespace %q (%s %s among them); a new namespace would create them empty in %q and delete these, with their data. Keep %q",
 		was, kind, name, c.ds.Namespace, was))}
 }

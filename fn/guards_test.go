@@ -2,6 +2,7 @@ package fn
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,8 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 // runningStatefulSet is the StatefulSet the function composed for spec, as
@@ -20,7 +23,7 @@ import (
 // adds.
 func runningStatefulSet(t *testing.T, spec v1alpha1.DittoServerSpec) string {
 	t.Helper()
-	sts := statefulSet(testDittoServer(spec), testInput(), "h")
+	sts := build.StatefulSet(fixture.DittoServer(spec), fixture.Input(), "h")
 	for i := range sts.Spec.VolumeClaimTemplates {
 		sts.Spec.VolumeClaimTemplates[i].Status.Phase = corev1.ClaimPending
 	}
@@ -30,7 +33,7 @@ func runningStatefulSet(t *testing.T, spec v1alpha1.DittoServerSpec) string {
 // runningCluster is the PerconaPGCluster the function composed for spec.
 func runningCluster(t *testing.T, spec v1alpha1.DittoServerSpec) string {
 	t.Helper()
-	return objectJSON(t, perconaCluster(testDittoServer(spec), testInput(), "", ""))
+	return objectJSON(t, build.PerconaCluster(fixture.DittoServer(spec), fixture.Input(), "", ""))
 }
 
 func specWith(base v1alpha1.DittoServerSpec, mutate func(*v1alpha1.DittoServerSpec)) v1alpha1.DittoServerSpec {
@@ -73,9 +76,9 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			Condition: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/UnsafeChange"},
 		}
 	}
-	withContent := specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ContentSize = "100Gi" })
-	percona16 := specWith(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 })
-	externalPostgres := specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+	withContent := specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ContentSize = "100Gi" })
+	percona16 := specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 })
+	externalPostgres := specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 		s.Database = &v1alpha1.DatabaseSpec{Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}}
 	})
 
@@ -85,41 +88,41 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 		want     guardOutcome
 	}{
 		"PerconaOffWithObservedCluster": {
-			spec:     minimalSpec(),
-			observed: map[string]string{"percona-cluster": runningCluster(t, perconaSpec(nil))},
+			spec:     fixture.MinimalSpec(),
+			observed: map[string]string{"percona-cluster": runningCluster(t, fixture.PerconaSpec(nil))},
 			want:     refused("spec.percona.enabled"),
 		},
 		"PerconaOffUnderLiveServer": {
-			spec: minimalSpec(),
+			spec: fixture.MinimalSpec(),
 			observed: map[string]string{
-				"percona-cluster": runningCluster(t, perconaSpec(nil)),
-				"statefulset":     runningStatefulSet(t, perconaSpec(nil)),
+				"percona-cluster": runningCluster(t, fixture.PerconaSpec(nil)),
+				"statefulset":     runningStatefulSet(t, fixture.PerconaSpec(nil)),
 			},
 			want: refused("spec.percona.enabled", "spec.database"),
 		},
 		"SQLiteToExternalPostgres": {
 			spec:     externalPostgres,
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.database"),
 		},
 		"SQLiteToPercona": {
-			spec:     perconaSpec(nil),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     fixture.PerconaSpec(nil),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.database"),
 		},
 		"PerconaToSQLite": {
-			spec:     minimalSpec(),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, perconaSpec(nil))},
+			spec:     fixture.MinimalSpec(),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.PerconaSpec(nil))},
 			want:     refused("spec.database"),
 		},
 		"ExternalPostgresToSQLite": {
-			spec:     minimalSpec(),
+			spec:     fixture.MinimalSpec(),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, externalPostgres)},
 			want:     refused("spec.database"),
 		},
 		"MetadataSizeShrinks": {
-			spec:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "5Gi" }),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "5Gi" }),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.metadataSize"),
 		},
 		"ContentSizeShrinks": {
@@ -128,24 +131,24 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			want:     refused("spec.storage.contentSize"),
 		},
 		"ControlPlaneSizeShrinks": {
-			spec:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ControlPlaneSize = "512Mi" }),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ControlPlaneSize = "512Mi" }),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.controlPlaneSize"),
 		},
 		"ContentSizeAdded": {
 			spec:     withContent,
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.contentSize"),
 		},
 		"ContentSizeRemoved": {
-			spec:     minimalSpec(),
+			spec:     fixture.MinimalSpec(),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, withContent)},
 			want:     refused("spec.storage.contentSize"),
 		},
 		// Every volume of the old class is named.
 		"StorageClassSet": {
-			spec:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("fast") }),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("fast") }),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
 		"StorageClassChanged": {
@@ -156,27 +159,27 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			want: refused("spec.storage.storageClassName", "spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
 		"ShrinkAndReclassTogether": {
-			spec: specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.MetadataSize = "1Gi"
 				s.Storage.StorageClassName = ptr.To("fast")
 			}),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.metadataSize", "spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
 		// Only a major the user wrote is a change: an unset one keeps 16.
 		"PostgresVersionChanged": {
-			spec:     specWith(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 17 }),
+			spec:     specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 17 }),
 			observed: map[string]string{"percona-cluster": runningCluster(t, percona16)},
 			want:     refused("spec.percona.postgresVersion"),
 		},
 		"DatabaseNameChanged": {
-			spec:     specWith(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.DatabaseName = "other" }),
-			observed: map[string]string{"percona-cluster": runningCluster(t, perconaSpec(nil))},
+			spec:     specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.DatabaseName = "other" }),
+			observed: map[string]string{"percona-cluster": runningCluster(t, fixture.PerconaSpec(nil))},
 			want:     refused("spec.percona.databaseName"),
 		},
 		"PerconaStorageShrinks": {
-			spec: perconaSpec(nil),
-			observed: map[string]string{"percona-cluster": runningCluster(t, specWith(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) {
+			spec: fixture.PerconaSpec(nil),
+			observed: map[string]string{"percona-cluster": runningCluster(t, specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) {
 				s.Percona.StorageSize = "20Gi"
 			}))},
 			want: refused("spec.percona.storageSize"),
@@ -213,22 +216,22 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 		want     []string
 	}{
 		"MetadataShrink": {
-			spec:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "5Gi" }),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "5Gi" }),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
 				"spec.storage.metadataSize: Forbidden: the metadata volume is 10Gi; it cannot shrink to 5Gi " +
 				"(volume claim templates are immutable: to move, create a new DittoServer and copy the data, or resize the PVC itself)"},
 		},
 		"DatabaseSwitch": {
-			spec:     perconaSpec(nil),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     fixture.PerconaSpec(nil),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
 				"spec.database: Forbidden: DittoFS files keeps its control plane (users, shares, adapters) on sqlite; switching to percona would start it empty there. " +
 				"Keep the database as it is, or create a new DittoServer on percona and move the control plane to it"},
 		},
 		"StorageClassNamesEachVolume": {
-			spec:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("fast") }),
-			observed: map[string]string{"statefulset": runningStatefulSet(t, minimalSpec())},
+			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("fast") }),
+			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
 				`spec.storage.storageClassName: Forbidden: the metadata volume is of class (the cluster default), not "fast" (volume claim templates are immutable: to move, create a new DittoServer and copy the data, or resize the PVC itself); ` +
 				`spec.storage.storageClassName: Forbidden: the controlplane volume is of class (the cluster default), not "fast" (volume claim templates are immutable: to move, create a new DittoServer and copy the data, or resize the PVC itself)`},
@@ -252,7 +255,7 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 // the StatefulSet keeps its (immutable) templates and a Warning names the
 // PVCs.
 func TestGrowthIsNotFatal(t *testing.T) {
-	withContent := specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ContentSize = "100Gi" })
+	withContent := specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ContentSize = "100Gi" })
 	cases := map[string]struct {
 		was, now v1alpha1.DittoServerSpec
 		results  []string
@@ -262,8 +265,8 @@ func TestGrowthIsNotFatal(t *testing.T) {
 			results: []string{},
 		},
 		"MetadataGrows": {
-			was:     minimalSpec(),
-			now:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "20Gi" }),
+			was:     fixture.MinimalSpec(),
+			now:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "20Gi" }),
 			results: []string{"SEVERITY_WARNING: spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): metadata-files-0 to 20Gi"},
 		},
 		"EveryVolumeGrows": {
@@ -275,8 +278,8 @@ func TestGrowthIsNotFatal(t *testing.T) {
 		},
 		// 10240Mi is 10Gi: the same size written differently is no growth.
 		"SameSizeOtherUnit": {
-			was:     minimalSpec(),
-			now:     specWith(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "10240Mi" }),
+			was:     fixture.MinimalSpec(),
+			now:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "10240Mi" }),
 			results: []string{},
 		},
 	}
@@ -291,7 +294,7 @@ func TestGrowthIsNotFatal(t *testing.T) {
 			desiredInto(t, rsp, keyStatefulSet, got)
 			// The observed templates, without the status the API server
 			// added.
-			want := statefulSet(testDittoServer(tc.was), testInput(), "h").Spec.VolumeClaimTemplates
+			want := build.StatefulSet(fixture.DittoServer(tc.was), fixture.Input(), "h").Spec.VolumeClaimTemplates
 			if diff := cmp.Diff(want, got.Spec.VolumeClaimTemplates); diff != "" {
 				t.Errorf("desired volume claim templates: -want (observed), +got:\n%s", diff)
 			}
@@ -302,10 +305,10 @@ func TestGrowthIsNotFatal(t *testing.T) {
 // TestPerconaStorageGrowthIsNotFatal: Percona expands its volumes itself,
 // so the bigger size is desired.
 func TestPerconaStorageGrowthIsNotFatal(t *testing.T) {
-	now := specWith(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.StorageSize = "20Gi" })
-	req := withObserved(specRequest(t, now), "percona-cluster", runningCluster(t, perconaSpec(nil)))
+	now := specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.StorageSize = "20Gi" })
+	req := withObserved(specRequest(t, now), "percona-cluster", runningCluster(t, fixture.PerconaSpec(nil)))
 	rsp := runWith(t, deterministicFunction(), req)
-	if got := outcomeOf(rsp); len(got.Fields) != 0 || containsString(got.Results, "SEVERITY_FATAL") {
+	if got := outcomeOf(rsp); len(got.Fields) != 0 || slices.Contains(got.Results, "SEVERITY_FATAL") {
 		t.Fatalf("growth refused: %v", resultStrings(rsp))
 	}
 	m := desiredMap(t, rsp, keyPerconaCluster)

@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // TestServerMajorBinds: an Input whose default DittoFS image moves to
@@ -106,7 +108,7 @@ func TestImageMajor(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, imageMajor(tc.image)); diff != "" {
+			if diff := cmp.Diff(tc.want, spec.ImageMajor(tc.image)); diff != "" {
 				t.Errorf("%s\nimageMajor(%q): -want, +got:\n%s", tc.reason, tc.image, diff)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 
+	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
 
@@ -82,7 +83,7 @@ func TestValidateInput(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := ""
-			if err := validateInput(withInputDefaults(tc.in)); err != nil {
+			if err := spec.ValidateInput(spec.InputWithDefaults(tc.in)); err != nil {
 				got = err.Error()
 			}
 			want := ""

@@ -9,6 +9,8 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 // TestNamespaceMessages: which XRD an XR is of is told by its kind, so a
@@ -58,31 +60,31 @@ func TestParseDittoServerLegacyByKind(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		xr     string
-		want   dittoServer
+		want   spec.DittoServer
 	}{
 		"DittoServerInItsNamespace": {
 			reason: "A modern XR's objects go to its own namespace.",
 			xr:     `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"files","namespace":"storage","uid":"u"}}`,
-			want:   dittoServer{Kind: "DittoServer", Name: "files", Namespace: "storage", UID: "u"},
+			want:   spec.DittoServer{Kind: "DittoServer", Name: "files", Namespace: "storage", UID: "u"},
 		},
 		"DittoServerWithoutNamespaceIsNotLegacy": {
 			reason: "No namespace makes no legacy XR; claim labels on it are not read.",
 			xr:     `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"files","uid":"u","labels":{"crossplane.io/claim-namespace":"team-a"}}}`,
-			want:   dittoServer{Kind: "DittoServer", Name: "files", UID: "u"},
+			want:   spec.DittoServer{Kind: "DittoServer", Name: "files", UID: "u"},
 		},
 		"XDittoServerFromAClaim": {
 			reason: "A legacy XR's objects go to its claim's namespace.",
 			xr:     `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files-x7k2p","uid":"u","labels":{"crossplane.io/claim-name":"files","crossplane.io/claim-namespace":"team-a"}}}`,
-			want:   dittoServer{Kind: "XDittoServer", Name: "files-x7k2p", Namespace: "team-a", UID: "u", Legacy: true, ClaimName: "files"},
+			want:   spec.DittoServer{Kind: "XDittoServer", Name: "files-x7k2p", Namespace: "team-a", UID: "u", Legacy: true, ClaimName: "files"},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := parseDittoServer(resource.MustStructJSON(tc.xr), testInput())
+			got, err := spec.Parse(resource.MustStructJSON(tc.xr), fixture.Input())
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.want.Spec = withSpecDefaults(v1alpha1.DittoServerSpec{}, testInput())
+			tc.want.Spec = spec.WithDefaults(v1alpha1.DittoServerSpec{}, fixture.Input())
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nparseDittoServer(): -want, +got:\n%s", tc.reason, diff)
 			}

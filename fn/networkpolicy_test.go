@@ -11,6 +11,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestNetworkPolicy(t *testing.T) {
@@ -51,9 +53,9 @@ func TestNetworkPolicy(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := minimalSpec()
+			s := fixture.MinimalSpec()
 			tc.spec(&s)
-			got := networkPolicy(testDittoServer(s))
+			got := build.NetworkPolicy(fixture.DittoServer(s))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("networkPolicy(): -want, +got:\n%s", diff)
 			}

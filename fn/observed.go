@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
 // unreadableObservedError is an observed composed object the function cannot
@@ -36,7 +38,7 @@ func (c *composer) decodeObserved(key resource.Name, kind string, fields map[str
 	}
 	u := unreadableObservedError{Kind: kind, Key: key, At: "the object", Err: err}
 	for _, p := range paths {
-		one := pickPath(fields, p)
+		one := wire.PickPath(fields, p)
 		if one == nil {
 			continue
 		}
@@ -51,30 +53,4 @@ func (c *composer) decodeObserved(key resource.Name, kind string, fields map[str
 		u.Namespace, _ = m["namespace"].(string)
 	}
 	return u
-}
-
-// pickPath copies the value at path out of m into a new object of the same
-// shape, or returns nil when m has nothing there.
-func pickPath(m map[string]any, path []string) map[string]any {
-	if len(path) == 0 {
-		return nil
-	}
-	v, ok := m[path[0]]
-	if !ok {
-		return nil
-	}
-	if len(path) == 1 {
-		return map[string]any{path[0]: v}
-	}
-	next, ok := v.(map[string]any)
-	if !ok {
-		// The value that should hold path's rest is of the wrong type: it
-		// is the field that does not decode.
-		return map[string]any{path[0]: v}
-	}
-	inner := pickPath(next, path[1:])
-	if inner == nil {
-		return nil
-	}
-	return map[string]any{path[0]: inner}
 }

@@ -8,6 +8,9 @@ import (
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 // TestOrdering: with Percona, DittoFS is composed only once its database is
@@ -16,7 +19,7 @@ func TestOrdering(t *testing.T) {
 	const spec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`
 	initializing := func(t *testing.T) string {
 		t.Helper()
-		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
+		pc := build.PerconaCluster(fixture.DittoServer(fixture.PerconaSpec(nil)), fixture.Input(), "", "")
 		pc.Generation, pc.Status.ObservedGeneration, pc.Status.State = 2, 2, pgv2.AppStateInit
 		return objectJSON(t, pc)
 	}
@@ -118,7 +121,7 @@ func TestOrdering(t *testing.T) {
 func TestOrderingKeepsGeneratedValues(t *testing.T) {
 	const spec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`
 	ready := runWith(t, deterministicFunction(), withObserved(xrRequest(spec), "percona-cluster", readyCluster))
-	pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
+	pc := build.PerconaCluster(fixture.DittoServer(fixture.PerconaSpec(nil)), fixture.Input(), "", "")
 	pc.Status.State = pgv2.AppStateInit
 	req := observeDesired(withObserved(xrRequest(spec), "percona-cluster", objectJSON(t, pc)), ready, keyStatefulSet, keyJWTSecret, keyAdminSecret)
 	// Another random source: values must come from observed state.

@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // requiredS3Credentials names the required resource through which Crossplane
@@ -28,7 +30,7 @@ var s3KeyPairs = [][2]string{
 }
 
 // s3CredentialsSelector asks Crossplane for the credentials Secret.
-func s3CredentialsSelector(ds dittoServer) *fnv1.ResourceSelector {
+func s3CredentialsSelector(ds spec.DittoServer) *fnv1.ResourceSelector {
 	return &fnv1.ResourceSelector{
 		ApiVersion: "v1",
 		Kind:       "Secret",
@@ -55,7 +57,7 @@ type s3Credentials struct {
 }
 
 // readS3Credentials interprets the required credentials Secret.
-func readS3Credentials(req *fnv1.RunFunctionRequest, ds dittoServer) (s3Credentials, error) {
+func readS3Credentials(req *fnv1.RunFunctionRequest, ds spec.DittoServer) (s3Credentials, error) {
 	name := ds.Spec.Percona.Backup.CredentialsSecretRef.Name
 	found, resolved, err := request.GetRequiredResource(req, requiredS3Credentials)
 	if err != nil {
@@ -78,7 +80,7 @@ const s3CredentialsHelp = "it needs either a pgBackRest file under a key ending 
 
 // s3CredentialsFrom decides how the Secret named name, holding data, becomes
 // pgBackRest's configuration.
-func s3CredentialsFrom(ds dittoServer, name string, data map[string][]byte) s3Credentials {
+func s3CredentialsFrom(ds spec.DittoServer, name string, data map[string][]byte) s3Credentials {
 	if keys := confKeys(data); len(keys) > 0 {
 		return s3Credentials{Projected: name, Warning: confMissingKeysWarning(ds.Namespace, name, data, keys)}
 	}
@@ -88,33 +90,10 @@ func s3CredentialsFrom(ds dittoServer, name string, data map[string][]byte) s3Cr
 			if problem := plainKeysProblem(ds.Namespace, name, pair, data); problem != "" {
 				return s3Credentials{Problem: problem}
 			}
-			return s3Credentials{Projected: pgBackRestS3SecretName(ds), Conf: pgBackRestS3Conf(string(id), string(secret))}
+			return s3Credentials{Projected: ds.PGBackRestS3SecretName(), Conf: build.PGBackRestS3Conf(string(id), string(secret))}
 		}
 	}
 	return s3Credentials{Problem: fmt.Sprintf("the S3 credentials Secret %s/%s holds neither shape (it has keys %s); %s", ds.Namespace, name, keyList(data), s3CredentialsHelp)}
-}
-
-// pgBackRestS3Conf is the INI file pgBackRest loads from conf.d. Only the
-// credentials go here: pgBackRest refuses an option set twice, and the
-// operator writes every other repo1 option from the cluster spec. The
-// values were checked (plainKeysProblem): no control character is left
-// once trimmed, so each stays on its line.
-func pgBackRestS3Conf(id, secret string) []byte {
-	id, secret = strings.TrimSpace(id), strings.TrimSpace(secret)
-	return []byte("[global]\nrepo1-s3-key=" + id + "\nrepo1-s3-key-secret=" + secret + "\n")
-}
-
-// pgBackRestS3Secret builds <xr>-pgbackrest-s3 holding s3.conf.
-func pgBackRestS3Secret(ds dittoServer, conf []byte) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      pgBackRestS3SecretName(ds),
-			Namespace: ds.Namespace,
-			Labels:    labels(ds, componentBackup),
-		},
-		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{"s3.conf": conf},
-	}
 }
 
 // secretData decodes a Secret's data (base64 in the unstructured object).

@@ -8,14 +8,16 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // The options a pgBackRest *.conf needs to authenticate repo1 to S3 with
 // keys, and the one that says it authenticates otherwise.
 const (
-	optionS3Key       = pgBackRestRepo + "-s3-key"
-	optionS3KeySecret = pgBackRestRepo + "-s3-key-secret"
-	optionS3KeyType   = pgBackRestRepo + "-s3-key-type"
+	optionS3Key       = spec.PGBackRestRepo + "-s3-key"
+	optionS3KeySecret = spec.PGBackRestRepo + "-s3-key-secret"
+	optionS3KeyType   = spec.PGBackRestRepo + "-s3-key-type"
 )
 
 // credentialValueProblem says what is wrong with a plain S3 key's value, or

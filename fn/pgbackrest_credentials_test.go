@@ -9,10 +9,14 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestS3CredentialsFrom(t *testing.T) {
-	ds := testDittoServer(perconaSpec(s3Backup()))
+	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	conf := []byte("[global]\nrepo1-s3-key=AKIA\nrepo1-s3-key-secret=s3cr3t\n")
 	missing := func(opts, files string) string {
 		return "the S3 credentials Secret storage/backup-s3 does not set " + opts + " in " + files +
@@ -103,7 +107,7 @@ func TestS3CredentialsFrom(t *testing.T) {
 }
 
 func TestReadS3Credentials(t *testing.T) {
-	ds := testDittoServer(perconaSpec(s3Backup()))
+	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	secret := resource.MustStructJSON(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"backup-s3","namespace":"storage"},"data":{"s3.conf":"W2dsb2JhbF0KcmVwbzEtczMta2V5PXgKcmVwbzEtczMta2V5LXNlY3JldD15Cg=="}}`)
 	cases := map[string]struct {
 		required map[string]*fnv1.Resources
@@ -135,13 +139,13 @@ func TestReadS3Credentials(t *testing.T) {
 }
 
 func TestPgBackRestS3Secret(t *testing.T) {
-	ds := testDittoServer(perconaSpec(s3Backup()))
+	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	want := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "files-pgbackrest-s3", Namespace: "storage", Labels: labels(ds, componentBackup)},
+		ObjectMeta: metav1.ObjectMeta{Name: "files-pgbackrest-s3", Namespace: "storage", Labels: ds.Labels(spec.ComponentBackup)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{"s3.conf": []byte("conf")},
 	}
-	if diff := cmp.Diff(want, pgBackRestS3Secret(ds, []byte("conf"))); diff != "" {
+	if diff := cmp.Diff(want, build.PGBackRestS3Secret(ds, []byte("conf"))); diff != "" {
 		t.Errorf("pgBackRestS3Secret(): -want, +got:\n%s", diff)
 	}
 }

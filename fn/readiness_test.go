@@ -9,13 +9,16 @@ import (
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 // TestStatefulSetReadiness: ready once the controller saw the current spec
 // and every replica runs it and is ready.
 func TestStatefulSetReadiness(t *testing.T) {
 	observed := func(replicas int32, generation int64, st appsv1.StatefulSetStatus) string {
-		sts := statefulSet(testDittoServer(minimalSpec()), testInput(), "h")
+		sts := build.StatefulSet(fixture.DittoServer(fixture.MinimalSpec()), fixture.Input(), "h")
 		sts.Spec.Replicas = ptr.To(replicas)
 		sts.Generation = generation
 		sts.Status = st
@@ -94,7 +97,7 @@ func TestStatefulSetReadiness(t *testing.T) {
 // generation we asked for.
 func TestPerconaReadiness(t *testing.T) {
 	cluster := func(generation, observedGeneration int64, state pgv2.AppState) string {
-		pc := perconaCluster(testDittoServer(perconaSpec(nil)), testInput(), "", "")
+		pc := build.PerconaCluster(fixture.DittoServer(fixture.PerconaSpec(nil)), fixture.Input(), "", "")
 		pc.Generation = generation
 		pc.Status.State = state
 		pc.Status.ObservedGeneration = observedGeneration

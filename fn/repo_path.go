@@ -1,8 +1,6 @@
 package fn
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
@@ -10,45 +8,18 @@ import (
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
-
-// pgBackRestDefaultRepoPath is where pgBackRest keeps repo1 when repo1-path
-// is not set (the operator's internal/pgbackrest/config.go): the same for
-// every cluster in a bucket.
-const pgBackRestDefaultRepoPath = "/pgbackrest/" + pgBackRestRepo
-
-// repoPathKey is repo1's path option in the cluster's pgBackRest global.
-const repoPathKey = pgBackRestRepo + "-path"
 
 // repoPath is the pgBackRest repo path of the cluster: the one an observed
 // cluster already keeps its repository at, never moved (its stanza, WAL
 // archive and backups are there); else a new one for this XR.
-func repoPath(ds dittoServer, observed *pgv2.PerconaPGCluster) string {
+func repoPath(ds spec.DittoServer, observed *pgv2.PerconaPGCluster) string {
 	if path, ok := observedRepoPath(observed); ok {
 		return path
 	}
-	return newRepoPath(ds)
-}
-
-// newRepoPath is /pgbackrest/<namespace>/<name>-<uid8>/repo1, uid8 the first
-// 8 hex digits of the SHA-256 of the XR's UID. Two clusters in one bucket
-// must never share a path (pgBackRest then fails both: "archive info does
-// not match the database"), and that includes an XR deleted and re-created
-// with the same name, whose backups stay in the bucket (nothing expires
-// them once their cluster is gone). The UID differs on every creation. The name stays in the
-// path so the bucket is readable by people.
-//
-// An XR without a UID (crossplane render of an xr.yaml without
-// metadata.uid; an API server always sets one) gets
-// /pgbackrest/<namespace>/<name>/repo1, which only names and namespaces
-// keep apart, and a warning says so (missingUIDWarning).
-func newRepoPath(ds dittoServer) string {
-	dir := ds.Name
-	if ds.UID != "" {
-		sum := sha256.Sum256([]byte(ds.UID))
-		dir += "-" + hex.EncodeToString(sum[:4])
-	}
-	return "/pgbackrest/" + ds.Namespace + "/" + dir + "/" + pgBackRestRepo
+	return ds.NewRepoPath()
 }
 
 // observedRepoPath is where an observed cluster keeps repo1: its
@@ -59,15 +30,15 @@ func observedRepoPath(pc *pgv2.PerconaPGCluster) (path string, ok bool) {
 	if pc == nil {
 		return "", false
 	}
-	if p := pc.Spec.Backups.PGBackRest.Global[repoPathKey]; p != "" {
+	if p := pc.Spec.Backups.PGBackRest.Global[build.RepoPathKey]; p != "" {
 		return p, true
 	}
 	if !pc.Spec.Backups.IsEnabled() {
 		return "", false
 	}
 	for _, r := range pc.Spec.Backups.PGBackRest.Repos {
-		if r.Name == pgBackRestRepo {
-			return pgBackRestDefaultRepoPath, true
+		if r.Name == spec.PGBackRestRepo {
+			return build.PGBackRestDefaultRepoPath, true
 		}
 	}
 	return "", false
@@ -75,7 +46,7 @@ func observedRepoPath(pc *pgv2.PerconaPGCluster) (path string, ok bool) {
 
 // missingUIDWarning is the warning for a new repository of an XR without a
 // UID, or "" when none is due.
-func missingUIDWarning(ds dittoServer, observed *pgv2.PerconaPGCluster) string {
+func missingUIDWarning(ds spec.DittoServer, observed *pgv2.PerconaPGCluster) string {
 	if ds.UID != "" {
 		return ""
 	}
@@ -83,7 +54,7 @@ func missingUIDWarning(ds dittoServer, observed *pgv2.PerconaPGCluster) string {
 		return ""
 	}
 	return "the XR has no metadata.uid (an API server always sets one; crossplane render takes it from the XR file), so the pgBackRest repo path " +
-		newRepoPath(ds) + " is not unique if an XR of this name is deleted and created again"
+		ds.NewRepoPath() + " is not unique if an XR of this name is deleted and created again"
 }
 
 // backupRepoPath is the repo path the cluster is composed with, warning
@@ -101,10 +72,10 @@ func (c *composer) backupRepoPath(observed *pgv2.PerconaPGCluster) string {
 // backupStatus is status.database.backup: where the composed cluster's
 // repository is, exactly as composed (repo1-path, repos[0].s3). nil while
 // backups are off.
-func backupStatus(ds dittoServer, repoPath string) *v1alpha1.BackupStatus {
+func backupStatus(ds spec.DittoServer, repoPath string) *v1alpha1.BackupStatus {
 	b := ds.Spec.Percona.Backup
 	if !b.Enabled {
 		return nil
 	}
-	return &v1alpha1.BackupStatus{RepoPath: repoPath, Bucket: b.Bucket, Endpoint: composedEndpoint(b.Endpoint), Region: b.Region}
+	return &v1alpha1.BackupStatus{RepoPath: repoPath, Bucket: b.Bucket, Endpoint: spec.ComposedEndpoint(b.Endpoint), Region: b.Region}
 }

@@ -11,11 +11,14 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestRepoPath(t *testing.T) {
-	withUID := func(uid string) dittoServer {
-		ds := testDittoServer(perconaSpec(s3Backup()))
+	withUID := func(uid string) spec.DittoServer {
+		ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 		ds.UID = uid
 		return ds
 	}
@@ -30,7 +33,7 @@ func TestRepoPath(t *testing.T) {
 	}
 	cases := map[string]struct {
 		reason   string
-		ds       dittoServer
+		ds       spec.DittoServer
 		observed *pgv2.PerconaPGCluster
 		want     string
 	}{

@@ -18,6 +18,8 @@ import (
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // Rotation: every Secret the DittoFS pod reads at start is read here too (as
@@ -77,17 +79,17 @@ type podSecret struct {
 // Secrets the function generates itself (their values are in the config
 // hash already). TestPodSecretsCoverThePod checks it against the pod
 // template, both ways.
-func podSecrets(ds dittoServer) []podSecret {
+func podSecrets(ds spec.DittoServer) []podSecret {
 	s := ds.Spec
 	var list []podSecret
 	add := func(role, field string, ref v1alpha1.SecretKeySelector, policy rotationPolicy) {
 		list = append(list, podSecret{Role: role, Field: field, Secret: ref.Name, Keys: []string{ref.Key}, Policy: policy})
 	}
 	if s.Identity.JWT.SecretRef != nil {
-		add("jwt", "spec.identity.jwt.secretRef", jwtRef(ds), rotationRolls)
+		add("jwt", "spec.identity.jwt.secretRef", build.JWTRef(ds), rotationRolls)
 	}
 	if s.Identity.Admin.PasswordSecretRef != nil {
-		add("admin", "spec.identity.admin.passwordSecretRef", adminPasswordRef(ds), rotationWarns)
+		add("admin", "spec.identity.admin.passwordSecretRef", build.AdminPasswordRef(ds), rotationWarns)
 	}
 	list = append(list, databasePodSecrets(ds)...)
 	if l := s.Identity.LDAP; l != nil {
@@ -95,22 +97,22 @@ func podSecrets(ds dittoServer) []podSecret {
 			add("ldap-bind-password", "spec.identity.ldap.bindPasswordSecretRef", *l.BindPasswordSecretRef, rotationRolls)
 		}
 		if l.CACertSecretRef != nil {
-			add("ldap-ca", "spec.identity.ldap.caCertSecretRef", keyOr(*l.CACertSecretRef, "ca.crt"), rotationRolls)
+			add("ldap-ca", "spec.identity.ldap.caCertSecretRef", build.KeyOr(*l.CACertSecretRef, "ca.crt"), rotationRolls)
 		}
 	}
 	if k := s.Identity.Kerberos; k != nil && k.Enabled {
 		if k.KeytabSecretRef != nil {
-			add("kerberos-keytab", "spec.identity.kerberos.keytabSecretRef", keyOr(*k.KeytabSecretRef, "dittofs.keytab"), rotationRolls)
+			add("kerberos-keytab", "spec.identity.kerberos.keytabSecretRef", build.KeyOr(*k.KeytabSecretRef, "dittofs.keytab"), rotationRolls)
 		}
 		if k.Krb5ConfSecretRef != nil {
-			add("kerberos-krb5", "spec.identity.kerberos.krb5ConfSecretRef", keyOr(*k.Krb5ConfSecretRef, "krb5.conf"), rotationRolls)
+			add("kerberos-krb5", "spec.identity.kerberos.krb5ConfSecretRef", build.KeyOr(*k.Krb5ConfSecretRef, "krb5.conf"), rotationRolls)
 		}
 		if m := k.MachineAccount; m != nil && m.Enabled {
 			if m.SecretRef != nil {
 				add("kerberos-machine-password", "spec.identity.kerberos.machineAccount.secretRef", *m.SecretRef, rotationRolls)
 			}
 			if m.KeytabSecretRef != nil {
-				add("kerberos-machine-keytab", "spec.identity.kerberos.machineAccount.keytabSecretRef", keyOr(*m.KeytabSecretRef, "machine.keytab"), rotationRolls)
+				add("kerberos-machine-keytab", "spec.identity.kerberos.machineAccount.keytabSecretRef", build.KeyOr(*m.KeytabSecretRef, "machine.keytab"), rotationRolls)
 			}
 		}
 	}
@@ -121,15 +123,15 @@ func podSecrets(ds dittoServer) []podSecret {
 		}
 	}
 	if m := s.Metrics; m.Enabled && m.BearerTokenSecret != nil {
-		add("metrics-token", "spec.metrics.bearerTokenSecret", keyOr(*m.BearerTokenSecret, "token"), rotationRolls)
+		add("metrics-token", "spec.metrics.bearerTokenSecret", build.KeyOr(*m.BearerTokenSecret, "token"), rotationRolls)
 	}
 	return list
 }
 
 // databasePodSecrets are the database Secrets the pods read: the user
 // Secret and, when TLS is verified against one, its CA.
-func databasePodSecrets(ds dittoServer) []podSecret {
-	src := postgresSourceOf(ds)
+func databasePodSecrets(ds spec.DittoServer) []podSecret {
+	src := build.PostgresSourceOf(ds)
 	if src == nil {
 		return nil
 	}
@@ -139,10 +141,10 @@ func databasePodSecrets(ds dittoServer) []podSecret {
 	}
 	var ca podSecret
 	if src.CA != nil {
-		ref := keyOr(*src.CA, "ca.crt")
+		ref := build.KeyOr(*src.CA, "ca.crt")
 		ca = podSecret{Role: "database-ca", Field: "spec.database.caSecretRef", Secret: ref.Name, Keys: []string{ref.Key}}
 	}
-	if databaseKind(ds.Spec) == "percona" {
+	if build.DatabaseKind(ds.Spec) == "percona" {
 		db.Field, db.What = "spec.percona.enabled", "the Percona operator's user Secret"
 		ca.Field, ca.What = "spec.percona.enabled", "the Percona operator's cluster CA Secret"
 	}
@@ -334,7 +336,7 @@ func (c *composer) observedPodHash() podHash {
 	meta := sts.GetFields()["metadata"].GetStructValue().GetFields()["annotations"].GetStructValue().GetFields()
 	tmpl := sts.GetFields()["spec"].GetStructValue().GetFields()["template"].GetStructValue().
 		GetFields()["metadata"].GetStructValue().GetFields()["annotations"].GetStructValue().GetFields()
-	return podHash{Template: tmpl[annotationConfigHash].GetStringValue(), Secrets: meta[annotationSecretsHash].GetStringValue()}
+	return podHash{Template: tmpl[build.AnnotationConfigHash].GetStringValue(), Secrets: meta[annotationSecretsHash].GetStringValue()}
 }
 
 // observedAnnotation is one annotation of the observed StatefulSet.

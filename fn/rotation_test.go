@@ -15,6 +15,8 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dittofs/function-dittofs/fn/build"
 )
 
 // everySecretSpec names every user Secret the pod can read: an external
@@ -94,7 +96,7 @@ func templateHash(t *testing.T, rsp *fnv1.RunFunctionResponse) podHash {
 	t.Helper()
 	sts := &appsv1.StatefulSet{}
 	desiredInto(t, rsp, keyStatefulSet, sts)
-	return podHash{Template: sts.Spec.Template.Annotations[annotationConfigHash], Secrets: sts.Annotations[annotationSecretsHash]}
+	return podHash{Template: sts.Spec.Template.Annotations[build.AnnotationConfigHash], Secrets: sts.Annotations[annotationSecretsHash]}
 }
 
 // TestPodSecretsCoverThePod: podSecrets lists exactly the Secrets and keys
@@ -118,9 +120,9 @@ func TestPodSecretsCoverThePod(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sts := statefulSet(c.ds, c.in, "h")
+			sts := build.StatefulSet(c.ds, c.in, "h")
 			read := podTemplateSecretKeys(sts)
-			for _, generated := range []string{jwtSecretName(c.ds), adminSecretName(c.ds)} {
+			for _, generated := range []string{c.ds.JWTSecretName(), c.ds.AdminSecretName()} {
 				delete(read, generated)
 			}
 			listed := map[string][]string{}

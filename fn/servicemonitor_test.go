@@ -8,6 +8,8 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestServiceMonitor(t *testing.T) {
@@ -79,9 +81,9 @@ func TestServiceMonitor(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := minimalSpec()
+			s := fixture.MinimalSpec()
 			s.Metrics = tc.metrics
-			got := serviceMonitor(testDittoServer(s)).Object
+			got := build.ServiceMonitor(fixture.DittoServer(s)).Object
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("serviceMonitor(): -want, +got:\n%s", diff)
 			}

@@ -10,6 +10,9 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func tcpServicePort(name string, port, target int32) corev1.ServicePort {
@@ -25,14 +28,14 @@ func wantService(name string, typ corev1.ServiceType, annotations map[string]str
 
 // TestServices builds every Service for a spec and compares them whole.
 func TestServices(t *testing.T) {
-	build := func(ds dittoServer) map[string]*corev1.Service {
+	build := func(ds spec.DittoServer) map[string]*corev1.Service {
 		s := ds.Spec
 		return map[string]*corev1.Service{
-			"headless": headlessService(ds),
-			"api":      apiService(ds),
-			"nfs":      adapterService(ds, nfsServiceName(ds), portNFS, s.Adapters.NFS),
-			"smb":      adapterService(ds, smbServiceName(ds), portSMB, s.Adapters.SMB),
-			"metrics":  metricsService(ds),
+			"headless": build.HeadlessService(ds),
+			"api":      build.APIService(ds),
+			"nfs":      build.AdapterService(ds, ds.NFSServiceName(), build.PortNFS, s.Adapters.NFS),
+			"smb":      build.AdapterService(ds, ds.SMBServiceName(), build.PortSMB, s.Adapters.SMB),
+			"metrics":  build.MetricsService(ds),
 		}
 	}
 	headless := func(port int32) *corev1.Service {
@@ -60,7 +63,7 @@ func TestServices(t *testing.T) {
 		// Adapters on their standard ports, forwarding to where DittoFS
 		// listens on first boot.
 		"Defaults": {
-			spec: minimalSpec(),
+			spec: fixture.MinimalSpec(),
 			want: map[string]*corev1.Service{
 				"headless": headless(8080),
 				"api":      wantService("files-api", corev1.ServiceTypeClusterIP, nil, tcpServicePort("api", 8080, 8080)),
@@ -71,7 +74,7 @@ func TestServices(t *testing.T) {
 		},
 		"TypesAnnotationsAndPortsFromSpec": {
 			spec: func() v1alpha1.DittoServerSpec {
-				s := minimalSpec()
+				s := fixture.MinimalSpec()
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9000}
 				s.Service = &v1alpha1.ServiceSpec{Type: "NodePort", Annotations: map[string]string{"a": "1"}}
 				s.AdapterServices = &v1alpha1.ServiceSpec{Type: "ClusterIP", Annotations: map[string]string{"lb": "internal"}}
@@ -93,7 +96,7 @@ func TestServices(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := build(testDittoServer(tc.spec))
+			got := build(fixture.DittoServer(tc.spec))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Services: -want, +got:\n%s", diff)
 			}

@@ -15,7 +15,10 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 var (
@@ -168,7 +171,7 @@ func perconaStatefulSet() *appsv1.StatefulSet {
 	pod.InitContainers = []corev1.Container{{
 		Name:    "wait-for-database",
 		Image:   "docker.io/percona/percona-distribution-postgresql:17.9-1",
-		Command: []string{"/bin/sh", "-c", waitForDatabaseScript},
+		Command: []string{"/bin/sh", "-c", build.WaitForDatabaseScript},
 		Env: []corev1.EnvVar{
 			{Name: "HOME", Value: "/tmp"},
 			{Name: "PGCONNECT_TIMEOUT", Value: "5"},
@@ -197,7 +200,7 @@ func perconaStatefulSet() *appsv1.StatefulSet {
 }
 
 func TestStatefulSet(t *testing.T) {
-	spec := func(base v1alpha1.DittoServerSpec, mutate func(*v1alpha1.DittoServerSpec)) v1alpha1.DittoServerSpec {
+	mutated := func(base v1alpha1.DittoServerSpec, mutate func(*v1alpha1.DittoServerSpec)) v1alpha1.DittoServerSpec {
 		mutate(&base)
 		return base
 	}
@@ -216,28 +219,28 @@ func TestStatefulSet(t *testing.T) {
 		want *appsv1.StatefulSet
 	}{
 		"SQLiteMinimal": {
-			spec: minimalSpec(),
+			spec: fixture.MinimalSpec(),
 			want: sqliteStatefulSet(),
 		},
 		"Percona": {
-			spec: perconaSpec(nil),
+			spec: fixture.PerconaSpec(nil),
 			want: perconaStatefulSet(),
 		},
 		"PerconaWaitImageFromInputAndClusterMajor": {
-			spec: spec(perconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
+			spec: mutated(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
 			want: want(perconaStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.Template.Spec.InitContainers[0].Image = "docker.io/percona/percona-distribution-postgresql:16.13-1"
 			}),
 		},
 		"PerconaWaitImagePinnedByInput": {
-			spec: perconaSpec(nil),
-			in:   withInputDefaults(v1beta1.Input{Images: v1beta1.Images{DatabaseWait: "registry.example/psql:1"}}),
+			spec: fixture.PerconaSpec(nil),
+			in:   spec.InputWithDefaults(v1beta1.Input{Images: v1beta1.Images{DatabaseWait: "registry.example/psql:1"}}),
 			want: want(perconaStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.Template.Spec.InitContainers[0].Image = "registry.example/psql:1"
 			}),
 		},
 		"ExternalPostgresWithCA": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{
 					Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"},
 					SSLMode: "verify-ca", CASecretRef: &v1alpha1.SecretKeySelector{Name: "pg-ca", Key: "root.pem"},
@@ -265,7 +268,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ExternalPostgresWithoutCAHasNoCAVolume": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}}
 			}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
@@ -298,7 +301,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ContentVolumeOnlyWithContentSize": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.ContentSize = "100Gi"
 				s.Storage.ControlPlaneSize = "2Gi"
 				s.Storage.StorageClassName = ptr.To("fast")
@@ -318,8 +321,8 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"StorageClassFromInput": {
-			spec: minimalSpec(),
-			in:   withInputDefaults(v1beta1.Input{StorageClassName: "standard"}),
+			spec: fixture.MinimalSpec(),
+			in:   spec.InputWithDefaults(v1beta1.Input{StorageClassName: "standard"}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{
 					claimTemplate("metadata", "10Gi", ptr.To("standard")),
@@ -328,7 +331,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ServedTLSProbesHTTPSAndMountsTheCert": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
 			}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
@@ -348,7 +351,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"MutualTLSProbesTCP": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 			}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
@@ -371,7 +374,7 @@ func TestStatefulSet(t *testing.T) {
 		// The user's settings win, unset fields are hardened, and ALL is
 		// dropped even when the user drops only some.
 		"UserSecurityContextMergedKeepsDropAll": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.SecurityContext = &corev1.SecurityContext{
 					ReadOnlyRootFilesystem: ptr.To(true),
 					RunAsNonRoot:           ptr.To(false),
@@ -400,17 +403,17 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"UserDropAllIsNotDuplicated": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
 			}),
 			want: sqliteStatefulSet(),
 		},
 		"ReplicasZero": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](0) }),
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](0) }),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) { sts.Spec.Replicas = ptr.To[int32](0) }),
 		},
 		"ImageResourcesGraceAndPortsFromSpec": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Image = "registry.example/dittofs:dev"
 				s.TerminationGracePeriodSeconds = ptr.To[int64](60)
 				s.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
@@ -431,7 +434,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"SecretsConfigPointsAtAreMounted": {
-			spec: spec(minimalSpec(), func(s *v1alpha1.DittoServerSpec) {
+			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"}}
 				s.Identity = &v1alpha1.IdentitySpec{
 					LDAP: &v1alpha1.LDAPSpec{
@@ -489,11 +492,11 @@ func TestStatefulSet(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := tc.in
 			if in.CRVersion == "" {
-				in = testInput()
+				in = fixture.Input()
 			}
-			ds := testDittoServer(tc.spec)
-			ds.Spec = withSpecDefaults(tc.spec, in)
-			got := statefulSet(ds, in, "h")
+			ds := fixture.DittoServer(tc.spec)
+			ds.Spec = spec.WithDefaults(tc.spec, in)
+			got := build.StatefulSet(ds, in, "h")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("statefulSet(): -want, +got:\n%s", diff)
 			}
@@ -512,7 +515,7 @@ func TestStatefulSetConfigHash(t *testing.T) {
 		return templateConfigHash(t, rsp), statusConfigHash(rsp)
 	}
 	baseHash, baseStatus := hashes(t, base)
-	config, _ := renderConfig(buildConfig(testDittoServer(minimalSpec())))
+	config, _ := build.RenderConfig(build.Config(fixture.DittoServer(fixture.MinimalSpec())))
 	generated := generatedSecrets{
 		JWT:           []byte(base64RawURL(counting(0, 32))),
 		AdminPassword: []byte(base64RawURL(counting(32, 18))),
@@ -567,8 +570,8 @@ func TestStatefulSetDatabaseAnnotation(t *testing.T) {
 			rsp := runWith(t, deterministicFunction(), tc.req)
 			sts := &appsv1.StatefulSet{}
 			desiredInto(t, rsp, keyStatefulSet, sts)
-			if diff := cmp.Diff(tc.want, sts.Annotations[annotationDatabase]); diff != "" {
-				t.Errorf("StatefulSet annotation %s: -want, +got:\n%s", annotationDatabase, diff)
+			if diff := cmp.Diff(tc.want, sts.Annotations[build.AnnotationDatabase]); diff != "" {
+				t.Errorf("StatefulSet annotation %s: -want, +got:\n%s", build.AnnotationDatabase, diff)
 			}
 		})
 	}

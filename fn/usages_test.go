@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestUsages(t *testing.T) {
@@ -18,25 +21,25 @@ func TestUsages(t *testing.T) {
 	end := func(apiVersion, kind, name string) map[string]any {
 		return map[string]any{"apiVersion": apiVersion, "kind": kind, "resourceRef": map[string]any{"name": name}}
 	}
-	ds := testDittoServer(perconaSpec(s3Backup()))
+	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	cases := map[string]struct {
 		got  map[string]any
 		want map[string]any
 	}{
 		"StatefulSetUsesDatabase": {
-			got: serverUsesDatabase(ds).Object,
+			got: build.ServerUsesDatabase(ds).Object,
 			want: usage("files-server-uses-database", "DittoFS stores its control plane in this database",
 				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres"),
 				end("apps/v1", "StatefulSet", "files")),
 		},
 		"DatabaseUsesComposedCredentials": {
-			got: databaseUsesCredentials(ds, "files-pgbackrest-s3").Object,
+			got: build.DatabaseUsesCredentials(ds, "files-pgbackrest-s3").Object,
 			want: usage("files-database-uses-s3-credentials", "pgBackRest reads its S3 credentials from this Secret",
 				end("v1", "Secret", "files-pgbackrest-s3"),
 				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres")),
 		},
 		"DatabaseUsesProjectedUserSecret": {
-			got: databaseUsesCredentials(ds, "backup-s3").Object,
+			got: build.DatabaseUsesCredentials(ds, "backup-s3").Object,
 			want: usage("files-database-uses-s3-credentials", "pgBackRest reads its S3 credentials from this Secret",
 				end("v1", "Secret", "backup-s3"),
 				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres")),

@@ -8,6 +8,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
 )
 
 func TestValidate(t *testing.T) {
@@ -20,7 +22,7 @@ func TestValidate(t *testing.T) {
 	}{
 		"MinimalIsValid": {spec: func(*v1alpha1.DittoServerSpec) {}},
 		"FullBackupIsValid": {spec: func(s *v1alpha1.DittoServerSpec) {
-			*s = perconaSpec(s3Backup())
+			*s = fixture.PerconaSpec(fixture.S3Backup())
 		}},
 		"MetadataSizeRequired": {
 			spec: func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "" },
@@ -39,7 +41,7 @@ func TestValidate(t *testing.T) {
 		},
 		"BackupNeedsBucketEndpointCredentialsAndValidCron": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
-				*s = perconaSpec(&v1alpha1.PerconaBackupConfig{Enabled: true, FullSchedule: "every night", IncrSchedule: "61 * * * *", RetentionDays: ptr.To[int32](0)})
+				*s = fixture.PerconaSpec(&v1alpha1.PerconaBackupConfig{Enabled: true, FullSchedule: "every night", IncrSchedule: "61 * * * *", RetentionDays: ptr.To[int32](0)})
 			},
 			want: []string{
 				"spec.percona.backup.credentialsSecretRef: Required value: required when backup is enabled: the Secret holding the S3 credentials",
@@ -52,44 +54,44 @@ func TestValidate(t *testing.T) {
 		},
 		"EndpointWithHTTPSIsValid": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
-				b := s3Backup()
+				b := fixture.S3Backup()
 				b.Endpoint = "https://s3.cubbit.eu"
-				*s = perconaSpec(b)
+				*s = fixture.PerconaSpec(b)
 			},
 		},
 		"EndpointOverPlainHTTPIsRefusedWithTheReason": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
-				b := s3Backup()
+				b := fixture.S3Backup()
 				b.Endpoint = "http://minio.storage.svc:9000"
-				*s = perconaSpec(b)
+				*s = fixture.PerconaSpec(b)
 			},
-			want: []string{`spec.percona.backup.endpoint: Invalid value: "http://minio.storage.svc:9000": ` + endpointPlainHTTP},
+			want: []string{`spec.percona.backup.endpoint: Invalid value: "http://minio.storage.svc:9000": ` + spec.EndpointPlainHTTP},
 		},
 		"BackupWithoutPercona": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
-				s.Percona = &v1alpha1.PerconaConfig{Backup: s3Backup()}
+				s.Percona = &v1alpha1.PerconaConfig{Backup: fixture.S3Backup()}
 			},
 			want: []string{"spec.percona.backup.enabled: Forbidden: backups are of the composed Percona cluster: set spec.percona.enabled too"},
 		},
 		"PostgresVersionWithoutImage": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
-				*s = perconaSpec(nil)
+				*s = fixture.PerconaSpec(nil)
 				s.Percona.PostgresVersion = 13
 			},
 			want: []string{"spec.percona.postgresVersion: Invalid value: 13: the function Input pins no image for PostgreSQL 13 (images.postgres); choose one of 14, 15, 16, 17, 18 or ask your platform team to pin one"},
 		},
 		"NameTooLongForPercona": {
 			name: "a-dittoserver-name-of-29-char",
-			spec: func(s *v1alpha1.DittoServerSpec) { *s = perconaSpec(nil) },
+			spec: func(s *v1alpha1.DittoServerSpec) { *s = fixture.PerconaSpec(nil) },
 			want: []string{`metadata.name: Invalid value: "a-dittoserver-name-of-29-char": must be at most 28 characters with spec.percona.enabled: Percona limits cluster name (a-dittoserver-name-of-29-char-postgres) plus instance set name (instance1) to 46 characters`},
 		},
 		"NameOf28IsFineForPercona": {
 			name: "a-dittoserver-name-of-28-chr",
-			spec: func(s *v1alpha1.DittoServerSpec) { *s = perconaSpec(nil) },
+			spec: func(s *v1alpha1.DittoServerSpec) { *s = fixture.PerconaSpec(nil) },
 		},
 		"PerconaAndExistingPostgresAreAlternatives": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
-				*s = perconaSpec(nil)
+				*s = fixture.PerconaSpec(nil)
 				s.Database = &v1alpha1.DatabaseSpec{PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}}
 			},
 			want: []string{"spec.database.postgresSecretRef: Forbidden: spec.percona.enabled composes the database; remove one of the two"},
@@ -142,9 +144,9 @@ func TestValidate(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			spec := minimalSpec()
-			tc.spec(&spec)
-			ds := testDittoServer(spec)
+			s := fixture.MinimalSpec()
+			tc.spec(&s)
+			ds := fixture.DittoServer(s)
 			if tc.name != "" {
 				ds.Name = tc.name
 			}
@@ -155,7 +157,7 @@ func TestValidate(t *testing.T) {
 				ds.Namespace = ""
 			}
 			var got []string
-			for _, e := range validate(ds, testInput()) {
+			for _, e := range spec.Validate(ds, fixture.Input()) {
 				got = append(got, e.Error())
 			}
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/fn/build"
 )
 
 const conditionWorkloadReady = "WorkloadReady"
@@ -51,19 +53,19 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 	// Asked for whatever the database does: requirements follow the spec.
 	c.requirePodSecrets(podSecrets(c.ds))
 	if !c.workloadsAllowed(databaseReady) {
-		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready before starting DittoFS", perconaClusterName(c.ds))
+		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready before starting DittoFS", c.ds.PerconaClusterName())
 		response.Normal(c.rsp, msg).TargetCompositeAndClaim()
 		response.ConditionFalse(c.rsp, conditionWorkloadReady, "WaitingForDatabase").WithMessage(msg).TargetCompositeAndClaim()
 		return nil
 	}
 	if c.ds.Spec.Percona.Enabled && databaseReady && observedSTS == nil {
-		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", perconaClusterName(c.ds))).TargetCompositeAndClaim()
+		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 	}
 	secrets, err := c.generateSecrets(c.random)
 	if err != nil {
 		return err
 	}
-	config, err := renderConfig(buildConfig(c.ds))
+	config, err := build.RenderConfig(build.Config(c.ds))
 	if err != nil {
 		return err
 	}
@@ -81,10 +83,10 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 	if err := c.composeUsages(); err != nil {
 		return err
 	}
-	e := endpoints(c.ds, c.in)
+	e := build.Endpoints(c.ds, c.in)
 	c.status.Endpoints = &e
 	c.status.ConfigHash = hash
-	if err := c.composeConnection(connectionDetails(e, secrets.AdminPassword)); err != nil {
+	if err := c.composeConnection(build.ConnectionDetails(e, secrets.AdminPassword)); err != nil {
 		return err
 	}
 	c.workloadStatus(observedSTS)
@@ -104,16 +106,16 @@ func configHash(config string, g generatedSecrets) string {
 }
 
 func (c *composer) composeConfigAndSecrets(config string, g generatedSecrets) error {
-	if err := c.add(keyConfig, configMap(c.ds, config), c.readyOnceObserved(keyConfig)); err != nil {
+	if err := c.add(keyConfig, build.ConfigMap(c.ds, config), c.readyOnceObserved(keyConfig)); err != nil {
 		return err
 	}
 	if g.JWT != nil {
-		if err := c.add(keyJWTSecret, jwtSecret(c.ds, g.JWT), c.readyOnceObserved(keyJWTSecret)); err != nil {
+		if err := c.add(keyJWTSecret, build.JWTSecret(c.ds, g.JWT), c.readyOnceObserved(keyJWTSecret)); err != nil {
 			return err
 		}
 	}
 	if g.AdminPassword != nil {
-		return c.add(keyAdminSecret, adminSecret(c.ds, g.AdminPassword), c.readyOnceObserved(keyAdminSecret))
+		return c.add(keyAdminSecret, build.AdminSecret(c.ds, g.AdminPassword), c.readyOnceObserved(keyAdminSecret))
 	}
 	return nil
 }
@@ -122,7 +124,7 @@ func (c *composer) composeConfigAndSecrets(config string, g generatedSecrets) er
 // StatefulSet: they are immutable, and the guards already refused any
 // change but growth, which the user applies to the PVCs.
 func (c *composer) composeStatefulSet(rot rotation, observed *appsv1.StatefulSet) error {
-	sts := statefulSet(c.ds, c.in, rot.Hash.Template)
+	sts := build.StatefulSet(c.ds, c.in, rot.Hash.Template)
 	sts.Annotations[annotationSecretsHash] = rot.Hash.Secrets
 	if rot.AdminDigest != "" {
 		sts.Annotations[annotationAdminPassword] = rot.AdminDigest
@@ -150,29 +152,29 @@ func keptClaimTemplates(vcts []corev1.PersistentVolumeClaim) []corev1.Persistent
 
 func (c *composer) composeNetwork() error {
 	s := c.ds.Spec
-	if err := c.add(keyServiceHeadless, headlessService(c.ds), c.readyOnceObserved(keyServiceHeadless)); err != nil {
+	if err := c.add(keyServiceHeadless, build.HeadlessService(c.ds), c.readyOnceObserved(keyServiceHeadless)); err != nil {
 		return err
 	}
-	if err := c.add(keyServiceAPI, apiService(c.ds), c.readyOnceObserved(keyServiceAPI)); err != nil {
+	if err := c.add(keyServiceAPI, build.APIService(c.ds), c.readyOnceObserved(keyServiceAPI)); err != nil {
 		return err
 	}
 	if *s.Adapters.NFS.Enabled {
-		if err := c.add(keyServiceNFS, adapterService(c.ds, nfsServiceName(c.ds), portNFS, s.Adapters.NFS), c.readyOnceObserved(keyServiceNFS)); err != nil {
+		if err := c.add(keyServiceNFS, build.AdapterService(c.ds, c.ds.NFSServiceName(), build.PortNFS, s.Adapters.NFS), c.readyOnceObserved(keyServiceNFS)); err != nil {
 			return err
 		}
 	}
 	if *s.Adapters.SMB.Enabled {
-		if err := c.add(keyServiceSMB, adapterService(c.ds, smbServiceName(c.ds), portSMB, s.Adapters.SMB), c.readyOnceObserved(keyServiceSMB)); err != nil {
+		if err := c.add(keyServiceSMB, build.AdapterService(c.ds, c.ds.SMBServiceName(), build.PortSMB, s.Adapters.SMB), c.readyOnceObserved(keyServiceSMB)); err != nil {
 			return err
 		}
 	}
-	if err := c.add(keyNetworkPolicy, networkPolicy(c.ds), c.readyOnceObserved(keyNetworkPolicy)); err != nil {
+	if err := c.add(keyNetworkPolicy, build.NetworkPolicy(c.ds), c.readyOnceObserved(keyNetworkPolicy)); err != nil {
 		return err
 	}
 	if !s.Metrics.Enabled {
 		return nil
 	}
-	if err := c.add(keyServiceMetrics, metricsService(c.ds), c.readyOnceObserved(keyServiceMetrics)); err != nil {
+	if err := c.add(keyServiceMetrics, build.MetricsService(c.ds), c.readyOnceObserved(keyServiceMetrics)); err != nil {
 		return err
 	}
 	return c.composeServiceMonitor()
@@ -186,10 +188,10 @@ func (c *composer) composeServiceMonitor() error {
 		return nil
 	}
 	if c.kindMissing(keyServiceMonitor, schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
-		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", metricsServiceName(c.ds))).TargetCompositeAndClaim()
+		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", c.ds.MetricsServiceName())).TargetCompositeAndClaim()
 		return nil
 	}
-	return c.add(keyServiceMonitor, serviceMonitor(c.ds), c.readyOnceObserved(keyServiceMonitor))
+	return c.add(keyServiceMonitor, build.ServiceMonitor(c.ds), c.readyOnceObserved(keyServiceMonitor))
 }
 
 // composeUsages orders deletion: DittoFS before its database, the database
@@ -198,7 +200,7 @@ func (c *composer) composeUsages() error {
 	if !c.ds.Spec.Percona.Enabled {
 		return nil
 	}
-	if err := c.add(keyUsageServer, serverUsesDatabase(c.ds), c.readyOnceObserved(keyUsageServer)); err != nil {
+	if err := c.add(keyUsageServer, build.ServerUsesDatabase(c.ds), c.readyOnceObserved(keyUsageServer)); err != nil {
 		return err
 	}
 	return nil
@@ -211,7 +213,7 @@ func (c *composer) composeConnection(details resource.ConnectionDetails) error {
 		c.connection = details
 		return nil
 	}
-	return c.add(keyConnection, connectionSecret(c.ds, details), c.readyOnceObserved(keyConnection))
+	return c.add(keyConnection, build.ConnectionSecret(c.ds, details), c.readyOnceObserved(keyConnection))
 }
 
 // workloadStatus sets the phase, ready replicas and WorkloadReady.

@@ -1,0 +1,65 @@
+package build
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/spec"
+)
+
+// HeadlessService gives the StatefulSet's pod its stable DNS name.
+func HeadlessService(ds spec.DittoServer) *corev1.Service {
+	svc := service(ds, ds.HeadlessServiceName(), corev1.ServiceTypeClusterIP, nil,
+		servicePort(portAPI, ds.Spec.ControlPlane.Port, ds.Spec.ControlPlane.Port))
+	svc.Spec.ClusterIP = corev1.ClusterIPNone
+	// The pod must resolve while it is not ready yet (it is starting).
+	svc.Spec.PublishNotReadyAddresses = true
+	return svc
+}
+
+// APIService exposes the REST API, shaped by spec.service.
+func APIService(ds spec.DittoServer) *corev1.Service {
+	s := ds.Spec
+	return service(ds, ds.APIServiceName(), corev1.ServiceType(s.Service.Type), s.Service.Annotations,
+		servicePort(portAPI, s.ControlPlane.Port, s.ControlPlane.Port))
+}
+
+// AdapterService exposes one adapter on the port clients dial (NFS 2049,
+// SMB 445), forwarding to where DittoFS listens (12049, 1445).
+func AdapterService(ds spec.DittoServer, name, port string, a *v1alpha1.AdapterSpec) *corev1.Service {
+	s := ds.Spec
+	return service(ds, name, corev1.ServiceType(s.AdapterServices.Type), s.AdapterServices.Annotations,
+		servicePort(port, a.ServicePort, a.Port))
+}
+
+// MetricsService is what Prometheus scrapes.
+func MetricsService(ds spec.DittoServer) *corev1.Service {
+	m := ds.Spec.Metrics
+	svc := service(ds, ds.MetricsServiceName(), corev1.ServiceTypeClusterIP, map[string]string{
+		"prometheus.io/scrape": "true",
+		"prometheus.io/port":   itoa(m.Port),
+		"prometheus.io/path":   m.Path,
+	}, servicePort(portMetrics, m.Port, m.Port))
+	svc.Labels[labelMetricsService] = "true"
+	return svc
+}
+
+// labelMetricsService marks the metrics Service for the ServiceMonitor.
+const labelMetricsService = "dittofs.io/metrics-service"
+
+func service(ds spec.DittoServer, name string, typ corev1.ServiceType, annotations map[string]string, ports ...corev1.ServicePort) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer), Annotations: annotations},
+		Spec: corev1.ServiceSpec{
+			Type:     typ,
+			Selector: ds.SelectorLabels(),
+			Ports:    ports,
+		},
+	}
+}
+
+func servicePort(name string, port, target int32) corev1.ServicePort {
+	return corev1.ServicePort{Name: name, Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}
+}

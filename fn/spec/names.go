@@ -1,0 +1,73 @@
+package spec
+
+// Names Percona gives its objects, and the limits it puts on ours.
+const (
+	perconaInstanceSet = "instance1"
+	PerconaUser        = "dittofs"
+	// perconaMaxNameLength is Percona's limit on the cluster name plus the
+	// instance set name: its pods are <cluster>-<set>-xxxx-0 and their
+	// controller-revision-hash label must fit in 63 characters.
+	perconaMaxNameLength = 46
+)
+
+// PerconaClusterName is the PerconaPGCluster.
+func (ds DittoServer) PerconaClusterName() string { return ds.Name + "-postgres" }
+
+// PerconaUserSecretName is the Secret the Percona operator writes the
+// dittofs user's connection into (keys host, port, dbname, user, password).
+func (ds DittoServer) PerconaUserSecretName() string {
+	return ds.PerconaClusterName() + "-pguser-" + PerconaUser
+}
+
+// PerconaCASecretName is the Secret holding the cluster's TLS certificate
+// and its CA (key ca.crt).
+func (ds DittoServer) PerconaCASecretName() string { return ds.PerconaClusterName() + "-cluster-cert" }
+
+// PGBackRestS3SecretName is the Secret composed from plain S3 access keys.
+func (ds DittoServer) PGBackRestS3SecretName() string { return ds.Name + "-pgbackrest-s3" }
+
+// PerconaPrimaryHost is where the Percona operator points the user Secret's
+// host: the primary Service.
+func (ds DittoServer) PerconaPrimaryHost() string {
+	return ds.PerconaClusterName() + "-primary." + ds.Namespace + ".svc"
+}
+
+// Names of the objects composed for the DittoFS side. Every composed
+// object is named after the XR, so two XRs in a namespace never collide.
+
+// ConfigMapName is the ConfigMap holding DittoFS's config.yaml.
+func (ds DittoServer) ConfigMapName() string { return ds.Name + "-config" }
+
+// ConnectionSecretName is the composed connection Secret of a modern XR.
+func (ds DittoServer) ConnectionSecretName() string { return ds.Name + "-connection" }
+
+// JWTSecretName is the generated JWT signing secret.
+func (ds DittoServer) JWTSecretName() string { return ds.Name + "-jwt" }
+
+// AdminSecretName is the generated admin credentials.
+func (ds DittoServer) AdminSecretName() string { return ds.Name + "-admin" }
+
+// HeadlessServiceName is the StatefulSet's governing Service.
+func (ds DittoServer) HeadlessServiceName() string { return ds.Name + "-headless" }
+
+// APIServiceName is the control-plane REST API's Service.
+func (ds DittoServer) APIServiceName() string { return ds.Name + "-api" }
+
+// NFSServiceName is the NFS adapter's Service.
+func (ds DittoServer) NFSServiceName() string { return ds.Name + "-nfs" }
+
+// SMBServiceName is the SMB adapter's Service.
+func (ds DittoServer) SMBServiceName() string { return ds.Name + "-smb" }
+
+// MetricsServiceName is the Service the ServiceMonitor scrapes.
+func (ds DittoServer) MetricsServiceName() string { return ds.Name + "-metrics" }
+
+// SelectorLabels select the DittoFS pod. A StatefulSet's selector is
+// immutable: never add to these.
+func (ds DittoServer) SelectorLabels() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "dittofs", "app.kubernetes.io/instance": ds.Name}
+}
+
+// PGBackRestRepo is the one repository; every repo1-* option below and in the
+// credentials file must use the same index.
+const PGBackRestRepo = "repo1"
