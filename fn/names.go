@@ -24,4 +24,12 @@ const (
 	keyUsageServer     resource.Name = "usage-statefulset-database"
 	keyUsageBackup     resource.Name = "usage-database-s3-credentials"
 	keyConnection      resource.Name = "connection-secret"
+	// keyRestoreS3 is <xr>-pgbackrest-restore-s3, composed from plain access
+	// keys when a restore reads its source with other credentials than the
+	// backups'.
+	keyRestoreS3 resource.Name = "pgbackrest-restore-s3-secret"
 )
+
+// recoveryKeyPrefix starts the key of each in-place recovery's
+// PerconaPGRestore: recovery-<id>, one per id, all kept (recovery.go).
+const recoveryKeyPrefix = "recovery-"

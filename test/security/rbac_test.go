@@ -23,6 +23,7 @@ var resourceOf = map[schema.GroupKind]string{
 	{Group: "monitoring.coreos.com", Kind: "ServiceMonitor"}:  "servicemonitors",
 	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:       "networkpolicies",
 	{Group: "pgv2.percona.com", Kind: "PerconaPGCluster"}:     "perconapgclusters",
+	{Group: "pgv2.percona.com", Kind: "PerconaPGRestore"}:     "perconapgrestores",
 	{Group: "protection.crossplane.io", Kind: "Usage"}:        "usages",
 	{Group: "protection.crossplane.io", Kind: "ClusterUsage"}: "clusterusages",
 	{Group: "apiextensions.crossplane.io", Kind: "Usage"}:     "usages",
