@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
-
 )
 
 const sourceRepoPath = "/pgbackrest/storage/old-1a2b3c4d/repo1"
@@ -297,4 +296,3 @@ func TestRestoredAdminPassword(t *testing.T) {
 		}
 	})
 }
-
