@@ -37,7 +37,7 @@ func (c *composer) generateSecrets(random io.Reader) (generatedSecrets, error) {
 		// a new one, is the one that logs in (restore.go).
 		pw, wait := c.restoredAdminPassword()
 		if wait != "" {
-			return g, errWaitingForRestoredAdmin{msg: wait}
+			return g, waitingForRestoredAdminError{msg: wait}
 		}
 		g.AdminPassword = pw
 	default:

@@ -77,32 +77,42 @@ func TestNextRecoveryStep(t *testing.T) {
 		"StopFirst": {
 			reason: "a new recovery first scales DittoFS to 0 and composes no restore while a pod runs",
 			in:     with(func(in *recoveryInputs) { in.STS = running }),
-			want: recoveryStep{StopDittoFS: true, Status: status("StoppingDittoFS"), Reason: "StoppingDittoFS",
-				Message: "recovery r1: stopping DittoFS before restoring the database to 2026-12-01T18:30:00Z (StatefulSet files: 1 pods, 1 ready)"},
+			want: recoveryStep{
+				StopDittoFS: true, Status: status("StoppingDittoFS"), Reason: "StoppingDittoFS",
+				Message: "recovery r1: stopping DittoFS before restoring the database to 2026-12-01T18:30:00Z (StatefulSet files: 1 pods, 1 ready)",
+			},
 		},
 		"PodStillTerminating": {
 			reason: "scaled to 0 but a pod is still there: wait",
 			in:     with(func(in *recoveryInputs) { in.STS = scaledNotGone }),
-			want: recoveryStep{StopDittoFS: true, Status: status("StoppingDittoFS"), Reason: "StoppingDittoFS",
-				Message: "recovery r1: stopping DittoFS before restoring the database to 2026-12-01T18:30:00Z (StatefulSet files: 1 pods, 0 ready)"},
+			want: recoveryStep{
+				StopDittoFS: true, Status: status("StoppingDittoFS"), Reason: "StoppingDittoFS",
+				Message: "recovery r1: stopping DittoFS before restoring the database to 2026-12-01T18:30:00Z (StatefulSet files: 1 pods, 0 ready)",
+			},
 		},
 		"StoppedComposesRestore": {
 			reason: "at 0 pods the restore is composed",
 			in:     with(func(in *recoveryInputs) { in.STS = stopped }),
-			want: recoveryStep{StopDittoFS: true, Compose: &pgv2.PerconaPGRestore{}, Status: status("Restoring"), Reason: "Restoring",
-				Message: "recovery r1: DittoFS is stopped; PerconaPGRestore files-recovery-r1 restores the database to 2026-12-01T18:30:00Z"},
+			want: recoveryStep{
+				StopDittoFS: true, Compose: &pgv2.PerconaPGRestore{}, Status: status("Restoring"), Reason: "Restoring",
+				Message: "recovery r1: DittoFS is stopped; PerconaPGRestore files-recovery-r1 restores the database to 2026-12-01T18:30:00Z",
+			},
 		},
 		"Running": {
 			reason: "the observed restore runs: DittoFS stays stopped",
 			in:     with(func(in *recoveryInputs) { in.STS, in.Restores = stopped, restore(pgv2.RestoreRunning) }),
-			want: recoveryStep{StopDittoFS: true, Status: status("Restoring"), Reason: "Restoring",
-				Message: "recovery r1: PerconaPGRestore files-recovery-r1 is Running; DittoFS stays stopped until it succeeds"},
+			want: recoveryStep{
+				StopDittoFS: true, Status: status("Restoring"), Reason: "Restoring",
+				Message: "recovery r1: PerconaPGRestore files-recovery-r1 is Running; DittoFS stays stopped until it succeeds",
+			},
 		},
 		"Succeeded": {
 			reason: "DittoFS comes back once the restore succeeded",
 			in:     with(func(in *recoveryInputs) { in.STS, in.Restores = stopped, restore(pgv2.RestoreSucceeded) }),
-			want: recoveryStep{Status: status("Succeeded"), Ready: true, Reason: "Recovered",
-				Message: "recovery r1: the database was restored to 2026-12-01T18:30:00Z; DittoFS runs on it"},
+			want: recoveryStep{
+				Status: status("Succeeded"), Ready: true, Reason: "Recovered",
+				Message: "recovery r1: the database was restored to 2026-12-01T18:30:00Z; DittoFS runs on it",
+			},
 		},
 		"Failed": {
 			reason: "a failed restore is reported, DittoFS stays stopped, the message says what to do",
@@ -112,17 +122,21 @@ func TestNextRecoveryStep(t *testing.T) {
 		"SameIDRestoreDeletedStatusRemembers": {
 			reason: "the restore of a succeeded id was deleted: the XR status remembers, no second restore",
 			in:     with(func(in *recoveryInputs) { in.STS, in.Last = running, status("Succeeded") }),
-			want: recoveryStep{Status: status("Succeeded"), Ready: true, Reason: "Recovered",
-				Message: "recovery r1: the database was restored to 2026-12-01T18:30:00Z; DittoFS runs on it"},
+			want: recoveryStep{
+				Status: status("Succeeded"), Ready: true, Reason: "Recovered",
+				Message: "recovery r1: the database was restored to 2026-12-01T18:30:00Z; DittoFS runs on it",
+			},
 		},
 		"SameIDPointInTimeEdited": {
 			reason: "a new pointInTime under an id that ran has no effect, and says so",
 			in: with(func(in *recoveryInputs) {
 				in.STS, in.Restores = running, restore(pgv2.RestoreSucceeded, "--type=time", `--target="2026-12-01 17:00:00+00"`)
 			}),
-			want: recoveryStep{Status: status("Succeeded"), Ready: true, Reason: "Recovered",
+			want: recoveryStep{
+				Status: status("Succeeded"), Ready: true, Reason: "Recovered",
 				Message: "recovery r1: the database was restored to 2026-12-01T18:30:00Z; DittoFS runs on it",
-				Warning: `spec.percona.recovery.pointInTime changed under id r1 after its restore was created: it has no effect (the restore runs with --target="2026-12-01 17:00:00+00"). A new recovery needs a new id`},
+				Warning: `spec.percona.recovery.pointInTime changed under id r1 after its restore was created: it has no effect (the restore runs with --target="2026-12-01 17:00:00+00"). A new recovery needs a new id`,
+			},
 		},
 		"NewIDAfterAnother": {
 			reason: "a new id after a succeeded one is a new recovery",
@@ -131,8 +145,10 @@ func TestNextRecoveryStep(t *testing.T) {
 				in.Restores = map[string]*pgv2.PerconaPGRestore{"r0": {Status: pgv2.PerconaPGRestoreStatus{State: pgv2.RestoreSucceeded}}}
 				in.Last = &v1alpha1.RecoveryStatus{ID: "r0", State: "Succeeded"}
 			}),
-			want: recoveryStep{StopDittoFS: true, Status: status("StoppingDittoFS"), Reason: "StoppingDittoFS",
-				Message: "recovery r1: stopping DittoFS before restoring the database to 2026-12-01T18:30:00Z (StatefulSet files: 1 pods, 1 ready)"},
+			want: recoveryStep{
+				StopDittoFS: true, Status: status("StoppingDittoFS"), Reason: "StoppingDittoFS",
+				Message: "recovery r1: stopping DittoFS before restoring the database to 2026-12-01T18:30:00Z (StatefulSet files: 1 pods, 1 ready)",
+			},
 		},
 		"LaterThanRestorable": {
 			reason: "a pointInTime after Percona's latestRestorableTime is refused; DittoFS keeps running",
@@ -141,21 +157,27 @@ func TestNextRecoveryStep(t *testing.T) {
 				later := latest.Add(-time.Hour)
 				in.Latest = &later
 			}),
-			want: recoveryStep{Status: status("Refused"), Reason: "PointInTimeNotRestorable",
+			want: recoveryStep{
+				Status: status("Refused"), Reason: "PointInTimeNotRestorable",
 				Message: "spec.percona.recovery.pointInTime: 2026-12-01T18:30:00Z is later than the latest restorable time Percona reports, 2026-12-01T18:00:00Z: the backups cannot reach it. Set a pointInTime at or before it (and a new id); DittoFS is not stopped for it",
-				Warning: "spec.percona.recovery.pointInTime: 2026-12-01T18:30:00Z is later than the latest restorable time Percona reports, 2026-12-01T18:00:00Z: the backups cannot reach it. Set a pointInTime at or before it (and a new id); DittoFS is not stopped for it"},
+				Warning: "spec.percona.recovery.pointInTime: 2026-12-01T18:30:00Z is later than the latest restorable time Percona reports, 2026-12-01T18:00:00Z: the backups cannot reach it. Set a pointInTime at or before it (and a new id); DittoFS is not stopped for it",
+			},
 		},
 		"NoRestorableTimeYet": {
 			reason: "without a latestRestorableTime nothing can be checked: wait, DittoFS keeps running",
 			in:     with(func(in *recoveryInputs) { in.STS, in.Latest = running, nil }),
-			want: recoveryStep{Status: status("WaitingForRestorableTime"), Reason: "WaitingForRestorableTime",
-				Message: "spec.percona.recovery: Percona reports no latestRestorableTime for this cluster yet (a PerconaPGBackup must have succeeded and the WAL watcher run); DittoFS is not stopped for it, and the recovery r1 starts once it is reported"},
+			want: recoveryStep{
+				Status: status("WaitingForRestorableTime"), Reason: "WaitingForRestorableTime",
+				Message: "spec.percona.recovery: Percona reports no latestRestorableTime for this cluster yet (a PerconaPGBackup must have succeeded and the WAL watcher run); DittoFS is not stopped for it, and the recovery r1 starts once it is reported",
+			},
 		},
 		"RestoringNotObservedYetSkipsCheck": {
 			reason: "once composed (status Restoring), a restore not observed yet stays composed whatever the backups say",
 			in:     with(func(in *recoveryInputs) { in.STS, in.Latest, in.Last = stopped, nil, status("Restoring") }),
-			want: recoveryStep{StopDittoFS: true, Compose: &pgv2.PerconaPGRestore{}, Status: status("Restoring"), Reason: "Restoring",
-				Message: "recovery r1: DittoFS is stopped; PerconaPGRestore files-recovery-r1 restores the database to 2026-12-01T18:30:00Z"},
+			want: recoveryStep{
+				StopDittoFS: true, Compose: &pgv2.PerconaPGRestore{}, Status: status("Restoring"), Reason: "Restoring",
+				Message: "recovery r1: DittoFS is stopped; PerconaPGRestore files-recovery-r1 restores the database to 2026-12-01T18:30:00Z",
+			},
 		},
 	}
 	for name, tc := range cases {
@@ -206,9 +228,9 @@ func (w *recoveryWorld) call(spec string) {
 			o.Fields["status"] = st
 		}
 	}
-	for k := range w.req.Observed.Resources {
+	for k := range w.req.GetObserved().GetResources() {
 		if _, ok := w.rsp.GetDesired().GetResources()[k]; !ok {
-			delete(w.req.Observed.Resources, k)
+			delete(w.req.GetObserved().GetResources(), k)
 		}
 	}
 	w.req.Observed.Composite.Resource.Fields["status"] = proto.Clone(w.rsp.GetDesired().GetComposite().GetResource().GetFields()["status"]).(*structpb.Value)
@@ -240,7 +262,10 @@ func (w *recoveryWorld) recoveryStatus() v1alpha1.RecoveryStatus {
 	w.t.Helper()
 	st := w.rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue()
 	rec := st.GetFields()["database"].GetStructValue().GetFields()["restore"].GetStructValue().GetFields()["recovery"].GetStructValue()
-	b, _ := json.Marshal(rec.AsMap())
+	b, err := json.Marshal(rec.AsMap())
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	var out v1alpha1.RecoveryStatus
 	if err := json.Unmarshal(b, &out); err != nil {
 		w.t.Fatal(err)
@@ -327,7 +352,7 @@ func TestRecoverySequence(t *testing.T) {
 	w.call(recoverySpec("r1", pit))
 	w.expect("the same token again: nothing restores twice", 1, []string{"recovery-r1=READY_TRUE"}, "STATUS_CONDITION_TRUE/Recovered", st("r1", "Succeeded"))
 
-	delete(w.req.Observed.Resources, string(recoveryKey("r1")))
+	delete(w.req.GetObserved().GetResources(), string(recoveryKey("r1")))
 	w.call(recoverySpec("r1", pit))
 	w.expect("the same token, its restore deleted: the XR status remembers", 1, nil, "STATUS_CONDITION_TRUE/Recovered", st("r1", "Succeeded"))
 

@@ -167,12 +167,11 @@ func (c *composer) keepObservedDataSource(pc, observed *pgv2.PerconaPGCluster) {
 		return
 	}
 	name := c.ds.PerconaClusterName()
-	switch {
-	case was == "":
+	if was == "" {
 		response.Warning(c.rsp, fmt.Errorf("spec.percona.restore has no effect: PerconaPGCluster %s exists already, and a restore only fills a cluster when it is created. To restore into a new server, create a new DittoServer with spec.percona.restore; to recover this one in place, use spec.percona.recovery", name)).TargetCompositeAndClaim()
-	default:
-		response.Warning(c.rsp, fmt.Errorf("spec.percona.restore has no effect on an existing cluster: PerconaPGCluster %s was created restored from %s and keeps that dataSource; the spec now says %q. To recover this server in place, use spec.percona.recovery", name, was, spec.OrDefault(now, "none"))).TargetCompositeAndClaim()
+		return
 	}
+	response.Warning(c.rsp, fmt.Errorf("spec.percona.restore has no effect on an existing cluster: PerconaPGCluster %s was created restored from %s and keeps that dataSource; the spec now says %q. To recover this server in place, use spec.percona.recovery", name, was, spec.OrDefault(now, "none"))).TargetCompositeAndClaim()
 }
 
 func s3Bucket(r crunchyv1beta1.PGBackRestRepo) string {
@@ -340,11 +339,11 @@ func (c *composer) adminFromRestore() bool {
 		c.ds.Spec.Identity.Admin.PasswordSecretRef == nil && !c.isObserved(keyAdminSecret)
 }
 
-// errWaitingForRestoredAdmin stops the workloads until the source's admin
+// waitingForRestoredAdminError stops the workloads until the source's admin
 // password can be copied.
-type errWaitingForRestoredAdmin struct{ msg string }
+type waitingForRestoredAdminError struct{ msg string }
 
-func (e errWaitingForRestoredAdmin) Error() string { return e.msg }
+func (e waitingForRestoredAdminError) Error() string { return e.msg }
 
 // restoreCondition reports the restore into a new cluster in RestoreReady,
 // unless a recovery already did.

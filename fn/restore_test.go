@@ -39,7 +39,7 @@ func condition(rsp *fnv1.RunFunctionResponse, typ string) string {
 }
 
 func TestRunFunctionRestore(t *testing.T) {
-	fromOld := want(func(d *crunchyv1beta1.PGBackRestDataSource) {})
+	fromOld := want(func(*crunchyv1beta1.PGBackRestDataSource) {})
 	cases := map[string]struct {
 		reason   string
 		restore  string
@@ -187,7 +187,7 @@ func TestRestoreOnlyAtCreation(t *testing.T) {
 	req := addRequired(addRequired(xrRequest(first), requiredS3Credentials, awsKeys), requiredRestoreSource, sourceXR)
 	rsp := run(t, req)
 	req = observeDesired(req, rsp)
-	delete(req.RequiredResources, requiredRestoreSource)
+	delete(req.GetRequiredResources(), requiredRestoreSource)
 
 	cases := map[string]struct {
 		spec    string
@@ -274,7 +274,7 @@ func TestRestoredAdminPassword(t *testing.T) {
 		}
 		// Once <xr>-admin exists it is kept, the source no longer read.
 		req := observeDesired(ready(), rsp)
-		delete(req.RequiredResources, requiredRestoreAdmin)
+		delete(req.GetRequiredResources(), requiredRestoreAdmin)
 		rsp = run(t, req)
 		desiredInto(t, rsp, keyAdminSecret, &s)
 		if got := string(s.Data["password"]); got != "source-password" {

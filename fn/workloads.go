@@ -64,7 +64,7 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 	}
 	secrets, err := c.generateSecrets(c.random)
-	if w := (errWaitingForRestoredAdmin{}); errors.As(err, &w) {
+	if w := (waitingForRestoredAdminError{}); errors.As(err, &w) {
 		response.Warning(c.rsp, w).TargetCompositeAndClaim()
 		response.ConditionFalse(c.rsp, conditionWorkloadReady, "WaitingForRestoredAdminPassword").WithMessage(w.msg).TargetCompositeAndClaim()
 		return nil
