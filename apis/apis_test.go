@@ -159,6 +159,7 @@ func TestClusterRole(t *testing.T) {
 		"apps/statefulsets":                         all,
 		"monitoring.coreos.com/servicemonitors":     all,
 		"networking.k8s.io/networkpolicies":         all,
+		"pgv2.percona.com/perconapgbackups":         {"get", "list", "watch"},
 		"pgv2.percona.com/perconapgclusters":        all,
 		"pgv2.percona.com/perconapgclusters/status": {"get"},
 		"pgv2.percona.com/perconapgrestores":        all,

@@ -30,6 +30,12 @@ var resourceOf = map[schema.GroupKind]string{
 	{Group: "policy", Kind: "PodDisruptionBudget"}:            "poddisruptionbudgets",
 }
 
+// requiredOnly are resources the function reads as required resources and
+// does not compose: Crossplane needs to read them, nothing more.
+// PerconaPGBackups carry Percona's latestRestorableTime, which a recovery's
+// pointInTime is checked against (fn/recovery.go).
+var requiredOnly = map[string]bool{"pgv2.percona.com/perconapgbackups": true}
+
 // crossplaneVerbs are what Crossplane does with a composed resource.
 var crossplaneVerbs = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
 
@@ -74,6 +80,12 @@ func TestClusterRoleMatchesComposedKinds(t *testing.T) {
 			}
 		case isSub:
 			t.Errorf("the ClusterRole grants subresource %s of %s, which the function does not compose", sub, group+"/"+parent)
+		case requiredOnly[res] && !composed[res]:
+			for _, v := range verbs {
+				if v != "get" && v != "list" && v != "watch" {
+					t.Errorf("the ClusterRole grants %q on %s, which the function only reads", v, res)
+				}
+			}
 		case !composed[res]:
 			t.Errorf("the ClusterRole grants %s, which no example composes", res)
 		}
