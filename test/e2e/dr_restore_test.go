@@ -142,7 +142,7 @@ func (e *env) recoverInPlace() {
 	e.eventually("the operator made recover-postgres's StatefulSets", 120*time.Second, func() error {
 		stss, err := e.admin.list(e.ctx, "apps/v1", "StatefulSet", ns, "postgres-operator.crunchydata.com/cluster=recover-postgres")
 		if err != nil || len(stss) < 2 {
-			return fmt.Errorf("%d StatefulSets (%v)", len(stss), err)
+			return fmt.Errorf("%d StatefulSets (%w)", len(stss), err)
 		}
 		return nil
 	})
