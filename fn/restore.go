@@ -60,7 +60,7 @@ func restoredFrom(r *v1alpha1.PerconaRestoreConfig) string {
 	return s
 }
 
-// restoreWait is why the cluster cannot be created yet; "" when it can.
+// restoreWait is why the cluster cannot be created yet (nil when it can).
 type restoreWait struct {
 	Reason, Message string
 	// Warn says the user must act (a source that does not exist), not
@@ -68,10 +68,6 @@ type restoreWait struct {
 	Warn bool
 }
 
-// composeRestore sets the new cluster's dataSource from spec.percona.restore,
-// or keeps an observed cluster's as it is. It returns a wait when the
-// cluster must not be created yet: creating it without its data would give
-// an empty database that a later restore can no longer fill.
 // requireRestoreInputs asks for everything a restore reads, up front and
 // whatever else is known yet: Crossplane calls again until the
 // requirements settle, and they must be the same on every call of a
@@ -115,6 +111,10 @@ func (c *composer) restoreUsesBackupCredentials() bool {
 	return b.Enabled && b.CredentialsSecretRef != nil && b.CredentialsSecretRef.Name == c.ds.RestoreCredentialsSecret()
 }
 
+// composeRestore sets the new cluster's dataSource from spec.percona.restore,
+// or keeps an observed cluster's as it is. It returns a wait when the
+// cluster must not be created yet: creating it without its data would give
+// an empty database that a later restore can no longer fill.
 func (c *composer) composeRestore(pc *pgv2.PerconaPGCluster, observed *pgv2.PerconaPGCluster) (*restoreWait, error) {
 	if observed != nil {
 		c.keepObservedDataSource(pc, observed)
@@ -311,7 +311,7 @@ func (c *composer) checkRestoreTarget(src build.RestoreRepo) error {
 // restoredAdminPassword is the source's admin password, for <xr>-admin when
 // the function creates it for a restored server: the restored database
 // keeps the source's users, so a new random password would not log in.
-// ok is false while the Secret cannot be read; a non-empty wait says why.
+// While the Secret cannot be read, wait says why.
 func (c *composer) restoredAdminPassword() (password []byte, wait string) {
 	ref := c.ds.RestoreAdminSecret()
 	where := fmt.Sprintf("the source's admin Secret %s/%s key %s (spec.percona.restore.from.adminSecretRef)", c.ds.Namespace, ref.Name, ref.Key)
