@@ -65,6 +65,10 @@ func (e *env) restoreIntoNewServer() {
 			return err
 		}
 		got, _, _ := unstructured.NestedMap(pg.Object, "spec", "dataSource")
+		// The operator's conversion writes the Job's (empty) resources.
+		if r, ok, _ := unstructured.NestedMap(got, "pgbackrest", "resources"); ok && len(r) == 0 {
+			unstructured.RemoveNestedField(got, "pgbackrest", "resources")
+		}
 		if !reflect.DeepEqual(got, composed) {
 			return fmt.Errorf("PostgresCluster dataSource %v, composed %v", got, composed)
 		}
