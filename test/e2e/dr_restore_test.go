@@ -18,8 +18,42 @@ import (
 // steps fake pods.
 func (e *env) drRestore(t *testing.T) {
 	defer e.sub(t)()
+	// Whatever fails, the XRs go: the legacy claim step after this one
+	// removes the XRD, which waits for every DittoServer.
+	defer e.removeQuietly(map[string]string{"restored": "restored-postgres", "recover": "recover-postgres"})
 	e.restoreIntoNewServer()
 	e.recoverInPlace()
+}
+
+// removeQuietly deletes the XRs (name -> cluster) that still exist and
+// waits up to three minutes for them and their clusters to go, logging
+// instead of failing: it runs deferred, after a failure too.
+func (e *env) removeQuietly(xrs map[string]string) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go e.fakeKubeletTeardown(ns, stop)
+	go e.fakeInstancesDown(ns, "recover-postgres", stop)
+	for name := range xrs {
+		if err := ignoreNotFound(e.admin.delete(e.ctx, xrAPI, "DittoServer", ns, name)); err != nil {
+			e.logf("cleanup: deleting DittoServer %s: %v", name, err)
+		}
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		left := 0
+		for name, cluster := range xrs {
+			for _, o := range [][3]string{{xrAPI, "DittoServer", name}, {pgAPI, "PerconaPGCluster", cluster}, {crunchAPI, "PostgresCluster", cluster}} {
+				if ok, err := e.admin.exists(e.ctx, o[0], o[1], ns, o[2]); err != nil || ok {
+					left++
+				}
+			}
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	e.logf("cleanup: DittoServers %v or their clusters still there after 3 minutes", xrs)
 }
 
 // The point in time both use, and the target the function composes for it.
@@ -88,7 +122,6 @@ func (e *env) restoreIntoNewServer() {
 		return nil
 	})
 	e.restoreJobRuns("restored-postgres", "--type=time "+drTarget+" --stanza=db --pg1-path=/pgdata/pg15 --repo=1 --delta --target-action=promote --link-map=pg_wal=/pgdata/pg15_wal")
-	e.deleteXR("restored", "restored-postgres")
 }
 
 // restoreJobRuns waits for the operator's restore Job of cluster and
@@ -256,7 +289,6 @@ spec:
 		}
 		return nil
 	})
-	e.deleteXR("recover", "recover-postgres")
 }
 
 // fakeInstancesDown does what a kubelet would while the operator shuts a

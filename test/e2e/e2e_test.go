@@ -727,6 +727,7 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"networking.k8s.io", "networkpolicies"},
 		{"monitoring.coreos.com", "servicemonitors"},
 		{"pgv2.percona.com", "perconapgclusters"},
+		{"pgv2.percona.com", "perconapgrestores"},
 		{"protection.crossplane.io", "usages"},
 	}
 	for _, r := range composedResources {
@@ -739,13 +740,18 @@ func (e *env) checkRBAC(t *testing.T) {
 	if !can("pgv2.percona.com", "perconapgclusters/status", "get") {
 		t.Errorf("crossplane may not read perconapgclusters/status")
 	}
+	// Read as required resources (a recovery's latestRestorableTime).
+	for _, v := range []string{"get", "list", "watch"} {
+		if !can("pgv2.percona.com", "perconapgbackups", v) {
+			t.Errorf("crossplane may not %s perconapgbackups.pgv2.percona.com", v)
+		}
+	}
 	for _, r := range [][2]string{
 		{"", "pods"},
 		{"", "persistentvolumeclaims"},
 		{"apps", "daemonsets"},
 		{"rbac.authorization.k8s.io", "roles"},
 		{"pgv2.percona.com", "perconapgbackups"},
-		{"pgv2.percona.com", "perconapgrestores"},
 		{"postgres-operator.crunchydata.com", "postgresclusters"},
 		{"monitoring.coreos.com", "prometheusrules"},
 		{"networking.k8s.io", "ingresses"},
@@ -770,6 +776,7 @@ func (e *env) checkRBAC(t *testing.T) {
 		delete(granted, r[0]+"/"+r[1])
 	}
 	delete(granted, "pgv2.percona.com/perconapgclusters/status")
+	delete(granted, "pgv2.percona.com/perconapgbackups") // read only, above
 	if len(granted) > 0 {
 		t.Errorf("apis/rbac/clusterrole.yaml grants resources the function does not compose: %v", granted)
 	}
