@@ -5,9 +5,9 @@ import (
 	"encoding/pem"
 	"fmt"
 
-	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
@@ -41,7 +41,7 @@ type secretKeyRead struct {
 func readSecretKey(req *fnv1.RunFunctionRequest, ns, required, what, field string, ref v1alpha1.SecretKeySelector) (secretKeyRead, error) {
 	found, resolved, err := request.GetRequiredResource(req, required)
 	if err != nil {
-		return secretKeyRead{}, fmt.Errorf("cannot read required resource %q: %w", required, err)
+		return secretKeyRead{}, errors.Wrapf(err, "cannot read required resource %q", required)
 	}
 	switch {
 	case !resolved:
@@ -159,7 +159,7 @@ func (c *composer) composeBackupExtras() (bool, error) {
 // what is wrong with a backup input, unless a condition already did.
 func (c *composer) backupInputAwaited(r secretKeyRead, waiting, invalid string) {
 	if r.Problem != "" {
-		response.Warning(c.rsp, fmt.Errorf("%s", r.Problem)).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.New(r.Problem)).TargetCompositeAndClaim()
 	}
 	if c.hasCondition(conditionBackupReady) {
 		return
@@ -171,15 +171,12 @@ func (c *composer) backupInputAwaited(r secretKeyRead, waiting, invalid string) 
 	response.ConditionFalse(c.rsp, conditionBackupReady, waiting).WithMessage(r.Waiting).TargetCompositeAndClaim()
 }
 
-// keepObserved keeps the observed objects under keys desired as they are.
+// keepObserved keeps the observed objects under keys desired as they are,
+// ready.
 func (c *composer) keepObserved(keys ...resource.Name) error {
 	for _, key := range keys {
-		if o := c.observedObject(key); o != nil {
-			kept, err := structpb.NewStruct(keepAsIs(o).Object)
-			if err != nil {
-				return fmt.Errorf("cannot keep %s: %w", key, err)
-			}
-			c.desired[key] = &desiredObject{Resource: kept, Ready: resource.ReadyTrue}
+		if err := c.keepObservedAs(key, resource.ReadyTrue); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
@@ -83,7 +84,7 @@ func (c *composer) onDemandCondition(cluster *pgv2.PerconaPGCluster, st *v1alpha
 			msg += ": " + st.Error
 		}
 		msg += "; the scheduled backups go on. To try again, set spec.percona.backup.onDemand to a new token"
-		response.Warning(c.rsp, fmt.Errorf("%s", msg)).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.New(msg)).TargetCompositeAndClaim()
 		response.ConditionFalse(c.rsp, conditionBackupReady, "OnDemandBackupFailed").WithMessage(msg).TargetCompositeAndClaim()
 	case st.State != string(pgv2.BackupSucceeded) && readyForBackup(cluster):
 		response.ConditionTrue(c.rsp, conditionBackupReady, "OnDemandBackupRunning").

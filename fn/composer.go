@@ -40,6 +40,14 @@ type composer struct {
 	// enc encodes the desired objects, from slabs they share (see
 	// wire.Encoder).
 	enc wire.Encoder
+
+	// restoreSource, restoreWait and recoveryStatus are the restore's and
+	// the recovery's state in this call (restore.go, recovery.go);
+	// stopForRecovery scales DittoFS to 0 while a recovery needs it.
+	restoreSource   *v1alpha1.RestoreSourceStatus
+	restoreWait     *restoreWait
+	recoveryStatus  *v1alpha1.RecoveryStatus
+	stopForRecovery bool
 }
 
 // compose builds every composed object, the XR status and the conditions.
@@ -64,12 +72,19 @@ func (c *composer) compose() error {
 	if err := c.composeDatabase(cluster); err != nil {
 		return err
 	}
+	if c.stopForRecovery, err = c.composeRecovery(sts); err != nil {
+		return err
+	}
+	if c.ds.Spec.Percona.Enabled {
+		c.restoreCondition(cluster, c.restoreWait)
+	}
 	if err := c.composeWorkloads(perconaReady(cluster), sts); err != nil {
 		return err
 	}
 	if err := c.setDesired(); err != nil {
 		return err
 	}
+	c.setRestoreStatus()
 	return c.setStatus()
 }
 

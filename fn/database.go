@@ -34,6 +34,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 		c.databaseNotComposed()
 		return nil
 	}
+	c.requireRestoreInputs(observed)
 	credentials, err := c.composeBackupCredentials()
 	if err != nil {
 		return err
@@ -57,7 +58,19 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 		credentials, keepBackups = projectedCredentials(observed), true
 	}
 	repo := c.backupRepoPath(observed)
-	if err := c.add(keyPerconaCluster, build.PerconaCluster(c.ds, c.in, credentials, repo), readiness(perconaReady(observed))); err != nil {
+	pc := build.PerconaCluster(c.ds, c.in, credentials, repo)
+	if c.restoreWait, err = c.composeRestore(pc, observed); err != nil {
+		return err
+	}
+	if c.restoreWait != nil {
+		// No cluster before its data can be restored: an empty one could
+		// never be filled later.
+		c.status.Database = &v1alpha1.DatabaseStatus{ClusterName: c.ds.PerconaClusterName()}
+		response.ConditionFalse(c.rsp, conditionDatabaseReady, "WaitingForRestoreSource").
+			WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once the repository it restores from can be read (see RestoreReady)", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
+		return nil
+	}
+	if err := c.add(keyPerconaCluster, pc, readiness(perconaReady(observed))); err != nil {
 		return err
 	}
 	if keepBackups {
@@ -134,6 +147,7 @@ var perconaFieldsRead = [][]string{
 	{"spec", "backups", "pgbackrest", "global", build.RepoPathKey},
 	{"spec", "backups", "pgbackrest", "global", build.OptionCipherType},
 	{"spec", "backups", "pgbackrest", "repos"},
+	{"spec", "dataSource"},
 	{"status", "state"},
 	{"status", "host"},
 	{"status", "pgbouncer"},

@@ -31,7 +31,17 @@ func (c *composer) generateSecrets(random io.Reader) (generatedSecrets, error) {
 			return g, err
 		}
 	}
-	if c.ds.Spec.Identity.Admin.PasswordSecretRef == nil {
+	switch {
+	case c.ds.Spec.Identity.Admin.PasswordSecretRef != nil:
+	case c.adminFromRestore():
+		// A restored database keeps the source's admin: its password, not
+		// a new one, is the one that logs in (restore.go).
+		pw, wait := c.restoredAdminPassword()
+		if wait != "" {
+			return g, waitingForRestoredAdminError{msg: wait}
+		}
+		g.AdminPassword = pw
+	default:
 		if g.AdminPassword, err = c.keptOrRandom(keyAdminSecret, build.AdminPasswordKey, build.AdminPasswordBytes, random); err != nil {
 			return g, err
 		}

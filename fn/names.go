@@ -28,6 +28,10 @@ const (
 	// Repository encryption: <xr>-pgbackrest-cipher and its Usage.
 	keyPGBackRestCipher resource.Name = "pgbackrest-cipher-secret"
 	keyUsageCipher      resource.Name = "usage-database-pgbackrest-cipher"
+	// keyRestoreS3 is <xr>-pgbackrest-restore-s3, composed from plain access
+	// keys when a restore reads its source with other credentials than the
+	// backups'.
+	keyRestoreS3 resource.Name = "pgbackrest-restore-s3-secret"
 )
 
 // onDemandKey is the composed resource of the on-demand backup of token.
@@ -39,3 +43,7 @@ const (
 // bookkeeping, operator v2.9.0 percona/controller/pgbackup/controller.go,
 // deleteBackupFinalizer and finishBackup).
 func onDemandKey(token string) resource.Name { return resource.Name("percona-backup-" + token) }
+
+// recoveryKeyPrefix starts the key of each in-place recovery's
+// PerconaPGRestore: recovery-<id>, one per id, all kept (recovery.go).
+const recoveryKeyPrefix = "recovery-"

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
@@ -63,6 +64,11 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 		response.Normal(c.rsp, fmt.Sprintf("PerconaPGCluster %s is ready: starting DittoFS", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 	}
 	secrets, err := c.generateSecrets(c.random)
+	if w := (waitingForRestoredAdminError{}); errors.As(err, &w) {
+		response.Warning(c.rsp, w).TargetCompositeAndClaim()
+		response.ConditionFalse(c.rsp, conditionWorkloadReady, "WaitingForRestoredAdminPassword").WithMessage(w.msg).TargetCompositeAndClaim()
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -130,6 +136,9 @@ func (c *composer) composeConfigAndSecrets(config string, g generatedSecrets) er
 // change but growth, which the user applies to the PVCs.
 func (c *composer) composeStatefulSet(rot rotation, observed *appsv1.StatefulSet) error {
 	sts := build.StatefulSet(c.ds, c.in, rot.Hash.Template)
+	if c.stopForRecovery {
+		sts.Spec.Replicas = ptr.To(int32(0))
+	}
 	sts.Annotations[annotationSecretsHash] = rot.Hash.Secrets
 	if rot.AdminDigest != "" {
 		sts.Annotations[annotationAdminPassword] = rot.AdminDigest
@@ -228,6 +237,9 @@ func (c *composer) workloadStatus(sts *appsv1.StatefulSet) {
 		c.status.ReadyReplicas = sts.Status.ReadyReplicas
 	}
 	switch {
+	case c.stopForRecovery:
+		c.status.Phase = phaseStopped
+		response.ConditionFalse(c.rsp, conditionWorkloadReady, "StoppedForRecovery").WithMessage("DittoFS is stopped for the recovery of its database (see RestoreReady)").TargetCompositeAndClaim()
 	case want == 0 && (sts == nil || statefulSetRolledOut(sts)):
 		c.status.Phase = phaseStopped
 		response.ConditionTrue(c.rsp, conditionWorkloadReady, "Stopped").WithMessage("DittoFS is stopped (spec.replicas is 0)").TargetCompositeAndClaim()

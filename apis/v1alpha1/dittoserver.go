@@ -601,6 +601,8 @@ type LoggingSpec struct {
 // control-plane database.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.backup) || !has(self.backup.enabled) || !self.backup.enabled || (has(self.enabled) && self.enabled)",message="spec.percona.backup.enabled requires spec.percona.enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.restore) || (has(self.enabled) && self.enabled)",message="spec.percona.restore requires spec.percona.enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.recovery) || (has(self.backup) && has(self.backup.enabled) && self.backup.enabled)",message="spec.percona.recovery: an in-place recovery restores from the cluster's own backups; it requires spec.percona.backup.enabled"
 type PerconaConfig struct {
 	// Enabled composes the PerconaPGCluster <xr>-postgres.
 	// +kubebuilder:default=false
@@ -696,6 +698,16 @@ type PerconaConfig struct {
 	// Proxy puts a connection pooler in front of the database.
 	// +optional
 	Proxy *PerconaProxySpec `json:"proxy,omitempty"`
+
+	// Restore creates the cluster from another repository's backups (see
+	// PerconaRestoreConfig). Read only when the cluster is created.
+	// +optional
+	Restore *PerconaRestoreConfig `json:"restore,omitempty"`
+
+	// Recovery recovers the live cluster in place to a point in time, once
+	// per id (see PerconaRecoveryConfig).
+	// +optional
+	Recovery *PerconaRecoveryConfig `json:"recovery,omitempty"`
 }
 
 // PerconaBackupConfig configures pgBackRest backups to S3.
@@ -900,6 +912,10 @@ type DatabaseStatus struct {
 	// while backups are on and the cluster is composed.
 	// +optional
 	Backup *BackupStatus `json:"backup,omitempty"`
+	// Restore reports a restore into this cluster (spec.percona.restore) and
+	// in-place recoveries (spec.percona.recovery).
+	// +optional
+	Restore *RestoreStatus `json:"restore,omitempty"`
 }
 
 // BackupStatus locates the cluster's pgBackRest repository (repo1) on S3.

@@ -99,3 +99,18 @@ func (ds DittoServer) SelectorLabels() map[string]string {
 // PGBackRestRepo is the one repository; every repo1-* option below and in the
 // credentials file must use the same index.
 const PGBackRestRepo = "repo1"
+
+// RestoreS3SecretName is <xr>-pgbackrest-restore-s3: the s3.conf the restore
+// Job reads the source repository with, composed from plain access keys when
+// spec.percona.restore.from names credentials other than the backups'.
+func (ds DittoServer) RestoreS3SecretName() string { return ds.Name + "-pgbackrest-restore-s3" }
+
+// RecoveryRestoreName is the PerconaPGRestore of the in-place recovery id
+// (spec.percona.recovery.id): <xr>-recovery-<id>.
+func (ds DittoServer) RecoveryRestoreName(id string) string { return ds.Name + "-recovery-" + id }
+
+// PGBackRestRestoreJobName is the Job the Percona operator runs a restore in
+// (naming.PGBackRestRestoreJob): <cluster>-pgbackrest-restore.
+func (ds DittoServer) PGBackRestRestoreJobName() string {
+	return ds.PerconaClusterName() + "-pgbackrest-restore"
+}

@@ -51,6 +51,7 @@ func Validate(ds DittoServer, in v1beta1.Input) field.ErrorList {
 	errs = append(errs, validateEnum(spec.Child("logging", "level"), s.Logging.Level, "DEBUG", "INFO", "WARN", "ERROR")...)
 	errs = append(errs, validateEnum(spec.Child("logging", "format"), s.Logging.Format, "text", "json")...)
 	errs = append(errs, validatePercona(spec.Child("percona"), s.Percona, in)...)
+	errs = append(errs, validateRestore(ds)...)
 	return errs
 }
 

@@ -172,13 +172,20 @@ func TestDrill(t *testing.T) {
 	// the second share is in the repository.
 	d.step("check (archives the WAL holding the second share)", func() { d.repoHost.must(t, 5*time.Minute, stanza, "check") })
 
-	d.step("restore latest into a new data directory; DittoFS on it", func() {
-		restored := d.restore("latest", nil)
-		d.bootRestored(restored, db, admin, []string{shareAfter, shareBefore})
+	sourceBackups := labels(d.repoHost.backups(t))
+	var latest, pitr composed
+	d.step("compose two DittoServers restored from the drill's (latest, pointInTime)", func() {
+		latest = d.composeRestored("restored", "")
+		pitr = d.composeRestored("restored-pitr", rfc3339(t, target))
 	})
-	d.step("restore --type=time to the recorded point; DittoFS on it", func() {
-		restored := d.restore("pitr", []string{"--type=time", "--target=" + target})
-		d.bootRestored(restored, db, admin, []string{shareBefore})
+	d.step("restore latest as composed (restore.from); DittoFS on it", func() {
+		restored, m := d.restore("latest", latest)
+		d.bootRestored(restored, db, latest, admin, []string{shareAfter, shareBefore})
+		d.backsUpToItsOwnPath(restored, m, latest, sourceBackups)
+	})
+	d.step("restore as composed for restore.pointInTime; DittoFS on it", func() {
+		restored, _ := d.restore("pitr", pitr)
+		d.bootRestored(restored, db, pitr, admin, []string{shareBefore})
 	})
 
 	t.Run("expire", func(t *testing.T) { d.expire(t, pg) })
@@ -325,37 +332,55 @@ func (d *drill) startSource(m machine) *realdfs.PGServer {
 	return pg
 }
 
-// restore restores the stanza into a new site's /pgdata as Percona's
-// restore Job does (with the instance's configuration: the new cluster's
-// pod runs the restore) and starts PostgreSQL on it with the Job's recovery
-// settings, waiting until recovery has ended and the server is promoted.
-func (d *drill) restore(name string, options []string) *realdfs.PGServer {
+// restore restores the source's stanza into a new site's /pgdata as
+// Percona's restore Job does for the dataSource the function composed for
+// c (spec.percona.restore): the Job's pgBackRest configuration is the
+// instance file with the repository options of dataSource.global and
+// dataSource.repo (the operator's createRestoreConfig), plus the s3.conf of
+// the Secret dataSource.configuration projects; its command is
+// `bash -xc "pgbackrest restore ${opts}"` with dataSource.options and the
+// operator's own options joined into opts (so bash reads the quoted
+// --target as one word). PostgreSQL then starts on it with the Job's
+// recovery settings and is waited for until promoted.
+func (d *drill) restore(name string, c composed) (*realdfs.PGServer, machine) {
 	t := d.t
 	t.Helper()
+	ds := c.Cluster.Spec.DataSource.PGBackRest
 	m := d.site(t, name, realdfs.FreePort(t))
-	major := fmt.Sprint(d.c.Cluster.Spec.PostgresVersion)
+	major := fmt.Sprint(c.Cluster.Spec.PostgresVersion)
 	pgdata, wal := filepath.Join(m.PGData, "pg"+major), filepath.Join(m.PGData, "pg"+major+"_wal")
 	if err := os.Mkdir(pgdata, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	job := d.restoreJob(t, name, m, c)
 	if os.Geteuid() == 0 {
 		uid, gid := realdfs.ServiceUser(t)
 		realdfs.GiveTo(t, filepath.Dir(m.PGData), uid, gid)
 	}
-	args := perconaRestoreArgs(options, pgdata, wal)
-	t.Logf("pgbackrest %s", strings.Join(args, " "))
-	out := d.instance.must(t, 10*time.Minute, args...)
+	opts := strings.Join(perconaRestoreOptions(ds.Options, pgdata, wal), " ")
+	t.Logf("restore Job: bash -xc \"pgbackrest restore %s\"", opts)
+	out, err := job.runShell(t, 10*time.Minute, `bash -xc "pgbackrest restore ${opts}"`, "opts="+opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
 	t.Logf("%s", lastLines(out, 3))
 	pg := realdfs.StartPostgresWith(t, realdfs.PGOptions{
 		Root: filepath.Dir(m.PGData), DataDir: pgdata, Existing: true,
 		SockDir: filepath.Join(m.Tmp, "postgres"), Port: m.PGPort,
-		Settings: perconaRestoreSettings, Env: d.instance.env(),
+		Settings: perconaRestoreSettings, Env: job.env(),
 	})
+	waitPromoted(t, name, pg)
+	return pg, m
+}
+
+// waitPromoted waits until recovery has ended on pg.
+func waitPromoted(t *testing.T, name string, pg *realdfs.PGServer) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for {
 		if r, err := pg.PsqlSuper(ctx, "postgres", "select pg_is_in_recovery()"); err == nil && r == "f" {
-			break
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -364,23 +389,24 @@ func (d *drill) restore(name string, options []string) *realdfs.PGServer {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return pg
 }
 
-// bootRestored boots DittoFS from the rendered StatefulSet on a restored
-// database and requires: the admin logs in with the source's admin
-// password (the restored database holds the users), the user made before
-// the backups logs in, the shares are exactly want, and the change made
-// between the backups is there.
-func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, source *dfsAPI, want []string) {
+// bootRestored boots DittoFS from the restored DittoServer's rendered
+// StatefulSet on its restored database and requires: the admin logs in with
+// the password the restored server's own admin Secret holds, which the
+// function copied from the source's (the restored database keeps the
+// source's users, admin included: README "Disaster recovery"); the user
+// made before the backups logs in; the shares are exactly want; the change
+// made between the backups is there.
+func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, c composed, source *dfsAPI, want []string) {
 	t := d.t
 	t.Helper()
-	in, err := realdfs.RenderedInput(t, d.c.Pod, pg, db, d.c.Cluster.Name)
+	in, err := realdfs.RenderedInput(t, c.Pod, pg, db, c.Cluster.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if in.AdminUser != source.user || in.AdminPassword != source.password {
-		t.Fatal("the rendered admin credentials changed between the boots")
+		t.Fatal("the restored DittoServer's admin Secret does not hold the source's admin password")
 	}
 	dfs, err := realdfs.StartDittoFS(t, in)
 	if err != nil {
@@ -390,9 +416,9 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, source
 	if _, err := dfs.Check(); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := loginAs(dfs.Base, source.user, source.password)
+	admin, err := loginAs(dfs.Base, in.AdminUser, in.AdminPassword)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the admin cannot log in with the restored DittoServer's admin Secret: %v", err)
 	}
 	if got, err := admin.shares(); err != nil || !slices.Equal(got, want) {
 		t.Errorf("shares after the restore: %v (%v), want %v", got, err, want)

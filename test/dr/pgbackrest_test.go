@@ -166,14 +166,14 @@ var perconaRestoreSettings = []string{
 	"huge_pages=off",
 }
 
-// perconaRestoreArgs are the arguments Percona's restore Job passes to
+// perconaRestoreOptions are the options Percona's restore Job passes to
 // `pgbackrest restore` for a dataSource or a PerconaPGRestore with options
 // (internal/controller/postgrescluster/pgbackrest.go, reconcileRestoreJob):
 // the user's options first, then --stanza, --pg1-path, --repo, --delta,
 // --target-action=promote when a target is given, and the WAL directory's
 // link. pgdata and wal are this machine's /pgdata/pg<major> and
 // /pgdata/pg<major>_wal.
-func perconaRestoreArgs(options []string, pgdata, wal string) []string {
+func perconaRestoreOptions(options []string, pgdata, wal string) []string {
 	args := append(append([]string{}, options...), "--stanza=db", "--pg1-path="+pgdata, "--repo=1")
 	target := false
 	for _, o := range args {
@@ -183,5 +183,30 @@ func perconaRestoreArgs(options []string, pgdata, wal string) []string {
 	if target {
 		args = append(args, "--target-action=promote")
 	}
-	return append(args, "--link-map=pg_wal="+wal, "restore")
+	return append(args, "--link-map=pg_wal="+wal)
+}
+
+// perconaRestoreArgs are perconaRestoreOptions and the command, as one
+// argument list (no shell in between: for options without spaces).
+func perconaRestoreArgs(options []string, pgdata, wal string) []string {
+	return append(perconaRestoreOptions(options, pgdata, wal), "restore")
+}
+
+// runShell runs script with bash as the container's shell would, in p's
+// environment plus env, and returns its combined output.
+func (p pgBackRest) runShell(t *testing.T, timeout time.Duration, script string, env ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-ceu", script)
+	cmd.Env = append(append(p.env(), "HOME="+p.LockPath), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.Cred}
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("still running after %s", timeout)
+	}
+	if err != nil {
+		return string(out), fmt.Errorf("bash -c %q: %w", script, err)
+	}
+	return string(out), nil
 }

@@ -45,11 +45,17 @@ type composed struct {
 	// Pod is the StatefulSet and the Secrets and ConfigMaps it reads, once
 	// the cluster is observed ready.
 	Pod realdfs.Rendered
+	// Status is the XR status the function wrote in the last reconcile.
+	Status map[string]any
+	// RestoreS3Conf is the s3.conf of the Secret the cluster's
+	// dataSource.pgbackrest projects (spec.percona.restore), nil without one.
+	RestoreS3Conf []byte
 }
 
 // compose runs the function in process as Crossplane would over two
-// reconciles of the XR (YAML) with the Secret credentials (YAML) in its
-// namespace: first with no composed resource observed (the function asks
+// reconciles of the XR (YAML) with the objects of required (YAML: the
+// credentials Secret; for a restore, the source DittoServer and its admin
+// Secret) in its namespace: first with no composed resource observed (the function asks
 // for the credentials Secret, gets it, composes the cluster and s3.conf),
 // then with everything it composed observed and the cluster reported ready
 // by the Percona operator (it composes the DittoFS StatefulSet too). The
@@ -59,8 +65,8 @@ func compose(t *testing.T, xr string, secrets ...string) composed {
 	t.Helper()
 	root := testenv.RepoRoot(t)
 	f := fn.NewFunction(logging.NewNopLogger())
-	required := strings.Join(secrets, "---\n")
-	first := reconcile(t, f, root, xr, required, "")
+	required := strings.Join(secrets, "\n---\n")
+	first, _ := reconcile(t, f, root, xr, required, "")
 
 	ready := readyStatus(t, root)
 	var observed bytes.Buffer
@@ -85,9 +91,9 @@ func compose(t *testing.T, xr string, secrets ...string) composed {
 		observed.WriteString("---\n")
 		observed.Write(b)
 	}
-	second := reconcile(t, f, root, xr, required, observed.String())
+	second, status := reconcile(t, f, root, xr, required, observed.String())
 
-	var c composed
+	c := composed{Status: status}
 	var docs bytes.Buffer
 	for _, name := range sortedNames(second) {
 		obj := second[name]
@@ -120,6 +126,13 @@ func compose(t *testing.T, xr string, secrets ...string) composed {
 		t.Fatalf("no composed Secret with s3.conf is projected into pgBackRest's configuration (%v)", c.Cluster.Spec.Backups.PGBackRest.Configuration)
 	}
 	c.ConfD = projectedFiles(t, c.Cluster.Spec.Backups.PGBackRest.Configuration, c.Pod.Secrets, secretsData(t, required))
+	if ds := c.Cluster.Spec.DataSource; ds != nil && ds.PGBackRest != nil {
+		conf, ok := c.Pod.Secrets[ds.PGBackRest.Configuration[0].Secret.Name]["s3.conf"]
+		if !ok {
+			t.Fatalf("the dataSource projects %v, which holds no composed s3.conf", ds.PGBackRest.Configuration)
+		}
+		c.RestoreS3Conf = []byte(conf)
+	}
 	return c
 }
 
@@ -186,10 +199,11 @@ func secretsData(t *testing.T, docs string) map[string]map[string]string {
 	}
 }
 
-// reconcile is one reconcile: the function's first call, then its call with
-// what its requirements asked for resolved (the steady-state request). It
-// returns the desired composed resources by name, and fails on a Fatal.
-func reconcile(t *testing.T, f *fn.Function, root, xr, required, observed string) map[string]map[string]any {
+// reconcile is one reconcile: the function's first call, then its calls with
+// what its requirements asked for resolved, until they ask for nothing new
+// (as Crossplane iterates). It returns the desired composed resources by
+// name and the XR status, and fails on a Fatal.
+func reconcile(t *testing.T, f *fn.Function, root, xr, required, observed string) (map[string]map[string]any, map[string]any) {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range map[string]string{"xr.yaml": xr, "required.yaml": required, "observed.yaml": observed} {
@@ -205,12 +219,19 @@ func reconcile(t *testing.T, f *fn.Function, root, xr, required, observed string
 		t.Fatal(err)
 	}
 	rsp := run(t, f, c.Request())
-	rsp = run(t, f, c.Resolve(rsp.GetRequirements()))
+	for range 5 {
+		asked := len(rsp.GetRequirements().GetResources())
+		rsp = run(t, f, c.Resolve(rsp.GetRequirements()))
+		if len(rsp.GetRequirements().GetResources()) == asked {
+			break
+		}
+	}
 	out := map[string]map[string]any{}
 	for name, r := range rsp.GetDesired().GetResources() {
 		out[name] = r.GetResource().AsMap()
 	}
-	return out
+	status, _ := rsp.GetDesired().GetComposite().GetResource().AsMap()["status"].(map[string]any)
+	return out, status
 }
 
 func run(t *testing.T, f *fn.Function, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {

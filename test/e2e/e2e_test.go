@@ -76,6 +76,9 @@ func TestControlPlane(t *testing.T) {
 	if !ok {
 		return
 	}
+	// On the modern XRD still (the legacy claim replaces it), and apart:
+	// its XRs are its own.
+	t.Run("dr restore", e.drRestore)
 	t.Run("legacy claim", e.legacyClaim)
 }
 
@@ -741,6 +744,12 @@ func (e *env) checkRBAC(t *testing.T) {
 	if !can("pgv2.percona.com", "perconapgclusters/status", "get") {
 		t.Errorf("crossplane may not read perconapgclusters/status")
 	}
+	// Read as required resources (a recovery's latestRestorableTime).
+	for _, v := range []string{"get", "list", "watch"} {
+		if !can("pgv2.percona.com", "perconapgbackups", v) {
+			t.Errorf("crossplane may not %s perconapgbackups.pgv2.percona.com", v)
+		}
+	}
 	for _, r := range [][2]string{
 		{"", "pods"},
 		{"", "persistentvolumeclaims"},
@@ -770,6 +779,7 @@ func (e *env) checkRBAC(t *testing.T) {
 		delete(granted, r[0]+"/"+r[1])
 	}
 	delete(granted, "pgv2.percona.com/perconapgclusters/status")
+	delete(granted, "pgv2.percona.com/perconapgbackups") // read only, above
 	if len(granted) > 0 {
 		t.Errorf("apis/rbac/clusterrole.yaml grants resources the function does not compose: %v", granted)
 	}

@@ -31,14 +31,6 @@ var resourceOf = map[schema.GroupKind]string{
 	{Group: "policy", Kind: "PodDisruptionBudget"}:            "poddisruptionbudgets",
 }
 
-// grantedAhead are resources the ClusterRole grants before an example
-// composes them: a slice of an issue that landed its RBAC with another.
-// The test fails once an example composes one: remove its entry then.
-// Never add an entry to make the test pass for a resource nothing will
-// compose.
-var grantedAhead = map[string]string{
-	"pgv2.percona.com/perconapgrestores": "in-place recovery (spec.percona.recovery, issue 11): its slice composes the PerconaPGRestore",
-}
 
 // crossplaneVerbs are what Crossplane does with a composed resource.
 var crossplaneVerbs = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
@@ -84,15 +76,8 @@ func TestClusterRoleMatchesComposedKinds(t *testing.T) {
 			}
 		case isSub:
 			t.Errorf("the ClusterRole grants subresource %s of %s, which the function does not compose", sub, group+"/"+parent)
-		case !composed[res] && grantedAhead[res] != "":
-			t.Logf("granted ahead of its example: %s (%s)", res, grantedAhead[res])
 		case !composed[res]:
 			t.Errorf("the ClusterRole grants %s, which no example composes", res)
-		}
-	}
-	for res := range grantedAhead {
-		if composed[res] {
-			t.Errorf("an example composes %s now: remove it from grantedAhead", res)
 		}
 	}
 	if !composed["apps/statefulsets"] {

@@ -1,0 +1,35 @@
+package spec
+
+import "github.com/dittofs/function-dittofs/apis/v1alpha1"
+
+// adminPasswordKey is the key of the admin password in <xr>-admin.
+const adminPasswordKey = "password"
+
+// RestoreCredentialsSecret is the Secret holding the S3 keys the restore
+// reads its source with: spec.percona.restore.from.credentialsSecretRef,
+// else the backups' own (spec.percona.backup.credentialsSecretRef); "" when
+// neither is set. Always a Secret of the XR's own namespace.
+func (ds DittoServer) RestoreCredentialsSecret() string {
+	if r := ds.Spec.Percona.Restore; r != nil && r.From.CredentialsSecretRef != nil {
+		return r.From.CredentialsSecretRef.Name
+	}
+	if r := ds.Spec.Percona.Backup.CredentialsSecretRef; r != nil {
+		return r.Name
+	}
+	return ""
+}
+
+// RestoreAdminSecret is the Secret key holding the source's DittoFS admin
+// password: spec.percona.restore.from.adminSecretRef (key password when
+// unset), else the source DittoServer's <source>-admin, key password.
+func (ds DittoServer) RestoreAdminSecret() v1alpha1.SecretKeySelector {
+	from := ds.Spec.Percona.Restore.From
+	if from.AdminSecretRef != nil {
+		ref := *from.AdminSecretRef
+		if ref.Key == "" {
+			ref.Key = adminPasswordKey
+		}
+		return ref
+	}
+	return v1alpha1.SecretKeySelector{Name: DittoServer{Name: from.DittoServer}.AdminSecretName(), Key: adminPasswordKey}
+}

@@ -1,0 +1,91 @@
+package spec_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/testing/fixture"
+)
+
+// restoreErrors are the errors spec.Validate finds under
+// spec.percona.restore and spec.percona.recovery.
+func restoreErrors(ds spec.DittoServer) []string {
+	var out []string
+	for _, e := range spec.Validate(ds, fixture.Input()) {
+		if strings.HasPrefix(e.Field, "spec.percona.restore") || strings.HasPrefix(e.Field, "spec.percona.recovery") {
+			out = append(out, e.Error())
+		}
+	}
+	return out
+}
+
+func TestValidateRestore(t *testing.T) {
+	with := func(backup *v1alpha1.PerconaBackupConfig, mutate func(*v1alpha1.PerconaConfig)) spec.DittoServer {
+		s := fixture.PerconaSpec(backup)
+		mutate(s.Percona)
+		return fixture.DittoServer(s)
+	}
+	cases := map[string]struct {
+		ds   spec.DittoServer
+		want []string
+	}{
+		"Valid": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old"}, PointInTime: "2026-12-01T18:30:00Z"}
+				p.Recovery = &v1alpha1.PerconaRecoveryConfig{ID: "r1", PointInTime: "2026-12-01T18:30:00+01:00"}
+			}),
+		},
+		"Itself": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "files"}}
+			}),
+			want: []string{`spec.percona.restore.from.dittoServer: Invalid value: "files": is this DittoServer itself: a new server restores from another one's backups; to rewind this one, use spec.percona.recovery`},
+		},
+		"BothAndABadTime": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old", RepoPath: "/p"}, PointInTime: "yesterday"}
+			}),
+			want: []string{
+				`spec.percona.restore.from: Invalid value: "dittoServer and repoPath": name either dittoServer (a DittoServer in this namespace) or repoPath with bucket and endpoint, not both`,
+				`spec.percona.restore.pointInTime: Invalid value: "yesterday": must be an RFC 3339 time such as 2026-12-01T18:30:00Z`,
+			},
+		},
+		"CoordinatesFromTheSourceToo": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old", Bucket: "b"}}
+			}),
+			want: []string{`spec.percona.restore.from: Forbidden: bucket, endpoint and region come from the DittoServer's status.database.backup when dittoServer is set; leave them out`},
+		},
+		"RawWithoutBucketOrCredentials": {
+			ds: with(nil, func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{RepoPath: "/p", Endpoint: "http://s3"}}
+			}),
+			want: []string{
+				`spec.percona.restore.from.bucket: Required value: required with repoPath`,
+				`spec.percona.restore.from.endpoint: Invalid value: "http://s3": plain http:// is refused: pgBackRest sends this endpoint every WAL segment and base backup of the database, which would cross the network unencrypted (and pgBackRest before 2.58 cannot speak plain HTTP at all). Serve the S3 endpoint over TLS and write https://host[:port] or host[:port] (verifyTLS: false for a self-signed certificate)`,
+				`spec.percona.restore.from.credentialsSecretRef: Required value: the Secret with the S3 keys that read the source; required when spec.percona.backup.credentialsSecretRef is not set`,
+			},
+		},
+		"RecoveryWithoutBackups": {
+			ds: with(nil, func(p *v1alpha1.PerconaConfig) {
+				p.Recovery = &v1alpha1.PerconaRecoveryConfig{ID: "Not_A_Label"}
+			}),
+			want: []string{
+				`spec.percona.recovery: Forbidden: an in-place recovery restores from the cluster's own backups: it requires spec.percona.backup.enabled`,
+				`spec.percona.recovery.id: Invalid value: "Not_A_Label": must be a lowercase DNS label of at most 20 characters, e.g. 2026-12-01a: the PerconaPGRestore is named <xr>-recovery-<id>`,
+				`spec.percona.recovery.pointInTime: Required value: the RFC 3339 time to recover to, e.g. 2026-12-01T18:30:00Z`,
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, restoreErrors(tc.ds)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
