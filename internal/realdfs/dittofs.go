@@ -46,6 +46,10 @@ type BootInput struct {
 	// there afterwards, in the schema named after the database user.
 	Postgres *PGServer
 	Database PGDatabase
+
+	// HoldsAdapterPorts: the test holds the machine's adapter ports
+	// (HoldAdapterPorts); otherwise this dfs shares them with other tests'.
+	HoldsAdapterPorts bool
 }
 
 // BootResult is what a successful boot showed.
@@ -113,6 +117,9 @@ type DittoFS struct {
 func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	t.Helper()
 	dfs := DfsBinary(t)
+	if !in.HoldsAdapterPorts {
+		shareAdapterPorts(t)
+	}
 	paths, err := NewContainerPaths(in.Mounts)
 	if err != nil {
 		return nil, err

@@ -272,7 +272,10 @@ func bootWithShare(t *testing.T, r realdfs.Rendered) *shareServer {
 	}
 	// Another dfs on this machine (a parallel test) would answer in ours'
 	// place on a busy adapter port: dfs only logs an error when it cannot
-	// bind one.
+	// bind one. Every other test's dfs shares the ports' lock; this one
+	// waits for them to end and holds it alone.
+	realdfs.HoldAdapterPorts(t)
+	in.HoldsAdapterPorts = true
 	for _, p := range r.StatefulSet.Spec.Template.Spec.Containers[0].Ports {
 		if p.Name != "api" && p.Protocol == corev1.ProtocolTCP && realdfs.PortInUse(int(p.ContainerPort)) {
 			t.Fatalf("port %d (%s) is already in use on this machine, by another DittoFS or test: run this test alone", p.ContainerPort, p.Name)
