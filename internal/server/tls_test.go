@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // must fails the test on a certificate that could not be made:

@@ -15,7 +15,7 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dittofs/function-dittofs/internal/server"
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 	"github.com/dittofs/function-dittofs/test/bench/baseline"
 )
 

@@ -1,15 +1,15 @@
 // Package boot proves that what the function composes for DittoFS boots the
 // real DittoFS server (dfs, built from tools/dittofs) against a real,
 // TLS-only PostgreSQL, and on SQLite. Nothing here is faked: the programs are
-// the real ones (run by internal/realdfs) and every check talks to them.
+// the real ones (run by internal/testing/realdfs) and every check talks to them.
 package boot
 
 import (
 	"os"
 	"testing"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 // TestMain removes the copy of dfs that realdfs.DfsBinary may make.

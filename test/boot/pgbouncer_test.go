@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 // serverSSLQuery lists, for every backend of user dittofs on database

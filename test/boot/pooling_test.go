@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 // connectThrough opens one connection of db's user through PgBouncer with

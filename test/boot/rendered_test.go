@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 // renderExample renders example/<name> with the real Crossplane CLI and core

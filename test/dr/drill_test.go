@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // TestMain removes the copy of dfs that realdfs.DfsBinary may make.

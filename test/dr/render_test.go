@@ -24,9 +24,9 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dittofs/function-dittofs/fn"
-	"github.com/dittofs/function-dittofs/internal/corpus"
-	"github.com/dittofs/function-dittofs/internal/realdfs"
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 // composed is what the function composed for the drill's DittoServer.

@@ -14,7 +14,7 @@ import (
 	crunchyv1beta1 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/postgres-operator.crunchydata.com/v1beta1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 // restoredXR is a DittoServer name restored from the drill's DittoServer

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
-	"github.com/dittofs/function-dittofs/internal/testenv"
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // s3Server is a real S3 service on 127.0.0.1: SeaweedFS's `weed server -s3`

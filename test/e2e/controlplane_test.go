@@ -18,8 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/dittofs/function-dittofs/internal/testenv"
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // The users the API server knows, by static token. Crossplane core and its

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // issue writes tls.crt, tls.key and ca.crt into dir for a certificate ca

@@ -11,7 +11,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 // TestMain removes the copy of dfs that realdfs.DfsBinary may make.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dittofs/function-dittofs/internal/declared"
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 // TestPostgresMetadataStore: a declared postgres metadata store on a

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/dittofs/function-dittofs/internal/declared"
-	"github.com/dittofs/function-dittofs/internal/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 	"github.com/dittofs/function-dittofs/internal/reconciler"
 )
 

@@ -17,9 +17,9 @@ import (
 
 	"github.com/dittofs/function-dittofs/fn"
 	"github.com/dittofs/function-dittofs/fn/spec"
-	"github.com/dittofs/function-dittofs/internal/corpus"
-	"github.com/dittofs/function-dittofs/internal/realdfs"
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 // renderExample composes example/<name> in process, as test/render's

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/dittofs/function-dittofs/internal/declared"
-	"github.com/dittofs/function-dittofs/internal/realdfs"
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 const (

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 // The programs these tests drive are real: the function built from this

@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/dittofs/function-dittofs/internal/crdschema"
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current render output")

@@ -16,7 +16,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/yaml"
 
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 // The ServiceMonitor CRD ships in the prometheus-operator root module (its

@@ -12,7 +12,7 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dittofs/function-dittofs/fn"
-	"github.com/dittofs/function-dittofs/internal/corpus"
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
 )
 
 // root is the repository root.

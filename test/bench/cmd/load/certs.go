@@ -3,7 +3,7 @@ package main
 import (
 	"crypto/tls"
 
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // makeCerts writes a CA and a server certificate signed by it into dir, as

@@ -16,7 +16,7 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
-	"github.com/dittofs/function-dittofs/internal/corpus"
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
 )
 
 const runFunction = "/" + "apiextensions.fn.proto.v1.FunctionRunnerService" + "/RunFunction"

@@ -23,7 +23,7 @@ import (
 
 	"google.golang.org/grpc"
 
-	"github.com/dittofs/function-dittofs/internal/corpus"
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
 )
 
 func main() {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/testpki"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // PGServer is a throwaway PostgreSQL on 127.0.0.1 that, like Percona's,

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dittofs/function-dittofs/internal/testenv"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 // DfsUID is the uid and gid the DittoFS image runs as (USER 65532:65532).
