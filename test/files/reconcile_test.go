@@ -20,8 +20,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/dittofs/function-dittofs/internal/declared"
-	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 	"github.com/dittofs/function-dittofs/internal/reconciler"
+	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
 )
 
 const (

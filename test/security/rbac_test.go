@@ -31,7 +31,6 @@ var resourceOf = map[schema.GroupKind]string{
 	{Group: "policy", Kind: "PodDisruptionBudget"}:            "poddisruptionbudgets",
 }
 
-
 // crossplaneVerbs are what Crossplane does with a composed resource.
 var crossplaneVerbs = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
 

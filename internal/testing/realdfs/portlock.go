@@ -34,7 +34,7 @@ func shareAdapterPorts(t testing.TB) {
 
 func lockAdapterPorts(t testing.TB, how int) {
 	t.Helper()
-	f, err := os.OpenFile(adapterPortsLock, os.O_CREATE|os.O_RDWR, 0o666) //nolint:gosec // a lock file of the tests, shared by every user's runs.
+	f, err := os.OpenFile(adapterPortsLock, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		t.Fatal(err)
 	}
