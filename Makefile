@@ -37,11 +37,28 @@ build:
 generate:
 	go generate ./...
 
-# The tools build first, outside go test's timeout: a first build takes
-# minutes. The timeout covers the render tests on a slow machine.
-test: tools
-	go test -count=1 -timeout 30m ./...
+# make test: every suite, in the order they run. Each prints its time when
+# it ends, and make test ends with the table of them (.ci/run prints it).
+test: lint test-go test-packages test-bench check-xrds e2e
+	@echo; echo "suites of this make test (seconds):"; cat $(SUITE_LOG)
 
+# $(call suite,NAME,COMMAND) runs COMMAND and appends its duration and
+# outcome to SUITE_LOG: one file per make run, so the table lists this run.
+SUITE_LOG := _output/suites/$(shell date +%Y%m%dT%H%M%S)-$(shell echo $$PPID).log
+suite = mkdir -p $(dir $(SUITE_LOG)); start=$$SECONDS; rc=0; $(2) || rc=$$?; \
+	printf '%-14s %5ss  %s\n' "$(1)" "$$((SECONDS - start))" "$$([ $$rc = 0 ] && echo ok || echo FAILED)" | tee -a $(SUITE_LOG); exit $$rc
+
+# test-go is go test over the function's module: the unit tests (fn/...,
+# apis, internal), test/render (the real crossplane CLI and core), test/boot
+# and test/dr (real DittoFS, PostgreSQL, pgBackRest and an S3 server),
+# test/robust, test/security and test/pgbackrest. go test prints each
+# package's time. The tools build first, outside go test's timeout: a
+# first build takes minutes.
+.PHONY: test-go
+test-go: tools
+	@$(call suite,test-go,go test -count=1 -timeout 30m ./...)
+
+# The fast lane: what needs no real program (go test -short skips those).
 test-unit:
 	go test -short ./...
 
@@ -52,8 +69,11 @@ render: build tools
 # their heavy dependencies out of it.
 MODULES := . test/bench test/packages test/e2e hack/image hack/xrdcheck
 
-test: lint
-lint: lint-go
+lint:
+	@$(call suite,lint,$(MAKE) --no-print-directory lint-all)
+
+.PHONY: lint-all
+lint-all: lint-go
 	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && go vet ./...); done
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -94,9 +114,8 @@ xpkg-push: xpkg
 # test/packages is a module of its own (it needs go-containerregistry, which
 # the function does not), so `go test ./...` from the root skips it; `make
 # test` runs it through this prerequisite.
-test: test-packages
 test-packages: tools
-	cd test/packages && go test -count=1 -timeout 20m ./...
+	@$(call suite,test-packages,(cd test/packages && go test -count=1 -timeout 20m ./...))
 
 # The DittoFS boot test alone: the real dfs server (tools/dittofs) against a
 # throwaway TLS-only PostgreSQL, and on SQLite. `make test` runs it too
@@ -152,18 +171,15 @@ bench:
 	cd test/bench && ../../$(BENCH_OUT)/load -root ../.. -bins ../../$(BENCH_OUT) -requests $(BENCH_REQUESTS) -rounds $(BENCH_ROUNDS) $(if $(BENCH_ALSO),-also $(BENCH_ALSO)) \
 	  -bench-output ../../$(BENCH_OUT)/go-bench.txt -markdown ../../docs/bench.md
 
-test: test-bench
 test-bench:
-	cd test/bench && go test -count=1 -timeout 10m ./...
+	@$(call suite,test-bench,(cd test/bench && go test -count=1 -timeout 10m ./...))
 
 # The XRDs through Crossplane's own Go types and the API server's CRD
 # validation (CEL compilation and cost limits), in a module of its own so
 # the function's go.mod does not carry k8s.io/apiserver.
 .PHONY: check-xrds
 check-xrds:
-	cd hack/xrdcheck && go run . ../..
-
-test: check-xrds
+	@$(call suite,check-xrds,(cd hack/xrdcheck && go run . ../..))
 
 # The control-plane test (test/e2e, a module of its own: client-go and
 # go-containerregistry): etcd, kube-apiserver and kube-controller-manager,
@@ -172,9 +188,8 @@ test: check-xrds
 # from a registry on 127.0.0.1. About a minute once the tools are built.
 # E2E_WORKDIR=dir keeps its logs and kubeconfigs there.
 .PHONY: e2e
-test: e2e
 e2e: tools
-	cd test/e2e && go test -count=1 -v -timeout 40m ./...
+	@$(call suite,e2e,(cd test/e2e && go test -count=1 -v -timeout 40m ./...))
 
 # Fuzz RunFunction beyond the seed corpus `go test` runs (every example case
 # and a few mutations of each). A failing input is written to

@@ -91,7 +91,7 @@ func TestXRDSchemasAgree(t *testing.T) {
 	}
 }
 
-// TestPerconaDefaults pins the seed plan's PerconaConfig and
+// TestPerconaDefaults pins the PerconaConfig and
 // PerconaBackupConfig defaults and bounds in both XRDs. Every property that
 // has a default is listed, so a new or dropped default fails too.
 func TestPerconaDefaults(t *testing.T) {

@@ -1,12 +1,12 @@
 package fn
 
 import (
-	"fmt"
 	"strconv"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/fn/build"
@@ -50,7 +50,7 @@ func (c *composer) bindServerMajor() {
 		return
 	}
 	c.ds.Spec.Image = running
-	response.Warning(c.rsp, fmt.Errorf(
+	response.Warning(c.rsp, errors.Errorf(
 		"spec.image: the Composition's Input offers DittoFS %s, another major than the %s this server runs, so the server keeps %s; to upgrade it, back up and write spec.image: %s",
 		offered, running, running, offered)).TargetCompositeAndClaim()
 }
@@ -98,7 +98,7 @@ func (c *composer) boundMajorHasImage(_ *pgv2.PerconaPGCluster) error {
 	if spec.PostgresImage(c.in, major) != "" {
 		return nil
 	}
-	return fmt.Errorf("invalid function Input: images.postgres has no image for PostgreSQL %d, which PerconaPGCluster %s runs "+
+	return errors.Errorf("invalid function Input: images.postgres has no image for PostgreSQL %d, which PerconaPGCluster %s runs "+
 		"(spec.percona.postgresVersion is not set, so the cluster keeps the major it was created with): pin images.postgres.%q in the Composition's Input",
 		major, c.ds.PerconaClusterName(), strconv.Itoa(int(major)))
 }

@@ -1,12 +1,12 @@
 package fn
 
 import (
-	"fmt"
 	"io"
 
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
@@ -109,7 +109,7 @@ func protoReady(r resource.Ready) fnv1.Ready {
 func (c *composer) add(key resource.Name, obj runtime.Object, ready resource.Ready) error {
 	s, err := c.enc.Object(obj)
 	if err != nil {
-		return fmt.Errorf("cannot compose %s: %w", key, err)
+		return errors.Wrapf(err, "cannot compose %s", key)
 	}
 	c.desired[key] = &desiredObject{Resource: s, Ready: ready}
 	return nil

@@ -16,11 +16,13 @@ import (
 
 func TestConnectionDetails(t *testing.T) {
 	cases := map[string]struct {
+		reason    string
 		endpoints v1alpha1.EndpointsStatus
 		password  []byte
 		want      resource.ConnectionDetails
 	}{
 		"EverythingWithGeneratedPassword": {
+			reason:    "A client gets every address it dials and the generated admin login, and no metrics URL: scraping is not how a client connects.",
 			endpoints: v1alpha1.EndpointsStatus{API: "http://a:8080", NFS: "n:2049", SMB: "s:445", Metrics: "http://m:9090/metrics"},
 			password:  []byte("pw"),
 			want: resource.ConnectionDetails{
@@ -29,12 +31,14 @@ func TestConnectionDetails(t *testing.T) {
 			},
 		},
 		"UserPasswordIsNotCopied": {
+			reason:    "A password the user supplied (none passed in) is not copied: they already hold it, and every copy is one more place it can leak from.",
 			endpoints: v1alpha1.EndpointsStatus{API: "https://a:8080", NFS: "n:2049"},
 			want: resource.ConnectionDetails{
 				"api-url": []byte("https://a:8080"), "nfs-endpoint": []byte("n:2049"), "admin-username": []byte("admin"),
 			},
 		},
 		"AdaptersOff": {
+			reason:    "An adapter that is off has no key at all, not an empty one, so a client never dials an address nothing listens on.",
 			endpoints: v1alpha1.EndpointsStatus{API: "http://a:8080"},
 			password:  []byte("pw"),
 			want: resource.ConnectionDetails{
@@ -46,7 +50,7 @@ func TestConnectionDetails(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := build.ConnectionDetails(tc.endpoints, tc.password)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("connectionDetails(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.ConnectionDetails(endpoints, password): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -61,14 +65,14 @@ func TestConnectionSecret(t *testing.T) {
 		Data:       map[string][]byte{"api-url": []byte("http://a:8080"), "admin-password": []byte("pw")},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("connectionSecret(): -want, +got:\n%s", diff)
+		t.Errorf("build.ConnectionSecret(ds, details): -want, +got:\n%s", diff)
 	}
 }
 
 // TestConnectionSecretComposed: the composed Secret of a modern XR carries
 // the endpoints and the generated admin password.
 func TestConnectionSecretComposed(t *testing.T) {
-	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"},"controlPlane":{"certSecretName":"api-tls"},"adapters":{"smb":{"enabled":false}}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"},"controlPlane":{"certSecretName":"api-tls"},"adapters":{"smb":{"enabled":false}}}`))
 	got := &corev1.Secret{}
 	desiredInto(t, rsp, keyConnection, got)
 	want := &corev1.Secret{
@@ -83,6 +87,6 @@ func TestConnectionSecretComposed(t *testing.T) {
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("desired connection Secret: -want, +got:\n%s", diff)
+		t.Errorf("RunFunction(): desired connection Secret: -want, +got:\n%s", diff)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/function-sdk-go/resource"
+
 	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
@@ -22,13 +24,12 @@ func TestToComposed(t *testing.T) {
 	meta := metav1.ObjectMeta{Name: "x", Namespace: "storage"}
 	wantMeta := map[string]any{"name": "x", "namespace": "storage"}
 	cases := map[string]struct {
-		obj  runtime.Object
-		want map[string]any
+		reason string
+		obj    runtime.Object
+		want   map[string]any
 	}{
-		// nodePort 0 would make Kubernetes reallocate the node port on
-		// every apply; false publishNotReadyAddresses would fight the
-		// headless Service; status {loadBalancer: {}} is noise.
 		"ServiceZeroScalarsAndEmptyStatusDropped": {
+			reason: "nodePort 0 would make Kubernetes reallocate the node port on every apply, false publishNotReadyAddresses would fight the headless Service, and status {loadBalancer: {}} is noise: all are left out.",
 			obj: &corev1.Service{
 				ObjectMeta: meta,
 				Spec: corev1.ServiceSpec{
@@ -45,9 +46,8 @@ func TestToComposed(t *testing.T) {
 				},
 			},
 		},
-		// targetPort is an IntOrString, a struct: omitempty reads as
-		// omitzero, so the unset (zero) one is left out.
 		"ServiceSetValuesKept": {
+			reason: "What the builder set (nodePort 30080, publishNotReadyAddresses true) is kept, and the unset targetPort, an IntOrString struct, is left out: omitempty on a struct reads as omitzero.",
 			obj: &corev1.Service{
 				ObjectMeta: meta,
 				Spec: corev1.ServiceSpec{
@@ -63,11 +63,8 @@ func TestToComposed(t *testing.T) {
 				},
 			},
 		},
-		// successThreshold 0 is dropped (the API server would default it
-		// to 1 and the apply would fight it); replicas 0 through a pointer
-		// is a value the user set and is kept; the unset selector is not
-		// omitempty, so encoding/json writes null.
 		"StatefulSetProbeZeroDroppedReplicasZeroKept": {
+			reason: "successThreshold 0 is dropped (the API server defaults it to 1 and the apply would fight it), replicas 0 through a pointer is the user stopping DittoFS and is kept, and the unset selector, not omitempty, is null as encoding/json writes it.",
 			obj: &appsv1.StatefulSet{
 				ObjectMeta: meta,
 				Spec: appsv1.StatefulSetSpec{
@@ -97,9 +94,8 @@ func TestToComposed(t *testing.T) {
 				},
 			},
 		},
-		// enabled: false through a pointer turns Percona's backups off;
-		// dropping it would leave them on.
 		"PerconaBackupsDisabledKept": {
+			reason: "enabled: false through a pointer turns Percona's backups off; dropping it as empty would leave them on.",
 			obj: &pgv2.PerconaPGCluster{
 				ObjectMeta: meta,
 				Spec: pgv2.PerconaPGClusterSpec{
@@ -117,8 +113,8 @@ func TestToComposed(t *testing.T) {
 				},
 			},
 		},
-		// podSelector is not omitempty: {} selects every pod and is kept.
 		"NetworkPolicySelectAllKept": {
+			reason: "podSelector is not omitempty and {} selects every pod: an encoder that pruned empty objects would silently change what the policy covers.",
 			obj: &networkingv1.NetworkPolicy{
 				ObjectMeta: meta,
 				Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
@@ -129,7 +125,8 @@ func TestToComposed(t *testing.T) {
 			},
 		},
 		"SecretDataKept": {
-			obj: &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}},
+			reason: "Secret data is []byte, written base64 as the API server stores it; raw bytes would not decode as a Secret.",
+			obj:    &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}},
 			want: map[string]any{
 				"apiVersion": "v1", "kind": "Secret", "metadata": wantMeta,
 				"type": "Opaque", "data": map[string]any{"k": "dg=="},
@@ -140,10 +137,10 @@ func TestToComposed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got, err := wire.Object(tc.obj)
 			if err != nil {
-				t.Fatalf("encodeObject(): %v", err)
+				t.Fatalf("%s\nwire.Object(%T): %v", tc.reason, tc.obj, err)
 			}
 			if diff := cmp.Diff(normalizeNumbers(tc.want), got.AsMap()); diff != "" {
-				t.Errorf("encodeObject(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nwire.Object(%T): -want, +got:\n%s", tc.reason, tc.obj, diff)
 			}
 		})
 	}
@@ -182,7 +179,7 @@ func normalizeNumbers(v any) any {
 func TestComposedHasNoNoise(t *testing.T) {
 	req := withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi","contentSize":"1Ti"},"service":{"type":"NodePort"},"metrics":{"enabled":true,"serviceMonitor":{"enabled":true}},"percona":{"enabled":true}}`),
 		"percona-cluster", readyCluster)
-	rsp := runWith(t, deterministicFunction(), req)
+	rsp := compose(t, req)
 	for _, k := range desiredKeys(rsp) {
 		var walk func(path string, v any)
 		walk = func(path string, v any) {
@@ -208,20 +205,20 @@ func TestComposedHasNoNoise(t *testing.T) {
 				}
 			}
 		}
-		walk("", desiredMap(t, rsp, resourceNameOf(k)))
+		walk("", desiredMap(t, rsp, resource.Name(k)))
 	}
 }
 
 // TestAddDropsStatus: what composer.add puts in the desired state has no
 // status, whatever the typed object carried.
 func TestAddDropsStatus(t *testing.T) {
-	c := &composer{desired: map[resourceName]*desiredComposed{}}
+	c := &composer{desired: map[resource.Name]*desiredObject{}}
 	sts := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "storage"},
 		Spec:       appsv1.StatefulSetSpec{Replicas: ptr.To[int32](0), ServiceName: "x-headless"},
 		Status:     appsv1.StatefulSetStatus{Replicas: 1, ReadyReplicas: 1},
 	}
-	if err := c.add("statefulset", sts, readyTrue); err != nil {
+	if err := c.add("statefulset", sts, resource.ReadyTrue); err != nil {
 		t.Fatalf("add(): %v", err)
 	}
 	want := map[string]any{
@@ -233,9 +230,9 @@ func TestAddDropsStatus(t *testing.T) {
 	}
 	got := c.desired["statefulset"]
 	if diff := cmp.Diff(normalizeNumbers(want), got.Resource.AsMap()); diff != "" {
-		t.Errorf("desired: -want, +got:\n%s", diff)
+		t.Errorf("c.add(\"statefulset\", sts, resource.ReadyTrue): desired: -want, +got:\n%s", diff)
 	}
-	if got.Ready != readyTrue {
-		t.Errorf("ready = %v, want %v", got.Ready, readyTrue)
+	if got.Ready != resource.ReadyTrue {
+		t.Errorf("ready = %v, want %v", got.Ready, resource.ReadyTrue)
 	}
 }

@@ -1,7 +1,6 @@
 package fn
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
@@ -62,7 +62,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if credentials == "" {
 		return nil
 	}
-	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyOnceObserved(keyUsageBackup))
+	return c.add(keyUsageBackup, build.DatabaseUsesCredentials(c.ds, credentials), c.readyByCondition(keyUsageBackup))
 }
 
 // composeBackupCredentials returns the Secret pgBackRest projects, composing
@@ -86,7 +86,7 @@ func (c *composer) composeBackupCredentials() (string, error) {
 		}
 		return creds.Projected, nil
 	case creds.Problem != "":
-		response.Warning(c.rsp, fmt.Errorf("%s", creds.Problem)).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.New(creds.Problem)).TargetCompositeAndClaim()
 		response.ConditionFalse(c.rsp, conditionBackupReady, "InvalidCredentials").WithMessage(creds.Problem).TargetCompositeAndClaim()
 	default:
 		response.ConditionFalse(c.rsp, conditionBackupReady, "WaitingForCredentials").WithMessage(creds.Waiting).TargetCompositeAndClaim()
@@ -97,7 +97,7 @@ func (c *composer) composeBackupCredentials() (string, error) {
 		if o := c.observedObject(key); o != nil {
 			kept, err := structpb.NewStruct(keepAsIs(o).Object)
 			if err != nil {
-				return "", fmt.Errorf("cannot keep %s: %w", key, err)
+				return "", errors.Wrapf(err, "cannot keep %s", key)
 			}
 			c.desired[key] = &desiredObject{Resource: kept, Ready: resource.ReadyTrue}
 		}
@@ -108,16 +108,7 @@ func (c *composer) composeBackupCredentials() (string, error) {
 // observedPerconaCluster is the observed PerconaPGCluster, typed, or nil.
 // One that does not decode is an error: the guards cannot check against it.
 func (c *composer) observedPerconaCluster() (*pgv2.PerconaPGCluster, error) {
-	fields := c.observedFields(keyPerconaCluster, perconaFieldsRead...)
-	if fields == nil {
-		return nil, nil
-	}
-	pc := &pgv2.PerconaPGCluster{}
-	fresh := func() any { return &pgv2.PerconaPGCluster{} }
-	if err := c.decodeObserved(keyPerconaCluster, "PerconaPGCluster", fields, perconaFieldsRead, pc, fresh); err != nil {
-		return nil, err
-	}
-	return pc, nil
+	return observedTyped[pgv2.PerconaPGCluster](c, keyPerconaCluster, "PerconaPGCluster", perconaFieldsRead)
 }
 
 // perconaFieldsRead are the paths of the observed cluster the function
@@ -187,7 +178,7 @@ func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string)
 		msg := fmt.Sprintf("waiting for PerconaPGCluster %s to report ready (state %q)", name, spec.OrDefault(string(pc.Status.State), "unknown"))
 		if failing := perconaFailures(pc); failing != "" {
 			msg += "; Percona reports " + failing
-			response.Warning(c.rsp, fmt.Errorf("PerconaPGCluster %s is not ready: %s", name, failing)).TargetCompositeAndClaim()
+			response.Warning(c.rsp, errors.Errorf("PerconaPGCluster %s is not ready: %s", name, failing)).TargetCompositeAndClaim()
 		}
 		response.ConditionFalse(c.rsp, conditionDatabaseReady, "Initializing").WithMessage(msg).TargetCompositeAndClaim()
 	default:

@@ -15,7 +15,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn/build"
 )
 
-// Tests of a DittoServer over its life (issue 10, items 1-3 and 7): a live
+// Tests of a DittoServer over its life: a live
 // server is composed, observed and reported ready, then the spec or the
 // Composition's Input changes under it.
 
@@ -41,7 +41,7 @@ func liveServer(t *testing.T, spec, input string, required ...string) (*fnv1.Run
 	}
 	var rsp *fnv1.RunFunctionResponse
 	for range 3 {
-		rsp = runWith(t, deterministicFunction(), req)
+		rsp = compose(t, req)
 		if msg, fatal := fatalResult(rsp); fatal {
 			t.Fatalf("composing the live server: %s", msg)
 		}
@@ -132,7 +132,7 @@ func TestDefaultsBindAtCreation(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			running, was := liveServer(t, tc.wasSpec, tc.wasInput)
-			now := runWith(t, deterministicFunction(), later(running, tc.nowSpec, tc.nowInput))
+			now := compose(t, later(running, tc.nowSpec, tc.nowInput))
 			if diff := cmp.Diff(resultStrings(was), resultStrings(now)); diff != "" {
 				t.Errorf("%s\nresults: -was, +now:\n%s", tc.reason, diff)
 			}
@@ -151,7 +151,7 @@ func TestBindingKeepsInstanceSet(t *testing.T) {
 	o := running.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource()
 	set := o.GetFields()["spec"].GetStructValue().GetFields()["instances"].GetListValue().GetValues()[0].GetStructValue()
 	set.Fields["name"] = structpb.NewStringValue("set-a")
-	now := runWith(t, deterministicFunction(), later(running, perconaNoBackup, ""))
+	now := compose(t, later(running, perconaNoBackup, ""))
 
 	want := proto.Clone(was.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource()).(*structpb.Struct)
 	want.Fields["spec"].GetStructValue().Fields["instances"].GetListValue().GetValues()[0].GetStructValue().Fields["name"] = structpb.NewStringValue("set-a")
@@ -166,7 +166,7 @@ func TestBindingKeepsInstanceSet(t *testing.T) {
 // instead of composing the cluster without an image.
 func TestBoundMajorNeedsAnImage(t *testing.T) {
 	running, _ := liveServer(t, perconaNoBackup, `"postgresVersion":16`)
-	rsp := runWith(t, deterministicFunction(), later(running, perconaNoBackup, `"images":{"postgres":{"16":""}}`))
+	rsp := compose(t, later(running, perconaNoBackup, `"images":{"postgres":{"16":""}}`))
 	want := []string{`SEVERITY_FATAL: invalid function Input: images.postgres has no image for PostgreSQL 16, which PerconaPGCluster files-postgres runs ` +
 		`(spec.percona.postgresVersion is not set, so the cluster keeps the major it was created with): pin images.postgres."16" in the Composition's Input`}
 	if diff := cmp.Diff(want, resultStrings(rsp)); diff != "" {
@@ -219,7 +219,7 @@ func TestWrittenValuesStillGuard(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			running, _ := liveServer(t, tc.wasSpec, "")
-			rsp := runWith(t, deterministicFunction(), later(running, tc.nowSpec, ""))
+			rsp := compose(t, later(running, tc.nowSpec, ""))
 			got := outcomeOf(rsp)
 			want := guardOutcome{
 				Results: []string{"SEVERITY_FATAL"}, Fields: tc.fields, Desired: []string{},
@@ -235,7 +235,7 @@ func TestWrittenValuesStillGuard(t *testing.T) {
 // TestPerconaStorageClassMessage says what the volumes are and what to do.
 func TestPerconaStorageClassMessage(t *testing.T) {
 	running, _ := liveServer(t, explicitClasses, "")
-	rsp := runWith(t, deterministicFunction(), later(running,
+	rsp := compose(t, later(running,
 		`{"storage":{"metadataSize":"10Gi","storageClassName":"fast"},"percona":{"enabled":true,"storageClassName":"slow","databaseName":"files"}}`, ""))
 	want := []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
 		`spec.percona.storageClassName: Forbidden: the volumes of PerconaPGCluster files-postgres are of class "fast", not "slow": a PVC's class cannot change. ` +
@@ -263,7 +263,7 @@ const (
 // image changes nothing.)
 func TestUpgradesRoll(t *testing.T) {
 	running, was := liveServer(t, backupSpec, oldImages, awsKeys)
-	now := runWith(t, deterministicFunction(), later(running, backupSpec, newImages))
+	now := compose(t, later(running, backupSpec, newImages))
 	if msg, fatal := fatalResult(now); fatal {
 		t.Fatalf("the upgrade was refused: %s", msg)
 	}
@@ -300,7 +300,7 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 	withoutBackups, wasOff := liveServer(t, perconaNoBackup, "")
 
 	t.Run("RefusedWithoutOptIn", func(t *testing.T) {
-		rsp := runWith(t, deterministicFunction(), later(withBackups, off, ""))
+		rsp := compose(t, later(withBackups, off, ""))
 		want := []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
 			"spec.percona.backup.enabled: Forbidden: PerconaPGCluster files-postgres backs up to a pgBackRest repository; turning backups off stops WAL archiving and point-in-time recovery, " +
 			"and removes the repository host (the backups already in the bucket stay there). To turn them off, also set spec.percona.backup.authorizeRemoval: true; to keep them, set enabled back to true"}
@@ -313,7 +313,7 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 	})
 
 	t.Run("AuthorizedRemovesTheRepository", func(t *testing.T) {
-		rsp := runWith(t, deterministicFunction(), later(withBackups, offAllowed, ""))
+		rsp := compose(t, later(withBackups, offAllowed, ""))
 		if msg, fatal := fatalResult(rsp); fatal {
 			t.Fatalf("refused with authorizeRemoval: %s", msg)
 		}
@@ -335,7 +335,7 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 	// Backups off with the opt-in, and the opt-in removed from the spec
 	// before the operator got to the repository host.
 	authorized, _ := liveServer(t, backupSpec, "", awsKeys)
-	authorized = observeDesired(authorized, runWith(t, deterministicFunction(), later(authorized, offAllowed, "")), keyPerconaCluster)
+	authorized = observeDesired(authorized, compose(t, later(authorized, offAllowed, "")), keyPerconaCluster)
 
 	cases := map[string]struct {
 		reason     string
@@ -367,7 +367,7 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runWith(t, deterministicFunction(), later(tc.running, tc.spec, ""))
+			rsp := compose(t, later(tc.running, tc.spec, ""))
 			msg, fatal := fatalResult(rsp)
 			if fatal != tc.refused {
 				t.Errorf("%s\nrefused = %v, want %v (%s)", tc.reason, fatal, tc.refused, msg)
@@ -435,7 +435,7 @@ func TestBackupsOnBeforeCredentials(t *testing.T) {
 			if tc.required != nil {
 				req = withRequired(req, requiredS3Credentials, tc.required...)
 			}
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatalf("%s\nFatal: %s", tc.reason, msg)
 			}
@@ -500,7 +500,7 @@ func TestUnreadableObservedIsFatal(t *testing.T) {
 				o = o.GetFields()[p].GetStructValue()
 			}
 			o.Fields[tc.path[len(tc.path)-1]] = tc.value
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			msg, fatal := fatalResult(rsp)
 			if !fatal || !strings.HasPrefix(msg, tc.want) {
 				t.Errorf("%s\nFatal = %v %q, want one starting %q", tc.reason, fatal, msg, tc.want)
@@ -534,7 +534,7 @@ func TestLegacyNamespaceGuard(t *testing.T) {
 		req.Observed.Composite.Resource = resource.MustStructJSON(strings.Replace(strings.Replace(xr, "%s", labels, 1), "%q", `"`+namespace+`"`, 1))
 		return req
 	}
-	first := runWith(t, deterministicFunction(), request("", "team-a"))
+	first := compose(t, request("", "team-a"))
 	if msg, fatal := fatalResult(first); fatal {
 		t.Fatal(msg)
 	}
@@ -559,7 +559,7 @@ func TestLegacyNamespaceGuard(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := observeDesired(request(tc.labels, tc.namespace), first)
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if diff := cmp.Diff(tc.want, resultStrings(rsp)); diff != "" {
 				t.Errorf("%s\nresults: -want, +got:\n%s", tc.reason, diff)
 			}
@@ -577,10 +577,11 @@ func fatalResult(rsp *fnv1.RunFunctionResponse) (string, bool) {
 	return "", false
 }
 
-// TestRefusalClears: once a refused change is undone, FunctionSuccess says
-// so. Crossplane keeps a condition a function stops returning, so the
-// False of the refusal would otherwise stay on the XR and its claim.
-func TestRefusalClears(t *testing.T) {
+// TestFunctionSuccess: every call that composes says FunctionSuccess=True,
+// so once a refused change is undone the condition says so. Crossplane
+// keeps a condition a function stops returning, so the False of the
+// refusal would otherwise stay on the XR and its claim.
+func TestFunctionSuccess(t *testing.T) {
 	withCondition := func(status string) *fnv1.RunFunctionRequest {
 		req := xrRequest(`{"storage":{"metadataSize":"10Gi"}}`)
 		if status != "" {
@@ -594,7 +595,10 @@ func TestRefusalClears(t *testing.T) {
 		req    *fnv1.RunFunctionRequest
 		want   []string
 	}{
-		"NeverRefused": {reason: "an XR that never failed gets no FunctionSuccess condition", req: withCondition(""), want: []string{}},
+		"NeverRefused": {
+			reason: "an XR that never failed is told it composed, as function-template-go does",
+			req:    withCondition(""), want: []string{"FunctionSuccess=STATUS_CONDITION_TRUE/Composed"},
+		},
 		"RefusedBefore": {
 			reason: "the False of an earlier refusal is replaced",
 			req:    withCondition("False"), want: []string{"FunctionSuccess=STATUS_CONDITION_TRUE/Composed"},
@@ -606,7 +610,7 @@ func TestRefusalClears(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runWith(t, deterministicFunction(), tc.req)
+			rsp := compose(t, tc.req)
 			got := []string{}
 			for _, c := range rsp.GetConditions() {
 				if c.GetType() == "FunctionSuccess" {

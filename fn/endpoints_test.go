@@ -15,20 +15,22 @@ import (
 
 func TestEndpoints(t *testing.T) {
 	cases := map[string]struct {
-		spec func(*v1alpha1.DittoServerSpec)
-		in   v1beta1.Input
-		want v1alpha1.EndpointsStatus
+		reason string
+		spec   func(*v1alpha1.DittoServerSpec)
+		in     v1beta1.Input
+		want   v1alpha1.EndpointsStatus
 	}{
 		"Defaults": {
-			spec: func(*v1alpha1.DittoServerSpec) {},
+			reason: "An XR that sets nothing gets plain-HTTP API, NFS and SMB addresses on the default ports, and no metrics address while metrics are off.",
+			spec:   func(*v1alpha1.DittoServerSpec) {},
 			want: v1alpha1.EndpointsStatus{
 				API: "http://files-api.storage.svc.cluster.local:8080",
 				NFS: "files-nfs.storage.svc.cluster.local:2049",
 				SMB: "files-smb.storage.svc.cluster.local:445",
 			},
 		},
-		// Clients dial the Service ports, not where DittoFS listens.
 		"ServicePortsAndMetrics": {
+			reason: "Clients dial the Service port, not the one DittoFS listens on (NFS 2049 behind 20490), and the metrics URL carries its path.",
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9000}
 				s.Adapters = &v1alpha1.AdaptersSpec{NFS: &v1alpha1.AdapterSpec{Port: 2049, ServicePort: 20490}, SMB: &v1alpha1.AdapterSpec{ServicePort: 4450}}
@@ -42,6 +44,7 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		"ServedTLSIsHTTPS": {
+			reason: "A certificate on the API makes its URL https, so a client does not speak plain HTTP to a TLS listener; SMB off has no address.",
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
 				s.Adapters = &v1alpha1.AdaptersSpec{SMB: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}}
@@ -52,8 +55,9 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		"ClusterDomainFromInput": {
-			spec: func(*v1alpha1.DittoServerSpec) {},
-			in:   spec.InputWithDefaults(v1beta1.Input{ClusterDomain: "k8s.example"}),
+			reason: "The cluster domain comes from the Input: on a cluster not named cluster.local a hard-coded suffix would not resolve.",
+			spec:   func(*v1alpha1.DittoServerSpec) {},
+			in:     spec.InputWithDefaults(v1beta1.Input{ClusterDomain: "k8s.example"}),
 			want: v1alpha1.EndpointsStatus{
 				API: "http://files-api.storage.svc.k8s.example:8080",
 				NFS: "files-nfs.storage.svc.k8s.example:2049",
@@ -71,7 +75,7 @@ func TestEndpoints(t *testing.T) {
 			}
 			got := build.Endpoints(fixture.DittoServer(s), in)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("endpoints(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.Endpoints(ds, in): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

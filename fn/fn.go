@@ -14,19 +14,25 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	mathrand "math/rand/v2"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dittofs/function-dittofs/fn/spec"
+)
+
+// Internal errors: what went wrong in reading the request, not in the spec.
+const (
+	errReadInput    = "cannot read the function Input"
+	errNoObservedXR = "the request has no observed XR"
 )
 
 // Function composes DittoServers.
@@ -80,7 +86,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		if r := recover(); r != nil {
 			log.Info("internal error", "panic", fmt.Sprint(r))
 			rsp = response.To(req, response.DefaultTTL)
-			fatal(rsp, fmt.Errorf("internal error in function-dittofs: %v", r))
+			fatal(rsp, errors.Errorf("internal error in function-dittofs: %v", r))
 		}
 	}()
 
@@ -99,7 +105,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		fatal(rsp, err)
 		return rsp, nil
 	}
-	clearFailure(req, rsp)
+	succeeded(rsp)
 	log.Debug("composed", "resources", len(c.desired))
 	return rsp, nil
 }
@@ -108,7 +114,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*composer, error) {
 	in, err := spec.ReadInput(req.GetInput())
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the function Input: %w", err)
+		return nil, errors.Wrap(err, errReadInput)
 	}
 	input := spec.InputWithDefaults(in)
 	if err := spec.ValidateInput(input); err != nil {
@@ -117,11 +123,11 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 
 	xr := req.GetObserved().GetComposite().GetResource()
 	if xr == nil {
-		return nil, fmt.Errorf("the request has no observed XR")
+		return nil, errors.New(errNoObservedXR)
 	}
 	ds, err := spec.Parse(xr, input)
 	if err != nil {
-		return nil, fmt.Errorf("invalid %s %q: %w", ds.Kind, ds.Name, err)
+		return nil, errors.Wrapf(err, "invalid %s %q", ds.Kind, ds.Name)
 	}
 	if errs := spec.Validate(ds, input); len(errs) > 0 {
 		return nil, invalidSpec(ds.Kind, ds.Name, errs)
@@ -132,7 +138,7 @@ func newComposer(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 // invalidSpec lists every invalid field of the XR in one error, each with
 // its path and how to fix it.
 func invalidSpec(kind, name string, errs field.ErrorList) error {
-	return fmt.Errorf("invalid %s %q: %s", kind, name, spec.JoinFieldErrors(errs))
+	return errors.Errorf("invalid %s %q: %s", kind, name, spec.JoinFieldErrors(errs))
 }
 
 // fatal reports err to the XR and the claim: as a Fatal result (Crossplane

@@ -1,94 +1,15 @@
 package fn
 
 import (
-	"context"
-	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
-	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 )
-
-const testXR = `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"files","namespace":"storage","uid":"uid-1"},"spec":%s}`
-
-func xrRequest(spec string) *fnv1.RunFunctionRequest {
-	return &fnv1.RunFunctionRequest{
-		Meta:     &fnv1.RequestMeta{Tag: "t"},
-		Input:    resource.MustStructJSON(`{"apiVersion":"dittofs.fn.crossplane.io/v1beta1","kind":"Input"}`),
-		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(strings.Replace(testXR, "%s", spec, 1))}},
-	}
-}
-
-const backupSpec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"backup-s3"},"bucket":"b","endpoint":"s3.example.com"}}}`
-
-func withRequired(req *fnv1.RunFunctionRequest, name string, objs ...string) *fnv1.RunFunctionRequest {
-	rs := &fnv1.Resources{}
-	for _, o := range objs {
-		rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(o)})
-	}
-	req.RequiredResources = map[string]*fnv1.Resources{name: rs}
-	return req
-}
-
-func withObserved(req *fnv1.RunFunctionRequest, name, obj string) *fnv1.RunFunctionRequest {
-	if req.Observed.Resources == nil {
-		req.Observed.Resources = map[string]*fnv1.Resource{}
-	}
-	req.Observed.Resources[name] = &fnv1.Resource{Resource: resource.MustStructJSON(obj)}
-	return req
-}
-
-func run(t *testing.T, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
-	t.Helper()
-	rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
-	if err != nil {
-		t.Fatalf("RunFunction() returned a gRPC error: %v", err)
-	}
-	return rsp
-}
-
-// summary reduces a response to what these tests compare: the desired keys
-// and readiness, requirements, results and conditions.
-type summary struct {
-	Desired    map[string]string
-	Requires   []string
-	Results    []string
-	Conditions []string
-}
-
-// summarize keeps the desired resources and conditions named in keep (all
-// when keep is empty).
-func summarize(rsp *fnv1.RunFunctionResponse, keep ...string) summary {
-	kept := func(name string) bool { return len(keep) == 0 || slices.Contains(keep, name) }
-	s := summary{Desired: map[string]string{}}
-	for k, r := range rsp.GetDesired().GetResources() {
-		if kept(k) {
-			s.Desired[k] = r.GetReady().String()
-		}
-	}
-	for k := range rsp.GetRequirements().GetResources() {
-		s.Requires = append(s.Requires, k)
-	}
-	for k := range rsp.GetRequirements().GetSchemas() {
-		s.Requires = append(s.Requires, "schema:"+k)
-	}
-	sort.Strings(s.Requires)
-	for _, r := range rsp.GetResults() {
-		s.Results = append(s.Results, r.GetSeverity().String()+": "+r.GetMessage())
-	}
-	for _, c := range rsp.GetConditions() {
-		if kept(c.GetType()) {
-			s.Conditions = append(s.Conditions, c.GetType()+"="+c.GetStatus().String()+"/"+c.GetReason())
-		}
-	}
-	return s
-}
 
 // databaseSide are the objects and conditions of the database.
 var databaseSide = []string{"percona-cluster", "pgbackrest-s3-secret", "usage-database-s3-credentials", "DatabaseReady", "BackupReady", "FunctionSuccess"}
@@ -101,11 +22,13 @@ const awsKeys = `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"backup-s
 
 func TestRunFunctionDatabase(t *testing.T) {
 	cases := map[string]struct {
-		req  *fnv1.RunFunctionRequest
-		want summary
+		reason string
+		req    *fnv1.RunFunctionRequest
+		want   summary
 	}{
 		"SQLiteComposesNoDatabase": {
-			req: xrRequest(`{"storage":{"metadataSize":"10Gi"}}`),
+			reason: "Without Percona nothing of the database is composed or required, and the conditions say the database is SQLite and backups are off, so the user is not left waiting on them.",
+			req:    xrRequest(`{"storage":{"metadataSize":"10Gi"}}`),
 			want: summary{
 				Desired:    map[string]string{},
 				Results:    []string{},
@@ -113,7 +36,8 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"PerconaWithoutBackup": {
-			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`),
+			reason: "A new Percona cluster is composed, not ready yet, and DittoFS waits for it with a Normal result saying so.",
+			req:    xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_FALSE"},
 				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "schema:percona-cluster-crd"},
@@ -122,7 +46,8 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"CredentialsNotFetchedYetWaitWithoutFatal": {
-			req: xrRequest(backupSpec),
+			reason: "Until Crossplane has fetched the credentials Secret the cluster is not composed (projecting a missing Secret, it would never start), and that is a wait, not a Fatal.",
+			req:    xrRequest(backupSpec),
 			want: summary{
 				Desired:    map[string]string{},
 				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials", "schema:percona-cluster-crd"},
@@ -131,7 +56,8 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"CredentialsMissingSayWhichSecretAndKeys": {
-			req: withRequired(xrRequest(backupSpec), "s3-credentials"),
+			reason: "A credentials Secret that does not exist is a Warning naming the Secret, its field and the keys it needs, and the new cluster still waits for it.",
+			req:    withRequired(xrRequest(backupSpec), "s3-credentials"),
 			want: summary{
 				Desired:    map[string]string{},
 				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials", "schema:percona-cluster-crd"},
@@ -140,7 +66,8 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"PlainKeysComposeS3ConfSecret": {
-			req: withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys),
+			reason: "Plain AWS keys become the composed pgbackrest-s3 Secret with its Usage, and the cluster is composed with them.",
+			req:    withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_FALSE", "pgbackrest-s3-secret": "READY_FALSE", "usage-database-s3-credentials": "READY_FALSE"},
 				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials", "schema:percona-cluster-crd"},
@@ -149,6 +76,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"ReadyClusterAndBackups": {
+			reason: "A ready cluster whose ReadyForBackup is True makes both conditions True and starts DittoFS; the Secret is ready once observed, the Usage not yet.",
 			req: withObserved(withObserved(withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys),
 				"percona-cluster", readyCluster),
 				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"}}`),
@@ -160,6 +88,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"CredentialsGoneLaterKeepEverything": {
+			reason: "Credentials deleted under a running cluster warn and turn BackupReady False, but the cluster, the composed Secret and its Usage stay desired: nothing holding data is dropped.",
 			req: withObserved(withObserved(withRequired(xrRequest(backupSpec), "s3-credentials"),
 				"percona-cluster", readyCluster),
 				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"},"data":{"s3.conf":"eA=="}}`),
@@ -171,6 +100,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"StaleGenerationIsNotReady": {
+			reason: "A cluster that reports ready for an older generation has not applied our spec yet, so it is Initializing and DittoFS keeps waiting.",
 			req: withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster",
 				strings.Replace(readyCluster, `"generation":2`, `"generation":3`, 1)),
 			want: summary{
@@ -181,7 +111,8 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"InvalidSpecIsFatalAndNamesTheField": {
-			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"x"},"endpoint":"s3.example.com"}}}`),
+			reason: "A missing bucket is a Fatal naming spec.percona.backup.bucket and composes nothing, so no half-configured cluster is applied.",
+			req:    xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"x"},"endpoint":"s3.example.com"}}}`),
 			want: summary{
 				Desired:    map[string]string{},
 				Results:    []string{`SEVERITY_FATAL: invalid DittoServer "files": spec.percona.backup.bucket: Required value: required when backup is enabled`},
@@ -189,7 +120,8 @@ func TestRunFunctionDatabase(t *testing.T) {
 			},
 		},
 		"WrongTypeIsFatalAndNamesTheField": {
-			req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"replicas":"three"}}`),
+			reason: "A value of the wrong JSON type is a Fatal naming the field and the type it must be, not an internal decode error.",
+			req:    xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"replicas":"three"}}`),
 			want: summary{
 				Desired:    map[string]string{},
 				Results:    []string{`SEVERITY_FATAL: invalid DittoServer "files": spec.percona.replicas: must be a int32, not a string`},
@@ -199,9 +131,9 @@ func TestRunFunctionDatabase(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := summarize(run(t, tc.req), databaseSide...)
+			got := summarize(compose(t, tc.req), databaseSide...)
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -219,7 +151,7 @@ func cmpSummary() cmp.Option {
 // TestRunFunctionStatus checks the XR status the user reads.
 func TestRunFunctionStatus(t *testing.T) {
 	req := withObserved(withRequired(xrRequest(backupSpec), "s3-credentials", awsKeys), "percona-cluster", readyCluster)
-	rsp := run(t, req)
+	rsp := compose(t, req)
 	status := rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue()
 	hash := status.GetFields()["configHash"].GetStringValue()
 	if len(hash) != 16 {
@@ -233,7 +165,7 @@ func TestRunFunctionStatus(t *testing.T) {
 		"endpoints": {"api":"http://files-api.storage.svc.cluster.local:8080","nfs":"files-nfs.storage.svc.cluster.local:2049","smb":"files-smb.storage.svc.cluster.local:445"}
 	}`)
 	if diff := cmp.Diff(want, status, protocmp.Transform()); diff != "" {
-		t.Errorf("status: -want, +got:\n%s", diff)
+		t.Errorf("RunFunction(): desired XR status: -want, +got:\n%s", diff)
 	}
 }
 
@@ -244,7 +176,7 @@ func TestRunFunctionDatabaseFailure(t *testing.T) {
 	 "status":{"state":"initializing","observedGeneration":1,"conditions":[
 	   {"type":"PersistentVolumeResizing","status":"False","reason":"PersistentVolumeError","message":"storage class does not allow expansion","lastTransitionTime":"2026-01-01T00:00:00Z"},
 	   {"type":"ReadyForBackup","status":"False","reason":"PGBackRestRepoHostReady","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
-	rsp := run(t, withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", cluster))
+	rsp := compose(t, withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", cluster))
 	var got []string
 	for _, r := range rsp.GetResults() {
 		got = append(got, r.GetSeverity().String()+": "+r.GetMessage())
@@ -260,6 +192,6 @@ func TestRunFunctionDatabaseFailure(t *testing.T) {
 		`Initializing: waiting for PerconaPGCluster files-postgres to report ready (state "initializing"); Percona reports PersistentVolumeResizing (PersistentVolumeError: storage class does not allow expansion)`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("results and DatabaseReady: -want, +got:\n%s", diff)
+		t.Errorf("RunFunction(): results and DatabaseReady: -want, +got:\n%s", diff)
 	}
 }

@@ -2,11 +2,11 @@ package fn
 
 import (
 	"encoding/base64"
-	"fmt"
 	"io"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/fn/build"
@@ -47,7 +47,7 @@ func (c *composer) keptOrRandom(name resource.Name, key string, n int, random io
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(random, b); err != nil {
-		return nil, fmt.Errorf("cannot generate %s: %w", name, err)
+		return nil, errors.Wrapf(err, "cannot generate %s", name)
 	}
 	return []byte(base64.RawURLEncoding.EncodeToString(b)), nil
 }

@@ -3,6 +3,7 @@ package fn
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"sort"
 	"testing"
 
@@ -12,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 
@@ -54,7 +54,7 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 		},
 	}
 
-	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
 	got := map[string]*corev1.Secret{}
 	for _, key := range []string{"jwt-secret", "admin-secret"} {
 		s := &corev1.Secret{}
@@ -62,7 +62,7 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 		got[key] = s
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("generated Secrets: -want, +got:\n%s", diff)
+		t.Errorf("RunFunction(): generated Secrets: -want, +got:\n%s", diff)
 	}
 }
 
@@ -71,16 +71,14 @@ func TestGeneratedSecretsFirstCompose(t *testing.T) {
 // fails, so any attempt to generate anew would be a Fatal result.
 func TestGeneratedSecretsNeverChange(t *testing.T) {
 	spec := `{"storage":{"metadataSize":"10Gi"}}`
-	first := runWith(t, deterministicFunction(), xrRequest(spec))
+	first := compose(t, xrRequest(spec))
 	if len(first.GetResults()) != 0 {
 		t.Fatalf("first compose results: %v", resultStrings(first))
 	}
-	exhausted := NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil)))
-
 	prev := first
 	for _, call := range []string{"second", "third"} {
 		req := observeDesired(xrRequest(spec), prev, keyJWTSecret, keyAdminSecret)
-		rsp := runWith(t, exhausted, req)
+		rsp := compose(t, req, WithRandom(bytes.NewReader(nil)))
 		if got := resultStrings(rsp); len(got) != 0 {
 			t.Fatalf("%s call results: %v", call, got)
 		}
@@ -109,7 +107,7 @@ func templateConfigHash(t *testing.T, rsp *fnv1.RunFunctionResponse) string {
 }
 
 func TestGeneratedSecretsFailWithoutRandom(t *testing.T) {
-	rsp := runWith(t, NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil))), xrRequest(`{"storage":{"metadataSize":"10Gi"}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"}}`), WithRandom(bytes.NewReader(nil)))
 	want := summary{
 		Desired:    map[string]string{},
 		Results:    []string{"SEVERITY_FATAL: cannot generate jwt-secret: EOF"},
@@ -138,13 +136,16 @@ func TestUserSuppliedSecrets(t *testing.T) {
 	allConnection := []string{"admin-password", "admin-username", "api-url", "nfs-endpoint", "smb-endpoint"}
 
 	cases := map[string]struct {
+		reason   string
 		identity *v1alpha1.IdentitySpec
 		want     outcome
 	}{
 		"NoRefsGenerateBoth": {
-			want: outcome{Generated: []string{"admin-secret", "jwt-secret"}, Env: generatedEnv, ConnectionKeys: allConnection},
+			reason: "Without refs the function generates both Secrets, DittoFS reads them through env, and the connection Secret carries the generated password.",
+			want:   outcome{Generated: []string{"admin-secret", "jwt-secret"}, Env: generatedEnv, ConnectionKeys: allConnection},
 		},
 		"JWTRefDefaultKey": {
+			reason:   "A JWT ref without a key reads key jwt-secret of the user's Secret, and only the admin Secret is generated.",
 			identity: &v1alpha1.IdentitySpec{JWT: &v1alpha1.JWTSpec{SecretRef: &v1alpha1.SecretKeySelector{Name: "my-jwt"}}},
 			want: outcome{
 				Generated: []string{"admin-secret"},
@@ -156,6 +157,7 @@ func TestUserSuppliedSecrets(t *testing.T) {
 			},
 		},
 		"JWTRefWithKey": {
+			reason:   "A JWT ref's key is the key DittoFS reads, so a Secret laid out another way is used as it is.",
 			identity: &v1alpha1.IdentitySpec{JWT: &v1alpha1.JWTSpec{SecretRef: &v1alpha1.SecretKeySelector{Name: "my-jwt", Key: "signing"}}},
 			want: outcome{
 				Generated: []string{"admin-secret"},
@@ -166,9 +168,8 @@ func TestUserSuppliedSecrets(t *testing.T) {
 				ConnectionKeys: allConnection,
 			},
 		},
-		// The user knows their password: the connection Secret does not
-		// copy it.
 		"AdminRefDefaultKey": {
+			reason:   "An admin ref reads key password of the user's Secret, and the connection Secret leaves the password out: the user holds it already.",
 			identity: &v1alpha1.IdentitySpec{Admin: &v1alpha1.AdminSpec{PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "my-admin"}}},
 			want: outcome{
 				Generated: []string{"jwt-secret"},
@@ -180,6 +181,7 @@ func TestUserSuppliedSecrets(t *testing.T) {
 			},
 		},
 		"BothRefsWithKeys": {
+			reason: "With both refs nothing is generated and the random source is never read (an exhausted reader proves it), and both keys are honoured.",
 			identity: &v1alpha1.IdentitySpec{
 				JWT:   &v1alpha1.JWTSpec{SecretRef: &v1alpha1.SecretKeySelector{Name: "my-jwt", Key: "k"}},
 				Admin: &v1alpha1.AdminSpec{PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "my-admin", Key: "pw"}},
@@ -200,11 +202,11 @@ func TestUserSuppliedSecrets(t *testing.T) {
 			s.Identity = tc.identity
 			// With both refs set the function must not read random at all:
 			// an exhausted reader proves it.
-			f := deterministicFunction()
+			var opts []Option
 			if tc.identity != nil && tc.identity.JWT != nil && tc.identity.Admin != nil {
-				f = NewFunction(logging.NewNopLogger(), WithRandom(bytes.NewReader(nil)))
+				opts = append(opts, WithRandom(bytes.NewReader(nil)))
 			}
-			rsp := runWith(t, f, specRequest(t, s))
+			rsp := compose(t, specRequest(t, s), opts...)
 			if r := resultStrings(rsp); len(r) != 0 {
 				t.Fatalf("results: %v", r)
 			}
@@ -228,38 +230,71 @@ func TestUserSuppliedSecrets(t *testing.T) {
 			}
 			sort.Strings(got.ConnectionKeys)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("-want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): generated Secrets, their env and connection keys: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
 }
 
 // TestConfigHashFollowsSecrets: the hash moves with a generated value (a
-// restored Secret must restart DittoFS) and with config.yaml, and with
-// nothing else.
+// restored Secret must restart DittoFS) and with config.yaml. Each case
+// hashes two inputs and says whether the hashes must be equal.
 func TestConfigHashFollowsSecrets(t *testing.T) {
-	g := generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("b")}
-	base := configHash("config", g)
-	cases := map[string]struct {
+	type hashInput struct {
 		config string
 		g      generatedSecrets
+	}
+	generated := generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("b")}
+	cases := map[string]struct {
+		reason string
+		a, b   hashInput
 		same   bool
 	}{
-		"SameInputsSameHash":   {config: "config", g: generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("b")}, same: true},
-		"ConfigChanged":        {config: "config2", g: g},
-		"JWTChanged":           {config: "config", g: generatedSecrets{JWT: []byte("x"), AdminPassword: []byte("b")}},
-		"PasswordChanged":      {config: "config", g: generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("x")}},
-		"BoundariesAreKept":    {config: "config", g: generatedSecrets{JWT: []byte("ab"), AdminPassword: []byte("")}},
-		"UserRefsHashOnConfig": {config: "config", g: generatedSecrets{}},
+		"SameInputsSameHash": {
+			reason: "The hash depends on its inputs only, so a reconcile of an unchanged XR does not restart DittoFS.",
+			a:      hashInput{"config", generated},
+			b:      hashInput{"config", generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("b")}},
+			same:   true,
+		},
+		"ConfigChanged": {
+			reason: "DittoFS reads config.yaml only at start, so a changed config must change the hash and roll the pod.",
+			a:      hashInput{"config", generated},
+			b:      hashInput{"config2", generated},
+		},
+		"JWTChanged": {
+			reason: "A JWT Secret restored with another value must restart DittoFS, which reads it only at start.",
+			a:      hashInput{"config", generated},
+			b:      hashInput{"config", generatedSecrets{JWT: []byte("x"), AdminPassword: []byte("b")}},
+		},
+		"PasswordChanged": {
+			reason: "An admin Secret restored with another password must restart DittoFS, which reads it only at start.",
+			a:      hashInput{"config", generated},
+			b:      hashInput{"config", generatedSecrets{JWT: []byte("a"), AdminPassword: []byte("x")}},
+		},
+		"BoundariesAreKept": {
+			reason: "Each part is terminated before the next, so a byte moving from the password to the JWT still changes the hash.",
+			a:      hashInput{"config", generated},
+			b:      hashInput{"config", generatedSecrets{JWT: []byte("ab"), AdminPassword: []byte("")}},
+		},
+		"UserRefsConfigChanged": {
+			reason: "With both values in the user's Secrets nothing is generated, and the hash still follows config.yaml.",
+			a:      hashInput{"config", generatedSecrets{}},
+			b:      hashInput{"config2", generatedSecrets{}},
+		},
+	}
+	call := func(in hashInput) string {
+		return fmt.Sprintf("configHash(%q, {JWT: %q, AdminPassword: %q})", in.config, in.g.JWT, in.g.AdminPassword)
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := configHash(tc.config, tc.g)
-			if len(got) != 16 {
-				t.Errorf("configHash() = %q, want 16 hex characters", got)
+			a, b := configHash(tc.a.config, tc.a.g), configHash(tc.b.config, tc.b.g)
+			for _, h := range []string{a, b} {
+				if len(h) != 16 {
+					t.Errorf("%s\nconfigHash() = %q, want 16 hex characters", tc.reason, h)
+				}
 			}
-			if (got == base) != tc.same {
-				t.Errorf("configHash() = %q, base %q: same = %v, want %v", got, base, got == base, tc.same)
+			if diff := cmp.Diff(tc.same, a == b); diff != "" {
+				t.Errorf("%s\n%s == %s: -want, +got:\n%s", tc.reason, call(tc.a), call(tc.b), diff)
 			}
 		})
 	}

@@ -115,17 +115,12 @@ func (c *composer) observedNamespace() (kind, name, namespace string) {
 	return "", "", ""
 }
 
-// clearFailure sets FunctionSuccess=True once the XR carries the condition
-// (from a refused change or bad input): Crossplane keeps a condition a
-// function no longer returns, so without this the False of a change the
-// user has since undone would stay on the XR and its claim for good.
-func clearFailure(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) {
-	status := req.GetObserved().GetComposite().GetResource().GetFields()["status"].GetStructValue()
-	for _, c := range status.GetFields()["conditions"].GetListValue().GetValues() {
-		if c.GetStructValue().GetFields()["type"].GetStringValue() == conditionFunctionSuccess {
-			response.ConditionTrue(rsp, conditionFunctionSuccess, "Composed").
-				WithMessage("the spec was composed; nothing is refused").TargetCompositeAndClaim()
-			return
-		}
-	}
+// succeeded sets FunctionSuccess=True on every call that composed, as
+// Crossplane's function-template-go does: the XR and its claim always say
+// whether the last call was refused, and a refusal (a False from a refused
+// change or bad input, which Crossplane keeps until a function returns the
+// condition again) clears as soon as the user undoes it.
+func succeeded(rsp *fnv1.RunFunctionResponse) {
+	response.ConditionTrue(rsp, conditionFunctionSuccess, "Composed").
+		WithMessage("the spec was composed; nothing is refused").TargetCompositeAndClaim()
 }

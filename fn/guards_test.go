@@ -83,17 +83,20 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 	})
 
 	cases := map[string]struct {
+		reason   string
 		spec     v1alpha1.DittoServerSpec
 		observed map[string]string
 		want     guardOutcome
 	}{
 		"PerconaOffWithObservedCluster": {
+			reason:   "Turning Percona off would delete the cluster that holds DittoFS's control plane, so it is refused while that cluster exists.",
 			spec:     fixture.MinimalSpec(),
 			observed: map[string]string{"percona-cluster": runningCluster(t, fixture.PerconaSpec(nil))},
 			want:     refused("spec.percona.enabled"),
 		},
 		"PerconaOffUnderLiveServer": {
-			spec: fixture.MinimalSpec(),
+			reason: "With DittoFS running on the cluster too, both problems are named in one Fatal: the cluster would go and the server would switch database.",
+			spec:   fixture.MinimalSpec(),
 			observed: map[string]string{
 				"percona-cluster": runningCluster(t, fixture.PerconaSpec(nil)),
 				"statefulset":     runningStatefulSet(t, fixture.PerconaSpec(nil)),
@@ -101,64 +104,75 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			want: refused("spec.percona.enabled", "spec.database"),
 		},
 		"SQLiteToExternalPostgres": {
+			reason:   "A running server keeps its control plane in SQLite; pointing it at another database would start it empty there.",
 			spec:     externalPostgres,
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.database"),
 		},
 		"SQLiteToPercona": {
+			reason:   "Moving a running SQLite server onto a new Percona cluster would start it with no users or shares.",
 			spec:     fixture.PerconaSpec(nil),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.database"),
 		},
 		"PerconaToSQLite": {
+			reason:   "Leaving Percona is caught from the database the StatefulSet records, even when the cluster is not observed in this call.",
 			spec:     fixture.MinimalSpec(),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.PerconaSpec(nil))},
 			want:     refused("spec.database"),
 		},
 		"ExternalPostgresToSQLite": {
+			reason:   "Leaving an external PostgreSQL for SQLite would start the server on an empty local database.",
 			spec:     fixture.MinimalSpec(),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, externalPostgres)},
 			want:     refused("spec.database"),
 		},
 		"MetadataSizeShrinks": {
+			reason:   "Volume claim templates are immutable and volumes cannot shrink, so a smaller metadata size is refused instead of applied as an update that fails.",
 			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "5Gi" }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.metadataSize"),
 		},
 		"ContentSizeShrinks": {
+			reason:   "The content volume, which holds the file data, cannot shrink either.",
 			spec:     specWith(withContent, func(s *v1alpha1.DittoServerSpec) { s.Storage.ContentSize = "50Gi" }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, withContent)},
 			want:     refused("spec.storage.contentSize"),
 		},
 		"ControlPlaneSizeShrinks": {
+			reason:   "The control-plane volume, which holds the SQLite database, cannot shrink either.",
 			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ControlPlaneSize = "512Mi" }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.controlPlaneSize"),
 		},
 		"ContentSizeAdded": {
+			reason:   "A content volume cannot be added to a running server's immutable templates; applying it would leave the server without it and the user unaware.",
 			spec:     withContent,
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.contentSize"),
 		},
 		"ContentSizeRemoved": {
+			reason:   "Removing the content volume would strand the file data on it.",
 			spec:     fixture.MinimalSpec(),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, withContent)},
 			want:     refused("spec.storage.contentSize"),
 		},
-		// Every volume of the old class is named.
 		"StorageClassSet": {
+			reason:   "Naming a class would not move volumes of the cluster default (their templates are immutable); each such volume is named, here metadata and control plane.",
 			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("fast") }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
 		"StorageClassChanged": {
-			spec: specWith(withContent, func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("slow") }),
+			reason: "A class change names all three volumes, content included, so the user sees everything that would be stranded.",
+			spec:   specWith(withContent, func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("slow") }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, specWith(withContent, func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.StorageClassName = ptr.To("fast")
 			}))},
 			want: refused("spec.storage.storageClassName", "spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
 		"ShrinkAndReclassTogether": {
+			reason: "Every unsafe change is reported in the one Fatal, so the user fixes them all in one edit rather than one per reconcile.",
 			spec: specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.MetadataSize = "1Gi"
 				s.Storage.StorageClassName = ptr.To("fast")
@@ -166,19 +180,21 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want:     refused("spec.storage.metadataSize", "spec.storage.storageClassName", "spec.storage.storageClassName"),
 		},
-		// Only a major the user wrote is a change: an unset one keeps 16.
 		"PostgresVersionChanged": {
+			reason:   "A major the user writes that differs from the running cluster's is refused: a major upgrade is a PerconaPGUpgrade, not a spec change (an unset major keeps the running one).",
 			spec:     specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 17 }),
 			observed: map[string]string{"percona-cluster": runningCluster(t, percona16)},
 			want:     refused("spec.percona.postgresVersion"),
 		},
 		"DatabaseNameChanged": {
+			reason:   "Another database name would start DittoFS's control plane on an empty database.",
 			spec:     specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.DatabaseName = "other" }),
 			observed: map[string]string{"percona-cluster": runningCluster(t, fixture.PerconaSpec(nil))},
 			want:     refused("spec.percona.databaseName"),
 		},
 		"PerconaStorageShrinks": {
-			spec: fixture.PerconaSpec(nil),
+			reason: "Percona's volumes cannot shrink either, so a size below the running 20Gi is refused.",
+			spec:   fixture.PerconaSpec(nil),
 			observed: map[string]string{"percona-cluster": runningCluster(t, specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) {
 				s.Percona.StorageSize = "20Gi"
 			}))},
@@ -191,16 +207,16 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 			for k, o := range tc.observed {
 				req = withObserved(req, k, o)
 			}
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if diff := cmp.Diff(tc.want, outcomeOf(rsp)); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s\nresults: %v", diff, resultStrings(rsp))
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s\nresults: %v", tc.reason, diff, resultStrings(rsp))
 			}
 			if n := len(rsp.GetDesired().GetResources()); n != 0 {
-				t.Errorf("a refused change desires %d composed resources, want none", n)
+				t.Errorf("%s\nRunFunction(): a refused change desires %d composed resources, want none", tc.reason, n)
 			}
 			for _, r := range rsp.GetResults() {
 				if !strings.HasPrefix(r.GetMessage(), "refusing a change that would lose data, nothing was applied: ") {
-					t.Errorf("result %q does not say nothing was applied", r.GetMessage())
+					t.Errorf("%s\nRunFunction(): result %q does not say nothing was applied", tc.reason, r.GetMessage())
 				}
 			}
 		})
@@ -211,11 +227,13 @@ func TestGuardsRefuseDataLoss(t *testing.T) {
 // how to move on.
 func TestGuardMessageSaysWhy(t *testing.T) {
 	cases := map[string]struct {
+		reason   string
 		spec     v1alpha1.DittoServerSpec
 		observed map[string]string
 		want     []string
 	}{
 		"MetadataShrink": {
+			reason:   "The message names the field, the size there is and the one asked for, and the two ways to move on.",
 			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "5Gi" }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
@@ -223,6 +241,7 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 				"(volume claim templates are immutable: to move, create a new DittoServer and copy the data, or resize the PVC itself)"},
 		},
 		"DatabaseSwitch": {
+			reason:   "The message names both databases, what would be lost, and how to move instead.",
 			spec:     fixture.PerconaSpec(nil),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
@@ -230,6 +249,7 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 				"Keep the database as it is, or create a new DittoServer on percona and move the control plane to it"},
 		},
 		"StorageClassNamesEachVolume": {
+			reason:   "Each volume of the old class gets its own message naming it, and the cluster default is spelled out, not shown as an empty class.",
 			spec:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.StorageClassName = ptr.To("fast") }),
 			observed: map[string]string{"statefulset": runningStatefulSet(t, fixture.MinimalSpec())},
 			want: []string{"SEVERITY_FATAL: refusing a change that would lose data, nothing was applied: " +
@@ -243,9 +263,9 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 			for k, o := range tc.observed {
 				req = withObserved(req, k, o)
 			}
-			got := resultStrings(runWith(t, deterministicFunction(), req))
+			got := resultStrings(compose(t, req))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("results: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): results: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -257,27 +277,31 @@ func TestGuardMessageSaysWhy(t *testing.T) {
 func TestGrowthIsNotFatal(t *testing.T) {
 	withContent := specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.ContentSize = "100Gi" })
 	cases := map[string]struct {
+		reason   string
 		was, now v1alpha1.DittoServerSpec
 		results  []string
 	}{
 		"UnchangedSaysNothing": {
-			was: withContent, now: withContent,
+			reason: "An unchanged spec gives no Warning: one on every reconcile would teach users to ignore it.",
+			was:    withContent, now: withContent,
 			results: []string{},
 		},
 		"MetadataGrows": {
+			reason:  "A bigger metadata volume is a Warning naming the PVC and its new size, not a Fatal, and the immutable templates stay as observed.",
 			was:     fixture.MinimalSpec(),
 			now:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "20Gi" }),
 			results: []string{"SEVERITY_WARNING: spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): metadata-files-0 to 20Gi"},
 		},
 		"EveryVolumeGrows": {
-			was: withContent,
+			reason: "Every grown volume is named in the one Warning, in template order.",
+			was:    withContent,
 			now: specWith(withContent, func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.MetadataSize, s.Storage.ContentSize, s.Storage.ControlPlaneSize = "11Gi", "1Ti", "2Gi"
 			}),
 			results: []string{"SEVERITY_WARNING: spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): metadata-files-0 to 11Gi, content-files-0 to 1Ti, controlplane-files-0 to 2Gi"},
 		},
-		// 10240Mi is 10Gi: the same size written differently is no growth.
 		"SameSizeOtherUnit": {
+			reason:  "10240Mi is 10Gi: sizes are compared as quantities, so a size written in another unit is no growth.",
 			was:     fixture.MinimalSpec(),
 			now:     specWith(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "10240Mi" }),
 			results: []string{},
@@ -286,9 +310,9 @@ func TestGrowthIsNotFatal(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := withObserved(specRequest(t, tc.now), "statefulset", runningStatefulSet(t, tc.was))
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if diff := cmp.Diff(tc.results, resultStrings(rsp)); diff != "" {
-				t.Errorf("results: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): results: -want, +got:\n%s", tc.reason, diff)
 			}
 			got := &appsv1.StatefulSet{}
 			desiredInto(t, rsp, keyStatefulSet, got)
@@ -296,7 +320,7 @@ func TestGrowthIsNotFatal(t *testing.T) {
 			// added.
 			want := build.StatefulSet(fixture.DittoServer(tc.was), fixture.Input(), "h").Spec.VolumeClaimTemplates
 			if diff := cmp.Diff(want, got.Spec.VolumeClaimTemplates); diff != "" {
-				t.Errorf("desired volume claim templates: -want (observed), +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): desired volume claim templates: -want (observed), +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -307,7 +331,7 @@ func TestGrowthIsNotFatal(t *testing.T) {
 func TestPerconaStorageGrowthIsNotFatal(t *testing.T) {
 	now := specWith(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.StorageSize = "20Gi" })
 	req := withObserved(specRequest(t, now), "percona-cluster", runningCluster(t, fixture.PerconaSpec(nil)))
-	rsp := runWith(t, deterministicFunction(), req)
+	rsp := compose(t, req)
 	if got := outcomeOf(rsp); len(got.Fields) != 0 || slices.Contains(got.Results, "SEVERITY_FATAL") {
 		t.Fatalf("growth refused: %v", resultStrings(rsp))
 	}

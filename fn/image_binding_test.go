@@ -69,7 +69,7 @@ func TestServerMajorBinds(t *testing.T) {
 					GetFields()["spec"].GetStructValue().GetFields()["containers"].GetListValue().GetValues()[0].GetStructValue()
 				ctr.Fields["image"] = structpb.NewStringValue(tc.edited)
 			}
-			rsp := runWith(t, deterministicFunction(), later(running, tc.spec, tc.input))
+			rsp := compose(t, later(running, tc.spec, tc.input))
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatalf("%s\nunexpected Fatal: %s", tc.reason, msg)
 			}

@@ -108,7 +108,7 @@ func TestRunFunctionInvalidInput(t *testing.T) {
 			`input.crVersion: Invalid value: "latest": must be a version X.Y.Z, e.g. 2.9.0 (the Percona operator panics on anything else); leave it unset for 2.9.0`},
 		Conditions: []string{"FunctionSuccess=STATUS_CONDITION_FALSE/InvalidInput"},
 	}
-	if diff := cmp.Diff(want, summarize(run(t, req), databaseSide...), cmpSummary()); diff != "" {
+	if diff := cmp.Diff(want, summarize(compose(t, req), databaseSide...), cmpSummary()); diff != "" {
 		t.Errorf("RunFunction(): -want, +got:\n%s", diff)
 	}
 }

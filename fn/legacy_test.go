@@ -39,7 +39,7 @@ func legacyOutcomeOf(t *testing.T, rsp *fnv1.RunFunctionResponse) legacyOutcome 
 	t.Helper()
 	o := legacyOutcome{Namespaces: map[string]string{}, ConnectionDetails: map[string]string{}, Results: resultStrings(rsp)}
 	for _, k := range desiredKeys(rsp) {
-		ns, _ := desiredMap(t, rsp, resourceNameOf(k))["metadata"].(map[string]any)["namespace"].(string)
+		ns, _ := desiredMap(t, rsp, resource.Name(k))["metadata"].(map[string]any)["namespace"].(string)
 		o.Namespaces[k] = ns
 	}
 	for k, v := range rsp.GetDesired().GetComposite().GetConnectionDetails() {
@@ -73,12 +73,12 @@ func TestLegacyXR(t *testing.T) {
 	}
 
 	cases := map[string]struct {
-		req  func(t *testing.T) *fnv1.RunFunctionRequest
-		want legacyOutcome
+		reason string
+		req    func(t *testing.T) *fnv1.RunFunctionRequest
+		want   legacyOutcome
 	}{
-		// Crossplane writes the XR's connection details to the claim's
-		// Secret; no connection Secret is composed.
 		"ClaimNamespaceAndXRConnectionDetails": {
+			reason: "A legacy XR's objects go to its claim's namespace, and its connection details go on the XR for Crossplane to write to the claim's Secret, so no connection Secret is composed.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				return legacyRequest(t, claimLabels, spec)
@@ -90,6 +90,7 @@ func TestLegacyXR(t *testing.T) {
 			},
 		},
 		"ClaimNamespaceWinsOverSpecNamespace": {
+			reason: "A claim's namespace wins over spec.namespace, which the claim's user writes, so a claim cannot send its objects into another namespace.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				return legacyRequest(t, claimLabels, `{"namespace":"elsewhere","storage":{"metadataSize":"10Gi"}}`)
@@ -97,6 +98,7 @@ func TestLegacyXR(t *testing.T) {
 			want: legacyOutcome{Namespaces: allIn("team-a", false), ConnectionDetails: details("team-a"), Results: []string{}},
 		},
 		"NoClaimSpecNamespace": {
+			reason: "A legacy XR created without a claim has no claim namespace, and its objects go to the namespace its spec names.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				return legacyRequest(t, nil, `{"namespace":"ops","storage":{"metadataSize":"10Gi"}}`)
@@ -104,6 +106,7 @@ func TestLegacyXR(t *testing.T) {
 			want: legacyOutcome{Namespaces: allIn("ops", false), ConnectionDetails: details("ops"), Results: []string{}},
 		},
 		"NoClaimNoSpecNamespaceIsFatal": {
+			reason: "With neither a claim nor spec.namespace there is nowhere to put the objects: a Fatal names the field, rather than composing into an empty namespace.",
 			req: func(t *testing.T) *fnv1.RunFunctionRequest {
 				t.Helper()
 				return legacyRequest(t, nil, spec)
@@ -116,7 +119,8 @@ func TestLegacyXR(t *testing.T) {
 			},
 		},
 		"ModernXRComposesConnectionSecret": {
-			req: func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(spec) },
+			reason: "A modern XR's details are not on the XR (Crossplane v2 writes no connection Secret) but in a composed Secret in the XR's namespace.",
+			req:    func(*testing.T) *fnv1.RunFunctionRequest { return xrRequest(spec) },
 			want: legacyOutcome{
 				Namespaces:        allIn("storage", true),
 				ConnectionDetails: map[string]string{},
@@ -126,9 +130,9 @@ func TestLegacyXR(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := legacyOutcomeOf(t, runWith(t, deterministicFunction(), tc.req(t)))
+			got := legacyOutcomeOf(t, compose(t, tc.req(t)))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -140,7 +144,7 @@ func TestLegacyXRWithPercona(t *testing.T) {
 	req := legacyRequest(t, claimLabels, `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`)
 	cluster := readyCluster
 	req = withObserved(req, "percona-cluster", cluster)
-	got := legacyOutcomeOf(t, runWith(t, deterministicFunction(), req))
+	got := legacyOutcomeOf(t, compose(t, req))
 	keys := make([]string, 0, len(got.Namespaces))
 	for k, ns := range got.Namespaces {
 		keys = append(keys, k)
@@ -151,7 +155,7 @@ func TestLegacyXRWithPercona(t *testing.T) {
 	sort.Strings(keys)
 	want := []string{"admin-secret", "config", "jwt-secret", "networkpolicy", "percona-cluster", "service-api", "service-headless", "service-nfs", "service-smb", "statefulset", "usage-statefulset-database"}
 	if diff := cmp.Diff(want, keys); diff != "" {
-		t.Errorf("desired: -want, +got:\n%s", diff)
+		t.Errorf("RunFunction(): desired: -want, +got:\n%s", diff)
 	}
 }
 
@@ -159,25 +163,28 @@ func TestLegacyXRWithPercona(t *testing.T) {
 // gets a result naming the field, not an internal error.
 func TestLegacyXRBadSpecNamesTheField(t *testing.T) {
 	cases := map[string]struct {
-		xr   string
-		want []string
+		reason string
+		xr     string
+		want   []string
 	}{
 		"SpecNotAnObject": {
-			xr:   `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files"},"spec":"x"}`,
-			want: []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec: must be an object, not a string`},
+			reason: "A spec that is not an object is a Fatal naming spec and what it is, not a decode error.",
+			xr:     `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files"},"spec":"x"}`,
+			want:   []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec: must be an object, not a string`},
 		},
 		"NoSpec": {
-			xr:   `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files"}}`,
-			want: []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec.namespace: Required value: a cluster-scoped XDittoServer without a claim must name the namespace its objects go to; spec.storage.metadataSize: Required value: the size of the metadata volume, e.g. 10Gi`},
+			reason: "A legacy XR without a spec gets every missing required field named in one Fatal.",
+			xr:     `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"XDittoServer","metadata":{"name":"files"}}`,
+			want:   []string{`SEVERITY_FATAL: invalid XDittoServer "files": spec.namespace: Required value: a cluster-scoped XDittoServer without a claim must name the namespace its objects go to; spec.storage.metadataSize: Required value: the size of the metadata volume, e.g. 10Gi`},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := xrRequest(`{}`)
 			req.Observed.Composite = &fnv1.Resource{Resource: resource.MustStructJSON(tc.xr)}
-			got := resultStrings(runWith(t, deterministicFunction(), req))
+			got := resultStrings(compose(t, req))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("results: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): results: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -46,7 +46,7 @@ func TestNamespaceMessages(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req := xrRequest(`{}`)
 			req.Observed.Composite = &fnv1.Resource{Resource: resource.MustStructJSON(tc.xr)}
-			got := resultStrings(runWith(t, deterministicFunction(), req))
+			got := resultStrings(compose(t, req))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nresults: -want, +got:\n%s", tc.reason, diff)
 			}

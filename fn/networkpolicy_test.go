@@ -66,7 +66,7 @@ func TestNetworkPolicy(t *testing.T) {
 // TestNetworkPolicyComposed: the composed form keeps the empty-looking
 // parts that mean something.
 func TestNetworkPolicyComposed(t *testing.T) {
-	rsp := runWith(t, deterministicFunction(), xrRequest(`{"storage":{"metadataSize":"10Gi"},"adapters":{"smb":{"enabled":false}}}`))
+	rsp := compose(t, xrRequest(`{"storage":{"metadataSize":"10Gi"},"adapters":{"smb":{"enabled":false}}}`))
 	want := map[string]any{
 		"apiVersion": "networking.k8s.io/v1",
 		"kind":       "NetworkPolicy",

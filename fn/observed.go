@@ -29,12 +29,19 @@ func (u unreadableObservedError) Error() string {
 		u.Kind, u.Namespace, u.Name, u.Key, u.At, u.Err, u.At, u.Kind)
 }
 
-// decodeObserved decodes the fields read of the observed object under key
-// into into. On failure it names the first path that does not decode.
-func (c *composer) decodeObserved(key resource.Name, kind string, fields map[string]any, paths [][]string, into any, fresh func() any) error {
+// observedTyped decodes the given paths of the observed object under key
+// into a new T, or returns nil when nothing is observed there. One that does
+// not decode is an error naming the first path that does not: the guards
+// cannot check a change against it.
+func observedTyped[T any](c *composer, key resource.Name, kind string, paths [][]string) (*T, error) {
+	fields := c.observedFields(key, paths...)
+	if fields == nil {
+		return nil, nil //nolint:nilnil // nothing observed is not an error.
+	}
+	into := new(T)
 	err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, into)
 	if err == nil {
-		return nil
+		return into, nil
 	}
 	u := unreadableObservedError{Kind: kind, Key: key, At: "the object", Err: err}
 	for _, p := range paths {
@@ -42,7 +49,7 @@ func (c *composer) decodeObserved(key resource.Name, kind string, fields map[str
 		if one == nil {
 			continue
 		}
-		if perr := runtime.DefaultUnstructuredConverter.FromUnstructured(one, fresh()); perr != nil {
+		if perr := runtime.DefaultUnstructuredConverter.FromUnstructured(one, new(T)); perr != nil {
 			u.At, u.Err = strings.Join(p, "."), perr
 			break
 		}
@@ -52,5 +59,5 @@ func (c *composer) decodeObserved(key resource.Name, kind string, fields map[str
 		u.Name, _ = m["name"].(string)
 		u.Namespace, _ = m["namespace"].(string)
 	}
-	return u
+	return nil, u
 }

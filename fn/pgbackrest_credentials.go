@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
@@ -61,7 +62,7 @@ func readS3Credentials(req *fnv1.RunFunctionRequest, ds spec.DittoServer) (s3Cre
 	name := ds.Spec.Percona.Backup.CredentialsSecretRef.Name
 	found, resolved, err := request.GetRequiredResource(req, requiredS3Credentials)
 	if err != nil {
-		return s3Credentials{}, fmt.Errorf("cannot read required resource %q: %w", requiredS3Credentials, err)
+		return s3Credentials{}, errors.Wrapf(err, "cannot read required resource %q", requiredS3Credentials)
 	}
 	if !resolved {
 		return s3Credentials{Waiting: fmt.Sprintf("waiting for Crossplane to fetch the S3 credentials Secret %s/%s", ds.Namespace, name)}, nil

@@ -34,16 +34,7 @@ func readiness(ok bool) resource.Ready {
 // observedStatefulSet decodes the observed StatefulSet, or nil. One that
 // does not decode is an error: the guards cannot check against it.
 func (c *composer) observedStatefulSet() (*appsv1.StatefulSet, error) {
-	fields := c.observedFields(keyStatefulSet, statefulSetFieldsRead...)
-	if fields == nil {
-		return nil, nil
-	}
-	sts := &appsv1.StatefulSet{}
-	fresh := func() any { return &appsv1.StatefulSet{} }
-	if err := c.decodeObserved(keyStatefulSet, "StatefulSet", fields, statefulSetFieldsRead, sts, fresh); err != nil {
-		return nil, err
-	}
-	return sts, nil
+	return observedTyped[appsv1.StatefulSet](c, keyStatefulSet, "StatefulSet", statefulSetFieldsRead)
 }
 
 // statefulSetFieldsRead are the paths of the observed StatefulSet the
@@ -54,4 +45,20 @@ var statefulSetFieldsRead = [][]string{
 	{"spec", "replicas"},
 	{"spec", "volumeClaimTemplates"},
 	{"status"},
+}
+
+// readyByCondition is the readiness of objects a controller reports on:
+// ready once their Ready condition is True. A Usage exists before it
+// protects anything; Crossplane's usage controller marks it Available
+// (Ready=True) once it has resolved both ends and owns the using object's
+// deletion, and only then does it hold the database or the credentials.
+func (c *composer) readyByCondition(key resource.Name) resource.Ready {
+	r := c.req.GetObserved().GetResources()[string(key)].GetResource()
+	for _, cond := range r.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+		f := cond.GetStructValue().GetFields()
+		if f["type"].GetStringValue() == "Ready" {
+			return readiness(f["status"].GetStringValue() == "True")
+		}
+	}
+	return resource.ReadyFalse
 }

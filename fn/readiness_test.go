@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/internal/testing/fixture"
@@ -34,45 +35,54 @@ func TestStatefulSetReadiness(t *testing.T) {
 		return st
 	}
 	cases := map[string]struct {
+		reason   string
 		spec     string
 		observed string
 		want     summary
 	}{
 		"NotObservedYet": {
-			spec: `{"storage":{"metadataSize":"10Gi"}}`,
-			want: summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/Creating"}},
+			reason: "A StatefulSet Crossplane has not created yet is not ready, and WorkloadReady says it is being created.",
+			spec:   `{"storage":{"metadataSize":"10Gi"}}`,
+			want:   summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/Creating"}},
 		},
 		"RolledOut": {
+			reason:   "The controller saw the current spec and every replica is ready and updated on one revision: ready, and Available.",
 			spec:     `{"storage":{"metadataSize":"10Gi"}}`,
 			observed: observed(1, 2, rolledOut),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_TRUE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_TRUE/Available"}},
 		},
 		"ObservedGenerationBehind": {
+			reason:   "A controller that has not seen the latest spec reports the old rollout; trusting it would call pods of the old spec ready.",
 			spec:     `{"storage":{"metadataSize":"10Gi"}}`,
 			observed: observed(1, 3, rolledOut),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/RollingOut"}},
 		},
 		"ReadyReplicasShort": {
+			reason:   "A replica that is not ready does not serve, so the rollout is not done.",
 			spec:     `{"storage":{"metadataSize":"10Gi"}}`,
 			observed: observed(1, 2, with(func(s *appsv1.StatefulSetStatus) { s.ReadyReplicas = 0 })),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/RollingOut"}},
 		},
 		"UpdatedReplicasShort": {
+			reason:   "A replica still on the old template runs the old config, so the rollout is not done.",
 			spec:     `{"storage":{"metadataSize":"10Gi"}}`,
 			observed: observed(1, 2, with(func(s *appsv1.StatefulSetStatus) { s.UpdatedReplicas = 0 })),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/RollingOut"}},
 		},
 		"UpdateRevisionDiffers": {
+			reason:   "While the current and update revisions differ the rollout is not finished, even with every count right.",
 			spec:     `{"storage":{"metadataSize":"10Gi"}}`,
 			observed: observed(1, 2, with(func(s *appsv1.StatefulSetStatus) { s.UpdateRevision = "files-def" })),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/RollingOut"}},
 		},
 		"ScaledToZero": {
+			reason:   "replicas 0 with the controller caught up is the user's stop, done: ready and Stopped, not waiting forever for pods.",
 			spec:     `{"storage":{"metadataSize":"10Gi"},"replicas":0}`,
 			observed: observed(0, 2, appsv1.StatefulSetStatus{ObservedGeneration: 2, CurrentRevision: "files-abc", UpdateRevision: "files-abc"}),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_TRUE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_TRUE/Stopped"}},
 		},
 		"ScalingDownToZeroNotDoneYet": {
+			reason:   "Asked to stop while the controller has not caught up and a pod still runs, DittoFS is not Stopped yet.",
 			spec:     `{"storage":{"metadataSize":"10Gi"},"replicas":0}`,
 			observed: observed(0, 3, rolledOut),
 			want:     summary{Desired: map[string]string{"statefulset": "READY_FALSE"}, Conditions: []string{"WorkloadReady=STATUS_CONDITION_FALSE/RollingOut"}},
@@ -84,10 +94,10 @@ func TestStatefulSetReadiness(t *testing.T) {
 			if tc.observed != "" {
 				req = withObserved(req, "statefulset", tc.observed)
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), "statefulset", "WorkloadReady")
+			got := summarize(compose(t, req), "statefulset", "WorkloadReady")
 			got.Results = nil
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -104,30 +114,36 @@ func TestPerconaReadiness(t *testing.T) {
 		return objectJSON(t, pc)
 	}
 	cases := map[string]struct {
+		reason   string
 		observed string
 		want     summary
 	}{
 		"NotObservedYet": {
-			want: summary{Desired: map[string]string{"percona-cluster": "READY_FALSE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Creating"}},
+			reason: "A cluster Crossplane has not created yet is not ready: DatabaseReady says Creating.",
+			want:   summary{Desired: map[string]string{"percona-cluster": "READY_FALSE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Creating"}},
 		},
 		"ReadyAtGeneration": {
+			reason:   "The operator reports ready for the generation we asked for: ready, and DittoFS may start.",
 			observed: cluster(4, 4, pgv2.AppStateReady),
 			want:     summary{Desired: map[string]string{"percona-cluster": "READY_TRUE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_TRUE/Available"}},
 		},
-		// Operators that do not report observedGeneration: state decides.
 		"ReadyWithoutObservedGeneration": {
+			reason:   "An operator that does not report observedGeneration is trusted on its state alone, or its cluster would never be ready.",
 			observed: cluster(4, 0, pgv2.AppStateReady),
 			want:     summary{Desired: map[string]string{"percona-cluster": "READY_TRUE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_TRUE/Available"}},
 		},
 		"Initializing": {
+			reason:   "State initializing is not ready, even at the current generation.",
 			observed: cluster(4, 4, pgv2.AppStateInit),
 			want:     summary{Desired: map[string]string{"percona-cluster": "READY_FALSE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Initializing"}},
 		},
 		"StaleGeneration": {
+			reason:   "Ready for an older generation means our latest spec is not applied yet, so not ready.",
 			observed: cluster(5, 4, pgv2.AppStateReady),
 			want:     summary{Desired: map[string]string{"percona-cluster": "READY_FALSE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Initializing"}},
 		},
 		"NoStatusYet": {
+			reason:   "A cluster the operator has not reported on (no state) is not ready, rather than ready by default.",
 			observed: cluster(1, 0, ""),
 			want:     summary{Desired: map[string]string{"percona-cluster": "READY_FALSE"}, Conditions: []string{"DatabaseReady=STATUS_CONDITION_FALSE/Initializing"}},
 		},
@@ -138,10 +154,10 @@ func TestPerconaReadiness(t *testing.T) {
 			if tc.observed != "" {
 				req = withObserved(req, "percona-cluster", tc.observed)
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), "percona-cluster", "DatabaseReady")
+			got := summarize(compose(t, req), "percona-cluster", "DatabaseReady")
 			got.Results, got.Requires = nil, nil
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -154,13 +170,13 @@ func TestPlainObjectReadiness(t *testing.T) {
 	plain := []string{
 		"config", "jwt-secret", "admin-secret", "connection-secret",
 		"service-headless", "service-api", "service-nfs", "service-smb", "service-metrics",
-		"networkpolicy", "servicemonitor", "usage-statefulset-database", "usage-database-s3-credentials", "pgbackrest-s3-secret",
+		"networkpolicy", "servicemonitor", "pgbackrest-s3-secret",
 	}
 	request := func() *fnv1.RunFunctionRequest {
 		return withRequired(withObserved(xrRequest(spec), "percona-cluster", readyCluster), "s3-credentials", awsKeys)
 	}
 	// What the function composes, as observed once applied.
-	first := runWith(t, deterministicFunction(), request())
+	first := compose(t, request())
 	for _, k := range plain {
 		if _, ok := first.GetDesired().GetResources()[k]; !ok {
 			t.Fatalf("%s not composed; desired: %v", k, desiredKeys(first))
@@ -171,11 +187,16 @@ func TestPlainObjectReadiness(t *testing.T) {
 		allFalse[k] = "READY_FALSE"
 	}
 
-	cases := map[string]struct {
+	type plainCase struct {
+		reason  string
 		observe []string
 		want    map[string]string
-	}{
-		"NothingObservedNothingReady": {want: allFalse},
+	}
+	cases := map[string]plainCase{
+		"NothingObservedNothingReady": {
+			reason: "Before Crossplane has created anything no object claims to be ready, so the XR does not turn Ready too early.",
+			want:   allFalse,
+		},
 	}
 	for _, k := range plain {
 		want := map[string]string{}
@@ -183,29 +204,31 @@ func TestPlainObjectReadiness(t *testing.T) {
 			want[kk] = v
 		}
 		want[k] = "READY_TRUE"
-		cases["ObservedReady/"+k] = struct {
-			observe []string
-			want    map[string]string
-		}{observe: []string{k}, want: want}
+		cases["ObservedReady/"+k] = plainCase{
+			reason:  "Observing only " + k + " makes it ready and nothing else: each object's readiness is its own, not borrowed from another's.",
+			observe: []string{k},
+			want:    want,
+		}
 	}
 	everything := map[string]string{}
 	for _, k := range plain {
 		everything[k] = "READY_TRUE"
 	}
-	cases["AllObservedAllReady"] = struct {
-		observe []string
-		want    map[string]string
-	}{observe: plain, want: everything}
+	cases["AllObservedAllReady"] = plainCase{
+		reason:  "Once every object is observed all are ready: existing is all these objects need.",
+		observe: plain,
+		want:    everything,
+	}
 
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := request()
 			for _, k := range tc.observe {
-				req = observeDesired(req, first, resourceNameOf(k))
+				req = observeDesired(req, first, resource.Name(k))
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), plain...)
+			got := summarize(compose(t, req), plain...)
 			if diff := cmp.Diff(tc.want, got.Desired); diff != "" {
-				t.Errorf("readiness: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): desired readiness: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -165,7 +165,7 @@ func TestRunFunctionRepoPath(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := repoOutcomeOf(t, runWith(t, deterministicFunction(), tc.req))
+			got := repoOutcomeOf(t, compose(t, tc.req))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
 			}
@@ -176,11 +176,10 @@ func TestRunFunctionRepoPath(t *testing.T) {
 // TestRunFunctionRepoPathStableAcrossRenders: once composed, the path is read
 // back from the observed cluster on every later render.
 func TestRunFunctionRepoPathStableAcrossRenders(t *testing.T) {
-	f := deterministicFunction()
 	req := withRequired(xrRequest(backupSpec), requiredS3Credentials, awsKeys)
-	first := repoOutcomeOf(t, runWith(t, f, req)).Path
-	req = observeDesired(req, runWith(t, f, req), keyPerconaCluster)
-	if second := repoOutcomeOf(t, runWith(t, f, req)).Path; second != first {
+	first := repoOutcomeOf(t, compose(t, req)).Path
+	req = observeDesired(req, compose(t, req), keyPerconaCluster)
+	if second := repoOutcomeOf(t, compose(t, req)).Path; second != first {
 		t.Errorf("repo path moved from %q to %q once the cluster was observed", first, second)
 	}
 }

@@ -56,7 +56,7 @@ func TestResponseGoldens(t *testing.T) {
 				}
 				return
 			}
-			want, err := os.ReadFile(path) //nolint:gosec // a golden file of this repository.
+			want, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatalf("%v (go test ./fn -run TestResponseGoldens -update writes it)", err)
 			}

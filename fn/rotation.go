@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/response"
 
@@ -388,7 +389,7 @@ func (c *composer) warnUnreadable(list []podSecret, reads []secretRead, running 
 		if running {
 			then = "the DittoFS pod keeps the values it started with and is not restarted until the Secret can be read again"
 		}
-		response.Warning(c.rsp, fmt.Errorf("%s: %s: %s", list[i].Field, r.Problem, then)).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.Errorf("%s: %s: %s", list[i].Field, r.Problem, then)).TargetCompositeAndClaim()
 	}
 }
 
@@ -419,7 +420,7 @@ func (c *composer) adminDigest(list []podSecret, reads []secretRead, g generated
 		return now
 	}
 	s := list[admin]
-	response.Warning(c.rsp, fmt.Errorf("%s: the password in Secret %s/%s (key %s) changed since DittoFS first started. DittoFS reads DITTOFS_ADMIN_INITIAL_PASSWORD only on its first boot, so its admin still logs in with the old password, and the pod is not restarted for it: change the password through DittoFS's API as well (dfsctl), or put the old value back",
+	response.Warning(c.rsp, errors.Errorf("%s: the password in Secret %s/%s (key %s) changed since DittoFS first started. DittoFS reads DITTOFS_ADMIN_INITIAL_PASSWORD only on its first boot, so its admin still logs in with the old password, and the pod is not restarted for it: change the password through DittoFS's API as well (dfsctl), or put the old value back",
 		s.Field, c.ds.Namespace, s.Secret, s.Keys[0])).TargetCompositeAndClaim()
 	return observed
 }

@@ -187,7 +187,7 @@ func podTemplateSecretKeys(sts *appsv1.StatefulSet) map[string][]string {
 // else.
 func TestSecretsHashInputs(t *testing.T) {
 	render := func(data map[string]map[string]string) podHash {
-		rsp := runWith(t, deterministicFunction(), withPodSecrets(xrRequest(everySecretSpec), secretsByName, data))
+		rsp := compose(t, withPodSecrets(xrRequest(everySecretSpec), secretsByName, data))
 		return templateHash(t, rsp)
 	}
 	base := render(everySecretData())
@@ -256,7 +256,7 @@ func TestSecretsHashInputs(t *testing.T) {
 		req := withPodSecrets(xrRequest(everySecretSpec), secretsByName, everySecretData())
 		req.RequiredResources[requiredPodSecretPrefix+"database"].Items[0] = &fnv1.Resource{Resource: resource.MustStructJSON(
 			secretJSON("pg", everySecretData()["database"], map[string]string{"rotated-by": "vault"}))}
-		if diff := cmp.Diff(base, templateHash(t, runWith(t, deterministicFunction(), req))); diff != "" {
+		if diff := cmp.Diff(base, templateHash(t, compose(t, req))); diff != "" {
 			t.Errorf("a label on a Secret changed the hash: -want +got:\n%s", diff)
 		}
 	})
@@ -364,8 +364,8 @@ func TestRotationSequence(t *testing.T) {
 		if observedSTS != nil {
 			req = observeDesired(req, observedSTS, keyStatefulSet, keyJWTSecret, keyAdminSecret)
 		}
-		rsp := runWith(t, deterministicFunction(), req)
-		again := runWith(t, deterministicFunction(), proto.Clone(req).(*fnv1.RunFunctionRequest))
+		rsp := compose(t, req)
+		again := compose(t, proto.Clone(req).(*fnv1.RunFunctionRequest))
 		if !proto.Equal(rsp, again) {
 			t.Errorf("step %d %s: the same request gave another response", i, s.name)
 		}
@@ -401,7 +401,7 @@ func TestRotationSequence(t *testing.T) {
 // TestRotationWarnings: what a Secret that cannot be read, and a changed
 // admin Secret, tell the user.
 func TestRotationWarnings(t *testing.T) {
-	first := runWith(t, deterministicFunction(), withPodSecrets(xrRequest(everySecretSpec), secretsByName, everySecretData()))
+	first := compose(t, withPodSecrets(xrRequest(everySecretSpec), secretsByName, everySecretData()))
 	cases := map[string]struct {
 		reason  string
 		change  func(map[string]map[string]string)
@@ -445,7 +445,7 @@ func TestRotationWarnings(t *testing.T) {
 			d := everySecretData()
 			tc.change(d)
 			req := observeDesired(withPodSecrets(xrRequest(everySecretSpec), secretsByName, d), first, keyStatefulSet)
-			rsp := runWith(t, deterministicFunction(), req)
+			rsp := compose(t, req)
 			if diff := cmp.Diff(tc.results, resultStrings(rsp)); diff != "" {
 				t.Errorf("%s: results -want +got:\n%s", tc.reason, diff)
 			}

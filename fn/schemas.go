@@ -1,8 +1,7 @@
 package fn
 
 import (
-	"fmt"
-
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
@@ -33,4 +32,4 @@ func (c *composer) kindMissing(key resource.Name, name, apiVersion, kind string)
 
 // errPerconaNotInstalled is what a DittoServer with Percona gets on a
 // cluster without the Percona operator.
-var errPerconaNotInstalled = fmt.Errorf("spec.percona.enabled: the PerconaPGCluster kind (pgv2.percona.com/v2) is not installed: install the Percona Operator for PostgreSQL v2.9.0 (its CRDs and operator), or set spec.percona.enabled to false")
+var errPerconaNotInstalled = errors.New("spec.percona.enabled: the PerconaPGCluster kind (pgv2.percona.com/v2) is not installed: install the Percona Operator for PostgreSQL v2.9.0 (its CRDs and operator), or set spec.percona.enabled to false")

@@ -127,7 +127,7 @@ func TestServiceMonitorComposed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := summarize(runWith(t, deterministicFunction(), tc.req), "service-metrics", "servicemonitor")
+			got := summarize(compose(t, tc.req), "service-metrics", "servicemonitor")
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
 				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
 			}

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/function-sdk-go/resource"
+
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
@@ -152,11 +154,11 @@ func TestServicesComposed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runWith(t, deterministicFunction(), xrRequest(tc.spec))
+			rsp := compose(t, xrRequest(tc.spec))
 			got := map[string]map[string]any{}
 			for _, k := range desiredKeys(rsp) {
 				if len(k) > 8 && k[:8] == "service-" {
-					got[k] = desiredMap(t, rsp, resourceNameOf(k))["spec"].(map[string]any)
+					got[k] = desiredMap(t, rsp, resource.Name(k))["spec"].(map[string]any)
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {

@@ -511,7 +511,7 @@ func TestStatefulSetConfigHash(t *testing.T) {
 	const base = `{"storage":{"metadataSize":"10Gi"}}`
 	hashes := func(t *testing.T, spec string) (annotation, status string) {
 		t.Helper()
-		rsp := runWith(t, deterministicFunction(), xrRequest(spec))
+		rsp := compose(t, xrRequest(spec))
 		return templateConfigHash(t, rsp), statusConfigHash(rsp)
 	}
 	baseHash, baseStatus := hashes(t, base)
@@ -567,7 +567,7 @@ func TestStatefulSetDatabaseAnnotation(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runWith(t, deterministicFunction(), tc.req)
+			rsp := compose(t, tc.req)
 			sts := &appsv1.StatefulSet{}
 			desiredInto(t, rsp, keyStatefulSet, sts)
 			if diff := cmp.Diff(tc.want, sts.Annotations[build.AnnotationDatabase]); diff != "" {

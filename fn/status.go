@@ -1,13 +1,14 @@
 package fn
 
 import (
-	"fmt"
-
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
+
+const errConvertStatus = "cannot convert the XR status"
 
 // setStatus writes the XR status the function owns into the desired XR,
 // keeping what earlier pipeline steps wrote under other keys, and a legacy
@@ -16,7 +17,7 @@ import (
 func (c *composer) setStatus() error {
 	status, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&c.status)
 	if err != nil {
-		return fmt.Errorf("cannot convert the XR status: %w", err)
+		return errors.Wrap(err, errConvertStatus)
 	}
 	xr := c.desiredXR()
 	sv := xr.GetResource().GetFields()["status"].GetStructValue()
@@ -27,7 +28,7 @@ func (c *composer) setStatus() error {
 	for k, v := range status {
 		pv, err := structpb.NewValue(v)
 		if err != nil {
-			return fmt.Errorf("cannot set status.%s: %w", k, err)
+			return errors.Wrapf(err, "cannot set status.%s", k)
 		}
 		sv.Fields[k] = pv
 	}

@@ -23,23 +23,31 @@ func TestUsages(t *testing.T) {
 	}
 	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	cases := map[string]struct {
-		got  map[string]any
-		want map[string]any
+		reason string
+		call   string // what got is, for the failure message
+		got    map[string]any
+		want   map[string]any
 	}{
 		"StatefulSetUsesDatabase": {
-			got: build.ServerUsesDatabase(ds).Object,
+			reason: "The database is deleted only after the DittoFS StatefulSet, so DittoFS never runs against a database being torn down.",
+			call:   "build.ServerUsesDatabase(ds)",
+			got:    build.ServerUsesDatabase(ds).Object,
 			want: usage("files-server-uses-database", "DittoFS stores its control plane in this database",
 				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres"),
 				end("apps/v1", "StatefulSet", "files")),
 		},
 		"DatabaseUsesComposedCredentials": {
-			got: build.DatabaseUsesCredentials(ds, "files-pgbackrest-s3").Object,
+			reason: "From plain access keys pgBackRest reads the composed Secret, which must outlive the cluster the operator is still deleting.",
+			call:   `build.DatabaseUsesCredentials(ds, "files-pgbackrest-s3")`,
+			got:    build.DatabaseUsesCredentials(ds, "files-pgbackrest-s3").Object,
 			want: usage("files-database-uses-s3-credentials", "pgBackRest reads its S3 credentials from this Secret",
 				end("v1", "Secret", "files-pgbackrest-s3"),
 				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres")),
 		},
 		"DatabaseUsesProjectedUserSecret": {
-			got: build.DatabaseUsesCredentials(ds, "backup-s3").Object,
+			reason: "A user's *.conf Secret is projected as it is, so the Usage protects that Secret, not a composed one that does not exist.",
+			call:   `build.DatabaseUsesCredentials(ds, "backup-s3")`,
+			got:    build.DatabaseUsesCredentials(ds, "backup-s3").Object,
 			want: usage("files-database-uses-s3-credentials", "pgBackRest reads its S3 credentials from this Secret",
 				end("v1", "Secret", "backup-s3"),
 				end("pgv2.percona.com/v2", "PerconaPGCluster", "files-postgres")),
@@ -48,7 +56,7 @@ func TestUsages(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, tc.got); diff != "" {
-				t.Errorf("usage: -want, +got:\n%s", diff)
+				t.Errorf("%s\n%s: -want, +got:\n%s", tc.reason, tc.call, diff)
 			}
 		})
 	}
@@ -59,19 +67,23 @@ func TestUsages(t *testing.T) {
 func TestUsagesComposed(t *testing.T) {
 	usages := []string{"usage-statefulset-database", "usage-database-s3-credentials"}
 	cases := map[string]struct {
+		reason   string
 		spec     string
 		required []string
 		want     map[string]string
 	}{
 		"SQLiteHasNone": {
-			spec: `{"storage":{"metadataSize":"10Gi"}}`,
-			want: map[string]string{},
+			reason: "Without Percona no database is composed, so there is no deletion to order and no Usage.",
+			spec:   `{"storage":{"metadataSize":"10Gi"}}`,
+			want:   map[string]string{},
 		},
 		"PerconaWithoutBackup": {
-			spec: `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`,
-			want: map[string]string{"usage-statefulset-database": "READY_FALSE"},
+			reason: "With Percona the database outlives DittoFS; without backups there is no credentials Secret to keep, so no S3 Usage.",
+			spec:   `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`,
+			want:   map[string]string{"usage-statefulset-database": "READY_FALSE"},
 		},
 		"PerconaWithBackup": {
+			reason:   "Once the credentials Secret is read the S3 Usage joins; neither is ready before Crossplane's usage controller reports it Ready.",
 			spec:     backupSpec,
 			required: []string{awsKeys},
 			want:     map[string]string{"usage-statefulset-database": "READY_FALSE", "usage-database-s3-credentials": "READY_FALSE"},
@@ -83,9 +95,9 @@ func TestUsagesComposed(t *testing.T) {
 			if tc.required != nil {
 				req = withRequired(req, "s3-credentials", tc.required...)
 			}
-			got := summarize(runWith(t, deterministicFunction(), req), usages...)
+			got := summarize(compose(t, req), usages...)
 			if diff := cmp.Diff(tc.want, got.Desired); diff != "" {
-				t.Errorf("desired Usages: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): desired Usages: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

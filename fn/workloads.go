@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
@@ -84,6 +85,7 @@ func (c *composer) composeWorkloads(databaseReady bool, observedSTS *appsv1.Stat
 		return err
 	}
 	e := build.Endpoints(c.ds, c.in)
+	e.External = build.ExternalEndpoints(c.ds, c.loadBalancerHosts())
 	c.status.Endpoints = &e
 	c.status.ConfigHash = hash
 	if err := c.composeConnection(build.ConnectionDetails(e, secrets.AdminPassword)); err != nil {
@@ -132,7 +134,7 @@ func (c *composer) composeStatefulSet(rot rotation, observed *appsv1.StatefulSet
 	if observed != nil && len(observed.Spec.VolumeClaimTemplates) > 0 {
 		sts.Spec.VolumeClaimTemplates = keptClaimTemplates(observed.Spec.VolumeClaimTemplates)
 		if grown := c.grownVolumes(observed); len(grown) > 0 {
-			response.Warning(c.rsp, fmt.Errorf("spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): %s", strings.Join(grown, ", "))).TargetCompositeAndClaim()
+			response.Warning(c.rsp, errors.Errorf("spec.storage: volume claim templates are immutable; grow the PVCs yourself (kubectl patch pvc ... with spec.resources.requests.storage, if the storage class allows expansion): %s", strings.Join(grown, ", "))).TargetCompositeAndClaim()
 		}
 	}
 	return c.add(keyStatefulSet, sts, readiness(statefulSetRolledOut(observed)))
@@ -188,7 +190,7 @@ func (c *composer) composeServiceMonitor() error {
 		return nil
 	}
 	if c.kindMissing(keyServiceMonitor, schemaServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor") {
-		response.Warning(c.rsp, fmt.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", c.ds.MetricsServiceName())).TargetCompositeAndClaim()
+		response.Warning(c.rsp, errors.Errorf("spec.metrics.serviceMonitor.enabled: the ServiceMonitor kind (monitoring.coreos.com/v1) is not installed; install the Prometheus operator or turn it off. The metrics Service %s is there to scrape", c.ds.MetricsServiceName())).TargetCompositeAndClaim()
 		return nil
 	}
 	return c.add(keyServiceMonitor, build.ServiceMonitor(c.ds), c.readyOnceObserved(keyServiceMonitor))
@@ -200,7 +202,7 @@ func (c *composer) composeUsages() error {
 	if !c.ds.Spec.Percona.Enabled {
 		return nil
 	}
-	if err := c.add(keyUsageServer, build.ServerUsesDatabase(c.ds), c.readyOnceObserved(keyUsageServer)); err != nil {
+	if err := c.add(keyUsageServer, build.ServerUsesDatabase(c.ds), c.readyByCondition(keyUsageServer)); err != nil {
 		return err
 	}
 	return nil
@@ -235,4 +237,30 @@ func (c *composer) workloadStatus(sts *appsv1.StatefulSet) {
 		response.ConditionFalse(c.rsp, conditionWorkloadReady, "RollingOut").WithMessage(fmt.Sprintf(
 			"StatefulSet %s: %d of %d replicas ready, %d updated", c.ds.Name, sts.Status.ReadyReplicas, want, sts.Status.UpdatedReplicas)).TargetCompositeAndClaim()
 	}
+}
+
+// loadBalancerHosts are the addresses the observed API, NFS and SMB Services'
+// load balancers report (status.loadBalancer.ingress: the first IP or
+// hostname), for status.endpoints.external and the connection details.
+func (c *composer) loadBalancerHosts() build.LoadBalancerHosts {
+	return build.LoadBalancerHosts{
+		API: c.loadBalancerHost(keyServiceAPI),
+		NFS: c.loadBalancerHost(keyServiceNFS),
+		SMB: c.loadBalancerHost(keyServiceSMB),
+	}
+}
+
+func (c *composer) loadBalancerHost(key resource.Name) string {
+	r := c.req.GetObserved().GetResources()[string(key)].GetResource()
+	ingress := r.GetFields()["status"].GetStructValue().GetFields()["loadBalancer"].GetStructValue().GetFields()["ingress"].GetListValue().GetValues()
+	for _, in := range ingress {
+		f := in.GetStructValue().GetFields()
+		if ip := f["ip"].GetStringValue(); ip != "" {
+			return ip
+		}
+		if host := f["hostname"].GetStringValue(); host != "" {
+			return host
+		}
+	}
+	return ""
 }

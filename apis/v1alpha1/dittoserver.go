@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -93,6 +94,10 @@ type DittoServerSpec struct {
 	// Logging of the DittoFS server.
 	// +optional
 	Logging *LoggingSpec `json:"logging,omitempty"`
+
+	// NetworkPolicy shapes the NetworkPolicy in front of the DittoFS pod.
+	// +optional
+	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
 
 	// Percona composes a Percona PostgreSQL cluster as DittoFS's control-plane
 	// database.
@@ -397,6 +402,9 @@ type AdapterSpec struct {
 }
 
 // ServiceSpec shapes a Service.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerSourceRanges) || (has(self.type) && self.type == 'LoadBalancer')",message="loadBalancerSourceRanges: only a Service of type LoadBalancer has a load balancer to restrict; set type: LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalTrafficPolicy) || (has(self.type) && self.type in ['NodePort', 'LoadBalancer'])",message="externalTrafficPolicy: only a Service of type NodePort or LoadBalancer takes traffic from outside the cluster; set type: NodePort or LoadBalancer"
 type ServiceSpec struct {
 	// Type of the Service.
 	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
@@ -405,6 +413,30 @@ type ServiceSpec struct {
 	// Annotations of the Service.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// LoadBalancerSourceRanges are the client CIDRs a LoadBalancer admits
+	// (e.g. the office's 203.0.113.0/24); unset, any.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	LoadBalancerSourceRanges []string `json:"loadBalancerSourceRanges,omitempty"`
+	// ExternalTrafficPolicy of a NodePort or LoadBalancer Service: Local
+	// keeps the client's source address (NFS exports and SMB logs see the
+	// real client) and routes only to nodes running DittoFS; Cluster, the
+	// Kubernetes default, spreads over every node and hides it.
+	// +kubebuilder:validation:Enum=Cluster;Local
+	// +optional
+	ExternalTrafficPolicy string `json:"externalTrafficPolicy,omitempty"`
+}
+
+// NetworkPolicySpec shapes the NetworkPolicy that admits traffic to the
+// DittoFS pod on the ports it serves.
+type NetworkPolicySpec struct {
+	// From are the peers admitted (pods, namespaces, CIDRs), as a
+	// NetworkPolicy's ingress from: e.g. only the namespaces of NFS clients
+	// and Prometheus. Unset, any source may reach the served ports.
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	From []networkingv1.NetworkPolicyPeer `json:"from,omitempty"`
 }
 
 // MetricsSpec configures DittoFS's Prometheus endpoint.
@@ -460,8 +492,8 @@ type LoggingSpec struct {
 	Format string `json:"format,omitempty"`
 }
 
-// PerconaConfig composes a Percona PostgreSQL cluster (the seed plan's
-// PerconaConfig) as DittoFS's control-plane database.
+// PerconaConfig composes a Percona PostgreSQL cluster as DittoFS's
+// control-plane database.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.backup) || !has(self.backup.enabled) || !self.backup.enabled || (has(self.enabled) && self.enabled)",message="spec.percona.backup.enabled requires spec.percona.enabled"
 type PerconaConfig struct {
@@ -514,8 +546,7 @@ type PerconaConfig struct {
 	Backup *PerconaBackupConfig `json:"backup,omitempty"`
 }
 
-// PerconaBackupConfig configures pgBackRest backups to S3 (the seed plan's
-// PerconaBackupConfig).
+// PerconaBackupConfig configures pgBackRest backups to S3.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.bucket) && size(self.bucket) > 0)",message="spec.percona.backup.bucket: required when backup is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.endpoint) && size(self.endpoint) > 0)",message="spec.percona.backup.endpoint: required when backup is enabled"
@@ -632,6 +663,24 @@ type EndpointsStatus struct {
 	// Metrics URL.
 	// +optional
 	Metrics string `json:"metrics,omitempty"`
+	// External are the addresses from outside the cluster: those of the
+	// API, NFS and SMB Services of type LoadBalancer, once their load
+	// balancer has an address.
+	// +optional
+	External *ExternalEndpoints `json:"external,omitempty"`
+}
+
+// ExternalEndpoints are the addresses of LoadBalancer Services.
+type ExternalEndpoints struct {
+	// API URL through its load balancer.
+	// +optional
+	API string `json:"api,omitempty"`
+	// NFS host:port through its load balancer.
+	// +optional
+	NFS string `json:"nfs,omitempty"`
+	// SMB host:port through its load balancer.
+	// +optional
+	SMB string `json:"smb,omitempty"`
 }
 
 // DatabaseStatus reports the composed Percona cluster.

@@ -1,10 +1,11 @@
 package build
 
 import (
-	"fmt"
 	"strconv"
 
 	"go.yaml.in/yaml/v2"
+
+	"github.com/crossplane/function-sdk-go/errors"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/spec"
@@ -229,13 +230,15 @@ func kerberosConfig(k *v1alpha1.KerberosSpec) *configKerberos {
 	return c
 }
 
+const errRenderConfig = "cannot render config.yaml"
+
 // RenderConfig is config.yaml, its keys in the order of the structs' fields,
 // so the same spec gives the same bytes. Marshalled directly: going through
 // JSON, as sigs.k8s.io/yaml does, cost a tenth of every call.
 func RenderConfig(c DittoFSConfig) (string, error) {
 	b, err := yaml.Marshal(c)
 	if err != nil {
-		return "", fmt.Errorf("cannot render config.yaml: %w", err)
+		return "", errors.Wrap(err, errRenderConfig)
 	}
 	return string(b), nil
 }

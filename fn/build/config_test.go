@@ -42,14 +42,17 @@ func TestBuildConfig(t *testing.T) {
 	postgresOnly := configDatabase{Type: "postgres"}
 
 	cases := map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		want DittoFSConfig
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		want   DittoFSConfig
 	}{
 		"SQLiteMinimal": {
-			spec: fixture.MinimalSpec(),
-			want: baseConfig(),
+			reason: "A minimal XR gets a config DittoFS starts with: SQLite on the control-plane volume, JSON logs to stdout, the API on 8080 on all addresses, no optional section.",
+			spec:   fixture.MinimalSpec(),
+			want:   baseConfig(),
 		},
 		"SQLitePathAndLoggingFromSpec": {
+			reason: "What the user sets reaches config.yaml: the SQLite path, log level and format, API port and token lifetimes.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{SQLite: &v1alpha1.SQLiteSpec{Path: "/data/controlplane/cp.db"}}
 				s.Logging = &v1alpha1.LoggingSpec{Level: "DEBUG", Format: "text"}
@@ -64,10 +67,12 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"PerconaNamesOnlyTheType": {
-			spec: fixture.PerconaSpec(fixture.S3Backup()),
-			want: want(func(c *DittoFSConfig) { c.Database = postgresOnly }),
+			reason: "With Percona only the type is written: host, user, password and database come from the Percona user Secret through env, so no credential is in a ConfigMap.",
+			spec:   fixture.PerconaSpec(fixture.S3Backup()),
+			want:   want(func(c *DittoFSConfig) { c.Database = postgresOnly }),
 		},
 		"ExternalPostgresNamesOnlyTheType": {
+			reason: "An external PostgreSQL with sslmode and a CA writes only the type too: those reach DittoFS through env and a mounted file.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{
 					Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"},
@@ -77,16 +82,19 @@ func TestBuildConfig(t *testing.T) {
 			want: want(func(c *DittoFSConfig) { c.Database = postgresOnly }),
 		},
 		"MetricsOffHasNoSection": {
-			spec: with(func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Port: 9100} }),
-			want: baseConfig(),
+			reason: "Metrics off write no section, even with a port set, so DittoFS opens no metrics listener.",
+			spec:   with(func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Port: 9100} }),
+			want:   baseConfig(),
 		},
 		"MetricsOnListensEverywhereWithoutAuth": {
-			spec: with(func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Enabled: true} }),
+			reason: "Metrics on listen on all addresses, so the Service can reach them, on the default port and path, without auth when no token is given.",
+			spec:   with(func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Enabled: true} }),
 			want: want(func(c *DittoFSConfig) {
 				c.Metrics = &configMetrics{Enabled: true, Host: "0.0.0.0", Port: 9090, Path: "/metrics", Auth: "none"}
 			}),
 		},
 		"MetricsWithTokenReadsTheMountedFile": {
+			reason: "A bearer token is read from the mounted Secret file, never written into config.yaml, and the port and path given are used.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100, Path: "/m", BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape", Key: "t"}}
 			}),
@@ -95,6 +103,7 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"TLSWithoutClientCA": {
+			reason: "A certificate Secret makes the API serve TLS from the mounted files, without client verification when no client CA is given.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
 			}),
@@ -103,6 +112,7 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"TLSWithClientCA": {
+			reason: "A client CA turns on mutual TLS, read from its mounted file.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 			}),
@@ -111,6 +121,7 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"LDAPWithCA": {
+			reason: "Every LDAP setting is passed through and the CA as its mounted file; the bind password is not written, it comes through env.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Identity = &v1alpha1.IdentitySpec{LDAP: &v1alpha1.LDAPSpec{
 					Enabled: true, URL: "ldaps://dc.example.com", BaseDN: "dc=example,dc=com", BindDN: "cn=svc,dc=example,dc=com",
@@ -128,6 +139,7 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"LDAPStartTLSInsecureWithoutCA": {
+			reason: "insecure_skip_verify alone still writes a tls section, so the user's choice to skip verification is not lost without a CA.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Identity = &v1alpha1.IdentitySpec{LDAP: &v1alpha1.LDAPSpec{
 					Enabled: true, URL: "ldap://dc", BaseDN: "dc=x", BindDN: "cn=y", StartTLS: true, InsecureSkipVerify: true,
@@ -141,12 +153,14 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"KerberosOffHasNoSection": {
+			reason: "Kerberos settings with enabled false write no section, so DittoFS does not look for a keytab that is not mounted.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Identity = &v1alpha1.IdentitySpec{Kerberos: &v1alpha1.KerberosSpec{ServicePrincipal: "nfs/x@Y"}}
 			}),
 			want: baseConfig(),
 		},
 		"KerberosWithMachineAccount": {
+			reason: "Kerberos and its machine account read keytabs and krb5.conf from their mounted files, and the machine account's secret stays out of config.yaml.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Identity = &v1alpha1.IdentitySpec{Kerberos: &v1alpha1.KerberosSpec{
 					Enabled: true, ServicePrincipal: "nfs/files.example.com@EXAMPLE.COM", Realm: "EXAMPLE.COM",
@@ -174,6 +188,7 @@ func TestBuildConfig(t *testing.T) {
 			}),
 		},
 		"KerberosMachineAccountOffIsLeftOut": {
+			reason: "A machine account that is not enabled is left out entirely, not written disabled with a name.",
 			spec: with(func(s *v1alpha1.DittoServerSpec) {
 				s.Identity = &v1alpha1.IdentitySpec{Kerberos: &v1alpha1.KerberosSpec{
 					Enabled: true, ServicePrincipal: "nfs/x@Y", KeytabSecretRef: &v1alpha1.SecretKeySelector{Name: "keytab"},
@@ -189,7 +204,7 @@ func TestBuildConfig(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := Config(fixture.DittoServer(tc.spec))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("buildConfig(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nConfig(ds): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -197,11 +212,13 @@ func TestBuildConfig(t *testing.T) {
 
 func TestRenderConfig(t *testing.T) {
 	cases := map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		want string
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		want   string
 	}{
 		"SQLiteMinimal": {
-			spec: fixture.MinimalSpec(),
+			reason: "The file is rendered with DittoFS's snake_case keys in a fixed order, so the same spec always gives the same bytes and the same config hash.",
+			spec:   fixture.MinimalSpec(),
 			want: `logging:
   level: INFO
   format: json
@@ -221,10 +238,9 @@ admin:
   username: admin
 `,
 		},
-		// No host, user, password or database name: they come from the
-		// Percona user Secret through the environment.
 		"PerconaHoldsNoConnectionSettings": {
-			spec: fixture.PerconaSpec(fixture.S3Backup()),
+			reason: "With Percona the file holds no host, user, password or database name: they come from the Percona user Secret through env.",
+			spec:   fixture.PerconaSpec(fixture.S3Backup()),
 			want: `logging:
   level: INFO
   format: json
@@ -243,6 +259,7 @@ admin:
 `,
 		},
 		"MetricsWithTokenAndMTLS": {
+			reason: "The optional sections render nested under the keys DittoFS reads: controlplane.tls with client_ca, and metrics with its token_file.",
 			spec: func() v1alpha1.DittoServerSpec {
 				s := fixture.MinimalSpec()
 				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"}}
@@ -284,10 +301,10 @@ metrics:
 		t.Run(name, func(t *testing.T) {
 			got, err := RenderConfig(Config(fixture.DittoServer(tc.spec)))
 			if err != nil {
-				t.Fatalf("renderConfig(): %v", err)
+				t.Fatalf("%s\nRenderConfig(Config(ds)): %v", tc.reason, err)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("renderConfig(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRenderConfig(Config(ds)): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -432,13 +449,15 @@ func everythingOn(s v1alpha1.DittoServerSpec) v1alpha1.DittoServerSpec {
 // warning, so every key config.yaml has must be one DittoFS reads.
 func TestConfigKeysKnownToDittoFS(t *testing.T) {
 	cases := map[string]struct {
-		spec v1alpha1.DittoServerSpec
+		reason string
+		spec   v1alpha1.DittoServerSpec
 		// want are the key paths the rendered config must have (all of
 		// them: a key the function stops writing fails here too).
 		want []string
 	}{
 		"SQLiteWithEverythingOn": {
-			spec: everythingOn(fixture.MinimalSpec()),
+			reason: "With every feature on, each key written is one DittoFS v0.29.0 reads (a misspelt one it ignores with only a warning), and none holds a secret.",
+			spec:   everythingOn(fixture.MinimalSpec()),
 			want: []string{
 				"admin.username",
 				"controlplane.host", "controlplane.jwt.access_token_duration", "controlplane.jwt.refresh_token_duration",
@@ -456,6 +475,7 @@ func TestConfigKeysKnownToDittoFS(t *testing.T) {
 			},
 		},
 		"PerconaWithEverythingOn": {
+			reason: "With Percona the database section is only its type: no database.postgres key, so no connection setting or password, is written.",
 			spec: func() v1alpha1.DittoServerSpec {
 				s := everythingOn(fixture.PerconaSpec(fixture.S3Backup()))
 				// Only the database section differs; keep the rest small.
@@ -476,24 +496,24 @@ func TestConfigKeysKnownToDittoFS(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rendered, err := RenderConfig(Config(fixture.DittoServer(tc.spec)))
 			if err != nil {
-				t.Fatalf("renderConfig(): %v", err)
+				t.Fatalf("%s\nRenderConfig(Config(ds)): %v", tc.reason, err)
 			}
 			var doc map[string]any
 			if err := yaml.Unmarshal([]byte(rendered), &doc); err != nil {
-				t.Fatalf("config.yaml does not parse: %v\n%s", err, rendered)
+				t.Fatalf("%s\nRenderConfig(Config(ds)): config.yaml does not parse: %v\n%s", tc.reason, err, rendered)
 			}
 			got := keyPaths("", doc)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("config.yaml key paths: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRenderConfig(Config(ds)): key paths: -want, +got:\n%s", tc.reason, diff)
 			}
 			for _, p := range got {
 				if !dittofsConfigKeys[p] {
-					t.Errorf("config.yaml has %q, which DittoFS v0.29.0 does not read", p)
+					t.Errorf("%s\nRenderConfig(Config(ds)): config.yaml has %q, which DittoFS v0.29.0 does not read", tc.reason, p)
 				}
 			}
 			for _, p := range dittofsSecretKeys {
 				if slices.Contains(got, p) {
-					t.Errorf("config.yaml carries the secret key %q", p)
+					t.Errorf("%s\nRenderConfig(Config(ds)): config.yaml carries the secret key %q", tc.reason, p)
 				}
 			}
 		})
@@ -539,9 +559,17 @@ func TestConfigIgnoresSecretRefs(t *testing.T) {
 		Admin: &v1alpha1.AdminSpec{PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "my-admin"}},
 	}
 	refs.Replicas = ptr.To[int32](0)
-	a, _ := RenderConfig(Config(fixture.DittoServer(plain)))
-	b, _ := RenderConfig(Config(fixture.DittoServer(refs)))
+	// Both renders must succeed: two errors would render "" twice and
+	// compare equal.
+	a, err := RenderConfig(Config(fixture.DittoServer(plain)))
+	if err != nil {
+		t.Fatalf("RenderConfig(Config(ds)) without refs: %v", err)
+	}
+	b, err := RenderConfig(Config(fixture.DittoServer(refs)))
+	if err != nil {
+		t.Fatalf("RenderConfig(Config(ds)) with refs: %v", err)
+	}
 	if diff := cmp.Diff(a, b); diff != "" {
-		t.Errorf("config.yaml changed with Secret refs: -without, +with:\n%s", diff)
+		t.Errorf("RenderConfig(Config(ds)): config.yaml changed with Secret refs: -without, +with:\n%s", diff)
 	}
 }

@@ -13,11 +13,15 @@ import (
 // Keys of the connection details: the same for a claim's connection Secret
 // (legacy XRs) and the composed <xr>-connection Secret (modern XRs).
 const (
-	connAPIURL        = "api-url"
-	connNFSEndpoint   = "nfs-endpoint"
-	connSMBEndpoint   = "smb-endpoint"
-	connAdminUsername = "admin-username"
-	connAdminPassword = "admin-password"
+	connAPIURL      = "api-url"
+	connNFSEndpoint = "nfs-endpoint"
+	connSMBEndpoint = "smb-endpoint"
+	// From outside the cluster, once a LoadBalancer Service has an address.
+	connExternalAPIURL      = "external-api-url"
+	connExternalNFSEndpoint = "external-nfs-endpoint"
+	connExternalSMBEndpoint = "external-smb-endpoint"
+	connAdminUsername       = "admin-username"
+	connAdminPassword       = "admin-password"
 )
 
 // ConnectionDetails tells a client how to reach and log in to DittoFS. The
@@ -33,6 +37,13 @@ func ConnectionDetails(e v1alpha1.EndpointsStatus, adminPassword []byte) resourc
 	}
 	if len(adminPassword) > 0 {
 		cd[connAdminPassword] = adminPassword
+	}
+	if x := e.External; x != nil {
+		for k, v := range map[string]string{connExternalAPIURL: x.API, connExternalNFSEndpoint: x.NFS, connExternalSMBEndpoint: x.SMB} {
+			if v != "" {
+				cd[k] = []byte(v)
+			}
+		}
 	}
 	return cd
 }

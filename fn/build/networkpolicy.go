@@ -22,7 +22,16 @@ func NetworkPolicy(ds spec.DittoServer) *networkingv1.NetworkPolicy {
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: ds.SelectorLabels()},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: ports}},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: ports, From: admitted(ds)}},
 		},
 	}
+}
+
+// admitted are the peers the user admits (spec.networkPolicy.from); nil
+// admits any source.
+func admitted(ds spec.DittoServer) []networkingv1.NetworkPolicyPeer {
+	if np := ds.Spec.NetworkPolicy; np != nil {
+		return np.From
+	}
+	return nil
 }

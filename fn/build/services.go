@@ -22,16 +22,25 @@ func HeadlessService(ds spec.DittoServer) *corev1.Service {
 // APIService exposes the REST API, shaped by spec.service.
 func APIService(ds spec.DittoServer) *corev1.Service {
 	s := ds.Spec
-	return service(ds, ds.APIServiceName(), corev1.ServiceType(s.Service.Type), s.Service.Annotations,
-		servicePort(portAPI, s.ControlPlane.Port, s.ControlPlane.Port))
+	return exposed(service(ds, ds.APIServiceName(), corev1.ServiceType(s.Service.Type), s.Service.Annotations,
+		servicePort(portAPI, s.ControlPlane.Port, s.ControlPlane.Port)), s.Service)
 }
 
 // AdapterService exposes one adapter on the port clients dial (NFS 2049,
 // SMB 445), forwarding to where DittoFS listens (12049, 1445).
 func AdapterService(ds spec.DittoServer, name, port string, a *v1alpha1.AdapterSpec) *corev1.Service {
 	s := ds.Spec
-	return service(ds, name, corev1.ServiceType(s.AdapterServices.Type), s.AdapterServices.Annotations,
-		servicePort(port, a.ServicePort, a.Port))
+	return exposed(service(ds, name, corev1.ServiceType(s.AdapterServices.Type), s.AdapterServices.Annotations,
+		servicePort(port, a.ServicePort, a.Port)), s.AdapterServices)
+}
+
+// exposed sets how a Service is reached from outside the cluster: the
+// source ranges its load balancer admits and its external traffic policy.
+// Left unset, Kubernetes' defaults apply and are not fought over.
+func exposed(svc *corev1.Service, ss *v1alpha1.ServiceSpec) *corev1.Service {
+	svc.Spec.LoadBalancerSourceRanges = ss.LoadBalancerSourceRanges
+	svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicy(ss.ExternalTrafficPolicy)
+	return svc
 }
 
 // MetricsService is what Prometheus scrapes.

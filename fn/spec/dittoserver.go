@@ -2,12 +2,12 @@ package spec
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/crossplane/function-sdk-go/errors"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
@@ -51,6 +51,8 @@ type DittoServer struct {
 // serve dittofs.dittofs.com/v1alpha1, so the kind alone tells them apart.
 const legacyKind = "XDittoServer"
 
+const errReadSpec = "cannot read spec"
+
 func isLegacyKind(kind string) bool { return kind == legacyKind }
 
 // validateNamespace: every composed namespaced object goes to ds.Namespace.
@@ -81,7 +83,7 @@ func Parse(xr *structpb.Struct, in v1beta1.Input) (DittoServer, error) {
 	if spec != nil {
 		raw, err := appendJSON(nil, spec)
 		if err != nil {
-			return ds, fmt.Errorf("cannot read spec: %w", err)
+			return ds, errors.Wrap(err, errReadSpec)
 		}
 		if err := json.Unmarshal(raw, &ds.Spec); err != nil {
 			return ds, specTypeError(err)
@@ -111,11 +113,11 @@ func specTypeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field == "" {
-			return fmt.Errorf("spec: must be an object, not a %s", te.Value)
+			return errors.Errorf("spec: must be an object, not a %s", te.Value)
 		}
-		return fmt.Errorf("spec.%s: must be a %s, not a %s", te.Field, te.Type, te.Value)
+		return errors.Errorf("spec.%s: must be a %s, not a %s", te.Field, te.Type, te.Value)
 	}
-	return fmt.Errorf("spec: %w", err)
+	return errors.Wrap(err, "spec")
 }
 
 // identity is the XR's apiVersion, kind and metadata, decoded from the proto

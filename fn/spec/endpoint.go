@@ -1,10 +1,11 @@
 package spec
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/crossplane/function-sdk-go/errors"
 )
 
 // s3Endpoint is spec.percona.backup.endpoint, parsed once:
@@ -49,18 +50,18 @@ func parseS3Endpoint(s string) (s3Endpoint, error) {
 		case "https":
 			rest = rest[i+3:]
 		case "http":
-			return s3Endpoint{}, fmt.Errorf("%s", EndpointPlainHTTP)
+			return s3Endpoint{}, errors.New(EndpointPlainHTTP)
 		default:
-			return s3Endpoint{}, fmt.Errorf("scheme %s:// is not S3: write https://host[:port] or host[:port]", scheme)
+			return s3Endpoint{}, errors.Errorf("scheme %s:// is not S3: write https://host[:port] or host[:port]", scheme)
 		}
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	if strings.Contains(rest, "/") {
-		return s3Endpoint{}, fmt.Errorf("must be [https://]host[:port] without a path: the bucket is spec.percona.backup.bucket, and the function chooses the path inside it")
+		return s3Endpoint{}, errors.New("must be [https://]host[:port] without a path: the bucket is spec.percona.backup.bucket, and the function chooses the path inside it")
 	}
 	host, port, hasPort := strings.Cut(rest, ":")
 	if !endpointHost.MatchString(host) {
-		return s3Endpoint{}, fmt.Errorf("must be [https://]host[:port] with a DNS name or IPv4 address as host, e.g. s3.eu-west-1.amazonaws.com or minio.storage.svc:9000")
+		return s3Endpoint{}, errors.New("must be [https://]host[:port] with a DNS name or IPv4 address as host, e.g. s3.eu-west-1.amazonaws.com or minio.storage.svc:9000")
 	}
 	e := s3Endpoint{Host: host}
 	if !hasPort {
@@ -68,7 +69,7 @@ func parseS3Endpoint(s string) (s3Endpoint, error) {
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 1 || n > 65535 || port != strconv.Itoa(n) {
-		return s3Endpoint{}, fmt.Errorf("port %q must be a number between 1 and 65535", port)
+		return s3Endpoint{}, errors.Errorf("port %q must be a number between 1 and 65535", port)
 	}
 	e.Port = n
 	return e, nil

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ func Validate(ds DittoServer, in v1beta1.Input) field.ErrorList {
 	errs = append(errs, validatePorts(spec, s)...)
 	errs = append(errs, validateEnum(spec.Child("service", "type"), s.Service.Type, "ClusterIP", "NodePort", "LoadBalancer")...)
 	errs = append(errs, validateEnum(spec.Child("adapterServices", "type"), s.AdapterServices.Type, "ClusterIP", "NodePort", "LoadBalancer")...)
+	errs = append(errs, validateExposure(spec.Child("service"), s.Service)...)
+	errs = append(errs, validateExposure(spec.Child("adapterServices"), s.AdapterServices)...)
 	errs = append(errs, validateMetrics(spec.Child("metrics"), s.Metrics)...)
 	errs = append(errs, validateEnum(spec.Child("logging", "level"), s.Logging.Level, "DEBUG", "INFO", "WARN", "ERROR")...)
 	errs = append(errs, validateEnum(spec.Child("logging", "format"), s.Logging.Format, "text", "json")...)
@@ -282,4 +285,29 @@ func pinnedMajors(in v1beta1.Input) []string {
 	}
 	sort.Strings(majors)
 	return majors
+}
+
+// validateExposure checks what shapes a Service's outside access, as the
+// XRD's CEL rules do (the function validates too: crossplane render and
+// older XRDs skip them): source ranges are CIDRs, and only on a Service
+// that has a load balancer; the traffic policy only where traffic comes
+// from outside.
+func validateExposure(p *field.Path, s *v1alpha1.ServiceSpec) field.ErrorList {
+	var errs field.ErrorList
+	for i, r := range s.LoadBalancerSourceRanges {
+		if _, _, err := net.ParseCIDR(r); err != nil {
+			errs = append(errs, field.Invalid(p.Child("loadBalancerSourceRanges").Index(i), r, "must be a CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32"))
+		}
+	}
+	if len(s.LoadBalancerSourceRanges) > 0 && s.Type != "LoadBalancer" {
+		errs = append(errs, field.Forbidden(p.Child("loadBalancerSourceRanges"), "only a Service of type LoadBalancer has a load balancer to restrict; set "+p.Child("type").String()+": LoadBalancer"))
+	}
+	if s.ExternalTrafficPolicy == "" {
+		return errs
+	}
+	errs = append(errs, validateEnum(p.Child("externalTrafficPolicy"), s.ExternalTrafficPolicy, "Cluster", "Local")...)
+	if s.Type != "NodePort" && s.Type != "LoadBalancer" {
+		errs = append(errs, field.Forbidden(p.Child("externalTrafficPolicy"), "only a Service of type NodePort or LoadBalancer takes traffic from outside the cluster; set "+p.Child("type").String()+": NodePort or LoadBalancer"))
+	}
+	return errs
 }

@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -17,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/crossplane/function-sdk-go/errors"
 )
 
 // Object turns a typed object straight into the protobuf Struct
@@ -59,7 +60,7 @@ func (e *Encoder) Object(obj runtime.Object) (*structpb.Struct, error) {
 	}
 	v, err := e.value(reflect.ValueOf(obj))
 	if err != nil {
-		return nil, fmt.Errorf("cannot encode %T: %w", obj, err)
+		return nil, errors.Wrapf(err, "cannot encode %T", obj)
 	}
 	s := v.GetStructValue()
 	if s == nil {
@@ -139,7 +140,7 @@ func (e *Encoder) with(v reflect.Value, m marshalers) (*structpb.Value, error) {
 		}
 		return e.number(f), nil
 	default:
-		return nil, fmt.Errorf("json: unsupported type: %s", t)
+		return nil, errors.Errorf("json: unsupported type: %s", t)
 	}
 }
 
@@ -213,7 +214,7 @@ func validUTF8(s string) string {
 func jsonFloat(v reflect.Value) (float64, error) {
 	f := v.Float()
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
+		return 0, errors.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	if v.Kind() == reflect.Float32 {
 		return strconv.ParseFloat(strconv.FormatFloat(f, 'g', -1, 32), 64)
@@ -236,7 +237,7 @@ func (e *Encoder) jsonMarshaler(v reflect.Value) (*structpb.Value, error) {
 	}
 	m, ok := v.Interface().(json.Marshaler)
 	if !ok {
-		return nil, fmt.Errorf("json: %s has no MarshalJSON", v.Type())
+		return nil, errors.Errorf("json: %s has no MarshalJSON", v.Type())
 	}
 	b, err := m.MarshalJSON()
 	if err != nil {
@@ -299,7 +300,7 @@ func (e *Encoder) intOrString(x *intstr.IntOrString) (*structpb.Value, bool, err
 		return e.str(validUTF8(x.StrVal)), true, nil
 	default:
 		// What IntOrString.MarshalJSON says.
-		return nil, true, fmt.Errorf("impossible IntOrString.Type")
+		return nil, true, errors.New("impossible IntOrString.Type")
 	}
 }
 
@@ -309,7 +310,7 @@ func (e *Encoder) textMarshaler(v reflect.Value) (*structpb.Value, error) {
 	}
 	m, ok := v.Interface().(encoding.TextMarshaler)
 	if !ok {
-		return nil, fmt.Errorf("json: %s has no MarshalText", v.Type())
+		return nil, errors.Errorf("json: %s has no MarshalText", v.Type())
 	}
 	b, err := m.MarshalText()
 	if err != nil {
@@ -347,7 +348,7 @@ func (e *Encoder) structValue(v reflect.Value) (*structpb.Value, error) {
 		}
 		if err != nil {
 			e.stack = e.stack[:base]
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+			return nil, errors.Wrapf(err, "%s", f.name)
 		}
 		e.stack = append(e.stack, encodedField{f.name, ev})
 	}
@@ -418,7 +419,7 @@ func (e *Encoder) quoted(v reflect.Value) (*structpb.Value, error) {
 func (e *Encoder) mapValue(v reflect.Value) (*structpb.Value, error) {
 	t := v.Type()
 	if !validMapKey(t.Key()) {
-		return nil, fmt.Errorf("json: unsupported type: %s", t)
+		return nil, errors.Errorf("json: unsupported type: %s", t)
 	}
 	if v.IsNil() {
 		return e.null(), nil
@@ -454,7 +455,7 @@ func (e *Encoder) mapValue(v reflect.Value) (*structpb.Value, error) {
 		val.SetIterValue(it)
 		ev, err := e.mapElem(val, elem)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
+			return nil, errors.Wrapf(err, "%s", k)
 		}
 		fields[k] = ev
 	}
@@ -547,7 +548,7 @@ func (e *Encoder) list(v reflect.Value) (*structpb.Value, error) {
 	for i := range values {
 		ev, err := e.with(v.Index(i), elem)
 		if err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
+			return nil, errors.Wrapf(err, "[%d]", i)
 		}
 		values[i] = ev
 	}

@@ -1,8 +1,6 @@
 package wire
 
 import (
-	"fmt"
-
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -11,13 +9,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource/composed"
 )
 
 // The builders return typed objects; composed.From needs their kinds in
 // composed.Scheme to turn them into the unstructured objects Crossplane
-// applies. pgv2.AddToScheme is the seed plan's "Percona API scheme
-// registered".
+// applies.
 func init() { //nolint:gochecknoinits // composed.Scheme is a package global of the SDK.
 	utilruntime.Must(addToScheme(composed.Scheme))
 }
@@ -41,7 +39,10 @@ func addToScheme(s *runtime.Scheme) error {
 func kindOf(obj runtime.Object) (schema.GroupVersionKind, error) {
 	gvks, _, err := composed.Scheme.ObjectKinds(obj)
 	if err != nil || len(gvks) == 0 {
-		return schema.GroupVersionKind{}, fmt.Errorf("%T is not in composed.Scheme: %w", obj, err)
+		if err == nil {
+			return schema.GroupVersionKind{}, errors.Errorf("%T is not in composed.Scheme", obj)
+		}
+		return schema.GroupVersionKind{}, errors.Wrapf(err, "%T is not in composed.Scheme", obj)
 	}
 	return gvks[0], nil
 }

@@ -12,6 +12,7 @@ package corpus
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -313,4 +314,37 @@ func readDocs(path string) ([]*structpb.Struct, error) {
 
 func annotation(o *structpb.Struct, key string) string {
 	return o.GetFields()["metadata"].GetStructValue().GetFields()["annotations"].GetStructValue().GetFields()[key].GetStringValue()
+}
+
+// A Runner is what Steady calls: a Function's RunFunction.
+type Runner interface {
+	RunFunction(ctx context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error)
+}
+
+// Steady is the request Crossplane sends for the case once it has fetched
+// what f's first response requires: the steady state of a reconcile.
+func (c *Case) Steady(ctx context.Context, f Runner) (*fnv1.RunFunctionRequest, error) {
+	rsp, err := f.RunFunction(ctx, c.Request())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return c.Resolve(rsp.GetRequirements()), nil
+}
+
+// Examples loads every example case of the repository at root, in the
+// order of Names: the loop the corpus-wide tests share.
+func Examples(root string) ([]*Case, error) {
+	names, err := Names(root)
+	if err != nil {
+		return nil, err
+	}
+	cases := make([]*Case, 0, len(names))
+	for _, name := range names {
+		c, err := LoadExample(root, name)
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, c)
+	}
+	return cases, nil
 }

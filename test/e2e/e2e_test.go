@@ -68,6 +68,8 @@ func TestControlPlane(t *testing.T) {
 		// breaker (100 events, 1/s refill), holding back the guards'
 		// reconciles.
 		t.Run("rotation", e.rotation) &&
+		// Last while the XR is steady: every other step's objects exist.
+		t.Run("no churn", e.noChurn) &&
 		t.Run("delete in usage order", e.deleteInOrder) &&
 		t.Run("re-created with an https endpoint", e.recreatedWithHTTPSEndpoint)
 	if !ok {

@@ -1,4 +1,4 @@
-// Package robust holds the property tests of issue 7 that drive the function
+// Package robust holds the property tests that drive the function
 // with the example corpus: determinism, nothing lost, and load and leaks.
 package robust
 
@@ -35,8 +35,11 @@ func steadyRequest(t testing.TB, name string) *fnv1.RunFunctionRequest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("requirements"))
-	return c.Resolve(run(t, f, c.Request()).GetRequirements())
+	req, err := c.Steady(context.Background(), fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("requirements")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 func run(t testing.TB, f *fn.Function, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {

@@ -12,10 +12,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// The rules of issue 10 ("Day-2 safety"), checked after every step of the
+// The day-2 rules (README "Day 2: changing a live DittoServer"), checked after every step of the
 // transition test. Two kinds:
 //
-//   - what the step must come to (expect): a change the issue's rules refuse
+//   - what the step must come to (expect): a change the day-2 rules refuse
 //     must be a Fatal result naming the field; any other step must apply,
 //     and an Input-only edit or a change of the observed world never gets a
 //     Fatal (defaults bind at creation: only a value the user wrote can trip

@@ -13,10 +13,10 @@ import (
 	"github.com/dittofs/function-dittofs/fn"
 )
 
-// The transition property test of issue 10: random sequences of steps (spec
+// The transition property test: random sequences of steps (spec
 // edits, Input edits, changes of the observed world) over the steady-state
 // example, each ended by a reconcile whose desired state becomes the next
-// observed state, checked against the issue's rules after every step
+// observed state, checked against the day-2 rules after every step
 // (transitions_rules_test.go). A failure prints the seed and a shrunk,
 // minimal sequence that reproduces it.
 //
@@ -33,8 +33,8 @@ var (
 	transitionSequence = flag.Int("transition.sequence", -1, "run only this sequence of the transition test, logging every step")
 )
 
-// knownHoles are the violations the current code has, each with the slice of
-// issue 10 that fixes it. The test logs them instead of failing, and fails
+// knownHoles are the violations the current code has, each with the change
+// that fixes it. The test logs them instead of failing, and fails
 // when one is no longer found: remove its entry when the fix merges. Never
 // add an entry to make the test pass: an entry is a known bug.
 //

@@ -1,11 +1,10 @@
-// Package security checks what issue 7 asks of the function's security over
+// Package security checks the function's security over
 // the whole example corpus: no secret value leaks, every composed pod passes
 // the Pod Security "restricted" profile, the RBAC ClusterRole grants exactly
 // the composed kinds, and the binary refuses to serve without mTLS.
 package security
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
@@ -29,22 +28,18 @@ type request struct {
 // reconcile (nothing required is resolved yet) and the steady one (all is).
 func corpusRequests(t *testing.T) []request {
 	t.Helper()
-	names, err := corpus.Names(root)
+	cases, err := corpus.Examples(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("security"))
 	var out []request
-	for _, name := range names {
-		c, err := corpus.LoadExample(root, name)
+	for _, c := range cases {
+		steady, err := c.Steady(t.Context(), f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		first := c.Request()
-		rsp, err := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("security")).RunFunction(context.Background(), first)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, request{name + "/first", first}, request{name + "/steady", c.Resolve(rsp.GetRequirements())})
+		out = append(out, request{c.Name + "/first", c.Request()}, request{c.Name + "/steady", steady})
 	}
 	return out
 }

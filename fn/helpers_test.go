@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -20,6 +22,76 @@ import (
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 )
+
+const testXR = `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"files","namespace":"storage","uid":"uid-1"},"spec":%s}`
+
+func xrRequest(spec string) *fnv1.RunFunctionRequest {
+	return &fnv1.RunFunctionRequest{
+		Meta:     &fnv1.RequestMeta{Tag: "t"},
+		Input:    resource.MustStructJSON(`{"apiVersion":"dittofs.fn.crossplane.io/v1beta1","kind":"Input"}`),
+		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(strings.Replace(testXR, "%s", spec, 1))}},
+	}
+}
+
+const backupSpec = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"backup":{"enabled":true,"credentialsSecretRef":{"name":"backup-s3"},"bucket":"b","endpoint":"s3.example.com"}}}`
+
+func withRequired(req *fnv1.RunFunctionRequest, name string, objs ...string) *fnv1.RunFunctionRequest {
+	rs := &fnv1.Resources{}
+	for _, o := range objs {
+		rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(o)})
+	}
+	req.RequiredResources = map[string]*fnv1.Resources{name: rs}
+	return req
+}
+
+func withObserved(req *fnv1.RunFunctionRequest, name, obj string) *fnv1.RunFunctionRequest {
+	if req.Observed.Resources == nil {
+		req.Observed.Resources = map[string]*fnv1.Resource{}
+	}
+	req.Observed.Resources[name] = &fnv1.Resource{Resource: resource.MustStructJSON(obj)}
+	return req
+}
+
+// summary reduces a response to what these tests compare: the desired keys
+// and readiness, requirements, results and conditions.
+type summary struct {
+	Desired    map[string]string
+	Requires   []string
+	Results    []string
+	Conditions []string
+}
+
+// summarize keeps the desired resources and conditions named in keep (all
+// when keep is empty). FunctionSuccess=True, which every call that composes
+// carries, is left out: TestFunctionSuccess checks it.
+func summarize(rsp *fnv1.RunFunctionResponse, keep ...string) summary {
+	kept := func(name string) bool { return len(keep) == 0 || slices.Contains(keep, name) }
+	s := summary{Desired: map[string]string{}}
+	for k, r := range rsp.GetDesired().GetResources() {
+		if kept(k) {
+			s.Desired[k] = r.GetReady().String()
+		}
+	}
+	for k := range rsp.GetRequirements().GetResources() {
+		s.Requires = append(s.Requires, k)
+	}
+	for k := range rsp.GetRequirements().GetSchemas() {
+		s.Requires = append(s.Requires, "schema:"+k)
+	}
+	sort.Strings(s.Requires)
+	for _, r := range rsp.GetResults() {
+		s.Results = append(s.Results, r.GetSeverity().String()+": "+r.GetMessage())
+	}
+	for _, c := range rsp.GetConditions() {
+		if c.GetType() == "FunctionSuccess" && c.GetStatus() == fnv1.Status_STATUS_CONDITION_TRUE {
+			continue
+		}
+		if kept(c.GetType()) {
+			s.Conditions = append(s.Conditions, c.GetType()+"="+c.GetStatus().String()+"/"+c.GetReason())
+		}
+	}
+	return s
+}
 
 // countingReader yields 0, 1, 2, ...: every generated value is predictable,
 // and two values read one after the other differ.
@@ -36,19 +108,17 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // onesReader is a reader of 0x01 bytes, enough for any one compose.
 func onesReader() io.Reader { return bytes.NewReader(bytes.Repeat([]byte{1}, 4096)) }
 
-// runWith runs f on req, failing the test on a gRPC error.
-func runWith(t *testing.T, f *Function, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
+// compose runs a new Function on req, failing the test on a gRPC error. Its
+// Secrets come from a counting reader, so every run generates the same
+// values, unless opts give another source (WithRandom).
+func compose(t *testing.T, req *fnv1.RunFunctionRequest, opts ...Option) *fnv1.RunFunctionResponse {
 	t.Helper()
+	f := NewFunction(logging.NewNopLogger(), append([]Option{WithRandom(&countingReader{})}, opts...)...)
 	rsp, err := f.RunFunction(context.Background(), req)
 	if err != nil {
 		t.Fatalf("RunFunction() returned a gRPC error: %v", err)
 	}
 	return rsp
-}
-
-// deterministicFunction generates Secrets from a counting reader.
-func deterministicFunction() *Function {
-	return NewFunction(logging.NewNopLogger(), WithRandom(&countingReader{}))
 }
 
 // specRequest is xrRequest for a typed (not defaulted) spec.
@@ -154,17 +224,6 @@ func resultStrings(rsp *fnv1.RunFunctionResponse) []string {
 	}
 	return out
 }
-
-func resourceNameOf(k string) resource.Name { return resource.Name(k) }
-
-func nopLogger() logging.Logger { return logging.NewNopLogger() }
-
-type (
-	resourceName    = resource.Name
-	desiredComposed = desiredObject
-)
-
-const readyTrue = resource.ReadyTrue
 
 // dropNulls removes null values, as the API server would not store them.
 func dropNulls(m map[string]any) {
