@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"maps"
 	"math"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/crossplane/function-sdk-go/errors"
 )
 
 // errNotJSON is a number JSON cannot hold (NaN or an infinity), as
