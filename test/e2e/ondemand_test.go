@@ -65,12 +65,12 @@ func (e *env) onDemandBackup(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		// The operator adds the backup's name as a pgBackRest annotation
+		// to the options it was given.
 		manual, _, _ := unstructured.NestedMap(c.Object, "spec", "backups", "pgbackrest", "manual")
-		want := map[string]any{"repoName": "repo1", "options": []any{"--type=full"}}
-		for k, v := range want {
-			if !reflect.DeepEqual(manual[k], v) {
-				return fmt.Errorf("spec.backups.pgbackrest.manual = %v, want %v", manual, want)
-			}
+		want := map[string]any{"repoName": "repo1", "options": []any{"--type=full", `--annotation="percona.com/backup-name"="` + name + `"`}}
+		if !reflect.DeepEqual(manual, want) {
+			return fmt.Errorf("spec.backups.pgbackrest.manual = %v, want %v", manual, want)
 		}
 		pc, err := e.admin.get(e.ctx, crunchAPI, "PostgresCluster", ns, "files-postgres")
 		if err != nil {
