@@ -69,8 +69,10 @@ func (e *env) onDemandBackup(t *testing.T) {
 		// to the options it was given.
 		manual, _, _ := unstructured.NestedMap(c.Object, "spec", "backups", "pgbackrest", "manual")
 		want := map[string]any{"repoName": "repo1", "options": []any{"--type=full", `--annotation="percona.com/backup-name"="` + name + `"`}}
-		if !reflect.DeepEqual(manual, want) {
-			return fmt.Errorf("spec.backups.pgbackrest.manual = %v, want %v", manual, want)
+		for k, v := range want {
+			if !reflect.DeepEqual(manual[k], v) {
+				return fmt.Errorf("spec.backups.pgbackrest.manual = %v, want %v", manual, want)
+			}
 		}
 		pc, err := e.admin.get(e.ctx, crunchAPI, "PostgresCluster", ns, "files-postgres")
 		if err != nil {
