@@ -65,8 +65,10 @@ func (e *env) onDemandBackup(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		// The operator adds the backup's name as a pgBackRest annotation
+		// to the options it was given.
 		manual, _, _ := unstructured.NestedMap(c.Object, "spec", "backups", "pgbackrest", "manual")
-		want := map[string]any{"repoName": "repo1", "options": []any{"--type=full"}}
+		want := map[string]any{"repoName": "repo1", "options": []any{"--type=full", `--annotation="percona.com/backup-name"="` + name + `"`}}
 		for k, v := range want {
 			if !reflect.DeepEqual(manual[k], v) {
 				return fmt.Errorf("spec.backups.pgbackrest.manual = %v, want %v", manual, want)
