@@ -59,22 +59,26 @@ func TestPerconaProductionShape(t *testing.T) {
 	}}
 
 	cases := map[string]struct {
+		reason string
 		edit   func(p *v1alpha1.PerconaConfig)
 		backup bool
 		want   func(c *pgv2.PerconaPGClusterSpec)
 	}{
 		"OneInstanceHasNoDefaultAffinity": {
-			edit: func(*v1alpha1.PerconaConfig) {},
-			want: func(*pgv2.PerconaPGClusterSpec) {},
+			reason: "One instance has no node to spread from: no affinity is composed.",
+			edit:   func(*v1alpha1.PerconaConfig) {},
+			want:   func(*pgv2.PerconaPGClusterSpec) {},
 		},
 		"SeveralInstancesPreferDistinctNodes": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.Replicas = ptr.To[int32](2) },
+			reason: "More than one instance prefer distinct nodes (Percona's cr.yaml), selecting only this cluster's instances.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.Replicas = ptr.To[int32](2) },
 			want: func(c *pgv2.PerconaPGClusterSpec) {
 				c.InstanceSets[0].Replicas = ptr.To[int32](2)
 				c.InstanceSets[0].Affinity = instanceSpread
 			},
 		},
 		"GivenAffinityReplacesTheDefault": {
+			reason: "A given affinity replaces the default entirely, as the user wrote it.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Replicas = ptr.To[int32](3)
 				p.Affinity = zoneAffinity()
@@ -85,7 +89,8 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"NodeSelectorBecomesRequiredNodeAffinity": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.NodeSelector = map[string]string{"pool": "db", "disk": "ssd"} },
+			reason: "Instance sets have no nodeSelector: it becomes one required node affinity term, keys sorted.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.NodeSelector = map[string]string{"pool": "db", "disk": "ssd"} },
 			want: func(c *pgv2.PerconaPGClusterSpec) {
 				c.InstanceSets[0].Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
 					RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: dbNodes}}},
@@ -93,6 +98,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"NodeSelectorJoinsTheDefaultAntiAffinity": {
+			reason: "The node selector and the default anti-affinity both hold.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Replicas = ptr.To[int32](2)
 				p.NodeSelector = map[string]string{"pool": "db", "disk": "ssd"}
@@ -107,6 +113,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"NodeSelectorHoldsInEveryGivenTerm": {
+			reason: "Required terms are ORed: the selector is added to each, so it holds whichever matches.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Affinity = zoneAffinity()
 				p.NodeSelector = map[string]string{"pool": "db", "disk": "ssd"}
@@ -121,6 +128,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"ResourcesTolerationsSpreadPriority": {
+			reason: "Resources, tolerations, spread constraints and the priority class land on the instance set as given.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Resources = resources("2", "4Gi")
 				p.Tolerations = tolerations
@@ -135,6 +143,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"ParametersGoToPatroni": {
+			reason: "Parameters go to Patroni's dynamic configuration, integers as numbers and strings as strings.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.PostgreSQL = &v1alpha1.PerconaPostgreSQLSpec{Parameters: map[string]intstr.IntOrString{
 					"max_connections":        intstr.FromInt32(200),
@@ -155,10 +164,12 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"NoParametersNoPatroni": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = &v1alpha1.PerconaPostgreSQLSpec{} },
-			want: func(*pgv2.PerconaPGClusterSpec) {},
+			reason: "An empty parameters map composes no Patroni block.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = &v1alpha1.PerconaPostgreSQLSpec{} },
+			want:   func(*pgv2.PerconaPGClusterSpec) {},
 		},
 		"RepoHostResourcesWithBackups": {
+			reason: "With backups on, the repository host gets its resources.",
 			backup: true,
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.RepoHost = &v1alpha1.PerconaRepoHostSpec{Resources: resources("250m", "512Mi")}
@@ -168,12 +179,14 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"RepoHostResourcesWithoutBackupsChangeNothing": {
+			reason: "With backups off there is no repository host to shape.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.RepoHost = &v1alpha1.PerconaRepoHostSpec{Resources: resources("250m", "512Mi")}
 			},
 			want: func(*pgv2.PerconaPGClusterSpec) {},
 		},
 		"PgBouncerInSessionMode": {
+			reason: "PgBouncer on: the Input's image, one replica, session pooling with a pool for all of DittoFS's connections, the given resources.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Proxy = &v1alpha1.PerconaProxySpec{PGBouncer: &v1alpha1.PerconaPGBouncerSpec{Enabled: true, Resources: resources("100m", "128Mi")}}
 			},
@@ -187,6 +200,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"PgBouncersPreferDistinctNodes": {
+			reason: "Two PgBouncers prefer distinct nodes.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Proxy = &v1alpha1.PerconaProxySpec{PGBouncer: &v1alpha1.PerconaPGBouncerSpec{Enabled: true, Replicas: ptr.To[int32](2)}}
 			},
@@ -200,6 +214,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			},
 		},
 		"PgBouncerOffIsNoProxy": {
+			reason: "PgBouncer off composes no proxy, whatever else its block says.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Proxy = &v1alpha1.PerconaProxySpec{PGBouncer: &v1alpha1.PerconaPGBouncerSpec{Enabled: false, Replicas: ptr.To[int32](3)}}
 			},
@@ -220,7 +235,7 @@ func TestPerconaProductionShape(t *testing.T) {
 			tc.want(&want.Spec)
 			got := PerconaCluster(fixture.DittoServer(s), fixture.Input(), credentials, repoPath)
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("PerconaCluster(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nPerconaCluster(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
