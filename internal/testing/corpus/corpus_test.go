@@ -17,7 +17,7 @@ import (
 	"github.com/dittofs/function-dittofs/fn"
 )
 
-const root = "../.."
+const root = "../../.."
 
 func load(t *testing.T, name string) *Case {
 	t.Helper()

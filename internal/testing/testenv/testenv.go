@@ -24,7 +24,7 @@ func RepoRoot(t testing.TB) string {
 	if !ok {
 		t.Fatal("cannot locate the testenv package")
 	}
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("cannot find the repository root: %v", err)
 	}
