@@ -229,6 +229,15 @@ func (c *composer) restoreSourceRepo() (build.RestoreRepo, *restoreWait) {
 			repo.VerifyTLS = v
 		}
 	}
+	// A private CA and an encrypted repository are the source's: its CA
+	// Secret (of this namespace, as the source is) and the cipher Secret it
+	// composed hold what the restore Job needs to read it.
+	if ca := get("spec.percona.backup.caSecretRef.name"); ca != "" {
+		repo.CASecret, repo.CAKey = ca, spec.OrDefault(get("spec.percona.backup.caSecretRef.key"), "ca.crt")
+	}
+	if encrypted, _, _ := unstructured.NestedBool(src, "status", "database", "backup", "encrypted"); encrypted {
+		repo.CipherSecret = spec.DittoServer{Name: from.DittoServer}.PGBackRestCipherSecretName()
+	}
 	if repo.RepoPath == "" || repo.Bucket == "" || repo.Endpoint == "" {
 		return build.RestoreRepo{}, &restoreWait{Reason: "SourceHasNoBackups", Message: where + " reports no backup repository (status.database.backup: repoPath, bucket, endpoint); it needs spec.percona.backup.enabled and a composed cluster", Warn: true}
 	}

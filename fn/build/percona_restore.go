@@ -34,7 +34,22 @@ const PGBackRestStanza = "db"
 type RestoreRepo struct {
 	RepoPath, Bucket, Endpoint, Region, URIStyle string
 	VerifyTLS                                    bool
+	// CASecret and CAKey name the PEM CA of a private S3 endpoint, in the
+	// XR's namespace ("" for the image's trust store).
+	CASecret, CAKey string
+	// CipherSecret is a Secret of the XR's namespace whose cipher.conf holds
+	// the encrypted repository's repo1-cipher-pass ("" for a repository
+	// that is not encrypted).
+	CipherSecret string
 }
+
+// Where the restore Job finds the source's CA and passphrase: files of its
+// own in the Job's conf.d, beside the credentials, apart from the new
+// cluster's own repo1-storage-ca.crt and cipher.conf.
+const (
+	restoreCAFile     = "restore-storage-ca.crt"
+	restoreCipherFile = "restore-cipher.conf"
+)
 
 // PGBackRestTarget is pgBackRest's --target for an RFC 3339 time: UTC, in
 // the form pgBackRest parses to pick the backup set itself
@@ -68,6 +83,31 @@ func RestoreOptions(pointInTime string) []string {
 // read with the credentials Secret credentials (projected into the restore
 // Job's conf.d), to pointInTime or the latest.
 func RestoreDataSource(repo RestoreRepo, credentials, pointInTime string) *crunchyv1beta1.DataSource {
+	ds := restoreDataSource(repo, credentials, pointInTime)
+	src := ds.PGBackRest
+	if repo.CASecret != "" {
+		src.Global[spec.PGBackRestRepo+"-storage-ca-file"] = pgBackRestConfD + "/" + restoreCAFile
+		src.Configuration = append(src.Configuration, secretFile(repo.CASecret, repo.CAKey, restoreCAFile))
+	}
+	if repo.CipherSecret != "" {
+		src.Global[spec.PGBackRestRepo+"-cipher-type"] = "aes-256-cbc"
+		src.Configuration = append(src.Configuration, secretFile(repo.CipherSecret, "cipher.conf", restoreCipherFile))
+	}
+	return ds
+}
+
+// pgBackRestConfD is where Percona projects a Job's pgBackRest files.
+const pgBackRestConfD = "/etc/pgbackrest/conf.d"
+
+// secretFile projects one key of a Secret as file.
+func secretFile(secret, key, file string) corev1.VolumeProjection {
+	return corev1.VolumeProjection{Secret: &corev1.SecretProjection{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret},
+		Items:                []corev1.KeyToPath{{Key: key, Path: file}},
+	}}
+}
+
+func restoreDataSource(repo RestoreRepo, credentials, pointInTime string) *crunchyv1beta1.DataSource {
 	return &crunchyv1beta1.DataSource{PGBackRest: &crunchyv1beta1.PGBackRestDataSource{
 		Stanza: PGBackRestStanza,
 		Repo: crunchyv1beta1.PGBackRestRepo{

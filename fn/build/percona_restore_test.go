@@ -75,6 +75,22 @@ func TestRestoreDataSource(t *testing.T) {
 				d.Configuration[0].Secret.Name = "files-pgbackrest-restore-s3"
 			}),
 		},
+		"EncryptedBehindAPrivateCA": {
+			repo: func() RestoreRepo {
+				r := repo
+				r.CASecret, r.CAKey, r.CipherSecret = "minio-ca", "ca.crt", "old-pgbackrest-cipher"
+				return r
+			}(),
+			credentials: "files-pgbackrest-s3",
+			want: want(func(d *crunchyv1beta1.PGBackRestDataSource) {
+				d.Global["repo1-storage-ca-file"] = "/etc/pgbackrest/conf.d/restore-storage-ca.crt"
+				d.Global["repo1-cipher-type"] = "aes-256-cbc"
+				d.Configuration = append(d.Configuration,
+					corev1.VolumeProjection{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "minio-ca"}, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "restore-storage-ca.crt"}}}},
+					corev1.VolumeProjection{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "old-pgbackrest-cipher"}, Items: []corev1.KeyToPath{{Key: "cipher.conf", Path: "restore-cipher.conf"}}}},
+				)
+			}),
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -47,9 +47,6 @@ type composed struct {
 	Pod realdfs.Rendered
 	// Status is the XR status the function wrote in the last reconcile.
 	Status map[string]any
-	// RestoreS3Conf is the s3.conf of the Secret the cluster's
-	// dataSource.pgbackrest projects (spec.percona.restore), nil without one.
-	RestoreS3Conf []byte
 }
 
 // compose runs the function in process as Crossplane would over two
@@ -126,13 +123,6 @@ func compose(t *testing.T, xr string, secrets ...string) composed {
 		t.Fatalf("no composed Secret with s3.conf is projected into pgBackRest's configuration (%v)", c.Cluster.Spec.Backups.PGBackRest.Configuration)
 	}
 	c.ConfD = projectedFiles(t, c.Cluster.Spec.Backups.PGBackRest.Configuration, c.Pod.Secrets, secretsData(t, required))
-	if ds := c.Cluster.Spec.DataSource; ds != nil && ds.PGBackRest != nil {
-		conf, ok := c.Pod.Secrets[ds.PGBackRest.Configuration[0].Secret.Name]["s3.conf"]
-		if !ok {
-			t.Fatalf("the dataSource projects %v, which holds no composed s3.conf", ds.PGBackRest.Configuration)
-		}
-		c.RestoreS3Conf = []byte(conf)
-	}
 	return c
 }
 

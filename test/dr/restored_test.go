@@ -72,7 +72,7 @@ func (d *drill) composeRestored(name, pointInTime string) composed {
 	t := d.t
 	t.Helper()
 	c := compose(t, restoredXR(name, d.s3.Endpoint(), bucket, pointInTime),
-		credentialsSecret(accessKey, secretKey), d.sourceDittoServer(), d.sourceAdminSecret())
+		append(d.secrets(secretKey, passphrase), d.sourceDittoServer(), d.sourceAdminSecret())...)
 	ds := c.Cluster.Spec.DataSource
 	if ds == nil || ds.PGBackRest == nil {
 		t.Fatalf("%s: the function composed no dataSource.pgbackrest", name)
@@ -115,16 +115,24 @@ func (d *drill) restoreJob(t *testing.T, name string, m machine, c composed) pgB
 		ConfigPath: base, LockPath: filepath.Join(m.Tmp, "pgbackrest"),
 		PGBin: d.pgBin, Cred: d.instance.Cred,
 	}
-	conf := drillConf(t, d.f, instanceConfKey, mocked, m).String()
+	conf := drillConf(t, d.f, instanceConfKey, mocked, m).remapConfD(filepath.Join(base, "conf.d")).String()
 	t.Logf("%s restore Job's %s:\n%s", name, instanceConfKey, conf)
-	// spec.percona.restore takes no CA reference yet (issue 11 stays open
-	// for it): the drill's S3 server has a private CA, so the Job is given
-	// it here, as the one remapping the composed dataSource does not carry.
-	caPath := filepath.Join(base, "conf.d", "drill-s3-ca.crt")
-	job.writeConfD(t, map[string][]byte{
-		instanceConfKey: []byte(conf), "s3.conf": c.RestoreS3Conf,
-		"drill-s3-ca.crt": d.caPEM, "drill-s3-ca.conf": []byte("[global]\nrepo1-storage-ca-file=" + caPath + "\n"),
-	})
+	// What the dataSource projects into the Job's conf.d: the restored
+	// XR's credentials, the source's CA and the source's cipher Secret
+	// (composed by the source XR), looked up among both XRs' composed
+	// Secrets and the user's.
+	composedSecrets := map[string]map[string]string{}
+	for _, s := range []map[string]map[string]string{d.c.Pod.Secrets, c.Pod.Secrets} {
+		for k, v := range s {
+			composedSecrets[k] = v
+		}
+	}
+	files := projectedFiles(t, ds.Configuration, composedSecrets, secretsData(t, strings.Join(d.secrets(secretKey, passphrase), "\n---\n")))
+	files[instanceConfKey] = []byte(conf)
+	if !strings.Contains(conf, "repo1-cipher-type") || !strings.Contains(conf, "repo1-storage-ca-file") {
+		t.Fatalf("%s: the composed dataSource does not carry the source's encryption and CA:\n%s", name, conf)
+	}
+	job.writeConfD(t, files)
 	if os.Geteuid() == 0 {
 		uid, gid := realdfs.ServiceUser(t)
 		realdfs.GiveTo(t, base, uid, gid)
