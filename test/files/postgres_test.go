@@ -98,6 +98,7 @@ func TestPostgresMetadataStore(t *testing.T) {
 	}
 	p.in.Env["DITTOFS_DATABASE_POSTGRES_PASSWORD"] = rotated
 	p.startDfs()
+	p.waitAdapters()
 	if got := nfsRead(t, p, "/data", "pg-hello.txt", aliceUID); got != content {
 		t.Errorf("after the rotation and a restart, nfs-cat: %q, want %q", got, content)
 	}

@@ -134,6 +134,13 @@ func (p *pod) moveAdapters() {
 			p.t.Fatalf("move the %s adapter to port %d: %v", typ, port, err)
 		}
 	}
+	p.waitAdapters()
+}
+
+// waitAdapters waits until the adapters listen on their ports: after a
+// move, and after a restart of dfs, which starts them after its API.
+func (p *pod) waitAdapters() {
+	p.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !realdfs.PortInUse(p.nfs) || !realdfs.PortInUse(p.smb) {
 		if time.Now().After(deadline) {
@@ -358,6 +365,7 @@ func TestDeclaredFileService(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.startDfs()
+		p.waitAdapters()
 		p.newReconciler()
 		if res := p.pass(); res.Writes != 0 {
 			t.Errorf("after restarting both, the pass made %d writes: %v", res.Writes, res.Actions)
