@@ -90,6 +90,19 @@ func (e *env) fakeStatefulSetPod(sts *unstructured.Unstructured) {
 	labels["statefulset.kubernetes.io/pod-name"] = name + "-0"
 	annotations, _, _ := unstructured.NestedStringMap(sts.Object, "spec", "template", "metadata", "annotations")
 	spec, _, _ := unstructured.NestedMap(sts.Object, "spec", "template", "spec")
+	// As the StatefulSet controller does: each volume claim template is a
+	// volume of the pod, the claim <template>-<pod>.
+	claims, _, _ := unstructured.NestedSlice(sts.Object, "spec", "volumeClaimTemplates")
+	volumes, _, _ := unstructured.NestedSlice(spec, "volumes")
+	for _, c := range claims {
+		claim, _ := c.(map[string]any)
+		meta, _ := claim["metadata"].(map[string]any)
+		vname, _ := meta["name"].(string)
+		volumes = append(volumes, map[string]any{"name": vname, "persistentVolumeClaim": map[string]any{"claimName": vname + "-" + name + "-0"}})
+	}
+	if len(volumes) > 0 {
+		_ = unstructured.SetNestedSlice(spec, volumes, "volumes")
+	}
 	pod := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Pod",
 		"metadata": map[string]any{"name": name + "-0", "namespace": ns},
