@@ -28,6 +28,11 @@ func (c *composer) checkGuards(cluster *pgv2.PerconaPGCluster, sts *appsv1.State
 	errs = append(errs, c.perconaGuards(cluster)...)
 	errs = append(errs, c.serverGuards(sts)...)
 	errs = append(errs, c.day2Guards(cluster)...)
+	fileService, err := c.fileServiceGuards()
+	if err != nil {
+		return err
+	}
+	errs = append(errs, fileService...)
 	if len(errs) > 0 {
 		return unsafeChangeError{errs: errs}
 	}

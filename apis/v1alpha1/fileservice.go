@@ -42,6 +42,37 @@ type FileServiceSpec struct {
 	// +listMapKey=share
 	// +optional
 	SnapshotPolicies []FileSnapshotPolicy `json:"snapshotPolicies,omitempty"`
+
+	// AuthorizeRemoval names the shares and stores whose removal from this
+	// declaration the user authorizes. Without it, removing a share or a
+	// store the server's declaration held is refused and nothing is
+	// applied: deleting a share wipes its snapshots and strands its files.
+	// Names, not a switch, so one authorization cannot cover a later
+	// removal; a name that is declared again is refused until it leaves
+	// this list (docs/fileservice.md).
+	// +optional
+	AuthorizeRemoval *FileServiceRemovals `json:"authorizeRemoval,omitempty"`
+}
+
+// FileServiceRemovals names shares and stores, by kind, whose removal is
+// authorized.
+type FileServiceRemovals struct {
+	// Shares by name (/export).
+	// +listType=set
+	// +optional
+	Shares []string `json:"shares,omitempty"`
+	// MetadataStores by name.
+	// +listType=set
+	// +optional
+	MetadataStores []string `json:"metadataStores,omitempty"`
+	// LocalBlockStores by name.
+	// +listType=set
+	// +optional
+	LocalBlockStores []string `json:"localBlockStores,omitempty"`
+	// RemoteBlockStores by name.
+	// +listType=set
+	// +optional
+	RemoteBlockStores []string `json:"remoteBlockStores,omitempty"`
 }
 
 // FileMetadataStore is one metadata store.

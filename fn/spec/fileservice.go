@@ -34,7 +34,7 @@ const (
 // hand-made stores and shares stay as they are.
 func FileServiceDeclared(s v1alpha1.DittoServerSpec) bool {
 	f := s.FileService
-	return f != nil && (len(f.MetadataStores)+len(f.BlockStores)+len(f.Shares)+len(f.Groups)+len(f.Users)+len(f.SnapshotPolicies)) > 0
+	return f != nil && (len(f.MetadataStores)+len(f.BlockStores)+len(f.Shares)+len(f.Groups)+len(f.Users)+len(f.SnapshotPolicies) > 0 || removalsAuthorized(f))
 }
 
 // secretFile is where the reconciler reads key of Secret name.
@@ -86,6 +86,7 @@ func (ds DittoServer) Declared() *declared.Config {
 			Share: p.Share, Interval: p.Interval, KeepLast: p.KeepLast, TTL: p.TTL, Enabled: p.Enabled, NamePrefix: p.NamePrefix,
 		})
 	}
+	c.AuthorizeRemoval = declaredRemovals(f)
 	return c
 }
 

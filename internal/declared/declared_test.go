@@ -104,6 +104,23 @@ func TestValidate(t *testing.T) {
 				{"snapshotPolicies[0].share", `no share "/export" is declared in shares`},
 			},
 		},
+		"an authorized removal names what is no longer declared": {
+			change: func(c *Config) {
+				c.AuthorizeRemoval = &Removals{Shares: []string{"/old"}, MetadataStores: []string{"old-meta"}, LocalBlockStores: []string{"s3"}, RemoteBlockStores: []string{"local"}}
+			},
+		},
+		"an authorization for a declared object, or listed twice, is refused": {
+			change: func(c *Config) {
+				c.AuthorizeRemoval = &Removals{Shares: []string{"/export", "/old", "/old"}, MetadataStores: []string{"pg"}, LocalBlockStores: []string{"local"}, RemoteBlockStores: []string{"s3"}}
+			},
+			want: FieldErrors{
+				{"authorizeRemoval.shares[0]", `share "/export" is declared; an authorization left for it would let a later edit remove it unchecked. Remove it from this list (or remove the share from the declaration)`},
+				{"authorizeRemoval.shares[2]", `"/old" is listed twice`},
+				{"authorizeRemoval.metadataStores[0]", `metadata store "pg" is declared; an authorization left for it would let a later edit remove it unchecked. Remove it from this list (or remove the metadata store from the declaration)`},
+				{"authorizeRemoval.localBlockStores[0]", `local block store "local" is declared; an authorization left for it would let a later edit remove it unchecked. Remove it from this list (or remove the local block store from the declaration)`},
+				{"authorizeRemoval.remoteBlockStores[0]", `remote block store "s3" is declared; an authorization left for it would let a later edit remove it unchecked. Remove it from this list (or remove the remote block store from the declaration)`},
+			},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -28,6 +28,10 @@ type Config struct {
 	Groups           []Group          `json:"groups,omitempty"`
 	Users            []User           `json:"users,omitempty"`
 	SnapshotPolicies []SnapshotPolicy `json:"snapshotPolicies,omitempty"`
+
+	// AuthorizeRemoval names the shares and stores the reconciler may
+	// delete once they are no longer declared (removals.go).
+	AuthorizeRemoval *Removals `json:"authorizeRemoval,omitempty"`
 }
 
 // Metadata store types DittoFS v0.29.0 accepts (pkg/controlplane/runtime

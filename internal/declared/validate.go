@@ -113,6 +113,7 @@ func (c *Config) Validate() FieldErrors {
 	users := c.validateUsers(v, groups)
 	shares := c.validateShares(v, meta, local, remote, users, groups)
 	c.validateSnapshotPolicies(v, shares)
+	c.validateRemovals(v, meta, local, remote, shares)
 	return v.errs
 }
 

@@ -662,18 +662,22 @@ func (p *planner) snapshotPolicies() {
 
 // deletions removes what the Ledger owns and the declaration no longer
 // has, dependants first. Owned names whose object is already gone are
-// pruned by the executor without an API call.
+// pruned by the executor without an API call. A share or a store that
+// still exists is deleted only when its removal is authorized
+// (declared.Removals); one that is not is kept as it is, with its grants
+// and its snapshot policy, and reported (keptShares, removals.go).
 func (p *planner) deletions() {
 	d := p.d
 	declaredShares := names(d.Shares, func(s declared.Share) string { return s.Name })
+	kept := p.keptShares(declaredShares)
 	for _, share := range p.l.SnapshotPolicies {
-		if !has(names(d.SnapshotPolicies, func(s declared.SnapshotPolicy) string { return s.Share }), share) {
+		if !has(names(d.SnapshotPolicies, func(s declared.SnapshotPolicy) string { return s.Share }), share) && !kept[share] {
 			p.deleteIf(KindSnapshotPolicy, share, hasKey(p.o.Policies, share))
 		}
 	}
 	for _, key := range p.l.Permissions {
 		share, _, _ := strings.Cut(key, "|")
-		if !has(declaredShares, share) {
+		if !has(declaredShares, share) && !kept[share] {
 			// A removed share takes its grants with it; only grants on a
 			// share that stays (a hand-made one) are removed one by one.
 			if sh, ok := p.o.Shares[share]; ok && !p.l.Owns(KindShare, share) {
@@ -684,19 +688,19 @@ func (p *planner) deletions() {
 		}
 	}
 	for _, share := range p.l.Shares {
-		if !has(declaredShares, share) {
+		if !has(declaredShares, share) && !kept[share] {
 			p.deleteIf(KindShare, share, hasKey(p.o.Shares, share))
 		}
 	}
 	blocks := names(d.BlockStores, func(s declared.BlockStore) string { return blockKey(s.Kind, s.Name) })
 	for _, key := range p.l.BlockStores {
-		if !has(blocks, key) {
+		if !has(blocks, key) && p.removalAuthorized(KindBlockStore, key, hasKey(p.o.BlockStores, key)) {
 			p.deleteIf(KindBlockStore, key, hasKey(p.o.BlockStores, key))
 		}
 	}
 	metas := names(d.MetadataStores, func(s declared.MetadataStore) string { return s.Name })
 	for _, name := range p.l.MetadataStores {
-		if !has(metas, name) {
+		if !has(metas, name) && p.removalAuthorized(KindMetadataStore, name, hasKey(p.o.MetadataStores, name)) {
 			p.deleteIf(KindMetadataStore, name, hasKey(p.o.MetadataStores, name))
 		}
 	}

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -162,7 +163,11 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		"removed from the declaration: owned objects deleted dependants first, hand-made ones kept, gone ones pruned": {
-			desired: func(d *Desired) { d.Config = declared.Config{} },
+			desired: func(d *Desired) {
+				d.Config = declared.Config{AuthorizeRemoval: &declared.Removals{
+					Shares: []string{"/export"}, MetadataStores: []string{"meta"}, LocalBlockStores: []string{"local"}, RemoteBlockStores: []string{"s3"},
+				}}
+			},
 			observed: func(o *Observed) {
 				o.Shares["/handmade"] = ObservedShare{Share: apiclient.Share{Name: "/handmade"}}
 				o.Users["dave"] = apiclient.User{Username: "dave"}
@@ -177,6 +182,52 @@ func TestPlan(t *testing.T) {
 				{Op: OpDelete, Kind: KindBlockStore, Name: "remote/s3"},
 				{Op: OpDelete, Kind: KindMetadataStore, Name: "meta"},
 				{Op: OpDelete, Kind: KindUser, Name: "alice"},
+				{Op: OpDelete, Kind: KindGroup, Name: "staff", Note: Gone},
+			},
+		},
+		"removed without an authorization: the share and the stores are kept as they are, with the share's grants and policy, and reported; users and groups go": {
+			desired: func(d *Desired) { d.Config = declared.Config{} },
+			want: []Action{
+				{Op: OpDelete, Kind: KindUser, Name: "alice"},
+				{Op: OpDelete, Kind: KindGroup, Name: "staff"},
+			},
+			wantRefused: []Problem{
+				{KindShare, "/export", fmt.Sprintf(notAuthorized, "shares")},
+				{KindBlockStore, "local/local", fmt.Sprintf(notAuthorized, "localBlockStores")},
+				{KindBlockStore, "remote/s3", fmt.Sprintf(notAuthorized, "remoteBlockStores")},
+				{KindMetadataStore, "meta", fmt.Sprintf(notAuthorized, "metadataStores")},
+			},
+		},
+		"an authorization names one of them: only that one is deleted; an authorization of another kind's name authorizes nothing": {
+			desired: func(d *Desired) {
+				d.Config = declared.Config{AuthorizeRemoval: &declared.Removals{Shares: []string{"/export"}, RemoteBlockStores: []string{"local"}}}
+			},
+			want: []Action{
+				{Op: OpDelete, Kind: KindSnapshotPolicy, Name: "/export"},
+				{Op: OpDelete, Kind: KindPermission, Name: "/export|group|staff", Note: Gone}, // the share takes them
+				{Op: OpDelete, Kind: KindPermission, Name: "/export|user|alice", Note: Gone},
+				{Op: OpDelete, Kind: KindShare, Name: "/export"},
+				{Op: OpDelete, Kind: KindUser, Name: "alice"},
+				{Op: OpDelete, Kind: KindGroup, Name: "staff"},
+			},
+			wantRefused: []Problem{
+				{KindBlockStore, "local/local", fmt.Sprintf(notAuthorized, "localBlockStores")},
+				{KindBlockStore, "remote/s3", fmt.Sprintf(notAuthorized, "remoteBlockStores")},
+				{KindMetadataStore, "meta", fmt.Sprintf(notAuthorized, "metadataStores")},
+			},
+		},
+		"owned objects deleted by hand are pruned from the ledger without an authorization": {
+			desired:  func(d *Desired) { d.Config = declared.Config{} },
+			observed: func(o *Observed) { *o = *emptyObserved() },
+			want: []Action{
+				{Op: OpDelete, Kind: KindSnapshotPolicy, Name: "/export", Note: Gone},
+				{Op: OpDelete, Kind: KindPermission, Name: "/export|group|staff", Note: Gone},
+				{Op: OpDelete, Kind: KindPermission, Name: "/export|user|alice", Note: Gone},
+				{Op: OpDelete, Kind: KindShare, Name: "/export", Note: Gone},
+				{Op: OpDelete, Kind: KindBlockStore, Name: "local/local", Note: Gone},
+				{Op: OpDelete, Kind: KindBlockStore, Name: "remote/s3", Note: Gone},
+				{Op: OpDelete, Kind: KindMetadataStore, Name: "meta", Note: Gone},
+				{Op: OpDelete, Kind: KindUser, Name: "alice", Note: Gone},
 				{Op: OpDelete, Kind: KindGroup, Name: "staff", Note: Gone},
 			},
 		},

@@ -381,6 +381,7 @@ func TestDeclaredFileService(t *testing.T) {
 			c.Shares[0].Permissions = []declared.SharePermission{{User: "alice", Level: declared.PermissionRead}, {Group: "staff", Level: declared.PermissionReadWrite}}
 			c.Users[1].UID = ptr[uint32](1101)
 			c.Shares = slices.Delete(c.Shares, 1, 2) // remove /ro
+			c.AuthorizeRemoval = &declared.Removals{Shares: []string{"/ro"}}
 			c.Shares = append(c.Shares, declared.Share{Name: "/extra", MetadataStore: "main", LocalBlockStore: "main"})
 		}))
 		res := p.pass()
@@ -456,6 +457,7 @@ func TestDeclaredFileService(t *testing.T) {
 		broken := func(path string) func(*declared.Config) {
 			return func(c *declared.Config) {
 				c.Shares = slices.Delete(c.Shares, 1, 2)
+				c.AuthorizeRemoval = &declared.Removals{Shares: []string{"/extra"}}
 				c.MetadataStores = append(c.MetadataStores, declared.MetadataStore{Name: "second", Type: declared.MetadataBadger, Badger: &declared.BadgerStore{Path: path}})
 				c.Shares = append(c.Shares, declared.Share{Name: "/second", MetadataStore: "second", LocalBlockStore: "main"})
 				c.Groups = append(c.Groups, declared.Group{Name: "ops"})
@@ -496,8 +498,35 @@ func TestDeclaredFileService(t *testing.T) {
 		}
 	})
 
-	t.Run("declaring nothing removes what the reconciler made, and only that", func(t *testing.T) {
+	t.Run("declaring nothing without an authorization removes users and groups, and keeps the shares and stores", func(t *testing.T) {
 		p.declare(declared.Config{})
+		res := p.pass()
+		c := p.admin()
+		for _, share := range []string{"/data", "/second"} {
+			if _, err := c.GetShare(share); err != nil {
+				t.Errorf("the owned share %s, removed without an authorization, was deleted: %v", share, err)
+			}
+		}
+		if _, err := c.GetMetadataStore("main"); err != nil {
+			t.Errorf("the owned metadata store main, removed without an authorization, was deleted: %v", err)
+		}
+		if _, err := c.GetUser("alice"); err == nil {
+			t.Error("the owned user alice is still there")
+		}
+		var refused []string
+		for _, r := range res.Refused {
+			refused = append(refused, r.Kind+" "+r.Name)
+		}
+		want := []string{"share /data", "share /second", "block store local/main", "metadata store main", "metadata store second"}
+		if !slices.Equal(refused, want) {
+			t.Errorf("refused %v, want %v", refused, want)
+		}
+	})
+
+	t.Run("declaring nothing, with the removals authorized, removes what the reconciler made, and only that", func(t *testing.T) {
+		p.declare(declared.Config{AuthorizeRemoval: &declared.Removals{
+			Shares: []string{"/data", "/second"}, MetadataStores: []string{"main", "second"}, LocalBlockStores: []string{"main"},
+		}})
 		p.pass()
 		c := p.admin()
 		shares, err := c.ListShares()
