@@ -86,15 +86,35 @@ func fileServiceOutcomeOf(rsp *fnv1.RunFunctionResponse) fileServiceOutcome {
 	return o
 }
 
+// fileServiceTransition is a spec edit on a server whose observed
+// ConfigMap was rendered from was (nil: none observed), and what the
+// function does with it.
+type fileServiceTransition struct {
+	reason string
+	was    *v1alpha1.DittoServerSpec
+	spec   v1alpha1.DittoServerSpec
+	want   fileServiceOutcome
+}
+
 func TestFileServiceGuards(t *testing.T) {
+	for name, tc := range fileServiceTransitions() {
+		t.Run(name, func(t *testing.T) {
+			req := specRequest(t, tc.spec)
+			if tc.was != nil {
+				req = withObserved(req, string(keyFileService), observedFileService(t, *tc.was))
+			}
+			rsp := compose(t, req)
+			if diff := cmp.Diff(tc.want, fileServiceOutcomeOf(rsp)); diff != "" {
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s\nresults: %v", tc.reason, diff, resultStrings(rsp))
+			}
+		})
+	}
+}
+
+func fileServiceTransitions() map[string]fileServiceTransition {
 	composed := fileServiceOutcome{Composed: true}
 	refused := func(fields ...string) fileServiceOutcome { return fileServiceOutcome{Fatal: fields} }
-	cases := map[string]struct {
-		reason string
-		was    *v1alpha1.DittoServerSpec // the spec the observed ConfigMap was rendered from; nil: none observed
-		spec   v1alpha1.DittoServerSpec
-		want   fileServiceOutcome
-	}{
+	return map[string]fileServiceTransition{
 		"NoObservedDeclaration": {
 			reason: "A server whose declaration was never rendered has nothing to compare with: the first declaration composes.",
 			spec:   filesSpec(nil),
@@ -249,18 +269,6 @@ func TestFileServiceGuards(t *testing.T) {
 			}),
 			want: refused("spec.fileService.metadataStores[name=scratch].postgres.database", "spec.fileService.metadataStores[name=scratch].postgres.secretName"),
 		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			req := specRequest(t, tc.spec)
-			if tc.was != nil {
-				req = withObserved(req, string(keyFileService), observedFileService(t, *tc.was))
-			}
-			rsp := compose(t, req)
-			if diff := cmp.Diff(tc.want, fileServiceOutcomeOf(rsp)); diff != "" {
-				t.Errorf("%s\nRunFunction(): -want, +got:\n%s\nresults: %v", tc.reason, diff, resultStrings(rsp))
-			}
-		})
 	}
 }
 
