@@ -76,7 +76,7 @@ func TestDeclared(t *testing.T) {
 }
 
 func TestDeclaredNothing(t *testing.T) {
-	for name, f := range map[string]*v1alpha1.FileServiceSpec{"no fileService": nil, "empty fileService": {}} {
+	for name, f := range map[string]*v1alpha1.FileServiceSpec{"no fileService": nil, "empty fileService": {}, "an empty authorizeRemoval": {AuthorizeRemoval: &v1alpha1.FileServiceRemovals{}}} {
 		ds := withFileService(fixture.MinimalSpec(), f)
 		if c := ds.Declared(); c != nil {
 			t.Errorf("%s: Declared() = %+v, want nil (a DittoServer that declares nothing gets no reconciler)", name, c)
@@ -112,6 +112,16 @@ func TestValidateFileService(t *testing.T) {
 			spec: fixture.MinimalSpec(),
 			want: field.ErrorList{
 				field.Required(field.NewPath("spec", "fileService", "metadataStores").Index(1).Child("postgres", "secretName"), "without spec.percona.enabled a postgres metadata store needs the Secret (keys host, port, user, password) of its PostgreSQL; or enable spec.percona to put it on the composed cluster"),
+			},
+		},
+		"an authorized removal of a declared share or store, at its XR path": {
+			spec: fixture.PerconaSpec(nil),
+			change: func(f *v1alpha1.FileServiceSpec) {
+				f.AuthorizeRemoval = &v1alpha1.FileServiceRemovals{Shares: []string{"/gone", "/export"}, RemoteBlockStores: []string{"s3"}}
+			},
+			want: field.ErrorList{
+				{Type: field.ErrorTypeInvalid, Field: "spec.fileService.authorizeRemoval.shares[1]", BadValue: field.OmitValueType{}, Detail: `share "/export" is declared; an authorization left for it would let a later edit remove it unchecked. Remove it from this list (or remove the share from the declaration)`},
+				{Type: field.ErrorTypeInvalid, Field: "spec.fileService.authorizeRemoval.remoteBlockStores[0]", BadValue: field.OmitValueType{}, Detail: `remote block store "s3" is declared; an authorization left for it would let a later edit remove it unchecked. Remove it from this list (or remove the remote block store from the declaration)`},
 			},
 		},
 		"two stores in one directory": {
@@ -155,5 +165,22 @@ func TestValidateFileService(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDeclaredRemovalsOnly: a file service that only authorizes removals is
+// rendered, so the reconciler deletes them; the authorization is carried in
+// the declaration under the XR's names.
+func TestDeclaredRemovalsOnly(t *testing.T) {
+	ds := withFileService(fixture.MinimalSpec(), &v1alpha1.FileServiceSpec{AuthorizeRemoval: &v1alpha1.FileServiceRemovals{Shares: []string{"/old"}, LocalBlockStores: []string{"cache"}}})
+	want := &declared.Config{
+		APIVersion: declared.APIVersion, Kind: declared.Kind,
+		AuthorizeRemoval: &declared.Removals{Shares: []string{"/old"}, LocalBlockStores: []string{"cache"}},
+	}
+	if diff := cmp.Diff(want, ds.Declared()); diff != "" {
+		t.Errorf("Declared() (-want +got):\n%s", diff)
+	}
+	if errs := spec.Validate(ds, fixture.Input()); len(errs) > 0 {
+		t.Errorf("Validate: %v", errs)
 	}
 }
