@@ -96,10 +96,16 @@ func heldData(c *declared.Config) []string {
 	return held
 }
 
-func shareAt(p *field.Path, name string) *field.Path { return p.Child("shares").Key("name=" + name) }
+// shareAt, metadataStoreAt and blockStoreAt name a list item by its key,
+// not its index: the index is the new spec's, the item the old one's.
+func shareAt(p *field.Path, name string) *field.Path {
+	return p.Child("shares").Key("name=" + name)
+}
+
 func metadataStoreAt(p *field.Path, name string) *field.Path {
 	return p.Child("metadataStores").Key("name=" + name)
 }
+
 func blockStoreAt(p *field.Path, kind, name string) *field.Path {
 	return p.Child("blockStores").Key("kind=" + kind + ",name=" + name)
 }

@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -59,7 +60,18 @@ func TestReconcilerAgreesWithGuards(t *testing.T) {
 			}
 
 			observed, ledger := appliedBy(was)
-			actions, _ := reconciler.Plan(&reconciler.Desired{Config: *now}, observed, ledger)
+			actions, problems := reconciler.Plan(&reconciler.Desired{Config: *now}, observed, ledger)
+			// What the function lets through, the reconciler applies; what it
+			// refuses, the reconciler refuses too (or, for a removal, keeps).
+			// A spec that declares nothing has no reconciler: the empty
+			// declaration here only shows it would delete no share or store.
+			declaresNothing := !refusedByFunction && now.Shares == nil && now.MetadataStores == nil && now.BlockStores == nil && now.AuthorizeRemoval.Empty()
+			switch {
+			case !refusedByFunction && !declaresNothing && len(problems) > 0:
+				t.Errorf("%s\nthe function composes, and the reconciler refuses: %v", tc.reason, problems)
+			case refusedByFunction && len(problems) == 0:
+				t.Errorf("%s\nthe function refuses, and the reconciler would apply it all: %v", tc.reason, actions)
+			}
 			deleted := dataDeletions(actions)
 			want := authorizedRemovals(was, now)
 			if diff := cmp.Diff(want, deleted); diff != "" {
@@ -104,12 +116,12 @@ func appliedBy(c *declared.Config) (*reconciler.Observed, *reconciler.Ledger) {
 	}
 	l := &reconciler.Ledger{Salt: "00"}
 	for _, m := range c.MetadataStores {
-		o.MetadataStores[m.Name] = apiclient.MetadataStore{ID: "meta-" + m.Name, Name: m.Name, Type: m.Type}
+		o.MetadataStores[m.Name] = apiclient.MetadataStore{ID: "meta-" + m.Name, Name: m.Name, Type: m.Type, Config: storeConfig(m.Badger, m.Postgres)}
 		l.MetadataStores = append(l.MetadataStores, m.Name)
 	}
 	for _, b := range c.BlockStores {
 		key := b.Kind + "/" + b.Name
-		o.BlockStores[key] = apiclient.BlockStore{ID: key, Name: b.Name, Kind: b.Kind, Type: b.Type}
+		o.BlockStores[key] = apiclient.BlockStore{ID: key, Name: b.Name, Kind: b.Kind, Type: b.Type, Config: blockConfig(b)}
 		l.BlockStores = append(l.BlockStores, key)
 	}
 	for _, s := range c.Shares {
@@ -133,6 +145,42 @@ func appliedBy(c *declared.Config) (*reconciler.Observed, *reconciler.Ledger) {
 	slices.Sort(l.BlockStores)
 	slices.Sort(l.Shares)
 	return o, l
+}
+
+// storeConfig is a metadata store's config as DittoFS returns it, for the
+// keys that say where its data is (the reconciler compares those).
+func storeConfig(b *declared.BadgerStore, pg *declared.PostgresStore) json.RawMessage {
+	switch {
+	case b != nil:
+		return mustJSON(map[string]any{"path": b.Path})
+	case pg != nil:
+		return mustJSON(map[string]any{"host": "", "port": 0, "database": pg.Database})
+	}
+	return nil
+}
+
+func blockConfig(b declared.BlockStore) json.RawMessage {
+	switch {
+	case b.FS != nil:
+		return mustJSON(map[string]any{"path": b.FS.Path})
+	case b.S3 != nil:
+		cfg := map[string]any{"bucket": b.S3.Bucket}
+		for k, v := range map[string]string{"endpoint": b.S3.Endpoint, "prefix": b.S3.Prefix} {
+			if v != "" {
+				cfg[k] = v
+			}
+		}
+		return mustJSON(cfg)
+	}
+	return nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // dataDeletions are the planned deletes of shares and stores that exist.

@@ -81,6 +81,7 @@ func fileServiceOutcomeOf(rsp *fnv1.RunFunctionResponse) fileServiceOutcome {
 			if strings.Contains(r.GetMessage(), "declares nothing any more") {
 				o.Warnings = append(o.Warnings, r.GetMessage())
 			}
+		default: // Normal results say nothing about the guards.
 		}
 	}
 	return o

@@ -310,7 +310,7 @@ func (p *planner) metadataStores() {
 			p.refuse(KindMetadataStore, s.Name, fmt.Sprintf("is a %s store in DittoFS, declared %s: the type of a store that holds metadata is not changed in place; declare a new store under another name", have.Type, s.Type))
 			continue
 		}
-		if changes, fp := p.configChanges(KindMetadataStore, s.Name, cfg, have.Config, secret); changes != nil {
+		if changes, fp := p.configChanges(KindMetadataStore, s.Name, cfg, have.Config, secret); changes != nil && !p.relocated(KindMetadataStore, s.Name, s.Type, have.ID, changes) {
 			p.act(Action{
 				Op: OpUpdate, Kind: KindMetadataStore, Name: s.Name, Changes: changes, Fingerprint: fp, Note: restartNote,
 				Request: &apiclient.UpdateStoreRequest{Config: nilIfEmpty(cfg)},
@@ -371,7 +371,7 @@ func (p *planner) blockStores() {
 			p.refuse(KindBlockStore, key, fmt.Sprintf("is a %s store in DittoFS, declared %s: the type of a store that holds content is not changed in place; declare a new store under another name", have.Type, s.Type))
 			continue
 		}
-		if changes, fp := p.configChanges(KindBlockStore, key, cfg, have.Config, secret); changes != nil {
+		if changes, fp := p.configChanges(KindBlockStore, key, cfg, have.Config, secret); changes != nil && !p.relocated(KindBlockStore, key, s.Type, have.ID, changes) {
 			p.act(Action{
 				Op: OpUpdate, Kind: KindBlockStore, Name: key, Changes: changes, Fingerprint: fp, Note: restartNote,
 				Request: BlockStoreRequest{Kind: s.Kind, Update: &apiclient.UpdateStoreRequest{Config: nilIfEmpty(cfg)}},
@@ -668,30 +668,7 @@ func (p *planner) snapshotPolicies() {
 // and its snapshot policy, and reported (keptShares, removals.go).
 func (p *planner) deletions() {
 	d := p.d
-	declaredShares := names(d.Shares, func(s declared.Share) string { return s.Name })
-	kept := p.keptShares(declaredShares)
-	for _, share := range p.l.SnapshotPolicies {
-		if !has(names(d.SnapshotPolicies, func(s declared.SnapshotPolicy) string { return s.Share }), share) && !kept[share] {
-			p.deleteIf(KindSnapshotPolicy, share, hasKey(p.o.Policies, share))
-		}
-	}
-	for _, key := range p.l.Permissions {
-		share, _, _ := strings.Cut(key, "|")
-		if !has(declaredShares, share) && !kept[share] {
-			// A removed share takes its grants with it; only grants on a
-			// share that stays (a hand-made one) are removed one by one.
-			if sh, ok := p.o.Shares[share]; ok && !p.l.Owns(KindShare, share) {
-				p.deleteIf(KindPermission, key, slices.ContainsFunc(sh.Permissions, func(h apiclient.SharePermission) bool { return permissionKey(share, h.Type, h.Name) == key }))
-			} else {
-				p.deleteIf(KindPermission, key, false)
-			}
-		}
-	}
-	for _, share := range p.l.Shares {
-		if !has(declaredShares, share) && !kept[share] {
-			p.deleteIf(KindShare, share, hasKey(p.o.Shares, share))
-		}
-	}
+	p.shareDeletions(names(d.Shares, func(s declared.Share) string { return s.Name }))
 	blocks := names(d.BlockStores, func(s declared.BlockStore) string { return blockKey(s.Kind, s.Name) })
 	for _, key := range p.l.BlockStores {
 		if !has(blocks, key) && p.removalAuthorized(KindBlockStore, key, hasKey(p.o.BlockStores, key)) {
@@ -714,6 +691,37 @@ func (p *planner) deletions() {
 	for _, name := range p.l.Groups {
 		if !has(groups, name) {
 			p.deleteIf(KindGroup, name, hasKey(p.o.Groups, name))
+		}
+	}
+}
+
+// shareDeletions removes the owned shares no longer declared, with their
+// snapshot policies and grants (before the stores they are on), and the
+// owned grants on hand-made shares that are no longer declared. A kept
+// share (its removal not authorized) keeps its policy and grants.
+func (p *planner) shareDeletions(declaredShares []string) {
+	d := p.d
+	kept := p.keptShares(declaredShares)
+	for _, share := range p.l.SnapshotPolicies {
+		if !has(names(d.SnapshotPolicies, func(s declared.SnapshotPolicy) string { return s.Share }), share) && !kept[share] {
+			p.deleteIf(KindSnapshotPolicy, share, hasKey(p.o.Policies, share))
+		}
+	}
+	for _, key := range p.l.Permissions {
+		share, _, _ := strings.Cut(key, "|")
+		if !has(declaredShares, share) && !kept[share] {
+			// A removed share takes its grants with it; only grants on a
+			// share that stays (a hand-made one) are removed one by one.
+			if sh, ok := p.o.Shares[share]; ok && !p.l.Owns(KindShare, share) {
+				p.deleteIf(KindPermission, key, slices.ContainsFunc(sh.Permissions, func(h apiclient.SharePermission) bool { return permissionKey(share, h.Type, h.Name) == key }))
+			} else {
+				p.deleteIf(KindPermission, key, false)
+			}
+		}
+	}
+	for _, share := range p.l.Shares {
+		if !has(declaredShares, share) && !kept[share] {
+			p.deleteIf(KindShare, share, hasKey(p.o.Shares, share))
 		}
 	}
 }

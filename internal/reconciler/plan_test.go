@@ -252,6 +252,28 @@ func TestPlan(t *testing.T) {
 				Request: &apiclient.UpdateStoreRequest{Config: map[string]any{"path": "/data/store/metadata/meta", "block_cache_mb": int64(64)}},
 			}},
 		},
+		"a store a share uses moved to another place: refused, nothing written for it": {
+			desired: func(d *Desired) {
+				d.MetadataStores[0].Badger.Path = "/data/store/metadata/elsewhere"
+				d.BlockStores[1].S3.Bucket, d.BlockStores[1].S3.Endpoint = "other", "http://other:8333"
+			},
+			wantRefused: []Problem{
+				{KindMetadataStore, "meta", "path differs from DittoFS's, and share /export keeps its files there: DittoFS would open the store at the new place from its next start and serve the share without them. Keep the store where it is; to move the files, declare a new store and a new share on it and copy them"},
+				{KindBlockStore, "remote/s3", "bucket, endpoint differs from DittoFS's, and share /export keeps its files there: DittoFS would open the store at the new place from its next start and serve the share without them. Keep the store where it is; to move the files, declare a new store and a new share on it and copy them"},
+			},
+		},
+		"a store no share uses may move": {
+			desired: func(d *Desired) {
+				d.MetadataStores[0].Badger.Path = "/data/store/metadata/elsewhere"
+				d.Shares, d.SnapshotPolicies = nil, nil
+			},
+			observed: func(o *Observed) { delete(o.Shares, "/export"); delete(o.Policies, "/export") },
+			ledger:   func(l *Ledger) { l.Shares, l.Permissions, l.SnapshotPolicies = nil, nil, nil },
+			want: []Action{{
+				Op: OpUpdate, Kind: KindMetadataStore, Name: "meta", Changes: []string{"path"}, Note: restartNote,
+				Request: &apiclient.UpdateStoreRequest{Config: map[string]any{"path": "/data/store/metadata/elsewhere"}},
+			}},
+		},
 		"a store's type changes: refused": {
 			desired: func(d *Desired) {
 				d.MetadataStores[0] = declared.MetadataStore{Name: "meta", Type: declared.MetadataMemory}
