@@ -174,7 +174,7 @@ func fileServiceTransitions() map[string]fileServiceTransition {
 			}),
 			want: composed,
 		},
-		"EverySharedAndStoreRemovedButAUser": {
+		"EveryShareAndStoreRemovedButAUser": {
 			reason: "A declaration left with only a user would delete every share and store: each is named in the one Fatal.",
 			was:    ptr.To(filesSpec(nil)),
 			spec: filesSpec(func(f *v1alpha1.FileServiceSpec) {
