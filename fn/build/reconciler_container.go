@@ -104,9 +104,10 @@ const reconcilerAPITLSDir = "/etc/dittofs-api-tls"
 // the certificate must carry for clients to verify it, so the reconciler
 // verifies that name; --api-address makes it dial the pod's loopback
 // whatever the name resolves to (the pod is not Ready, so not behind its
-// Service, before the reconciler's first pass). It trusts exactly the
-// certificate in tls.crt of that Secret, mounted alone (never tls.key): the
-// one DittoFS is told to serve. The image has no public CA bundle.
+// Service, before the reconciler's first pass). It trusts only what
+// tls.crt of that Secret holds, mounted alone (never tls.key): the
+// certificate DittoFS is told to serve, and any chain with it. The image has
+// no public CA bundle.
 func reconcilerAPI(ds spec.DittoServer, in v1beta1.Input) ([]string, []podVolume) {
 	port := strconv.Itoa(int(ds.Spec.ControlPlane.Port))
 	cert := ds.Spec.ControlPlane.CertSecretName
