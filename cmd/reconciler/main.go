@@ -51,15 +51,15 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-
 	if c.APIAddress != "" {
 		if err := reconciler.DialAPIAt(c.APIAddress); err != nil {
 			log.Error("--api-address", "error", err.Error())
 			os.Exit(2)
 		}
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
 	var tlsOpts []apiclient.ClientOption
 	if c.APICAFile != "" {
 		tlsOpts = append(tlsOpts, apiclient.WithCACert(c.APICAFile))

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossplane/function-sdk-go/logging"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/crossplane/function-sdk-go/logging"
 
 	"github.com/dittofs/function-dittofs/fn"
 	"github.com/dittofs/function-dittofs/fn/spec"

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -179,7 +180,7 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	}
 	d := &DittoFS{Base: fmt.Sprintf("http://127.0.0.1:%d", port), in: in, args: args, logDir: t.TempDir(), exited: make(chan error, 1)}
 	if in.APITLS != nil {
-		d.Base = fmt.Sprintf("https://%s:%d", in.APIHost, port)
+		d.Base = "https://" + net.JoinHostPort(in.APIHost, strconv.Itoa(port))
 	}
 	stdoutFile, err := os.Create(filepath.Join(d.logDir, "stdout"))
 	if err != nil {
