@@ -15,12 +15,8 @@ func (c *composer) composeFileService() error {
 	if err != nil || cm == nil {
 		return err
 	}
-	if !build.ReconcilerApplies(c.ds, c.in) {
-		why := "the Composition's function Input pins no images.reconciler"
-		if c.in.Images.Reconciler != "" {
-			why = "the reconciler does not yet reach a control plane served over TLS (spec.controlPlane.certSecretName)"
-		}
-		response.Warning(c.rsp, errors.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: %s", cm.Name, why)).TargetCompositeAndClaim()
+	if !build.ReconcilerApplies(c.ds) {
+		response.Warning(c.rsp, errors.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: DittoFS's API requires client certificates (spec.controlPlane.clientCASecretName), and the reconciler has none yet; unset clientCASecretName to have the declaration applied", cm.Name)).TargetCompositeAndClaim()
 	}
 	return c.add(keyFileService, cm, c.readyOnceObserved(keyFileService))
 }

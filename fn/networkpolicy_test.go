@@ -43,6 +43,19 @@ func TestNetworkPolicy(t *testing.T) {
 			spec: func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100} },
 			want: policy(port(8080), port(12049), port(1445), port(9100)),
 		},
+		// The reconciler's /metrics is admitted as DittoFS's is: with
+		// metrics on, to the same peers.
+		"MetricsWithTheReconcilerAddsItsPort": {
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100}
+				s.FileService = declaredFileService()
+			},
+			want: policy(port(8080), port(12049), port(1445), port(9100), port(9091)),
+		},
+		"TheReconcilerWithoutMetricsIsClosed": {
+			spec: func(s *v1alpha1.DittoServerSpec) { s.FileService = declaredFileService() },
+			want: policy(port(8080), port(12049), port(1445)),
+		},
 		"DisabledAdaptersAreClosed": {
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9443}
@@ -82,6 +95,15 @@ func TestNetworkPolicyComposed(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, desiredMap(t, rsp, keyNetworkPolicy)); diff != "" {
 		t.Errorf("desired NetworkPolicy: -want, +got:\n%s", diff)
+	}
+}
+
+// declaredFileService is a file service that gives the pod the reconciler.
+func declaredFileService() *v1alpha1.FileServiceSpec {
+	return &v1alpha1.FileServiceSpec{
+		MetadataStores: []v1alpha1.FileMetadataStore{{Name: "main", Type: "memory"}},
+		BlockStores:    []v1alpha1.FileBlockStore{{Name: "main", Kind: "local", Type: "memory"}},
+		Shares:         []v1alpha1.FileShare{{Name: "/export", MetadataStore: "main", LocalBlockStore: "main"}},
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 func TestServiceMonitor(t *testing.T) {
-	monitor := func(labels map[string]any, endpoint map[string]any) map[string]any {
+	monitor := func(labels map[string]any, endpoints ...any) map[string]any {
 		return map[string]any{
 			"apiVersion": "monitoring.coreos.com/v1",
 			"kind":       "ServiceMonitor",
@@ -25,7 +25,7 @@ func TestServiceMonitor(t *testing.T) {
 					"app.kubernetes.io/instance": "files",
 				}},
 				"namespaceSelector": map[string]any{"matchNames": []any{"storage"}},
-				"endpoints":         []any{endpoint},
+				"endpoints":         endpoints,
 			},
 		}
 	}
@@ -37,9 +37,25 @@ func TestServiceMonitor(t *testing.T) {
 		return l
 	}
 	cases := map[string]struct {
-		metrics *v1alpha1.MetricsSpec
-		want    map[string]any
+		metrics     *v1alpha1.MetricsSpec
+		fileService *v1alpha1.FileServiceSpec
+		want        map[string]any
 	}{
+		// The reconciler's /metrics is a second endpoint, at the same
+		// interval, without DittoFS's token (it serves no secret).
+		"TheReconcilerIsScrapedToo": {
+			metrics: &v1alpha1.MetricsSpec{
+				Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"},
+				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true, Interval: "15s"},
+			},
+			fileService: declaredFileService(),
+			want: monitor(anyMap(serverLabels),
+				map[string]any{
+					"port": "metrics", "path": "/metrics", "scheme": "http", "interval": "15s",
+					"authorization": map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "scrape", "key": "token"}},
+				},
+				map[string]any{"port": "reconciler", "path": "/metrics", "scheme": "http", "interval": "15s"}),
+		},
 		"Defaults": {
 			metrics: &v1alpha1.MetricsSpec{Enabled: true, ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true}},
 			want:    monitor(anyMap(serverLabels), map[string]any{"port": "metrics", "path": "/metrics", "scheme": "http"}),
@@ -83,6 +99,7 @@ func TestServiceMonitor(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := fixture.MinimalSpec()
 			s.Metrics = tc.metrics
+			s.FileService = tc.fileService
 			got := build.ServiceMonitor(fixture.DittoServer(s)).Object
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("serviceMonitor(): -want, +got:\n%s", diff)

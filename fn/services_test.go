@@ -46,10 +46,10 @@ func TestServices(t *testing.T) {
 		svc.Spec.PublishNotReadyAddresses = true
 		return svc
 	}
-	metrics := func(port int32, path, portString string) *corev1.Service {
+	metrics := func(port int32, path, portString string, more ...corev1.ServicePort) *corev1.Service {
 		svc := wantService("files-metrics", corev1.ServiceTypeClusterIP,
 			map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": portString, "prometheus.io/path": path},
-			tcpServicePort("metrics", port, port))
+			append([]corev1.ServicePort{tcpServicePort("metrics", port, port)}, more...)...)
 		svc.Labels = map[string]string{}
 		for k, v := range serverLabels {
 			svc.Labels[k] = v
@@ -72,6 +72,23 @@ func TestServices(t *testing.T) {
 				"nfs":      wantService("files-nfs", corev1.ServiceTypeLoadBalancer, nil, tcpServicePort("nfs", 2049, 12049)),
 				"smb":      wantService("files-smb", corev1.ServiceTypeLoadBalancer, nil, tcpServicePort("smb", 445, 1445)),
 				"metrics":  metrics(9090, "/metrics", "9090"),
+			},
+		},
+		// With the reconciler, the metrics Service also serves its
+		// /metrics port; the annotations still name DittoFS's.
+		"TheReconcilersMetricsPort": {
+			spec: func() v1alpha1.DittoServerSpec {
+				s := fixture.MinimalSpec()
+				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true}
+				s.FileService = declaredFileService()
+				return s
+			}(),
+			want: map[string]*corev1.Service{
+				"headless": headless(8080),
+				"api":      wantService("files-api", corev1.ServiceTypeClusterIP, nil, tcpServicePort("api", 8080, 8080)),
+				"nfs":      wantService("files-nfs", corev1.ServiceTypeLoadBalancer, nil, tcpServicePort("nfs", 2049, 12049)),
+				"smb":      wantService("files-smb", corev1.ServiceTypeLoadBalancer, nil, tcpServicePort("smb", 445, 1445)),
+				"metrics":  metrics(9090, "/metrics", "9090", tcpServicePort("reconciler", 9091, 9091)),
 			},
 		},
 		"TypesAnnotationsAndPortsFromSpec": {

@@ -29,6 +29,7 @@ type cli struct {
 	Version           kong.VersionFlag `help:"Print the version and exit."`
 	Config            string           `default:"/etc/dittofs-declared/config.yaml"                                                                help:"The declared file service (a mounted ConfigMap key)."`
 	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                name:"api-url"`
+	APIAddress        string           `help:"Dial this host:port for --api-url, whatever its host resolves to (HTTPS verifies the URL's host)."   name:"api-address"`
 	AdminUsername     string           `default:"admin"                                                                                            help:"DittoFS's bootstrap admin."`
 	AdminPasswordFile string           `help:"The admin password (a mounted Secret key)."                                                          required:""`
 	Listen            string           `default:":9091"                                                                                            help:"Address of /healthz, /readyz, /status and /metrics."`
@@ -50,6 +51,12 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	if c.APIAddress != "" {
+		if err := reconciler.DialAPIAt(c.APIAddress); err != nil {
+			log.Error("--api-address", "error", err.Error())
+			os.Exit(2)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
@@ -71,7 +78,7 @@ func main() {
 			stop()
 		}
 	}()
-	log.Info("reconciler started", "version", version, "config", c.Config, "api", c.APIURL, "listen", c.Listen)
+	log.Info("reconciler started", "version", version, "config", c.Config, "api", c.APIURL, "apiAddress", c.APIAddress, "listen", c.Listen)
 	r.Run(ctx)
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -10,13 +10,15 @@ import (
 )
 
 // NetworkPolicy admits traffic to the DittoFS pod only on the ports it
-// serves: the API, the enabled adapters and metrics. Egress is left alone:
+// serves: the API, the enabled adapters and metrics (DittoFS's and the
+// reconciler's). Egress is left alone:
 // DittoFS reaches its database and S3 block stores.
 func NetworkPolicy(ds spec.DittoServer) *networkingv1.NetworkPolicy {
 	var ports []networkingv1.NetworkPolicyPort
 	for _, p := range containerPorts(ds.Spec) {
 		ports = append(ports, networkingv1.NetworkPolicyPort{Protocol: &p.Protocol, Port: ptr.To(intstr.FromInt32(p.ContainerPort))})
 	}
+	ports = append(ports, reconcilerMetricsPolicyPorts(ds)...)
 	return &networkingv1.NetworkPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: ds.Name, Namespace: ds.Namespace, Labels: ds.Labels(spec.ComponentServer)},
 		Spec: networkingv1.NetworkPolicySpec{

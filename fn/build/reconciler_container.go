@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/spec"
 	"github.com/dittofs/function-dittofs/input/v1beta1"
 )
@@ -22,11 +23,14 @@ const ContainerReconciler = "fileservice-reconciler"
 const portReconciler = "reconciler"
 
 // ReconcilerApplies reports whether the pod gets the reconciler: a file
-// service is declared and the Input pins its image. With controlPlane TLS
-// it is not composed yet (it would need the API's CA; see
-// docs/fileservice.md).
-func ReconcilerApplies(ds spec.DittoServer, in v1beta1.Input) bool {
-	return spec.FileServiceDeclared(ds.Spec) && in.Images.Reconciler != "" && ds.Spec.ControlPlane.CertSecretName == ""
+// service is declared, and DittoFS's API does not require client
+// certificates. Under mTLS (spec.controlPlane.clientCASecretName) the
+// reconciler would need a client certificate the client CA signs, which
+// nothing in the XR names yet (docs/fileservice.md); the declaration is then
+// rendered and a Warning says it is not applied. The image is always there:
+// images.reconciler defaults to this release's own package image.
+func ReconcilerApplies(ds spec.DittoServer) bool {
+	return spec.FileServiceDeclared(ds.Spec) && ds.Spec.ControlPlane.ClientCASecretName == ""
 }
 
 // reconcilerSidecar is the reconciler container and the volumes it alone
@@ -36,7 +40,7 @@ func ReconcilerApplies(ds spec.DittoServer, in v1beta1.Input) bool {
 // newly referenced is a new volume, which rolls it). Nil when
 // ReconcilerApplies is false.
 func reconcilerSidecar(ds spec.DittoServer, in v1beta1.Input) (*corev1.Container, []corev1.Volume) {
-	if !ReconcilerApplies(ds, in) {
+	if !ReconcilerApplies(ds) {
 		return nil, nil
 	}
 	admin := AdminPasswordRef(ds)
@@ -48,17 +52,20 @@ func reconcilerSidecar(ds spec.DittoServer, in v1beta1.Input) (*corev1.Container
 	for _, name := range secrets {
 		vols = append(vols, secretVolume(declaredSecretVolume(name), name, path.Join(spec.DeclaredSecretsPath, name)))
 	}
+	apiArgs, apiVols := reconcilerAPI(ds, in)
+	vols = append(vols, apiVols...)
+	args := []string{
+		"--config=" + path.Join(spec.DeclaredMountPath, spec.DeclaredConfigKey),
+		"--admin-password-file=" + path.Join(spec.DeclaredSecretsPath, admin.Name, admin.Key),
+	}
+	args = append(args, apiArgs...)
+	args = append(args, "--listen=:"+strconv.Itoa(spec.ReconcilerPort))
 	c := &corev1.Container{
 		Name:    ContainerReconciler,
 		Image:   in.Images.Reconciler,
 		Command: []string{"/reconciler"},
-		Args: []string{
-			"--config=" + path.Join(spec.DeclaredMountPath, spec.DeclaredConfigKey),
-			"--admin-password-file=" + path.Join(spec.DeclaredSecretsPath, admin.Name, admin.Key),
-			"--api-url=http://127.0.0.1:" + strconv.Itoa(int(ds.Spec.ControlPlane.Port)),
-			"--listen=:" + strconv.Itoa(spec.ReconcilerPort),
-		},
-		Ports: []corev1.ContainerPort{{Name: portReconciler, ContainerPort: spec.ReconcilerPort, Protocol: corev1.ProtocolTCP}},
+		Args:    args,
+		Ports:   []corev1.ContainerPort{{Name: portReconciler, ContainerPort: spec.ReconcilerPort, Protocol: corev1.ProtocolTCP}},
 		// Ready once the declaration was applied the first time, and from
 		// then on: later errors are reported, never by taking the pod out
 		// of its Services.
@@ -84,6 +91,36 @@ func reconcilerSidecar(ds spec.DittoServer, in v1beta1.Input) (*corev1.Container
 		volumes = append(volumes, v.Volume)
 	}
 	return c, volumes
+}
+
+// reconcilerAPITLSDir is where the reconciler finds the certificate DittoFS
+// serves its API with.
+const reconcilerAPITLSDir = "/etc/dittofs-api-tls"
+
+// reconcilerAPI are the flags that say how the reconciler reaches DittoFS's
+// API in its pod, and the volume that needs. Over plain HTTP: 127.0.0.1.
+// Over TLS (spec.controlPlane.certSecretName): the URL names the API
+// Service's in-cluster DNS name, the one status.endpoints.api publishes and
+// the certificate must carry for clients to verify it, so the reconciler
+// verifies that name; --api-address makes it dial the pod's loopback
+// whatever the name resolves to (the pod is not Ready, so not behind its
+// Service, before the reconciler's first pass). It trusts only what
+// tls.crt of that Secret holds, mounted alone (never tls.key): the
+// certificate DittoFS is told to serve, and any chain with it. The image has
+// no public CA bundle.
+func reconcilerAPI(ds spec.DittoServer, in v1beta1.Input) ([]string, []podVolume) {
+	port := strconv.Itoa(int(ds.Spec.ControlPlane.Port))
+	cert := ds.Spec.ControlPlane.CertSecretName
+	if cert == "" {
+		return []string{"--api-url=http://127.0.0.1:" + port}, nil
+	}
+	host := ds.APIServiceName() + "." + ds.Namespace + ".svc." + in.ClusterDomain
+	vol := secretKeyVolume("reconciler-api-tls", v1alpha1.SecretKeySelector{Name: cert, Key: "tls.crt"}, "tls.crt", reconcilerAPITLSDir, nil)
+	return []string{
+		"--api-url=https://" + host + ":" + port,
+		"--api-address=127.0.0.1:" + port,
+		"--api-ca-file=" + path.Join(reconcilerAPITLSDir, "tls.crt"),
+	}, []podVolume{vol}
 }
 
 // declaredSecretVolume names the volume of a referenced Secret: a Secret

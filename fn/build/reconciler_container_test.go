@@ -88,32 +88,83 @@ func TestReconcilerSidecar(t *testing.T) {
 }
 
 func TestReconcilerApplies(t *testing.T) {
-	pinned := fixture.Input()
-	pinned.Images.Reconciler = reconcilerImage
 	declared := fixture.MinimalSpec()
 	declared.FileService = declaredShare()
 	tls := declared
-	tls.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
+	tls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls"}
+	mtls := declared
+	mtls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 	for name, tc := range map[string]struct {
 		spec v1alpha1.DittoServerSpec
-		pin  bool
 		want bool
 	}{
-		"declared and pinned":              {declared, true, true},
-		"declared, no image pinned":        {declared, false, false},
-		"nothing declared":                 {fixture.MinimalSpec(), true, false},
-		"declared, control plane over TLS": {tls, true, false},
+		"declared":                          {declared, true},
+		"nothing declared":                  {fixture.MinimalSpec(), false},
+		"declared, control plane over TLS":  {tls, true},
+		"declared, control plane with mTLS": {mtls, false},
 	} {
-		in := fixture.Input()
-		if tc.pin {
-			in = pinned
-		}
 		ds := fixture.DittoServer(tc.spec)
-		if got := ReconcilerApplies(ds, in); got != tc.want {
+		if got := ReconcilerApplies(ds); got != tc.want {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)
 		}
-		if c, _ := reconcilerSidecar(ds, in); (c != nil) != tc.want {
+		if c, _ := reconcilerSidecar(ds, fixture.Input()); (c != nil) != tc.want {
 			t.Errorf("%s: container %v, want one: %v", name, c != nil, tc.want)
 		}
+	}
+}
+
+// TestReconcilerAPI: how the reconciler reaches DittoFS's API, over HTTP on
+// 127.0.0.1, or over TLS verifying the API Service's name while dialing
+// 127.0.0.1, with only tls.crt of the certificate Secret mounted.
+func TestReconcilerAPI(t *testing.T) {
+	cases := map[string]struct {
+		cp       *v1alpha1.ControlPlaneSpec
+		domain   string
+		wantArgs []string
+		wantVols []podVolume
+	}{
+		"http": {
+			cp:       &v1alpha1.ControlPlaneSpec{Port: 8080},
+			wantArgs: []string{"--api-url=http://127.0.0.1:8080"},
+		},
+		"http on another port": {
+			cp:       &v1alpha1.ControlPlaneSpec{Port: 18080},
+			wantArgs: []string{"--api-url=http://127.0.0.1:18080"},
+		},
+		"tls": {
+			cp:     &v1alpha1.ControlPlaneSpec{Port: 8443, TLS: true, CertSecretName: "api-tls"},
+			domain: "k8s.example",
+			wantArgs: []string{
+				"--api-url=https://files-api.storage.svc.k8s.example:8443",
+				"--api-address=127.0.0.1:8443",
+				"--api-ca-file=/etc/dittofs-api-tls/tls.crt",
+			},
+			wantVols: []podVolume{{
+				Volume: corev1.Volume{Name: "reconciler-api-tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+					SecretName: "api-tls",
+					Items:      []corev1.KeyToPath{{Key: "tls.crt", Path: "tls.crt"}},
+				}}},
+				Mount: corev1.VolumeMount{Name: "reconciler-api-tls", MountPath: "/etc/dittofs-api-tls", ReadOnly: true},
+			}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := fixture.MinimalSpec()
+			s.FileService = declaredShare()
+			s.ControlPlane = tc.cp
+			in := fixture.Input()
+			if tc.domain != "" {
+				in.ClusterDomain = tc.domain
+			}
+			ds := fixture.DittoServer(s)
+			args, vols := reconcilerAPI(ds, in)
+			if diff := cmp.Diff(tc.wantArgs, args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantVols, vols); diff != "" {
+				t.Errorf("volumes (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

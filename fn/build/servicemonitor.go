@@ -40,7 +40,7 @@ func ServiceMonitor(ds spec.DittoServer) *composed.Unstructured {
 	u.Object["spec"] = map[string]any{
 		"selector":          map[string]any{"matchLabels": svcLabels},
 		"namespaceSelector": map[string]any{"matchNames": []any{ds.Namespace}},
-		"endpoints":         []any{endpoint},
+		"endpoints":         append([]any{endpoint}, reconcilerMetricsEndpoints(ds)...),
 	}
 	return u
 }

@@ -48,7 +48,9 @@ func exposed(svc *corev1.Service, ss *v1alpha1.ServiceSpec) *corev1.Service {
 	return svc
 }
 
-// MetricsService is what Prometheus scrapes.
+// MetricsService is what Prometheus scrapes: DittoFS's metrics port and,
+// with the reconciler, its port (reconciler_metrics.go). The prometheus.io
+// annotations name DittoFS's only: they can describe one port.
 func MetricsService(ds spec.DittoServer) *corev1.Service {
 	m := ds.Spec.Metrics
 	svc := service(ds, ds.MetricsServiceName(), corev1.ServiceTypeClusterIP, map[string]string{
@@ -57,6 +59,7 @@ func MetricsService(ds spec.DittoServer) *corev1.Service {
 		"prometheus.io/path":   m.Path,
 	}, servicePort(portMetrics, m.Port, m.Port))
 	svc.Labels[labelMetricsService] = "true"
+	svc.Spec.Ports = append(svc.Spec.Ports, reconcilerMetricsServicePorts(ds)...)
 	return svc
 }
 

@@ -17,6 +17,10 @@ const (
 	defaultDittoFSImage    = "docker.io/marmos91c/dittofs:v0.29.0"
 	defaultPGBackRestImage = "docker.io/percona/percona-pgbackrest:2.58.0-1"
 	defaultPGBouncerImage  = "docker.io/percona/percona-pgbouncer:1.25.1-1"
+	// defaultReconcilerImage is this release's function package image: it
+	// holds /reconciler beside /function (hack/image). Its tag is the
+	// version apis/*/crossplane.yaml depend on (TestDefaultReconcilerImage).
+	defaultReconcilerImage = "ghcr.io/dittofs/function-dittofs:v0.1.0"
 	defaultCRVersion       = "2.9.0"
 	defaultPostgresVersion = 17
 	defaultClusterDomain   = "cluster.local"
@@ -41,6 +45,7 @@ func InputWithDefaults(in v1beta1.Input) v1beta1.Input {
 	out.Images.DittoFS = OrDefault(out.Images.DittoFS, defaultDittoFSImage)
 	out.Images.PGBackRest = OrDefault(out.Images.PGBackRest, defaultPGBackRestImage)
 	out.Images.PGBouncer = OrDefault(out.Images.PGBouncer, defaultPGBouncerImage)
+	out.Images.Reconciler = OrDefault(out.Images.Reconciler, defaultReconcilerImage)
 	images := defaultPostgresImages()
 	for major, image := range out.Images.Postgres {
 		images[major] = image

@@ -1,5 +1,5 @@
 // Command image builds the function's runtime image without Docker: the
-// static binary in one layer on an empty base, one image per architecture,
+// static binaries in one layer on an empty base, one image per architecture,
 // written as a tarball that `crossplane xpkg build
 // --embed-runtime-image-tarball` (and `docker load`) reads. The result is
 // reproducible: the same source, Go toolchain, version and created time give
@@ -7,11 +7,17 @@
 // the build is path independent (-trimpath, -buildvcs=false).
 //
 // It describes the same image as the Dockerfile (gcr.io/distroless/static
-// :nonroot): /function as entrypoint, user 65532:65532, port 9443/tcp. It
-// starts from scratch because no base image can be pulled without a
-// registry; distroless static adds CA certificates, tzdata and /etc/passwd,
-// and the function needs none of them: it makes no outbound TLS calls, uses
-// no time zones, and the numeric user needs no passwd entry. A minimal
+// :nonroot): /function as entrypoint, user 65532:65532, port 9443/tcp, and
+// /reconciler beside it (cmd/reconciler, the DittoFS pod's
+// fileservice-reconciler container runs it with command ["/reconciler"]), so
+// the package image Crossplane pulls is also the reconciler's image and the
+// two versions always match. It starts from scratch because no base image
+// can be pulled without a registry; distroless static adds CA certificates,
+// tzdata and /etc/passwd, and neither binary needs them: the function makes
+// no outbound TLS calls, the reconciler makes them only to DittoFS on
+// localhost, trusting the certificate mounted from the pod's Secret (no
+// public CA bundle is wanted there), neither uses time zones, and the
+// numeric user needs no passwd entry. A minimal
 // /etc/passwd and /etc/group still name the user (as distroless does, so
 // tools that print user names agree), and /tmp exists for libraries that
 // expect it when the root file system is writable.
@@ -98,11 +104,14 @@ func run(o *options) error {
 	defer os.RemoveAll(tmp)
 
 	for _, arch := range o.arches {
-		bin := filepath.Join(tmp, "function-"+arch)
-		if err := buildBinary(o, arch, bin); err != nil {
+		bins := binaries{function: filepath.Join(tmp, "function-"+arch), reconciler: filepath.Join(tmp, "reconciler-"+arch)}
+		if err := buildBinary(o, arch, ".", bins.function); err != nil {
 			return err
 		}
-		img, err := buildImage(o, arch, bin)
+		if err := buildBinary(o, arch, "./cmd/reconciler", bins.reconciler); err != nil {
+			return err
+		}
+		img, err := buildImage(o, arch, bins)
 		if err != nil {
 			return fmt.Errorf("building the %s image: %w", arch, err)
 		}
@@ -124,23 +133,27 @@ func run(o *options) error {
 	return nil
 }
 
-// buildBinary cross-compiles the function: static (no cgo), without local
-// paths or VCS stamps so two checkouts of the same source build the same
-// bytes. main.version gets the version; -X on a missing variable is a no-op.
-func buildBinary(o *options, arch, out string) error {
+// binaries are the host paths of the two programs the image holds.
+type binaries struct{ function, reconciler string }
+
+// buildBinary cross-compiles the main package pkg of the module (the
+// function, or cmd/reconciler): static (no cgo), without local paths or VCS
+// stamps so two checkouts of the same source build the same bytes.
+// main.version gets the version; -X on a missing variable is a no-op.
+func buildBinary(o *options, arch, pkg, out string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -X main.version="+o.version, "-o", out, ".")
+		"-ldflags", "-s -w -X main.version="+o.version, "-o", out, pkg)
 	cmd.Dir = o.source
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=readonly")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build for linux/%s: %w", arch, err)
+		return fmt.Errorf("go build %s for linux/%s: %w", pkg, arch, err)
 	}
 	return nil
 }
 
-func buildImage(o *options, arch, bin string) (v1.Image, error) {
-	layerTar, err := rootfs(bin, o.created)
+func buildImage(o *options, arch string, bins binaries) (v1.Image, error) {
+	layerTar, err := rootfs(bins, o.created)
 	if err != nil {
 		return nil, err
 	}
@@ -183,17 +196,22 @@ func buildImage(o *options, arch, bin string) (v1.Image, error) {
 		Layer: layer,
 		History: v1.History{
 			Created:   v1.Time{Time: o.created},
-			CreatedBy: "hack/image: COPY function /function",
+			CreatedBy: "hack/image: COPY function /function, reconciler /reconciler",
 		},
 	})
 }
 
-// rootfs is the layer: /function plus the few files distroless would give
-// the nonroot user. Owners, modes and times are fixed for reproducibility.
-func rootfs(bin string, mtime time.Time) ([]byte, error) {
-	fn, err := os.ReadFile(bin)
+// rootfs is the layer: /function and /reconciler plus the few files
+// distroless would give the nonroot user. Owners, modes and times are fixed
+// for reproducibility.
+func rootfs(bins binaries, mtime time.Time) ([]byte, error) {
+	fn, err := os.ReadFile(bins.function)
 	if err != nil {
-		return nil, fmt.Errorf("reading the binary: %w", err)
+		return nil, fmt.Errorf("reading the function's binary: %w", err)
+	}
+	rec, err := os.ReadFile(bins.reconciler)
+	if err != nil {
+		return nil, fmt.Errorf("reading the reconciler's binary: %w", err)
 	}
 	passwd := "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:" + strconv.Itoa(uid) + ":" + strconv.Itoa(uid) + ":nonroot:/home/nonroot:/sbin/nologin\n"
 	group := "root:x:0:\nnonroot:x:" + strconv.Itoa(uid) + ":\n"
@@ -210,6 +228,7 @@ func rootfs(bin string, mtime time.Time) ([]byte, error) {
 		{name: "function", mode: 0o755, body: fn},
 		{name: "home/", mode: 0o755, dir: true},
 		{name: "home/nonroot/", mode: 0o700, uid: uid, dir: true},
+		{name: "reconciler", mode: 0o755, body: rec},
 		{name: "tmp/", mode: 0o1777, dir: true},
 	}
 	var buf bytes.Buffer

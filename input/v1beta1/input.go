@@ -84,9 +84,14 @@ type Images struct {
 	PGBouncer string `json:"pgBouncer,omitempty"`
 
 	// Reconciler is the image of the container that applies a DittoServer's
-	// spec.fileService beside DittoFS (cmd/reconciler, at /reconciler in the
-	// image). No default: until it is pinned, a declared file service is
-	// rendered into its ConfigMap but not applied, and the XR says so.
+	// spec.fileService beside DittoFS: it runs /reconciler (cmd/reconciler).
+	// The default is this release's own function package image, which holds
+	// /reconciler beside /function, so the function and the reconciler it
+	// composes are one version. Pin a mirror of that image here; there is no
+	// value that turns the reconciler off (a declared file service is always
+	// applied: refuse spec.fileService with an admission policy instead).
+	// +kubebuilder:default="ghcr.io/dittofs/function-dittofs:v0.1.0"
+	// +kubebuilder:validation:MinLength=1
 	// +optional
 	Reconciler string `json:"reconciler,omitempty"`
 

@@ -49,6 +49,7 @@ type pod struct {
 	adminPass  string // what the admin Secret holds now
 	reconciler *reconciler.Reconciler
 	log        *bytes.Buffer
+	apiOpts    []apiclient.ClientOption // TLS to dfs's API, when it serves HTTPS
 }
 
 func startPod(t *testing.T) *pod {
@@ -115,7 +116,7 @@ func (p *pod) startDfs() {
 // admin is an API client logged in with the admin Secret's password.
 func (p *pod) admin() *apiclient.Client {
 	p.t.Helper()
-	c := apiclient.New(p.dfs.Base)
+	c := apiclient.New(p.dfs.Base, p.apiOpts...)
 	tok, err := c.Login("admin", p.adminPass)
 	if err != nil {
 		p.t.Fatalf("admin login: %v", err)

@@ -2,13 +2,19 @@ package packages_test
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"io"
 	"log"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -142,8 +148,8 @@ func checkFunction(t *testing.T, ref string) {
 	}
 }
 
-// checkRuntime wants the image config the Dockerfile describes and a
-// static binary for the right machine at /function.
+// checkRuntime wants the image config the Dockerfile describes and static
+// binaries for the right machine at /function and /reconciler.
 func checkRuntime(t *testing.T, arch string, img v1.Image) {
 	t.Helper()
 	cfg, err := img.ConfigFile()
@@ -168,19 +174,64 @@ func checkRuntime(t *testing.T, arch string, img v1.Image) {
 	}
 
 	body, mode := files(t, img)
-	if mode["function"]&0o111 == 0 {
-		t.Errorf("%s /function mode %o is not executable", arch, mode["function"])
+	for _, bin := range []string{"function", "reconciler"} {
+		checkStaticBinary(t, arch, bin, body[bin], mode[bin])
 	}
-	f, err := elf.NewFile(bytes.NewReader(body["function"]))
+	// The reconciler the DittoFS pod runs from this image (command
+	// ["/reconciler"]) works: run where this machine can, it prints the
+	// version the image was built as.
+	if arch == runtime.GOARCH && runtime.GOOS == "linux" {
+		if got := runExtracted(t, body["reconciler"], "--version"); got != "v0.1.0" {
+			t.Errorf("%s /reconciler --version printed %q, want v0.1.0", arch, got)
+		}
+		if got := runExtracted(t, body["reconciler"], "--help"); !strings.Contains(got, "--api-address") || !strings.Contains(got, "--admin-password-file") {
+			t.Errorf("%s /reconciler --help does not describe its flags:\n%s", arch, got)
+		}
+	}
+}
+
+// checkStaticBinary wants /name in the image to be an executable, static
+// ELF binary for arch: the image has no libc.
+func checkStaticBinary(t *testing.T, arch, name string, body []byte, mode int64) {
+	t.Helper()
+	if body == nil {
+		t.Errorf("%s image has no /%s", arch, name)
+		return
+	}
+	if mode&0o111 == 0 {
+		t.Errorf("%s /%s mode %o is not executable", arch, name, mode)
+	}
+	f, err := elf.NewFile(bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("%s /function is not an ELF binary: %v", arch, err)
+		t.Errorf("%s /%s is not an ELF binary: %v", arch, name, err)
+		return
 	}
 	if f.Machine != arches[arch] {
-		t.Errorf("%s /function is built for %s", arch, f.Machine)
+		t.Errorf("%s /%s is built for %s", arch, name, f.Machine)
 	}
 	if f.Section(".interp") != nil {
-		t.Errorf("%s /function is dynamically linked; the image has no libc", arch)
+		t.Errorf("%s /%s is dynamically linked; the image has no libc", arch, name)
 	}
+}
+
+// runExtracted writes a binary extracted from an image to a file, runs it
+// with args in an empty environment, and returns its trimmed output; it
+// must exit 0 within a minute.
+func runExtracted(t *testing.T, bin []byte, args ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bin")
+	if err := os.WriteFile(path, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = []string{}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", path, args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // checkConfiguration wants the XRD, the Composition and a dependency on the

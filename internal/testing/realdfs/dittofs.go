@@ -3,10 +3,12 @@ package realdfs
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,6 +52,13 @@ type BootInput struct {
 	// HoldsAdapterPorts: the test holds the machine's adapter ports
 	// (HoldAdapterPorts); otherwise this dfs shares them with other tests'.
 	HoldsAdapterPorts bool
+
+	// APIHost and APITLS, when dfs serves its API over TLS: Base is then
+	// https://APIHost:<port> (APIHost must resolve to this machine, e.g.
+	// localhost, and be a name the certificate carries), and the health
+	// polls and the login verify the certificate with APITLS.
+	APIHost string
+	APITLS  *tls.Config
 }
 
 // BootResult is what a successful boot showed.
@@ -98,7 +107,8 @@ func TryBootDittoFS(t *testing.T, in BootInput) (res BootResult, err error) {
 
 // DittoFS is a running dfs server.
 type DittoFS struct {
-	// Base is the URL of its API (http://127.0.0.1:<port>).
+	// Base is the URL of its API (http://127.0.0.1:<port>, or
+	// https://<APIHost>:<port> with APITLS).
 	Base          string
 	Health, Ready time.Duration // from start to /health and /health/ready 200
 
@@ -169,6 +179,9 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 		return nil, fmt.Errorf("the API port %d is already in use on this machine; set DITTOFS_CONTROLPLANE_PORT in Env to a free one (FreePort)", port)
 	}
 	d := &DittoFS{Base: fmt.Sprintf("http://127.0.0.1:%d", port), in: in, args: args, logDir: t.TempDir(), exited: make(chan error, 1)}
+	if in.APITLS != nil {
+		d.Base = "https://" + net.JoinHostPort(in.APIHost, strconv.Itoa(port))
+	}
 	stdoutFile, err := os.Create(filepath.Join(d.logDir, "stdout"))
 	if err != nil {
 		return nil, err
@@ -194,7 +207,7 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	// Poll every 20ms (a good boot takes about 0.2-0.6s); give up after a
 	// minute or as soon as dfs exits, which it does at once on any DB error.
 	deadline := started.Add(time.Minute)
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := apiHTTPClient(in, 2*time.Second)
 	waitFor := func(path string, ok func(body []byte) bool) (time.Duration, error) {
 		for {
 			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, d.Base+path, nil)
@@ -236,6 +249,16 @@ func StartDittoFS(t *testing.T, in BootInput) (*DittoFS, error) {
 	return d, nil
 }
 
+// apiHTTPClient is a client of dfs's API: plain, or verifying its
+// certificate with in.APITLS.
+func apiHTTPClient(in BootInput, timeout time.Duration) *http.Client {
+	c := &http.Client{Timeout: timeout}
+	if in.APITLS != nil {
+		c.Transport = &http.Transport{TLSClientConfig: in.APITLS}
+	}
+	return c
+}
+
 // Logs returns what dfs wrote to stdout and stderr so far.
 func (d *DittoFS) Logs() (stdout, stderr string) {
 	o, _ := os.ReadFile(filepath.Join(d.logDir, "stdout"))
@@ -256,7 +279,7 @@ func (d *DittoFS) withOutput(err error) error {
 // in PostgreSQL.
 func (d *DittoFS) Check() (res BootResult, err error) {
 	res.Health, res.Ready = d.Health, d.Ready
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := apiHTTPClient(d.in, 10*time.Second)
 	if err := login(client, d.Base, d.in); err != nil {
 		return res, err
 	}

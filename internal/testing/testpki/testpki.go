@@ -43,6 +43,13 @@ func (kp *KeyPair) Server(name string, hosts ...string) (*KeyPair, error) {
 	return kp.leaf(name, x509.ExtKeyUsageServerAuth, append([]string{"localhost", "127.0.0.1"}, hosts...))
 }
 
+// ServerOnly issues a server certificate for exactly hosts (DNS names or
+// IPs), without Server's localhost and 127.0.0.1: for a test that a client
+// verifies the name it should, not the address it dials.
+func (kp *KeyPair) ServerOnly(name string, hosts ...string) (*KeyPair, error) {
+	return kp.leaf(name, x509.ExtKeyUsageServerAuth, hosts)
+}
+
 // Client issues a client certificate, naming hosts (DNS names or IPs) if
 // the peer checks them.
 func (kp *KeyPair) Client(name string, hosts ...string) (*KeyPair, error) {
