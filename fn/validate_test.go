@@ -114,7 +114,7 @@ func TestValidate(t *testing.T) {
 			want:   []string{"spec.database.postgresSecretRef: Required value: type postgres needs either postgresSecretRef (an existing PostgreSQL) or spec.percona.enabled"},
 		},
 		"EnumsCheckedWithoutTheSchema": {
-			reason: "crossplane render and a legacy XR skip the XRD's enums, so the function checks them itself and lists what is supported.",
+			reason: "crossplane render without --xrd skips the XRD's enums, so the function checks them itself and lists what is supported.",
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{Type: "postgresql"}
 				s.Logging = &v1alpha1.LoggingSpec{Level: "TRACE"}
