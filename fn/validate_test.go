@@ -22,9 +22,12 @@ func TestValidate(t *testing.T) {
 		want        []string
 	}{
 		"MinimalIsValid": {reason: "The smallest XR the README shows must be accepted; an error here would refuse every first try.", spec: func(*v1alpha1.DittoServerSpec) {}},
-		"FullBackupIsValid": {reason: "A complete Percona spec with S3 backups is what production runs; a false error would block it.", spec: func(s *v1alpha1.DittoServerSpec) {
-			*s = fixture.PerconaSpec(fixture.S3Backup())
-		}},
+		"FullBackupIsValid": {
+			reason: "A complete Percona spec with S3 backups is what production runs; a false error would block it.",
+			spec: func(s *v1alpha1.DittoServerSpec) {
+				*s = fixture.PerconaSpec(fixture.S3Backup())
+			},
+		},
 		"MetadataSizeRequired": {
 			reason: "Without a metadata size no volume can be claimed; the error says what to set, with an example.",
 			spec:   func(s *v1alpha1.DittoServerSpec) { s.Storage.MetadataSize = "" },
