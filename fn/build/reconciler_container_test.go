@@ -95,14 +95,15 @@ func TestReconcilerApplies(t *testing.T) {
 	tls := declared
 	tls.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
 	for name, tc := range map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		pin  bool
-		want bool
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		pin    bool
+		want   bool
 	}{
-		"declared and pinned":              {declared, true, true},
-		"declared, no image pinned":        {declared, false, false},
-		"nothing declared":                 {fixture.MinimalSpec(), true, false},
-		"declared, control plane over TLS": {tls, true, false},
+		"declared and pinned":              {"A declaration and a pinned reconciler image are all the reconciler needs to apply it.", declared, true, true},
+		"declared, no image pinned":        {"Without a pinned image there is nothing trustworthy to run: the declaration is rendered but not applied (a Warning says so).", declared, false, false},
+		"nothing declared":                 {"With nothing declared a reconciler would only cost a container.", fixture.MinimalSpec(), true, false},
+		"declared, control plane over TLS": {"With TLS served the reconciler would need the API's CA, which it is not given yet (docs/fileservice.md): not composed rather than composed failing.", tls, true, false},
 	} {
 		in := fixture.Input()
 		if tc.pin {
@@ -110,10 +111,10 @@ func TestReconcilerApplies(t *testing.T) {
 		}
 		ds := fixture.DittoServer(tc.spec)
 		if got := ReconcilerApplies(ds, in); got != tc.want {
-			t.Errorf("%s: %v, want %v", name, got, tc.want)
+			t.Errorf("%s: %s\nReconcilerApplies(ds, in) = %v, want %v", name, tc.reason, got, tc.want)
 		}
 		if c, _ := reconcilerSidecar(ds, in); (c != nil) != tc.want {
-			t.Errorf("%s: container %v, want one: %v", name, c != nil, tc.want)
+			t.Errorf("%s: %s\nreconcilerSidecar(ds, in): container %v, want one: %v", name, tc.reason, c != nil, tc.want)
 		}
 	}
 }
