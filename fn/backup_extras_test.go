@@ -290,19 +290,3 @@ func TestEncryptionGuard(t *testing.T) {
 		})
 	}
 }
-
-// liveServerFrom runs req to a live server (as liveServer, from a request
-// that already has its required resources).
-func liveServerFrom(t *testing.T, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionRequest, *fnv1.RunFunctionResponse) {
-	t.Helper()
-	var rsp *fnv1.RunFunctionResponse
-	for range 3 {
-		rsp = compose(t, req)
-		if msg, fatal := fatalResult(rsp); fatal {
-			t.Fatalf("composing the live server: %s", msg)
-		}
-		req = observeDesired(req, rsp)
-		markLive(req)
-	}
-	return req, rsp
-}
