@@ -33,6 +33,7 @@ type ServerCommand struct {
 // it to exit and, if the test failed, shows its log.
 type Server struct {
 	ServerCommand
+
 	exited chan error
 	stop   func()
 }

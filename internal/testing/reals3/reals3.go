@@ -41,6 +41,7 @@ type Options struct {
 // server on the same ports before it is gone would fail to bind.
 type Server struct {
 	Options
+
 	// Port is the port clients use: HTTPS with a CA, HTTP without.
 	Port int
 	// CAFile is CA's certificate in PEM, for clients (with a CA only).
@@ -183,6 +184,7 @@ func (s *Server) UnsignedStatus(t *testing.T, path string) int {
 }
 
 func (s *Server) unsigned(t *testing.T, path string) (int, error) {
+	t.Helper()
 	transport := &http.Transport{}
 	if s.CA != nil {
 		transport.TLSClientConfig = &tls.Config{RootCAs: s.CA.Pool(), MinVersion: tls.VersionTLS12}
