@@ -147,7 +147,7 @@ func (c *composer) composeBackupExtras() (bool, error) {
 	}
 	if r.Value == nil {
 		c.backupInputAwaited(r, "WaitingForEncryptionPassphrase", "InvalidEncryptionPassphrase")
-		return false, c.keepObserved(keyPGBackRestCipher, keyUsageCipher)
+		return false, c.keepObserved(resource.ReadyTrue, keyPGBackRestCipher, keyUsageCipher)
 	}
 	if err := c.add(keyPGBackRestCipher, build.PGBackRestCipherSecret(c.ds, build.PGBackRestCipherConf(r.Value)), c.readyOnceObserved(keyPGBackRestCipher)); err != nil {
 		return false, err
@@ -169,17 +169,6 @@ func (c *composer) backupInputAwaited(r secretKeyRead, waiting, invalid string) 
 		return
 	}
 	response.ConditionFalse(c.rsp, conditionBackupReady, waiting).WithMessage(r.Waiting).TargetCompositeAndClaim()
-}
-
-// keepObserved keeps the observed objects under keys desired as they are,
-// ready.
-func (c *composer) keepObserved(keys ...resource.Name) error {
-	for _, key := range keys {
-		if err := c.keepObservedAs(key, resource.ReadyTrue); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // backupEncrypted says whether the spec encrypts the repository.

@@ -139,36 +139,44 @@ func TestBackupExtrasAwaited(t *testing.T) {
 	newline := secretJSON("repo-pass", map[string]string{"passphrase": "correct horse\nrepo1-path=/elsewhere"}, nil)
 	empty := secretJSON("repo-pass", map[string]string{"passphrase": " \n"}, nil)
 	cases := map[string]struct {
+		reason   string
 		override map[string]*string
 		drop     string // a requirement not answered yet
 		want     string // BackupReady
 		message  string
 	}{
 		"CANotFetched": {
-			drop: requiredBackupCA, want: "FALSE WaitingForCA",
+			reason: "Until Crossplane fetched the CA Secret the function cannot know it is fine: a new cluster waits, and the condition says for what.",
+			drop:   requiredBackupCA, want: "FALSE WaitingForCA",
 			message: "waiting for Crossplane to fetch the S3 CA Secret storage/s3-ca",
 		},
 		"CAMissing": {
+			reason:   "A CA Secret that does not exist would leave pgBackRest's projected volume missing, so the cluster never starts; the message names the field to fix.",
 			override: map[string]*string{requiredBackupCA: nil}, want: "FALSE InvalidCA",
 			message: "the S3 CA Secret storage/s3-ca (spec.percona.backup.caSecretRef) does not exist",
 		},
 		"CAKeyMissing": {
+			reason:   "A CA under another key is a common mistake (tls.crt for ca.crt); the message lists the keys there are, so the fix is obvious.",
 			override: map[string]*string{requiredBackupCA: &wrongKey}, want: "FALSE InvalidCA",
 			message: "the S3 CA Secret storage/s3-ca (spec.percona.backup.caSecretRef) has no key ca.crt (it has keys tls.crt)",
 		},
 		"CANotPEM": {
+			reason:   "A key that holds no certificate would fail every TLS handshake with S3 much later; the message says what it must hold.",
 			override: map[string]*string{requiredBackupCA: &notPEM}, want: "FALSE InvalidCA",
 			message: "key ca.crt of the S3 CA Secret storage/s3-ca (spec.percona.backup.caSecretRef) holds no PEM certificate: it needs the CA that signed the S3 endpoint's certificate, -----BEGIN CERTIFICATE----- …",
 		},
 		"PassphraseNotFetched": {
-			drop: requiredBackupPassphrase, want: "FALSE WaitingForEncryptionPassphrase",
+			reason: "An encrypted repository cannot be created before its passphrase is known: waiting, and saying so, beats a repository with the wrong key.",
+			drop:   requiredBackupPassphrase, want: "FALSE WaitingForEncryptionPassphrase",
 			message: "waiting for Crossplane to fetch the encryption passphrase Secret storage/repo-pass",
 		},
 		"PassphraseWithALineBreak": {
+			reason:   "A line feed would end the cipher-pass line and let the rest inject another pgBackRest option (repo1-path here); refused without echoing the value.",
 			override: map[string]*string{requiredBackupPassphrase: &newline}, want: "FALSE InvalidEncryptionPassphrase",
 			message: "key passphrase of the encryption passphrase Secret storage/repo-pass (spec.percona.backup.encryption.passphraseSecretRef) holds a line feed (LF) inside its value",
 		},
 		"PassphraseEmpty": {
+			reason:   "An empty passphrase would encrypt with nothing secret; refused rather than trimmed to empty.",
 			override: map[string]*string{requiredBackupPassphrase: &empty}, want: "FALSE InvalidEncryptionPassphrase",
 			message: "key passphrase of the encryption passphrase Secret storage/repo-pass (spec.percona.backup.encryption.passphraseSecretRef) is empty",
 		},
@@ -179,16 +187,16 @@ func TestBackupExtrasAwaited(t *testing.T) {
 			delete(secrets, tc.drop)
 			rsp := compose(t, withSecrets(xrRequest(extrasSpec), secrets))
 			if _, ok := rsp.GetDesired().GetResources()[string(keyPerconaCluster)]; ok {
-				t.Error("a new cluster was composed while a Secret its pgBackRest projects cannot be read")
+				t.Errorf("%s\nRunFunction(): a new cluster was composed while a Secret its pgBackRest projects cannot be read", tc.reason)
 			}
 			if got := conditionOf(rsp, conditionBackupReady); got != tc.want {
-				t.Errorf("BackupReady %q, want %q", got, tc.want)
+				t.Errorf("%s\nRunFunction(): BackupReady %q, want %q", tc.reason, got, tc.want)
 			}
 			if got := conditionMessage(rsp, conditionBackupReady); !strings.HasPrefix(got, tc.message) {
-				t.Errorf("BackupReady message %q, want one starting %q", got, tc.message)
+				t.Errorf("%s\nRunFunction(): BackupReady message %q, want one starting %q", tc.reason, got, tc.message)
 			}
 			if got := conditionOf(rsp, conditionDatabaseReady); got != "FALSE WaitingForBackupCredentials" {
-				t.Errorf("DatabaseReady %q", got)
+				t.Errorf("%s\nRunFunction(): DatabaseReady %q, want FALSE WaitingForBackupCredentials", tc.reason, got)
 			}
 
 			// The same Secret trouble under a live encrypted cluster.
@@ -204,11 +212,11 @@ func TestBackupExtrasAwaited(t *testing.T) {
 			observed := live.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["spec"].GetStructValue().GetFields()["backups"]
 			desired := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["spec"].GetStructValue().GetFields()["backups"]
 			if diff := cmp.Diff(observed.AsInterface(), desired.AsInterface()); diff != "" {
-				t.Errorf("the live cluster's backups changed (-observed +desired):\n%s", diff)
+				t.Errorf("%s\nRunFunction(): the live cluster's backups changed: -observed, +desired:\n%s", tc.reason, diff)
 			}
 			for _, key := range []resource.Name{keyPGBackRestCipher, keyUsageCipher} {
 				if _, ok := rsp.GetDesired().GetResources()[string(key)]; !ok {
-					t.Errorf("%s was dropped", key)
+					t.Errorf("%s\nRunFunction(): %s was dropped", tc.reason, key)
 				}
 			}
 		})
@@ -232,27 +240,35 @@ func TestEncryptionGuard(t *testing.T) {
 	other := secretJSON("repo-pass", map[string]string{"passphrase": "a-different-one-42"}, nil)
 	sameElsewhere := secretJSON("repo-pass-2", map[string]string{"passphrase": "correct horse battery staple"}, nil)
 	cases := map[string]struct {
+		reason   string
 		was, now string
 		secrets  map[string]*string
 		want     string // "" applies
 	}{
 		"EncryptionAdded": {
-			was: plain, now: extrasSpec,
+			reason: "The repository exists unencrypted: turning encryption on would make pgBackRest unable to read the backups already there.",
+			was:    plain, now: extrasSpec,
 			want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b/pgbackrest/storage/files-4a49acf8/repo1) is not encrypted",
 		},
 		"EncryptionRemoved": {
-			was: extrasSpec, now: plain,
+			reason: "The repository exists encrypted: turning encryption off would lose access to every backup in it.",
+			was:    extrasSpec, now: plain,
 			want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b/pgbackrest/storage/files-4a49acf8/repo1) is encrypted (repo1-cipher-type aes-256-cbc)",
 		},
 		"PassphraseChanged": {
-			was: extrasSpec, now: extrasSpec, secrets: map[string]*string{requiredBackupPassphrase: &other},
+			reason: "Another passphrase cannot decrypt the existing repository; the change is refused before it is applied, naming the Secret that holds the one in use.",
+			was:    extrasSpec, now: extrasSpec, secrets: map[string]*string{requiredBackupPassphrase: &other},
 			want: "spec.percona.backup.encryption.passphraseSecretRef: Forbidden: unsafe change: key passphrase of Secret storage/repo-pass holds another passphrase than the one the pgBackRest repository of PerconaPGCluster files-postgres is encrypted with (kept in Secret files-pgbackrest-cipher)",
 		},
 		"SamePassphraseInAnotherSecret": {
-			was: extrasSpec, now: strings.Replace(extrasSpec, `"name":"repo-pass"`, `"name":"repo-pass-2"`, 1),
+			reason: "Moving the same passphrase to another Secret changes nothing pgBackRest sees, so it must apply: the guard compares passphrases, not Secret names.",
+			was:    extrasSpec, now: strings.Replace(extrasSpec, `"name":"repo-pass"`, `"name":"repo-pass-2"`, 1),
 			secrets: map[string]*string{requiredBackupPassphrase: &sameElsewhere},
 		},
-		"Unchanged": {was: extrasSpec, now: extrasSpec},
+		"Unchanged": {
+			reason: "An encrypted cluster reconciled as it is must not trip its own guard.",
+			was:    extrasSpec, now: extrasSpec,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -262,31 +278,15 @@ func TestEncryptionGuard(t *testing.T) {
 			msg, fatal := fatalResult(rsp)
 			switch {
 			case tc.want == "" && fatal:
-				t.Errorf("refused: %s", msg)
+				t.Errorf("%s\nRunFunction(): refused: %s", tc.reason, msg)
 			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
-				t.Errorf("result %q (fatal %v), want one containing %q", msg, fatal, tc.want)
+				t.Errorf("%s\nRunFunction(): result %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.want)
 			case tc.want != "" && len(rsp.GetDesired().GetResources()) != 0:
-				t.Errorf("a refused change desired %v", desiredKeys(rsp))
+				t.Errorf("%s\nRunFunction(): a refused change desired %v", tc.reason, desiredKeys(rsp))
 			}
 			if strings.Contains(msg, "correct horse") || strings.Contains(msg, "a-different-one-42") {
-				t.Errorf("a passphrase is in the result: %s", msg)
+				t.Errorf("%s\nRunFunction(): a passphrase is in the result: %s", tc.reason, msg)
 			}
 		})
 	}
-}
-
-// liveServerFrom runs req to a live server (as liveServer, from a request
-// that already has its required resources).
-func liveServerFrom(t *testing.T, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionRequest, *fnv1.RunFunctionResponse) {
-	t.Helper()
-	var rsp *fnv1.RunFunctionResponse
-	for range 3 {
-		rsp = compose(t, req)
-		if msg, fatal := fatalResult(rsp); fatal {
-			t.Fatalf("composing the live server: %s", msg)
-		}
-		req = observeDesired(req, rsp)
-		markLive(req)
-	}
-	return req, rsp
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
@@ -116,16 +115,7 @@ func (c *composer) composeBackupCredentials() (string, error) {
 	}
 	// Nothing lost: the credentials Secret and its Usage composed before
 	// stay desired, as they were, until the user's Secret can be read again.
-	for _, key := range []resource.Name{keyPGBackRestS3, keyUsageBackup} {
-		if o := c.observedObject(key); o != nil {
-			kept, err := structpb.NewStruct(keepAsIs(o).Object)
-			if err != nil {
-				return "", errors.Wrapf(err, "cannot keep %s", key)
-			}
-			c.desired[key] = &desiredObject{Resource: kept, Ready: resource.ReadyTrue}
-		}
-	}
-	return "", nil
+	return "", c.keepObserved(resource.ReadyTrue, keyPGBackRestS3, keyUsageBackup)
 }
 
 // observedPerconaCluster is the observed PerconaPGCluster, typed, or nil.

@@ -39,6 +39,13 @@ func liveServer(t *testing.T, spec, input string, required ...string) (*fnv1.Run
 	if len(required) > 0 {
 		req = withRequired(req, requiredS3Credentials, required...)
 	}
+	return liveServerFrom(t, req)
+}
+
+// liveServerFrom runs req to a live server, as liveServer does, from a
+// request that already has its required resources.
+func liveServerFrom(t *testing.T, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionRequest, *fnv1.RunFunctionResponse) {
+	t.Helper()
 	var rsp *fnv1.RunFunctionResponse
 	for range 3 {
 		rsp = compose(t, req)

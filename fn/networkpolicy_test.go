@@ -30,18 +30,19 @@ func TestNetworkPolicy(t *testing.T) {
 		}
 	}
 	cases := map[string]struct {
-		spec func(*v1alpha1.DittoServerSpec)
-		want *networkingv1.NetworkPolicy
+		reason string
+		spec   func(*v1alpha1.DittoServerSpec)
+		want   *networkingv1.NetworkPolicy
 	}{
-		// The pod ports, not the Service ports: a NetworkPolicy sees the
-		// traffic after the Service forwarded it.
 		"APIAndAdaptersWherePodListens": {
-			spec: func(*v1alpha1.DittoServerSpec) {},
-			want: policy(port(8080), port(12049), port(1445)),
+			reason: "A NetworkPolicy sees the traffic after the Service forwarded it, so it must open the pod ports (12049, 1445), not the Service ports, or every NFS and SMB client is cut off.",
+			spec:   func(*v1alpha1.DittoServerSpec) {},
+			want:   policy(port(8080), port(12049), port(1445)),
 		},
 		"MetricsAddsItsPort": {
-			spec: func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100} },
-			want: policy(port(8080), port(12049), port(1445), port(9100)),
+			reason: "With metrics on Prometheus must reach the metrics port through the policy, or scraping silently fails.",
+			spec:   func(s *v1alpha1.DittoServerSpec) { s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9100} },
+			want:   policy(port(8080), port(12049), port(1445), port(9100)),
 		},
 		// The reconciler's /metrics is admitted as DittoFS's is: with
 		// metrics on, to the same peers.
@@ -57,6 +58,7 @@ func TestNetworkPolicy(t *testing.T) {
 			want: policy(port(8080), port(12049), port(1445)),
 		},
 		"DisabledAdaptersAreClosed": {
+			reason: "A disabled adapter's port stays closed: nothing should listen there, and an open port is one more way in if something does.",
 			spec: func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9443}
 				s.Adapters = &v1alpha1.AdaptersSpec{NFS: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}, SMB: &v1alpha1.AdapterSpec{Enabled: ptr.To(false)}}
@@ -70,7 +72,7 @@ func TestNetworkPolicy(t *testing.T) {
 			tc.spec(&s)
 			got := build.NetworkPolicy(fixture.DittoServer(s))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("networkPolicy(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.NetworkPolicy(ds): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -181,32 +181,69 @@ func desiredStatusHost(t *testing.T, rsp *fnv1.RunFunctionResponse) string {
 func TestProductionShapeOnALiveServer(t *testing.T) {
 	const base = `{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true,"replicas":2%s,"backup":{"enabled":true,"credentialsSecretRef":{"name":"backup-s3"},"bucket":"b","endpoint":"s3.example.com"}}}`
 	cases := map[string]struct {
+		reason string
 		fields string
 		want   []string // paths of spec that differ
 	}{
-		"Resources":                 {`,"resources":{"requests":{"cpu":"1"}}`, []string{"instances"}},
-		"Affinity":                  {`,"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,"preference":{"matchExpressions":[{"key":"disk","operator":"In","values":["ssd"]}]}}]}}`, []string{"instances"}},
-		"TopologySpreadConstraints": {`,"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]`, []string{"instances"}},
-		"Tolerations":               {`,"tolerations":[{"key":"dedicated","value":"db","effect":"NoSchedule"}]`, []string{"instances"}},
-		"NodeSelector":              {`,"nodeSelector":{"pool":"db"}`, []string{"instances"}},
-		"PriorityClassName":         {`,"priorityClassName":"database"`, []string{"instances"}},
-		"RepoHostResources":         {`,"repoHost":{"resources":{"requests":{"memory":"256Mi"}}}`, []string{"backups"}},
-		"Parameters":                {`,"postgresql":{"parameters":{"work_mem":"16MB","max_connections":200}}`, []string{"patroni"}},
-		"PgBouncer":                 {`,"proxy":{"pgBouncer":{"enabled":true,"replicas":2}}`, []string{"proxy"}},
+		"Resources": {
+			reason: "Instance resources change only spec.instances: a change must roll the database pods and nothing else.",
+			fields: `,"resources":{"requests":{"cpu":"1"}}`,
+			want:   []string{"instances"},
+		},
+		"Affinity": {
+			reason: "Affinity is the instance pods' scheduling; it must not touch the backups, the proxy or any other object.",
+			fields: `,"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,"preference":{"matchExpressions":[{"key":"disk","operator":"In","values":["ssd"]}]}}]}}`,
+			want:   []string{"instances"},
+		},
+		"TopologySpreadConstraints": {
+			reason: "Spreading instances over zones changes only spec.instances.",
+			fields: `,"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]`,
+			want:   []string{"instances"},
+		},
+		"Tolerations": {
+			reason: "Tolerations change only spec.instances, not the repo host or PgBouncer pods.",
+			fields: `,"tolerations":[{"key":"dedicated","value":"db","effect":"NoSchedule"}]`,
+			want:   []string{"instances"},
+		},
+		"NodeSelector": {
+			reason: "A node selector changes only spec.instances.",
+			fields: `,"nodeSelector":{"pool":"db"}`,
+			want:   []string{"instances"},
+		},
+		"PriorityClassName": {
+			reason: "A priority class changes only spec.instances.",
+			fields: `,"priorityClassName":"database"`,
+			want:   []string{"instances"},
+		},
+		"RepoHostResources": {
+			reason: "The repo host belongs to the backups: its resources change spec.backups, not the database pods.",
+			fields: `,"repoHost":{"resources":{"requests":{"memory":"256Mi"}}}`,
+			want:   []string{"backups"},
+		},
+		"Parameters": {
+			reason: "PostgreSQL parameters go through Patroni (the operator's way to apply them), and only there.",
+			fields: `,"postgresql":{"parameters":{"work_mem":"16MB","max_connections":200}}`,
+			want:   []string{"patroni"},
+		},
+		"PgBouncer": {
+			reason: "Turning PgBouncer on adds spec.proxy only; the cluster's instances and backups stay as they are.",
+			fields: `,"proxy":{"pgBouncer":{"enabled":true,"replicas":2}}`,
+			want:   []string{"proxy"},
+		},
 	}
 	running, was := liveServer(t, strings.Replace(base, "%s", "", 1), "", awsKeys)
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			now := compose(t, later(running, strings.Replace(base, "%s", tc.fields, 1), ""))
 			if msg, fatal := fatalResult(now); fatal {
-				t.Fatalf("refused: %s", msg)
+				t.Fatalf("%s\nRunFunction(): refused: %s", tc.reason, msg)
 			}
 			wasObjs, nowObjs := composedObjects(was), composedObjects(now)
 			wasCluster, nowCluster := wasObjs[string(keyPerconaCluster)], nowObjs[string(keyPerconaCluster)]
 			delete(wasObjs, string(keyPerconaCluster))
 			delete(nowObjs, string(keyPerconaCluster))
 			if diff := cmp.Diff(wasObjs, nowObjs, protocmp.Transform()); diff != "" {
-				t.Errorf("objects other than the cluster changed: -was, +now:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): objects other than the cluster changed: -was, +now:\n%s", tc.reason, diff)
 			}
 			var changed []string
 			wasSpec, nowSpec := wasCluster.GetFields()["spec"].GetStructValue().GetFields(), nowCluster.GetFields()["spec"].GetStructValue().GetFields()
@@ -216,10 +253,10 @@ func TestProductionShapeOnALiveServer(t *testing.T) {
 				}
 			}
 			if diff := cmp.Diff(tc.want, changed); diff != "" {
-				t.Errorf("cluster spec fields changed: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): cluster spec fields changed: -want, +got:\n%s", tc.reason, diff)
 			}
 			if !proto.Equal(wasCluster.GetFields()["metadata"], nowCluster.GetFields()["metadata"]) {
-				t.Errorf("the cluster's metadata changed")
+				t.Errorf("%s\nRunFunction(): the cluster's metadata changed", tc.reason)
 			}
 		})
 	}

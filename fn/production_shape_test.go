@@ -60,18 +60,27 @@ func TestStatefulSetPodFields(t *testing.T) {
 		return sts
 	}
 	cases := map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		want *appsv1.StatefulSet
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		want   *appsv1.StatefulSet
 	}{
-		"SQLite":                              {spec: fixture.MinimalSpec(), want: withFields(sqliteStatefulSet())},
-		"PerconaInitContainerPullsTheSameWay": {spec: fixture.PerconaSpec(nil), want: withFields(perconaStatefulSet())},
+		"SQLite": {
+			reason: "The pod fields (affinity, tolerations, node selector, priority class, pull secrets and policy, pod labels and annotations) must reach the pod, or the scheduler places it where the platform team said not to.",
+			spec:   fixture.MinimalSpec(),
+			want:   withFields(sqliteStatefulSet()),
+		},
+		"PerconaInitContainerPullsTheSameWay": {
+			reason: "The wait container pulls from the same registry as DittoFS: a pull policy or secret that missed it would leave the pod stuck in Init.",
+			spec:   fixture.PerconaSpec(nil),
+			want:   withFields(perconaStatefulSet()),
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			podFieldsSpec(&tc.spec)
 			got := build.StatefulSet(fixture.DittoServer(tc.spec), fixture.Input(), "h")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("statefulSet(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.StatefulSet(ds, in, configHash): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -138,35 +147,38 @@ func TestNFSSidePorts(t *testing.T) {
 	}
 	api, nfs, smb := tcp("api", 8080), tcp("nfs", 12049), tcp("smb", 1445)
 	cases := map[string]struct {
-		nfs            v1alpha1.AdapterSpec
-		wantContainer  []corev1.ContainerPort
-		wantService    *corev1.Service
-		wantPolicyFrom []corev1.ContainerPort
+		reason        string
+		nfs           v1alpha1.AdapterSpec
+		wantContainer []corev1.ContainerPort
+		wantService   *corev1.Service
 	}{
 		"OffByDefault": {
+			reason:        "Without the portmapper or UDP the NFS Service is one TCP port, so no cluster gets ports it did not ask for.",
 			wantContainer: []corev1.ContainerPort{api, nfs, smb},
 			wantService:   nfsService(tcpServicePort("nfs", 2049, 12049)),
 		},
-		// The portmapper hands out 12049, so the Service serves 12049 too.
 		"Portmapper": {
+			reason:        "The portmapper hands out 12049, so the Service serves 12049 too: a client that asks rpcbind for NFS dials the port it is told.",
 			nfs:           v1alpha1.AdapterSpec{Portmapper: &v1alpha1.PortmapperSpec{Enabled: true}},
 			wantContainer: []corev1.ContainerPort{api, nfs, tcp("portmap", 10111), udp("portmap-udp", 10111), smb},
 			wantService: nfsService(tcpServicePort("nfs", 2049, 12049), tcpServicePort("nfs-rpc", 12049, 12049),
 				tcpServicePort("portmap", 111, 10111), udpSvc("portmap-udp", 111, 10111)),
 		},
 		"UDP": {
+			reason:        "NFS over UDP needs a UDP port on the container, the Service and the policy; missing any one drops every UDP client.",
 			nfs:           v1alpha1.AdapterSpec{UDP: &v1alpha1.UDPSpec{Enabled: true}},
 			wantContainer: []corev1.ContainerPort{api, nfs, udp("nfs-udp", 12049), smb},
 			wantService:   nfsService(tcpServicePort("nfs", 2049, 12049), udpSvc("nfs-rpc-udp", 12049, 12049)),
 		},
 		"BothOnOwnPorts": {
+			reason:        "With every port moved each listener's own port is used on every side; a default left anywhere would send traffic where nothing listens.",
 			nfs:           v1alpha1.AdapterSpec{Port: 20049, Portmapper: &v1alpha1.PortmapperSpec{Enabled: true, Port: 20111, ServicePort: 1111}, UDP: &v1alpha1.UDPSpec{Enabled: true}},
 			wantContainer: []corev1.ContainerPort{api, tcp("nfs", 20049), udp("nfs-udp", 20049), tcp("portmap", 20111), udp("portmap-udp", 20111), smb},
 			wantService: nfsService(tcpServicePort("nfs", 2049, 20049), tcpServicePort("nfs-rpc", 20049, 20049), udpSvc("nfs-rpc-udp", 20049, 20049),
 				tcpServicePort("portmap", 1111, 20111), udpSvc("portmap-udp", 1111, 20111)),
 		},
-		// Clients already dial the port DittoFS listens on: no second entry.
 		"ServicePortIsThePort": {
+			reason:        "When clients already dial the port DittoFS listens on, a second nfs-rpc entry on the same port would be a duplicate the API server refuses.",
 			nfs:           v1alpha1.AdapterSpec{ServicePort: 12049, Portmapper: &v1alpha1.PortmapperSpec{Enabled: true}},
 			wantContainer: []corev1.ContainerPort{api, nfs, tcp("portmap", 10111), udp("portmap-udp", 10111), smb},
 			wantService:   nfsService(tcpServicePort("nfs", 12049, 12049), tcpServicePort("portmap", 111, 10111), udpSvc("portmap-udp", 111, 10111)),
@@ -178,16 +190,16 @@ func TestNFSSidePorts(t *testing.T) {
 			s.Adapters = &v1alpha1.AdaptersSpec{NFS: &tc.nfs}
 			ds := fixture.DittoServer(s)
 			if diff := cmp.Diff(tc.wantContainer, build.StatefulSet(ds, fixture.Input(), "h").Spec.Template.Spec.Containers[0].Ports); diff != "" {
-				t.Errorf("container ports: -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.StatefulSet(ds, in, configHash): container ports: -want, +got:\n%s", tc.reason, diff)
 			}
 			if diff := cmp.Diff(tc.wantService, build.AdapterService(ds, ds.NFSServiceName(), build.PortNFS, ds.Spec.Adapters.NFS)); diff != "" {
-				t.Errorf("NFS Service: -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.AdapterService(ds, ...): NFS Service: -want, +got:\n%s", tc.reason, diff)
 			}
 			if diff := cmp.Diff(policy(tc.wantContainer...), build.NetworkPolicy(ds)); diff != "" {
-				t.Errorf("NetworkPolicy: -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.NetworkPolicy(ds): -want, +got:\n%s", tc.reason, diff)
 			}
 			if errs := spec.Validate(ds, fixture.Input()); len(errs) > 0 {
-				t.Errorf("validate(): %v", errs)
+				t.Errorf("%s\nspec.Validate(ds, in): %v", tc.reason, errs)
 			}
 		})
 	}

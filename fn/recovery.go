@@ -7,7 +7,6 @@ import (
 	"time"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
-	"google.golang.org/protobuf/types/known/structpb"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
@@ -96,7 +95,7 @@ func (c *composer) keepRecoveries(observed map[string]*pgv2.PerconaPGRestore, cu
 		if id == current && observed[id].Status.State != pgv2.RestoreSucceeded {
 			ready = resource.ReadyFalse
 		}
-		if err := c.keepObservedAs(recoveryKey(id), ready); err != nil {
+		if err := c.keepObserved(ready, recoveryKey(id)); err != nil {
 			return err
 		}
 	}
@@ -314,18 +313,4 @@ func (c *composer) composeRecovery(sts *appsv1.StatefulSet) (bool, error) {
 		}
 	}
 	return step.StopDittoFS, nil
-}
-
-// keepObservedAs keeps the observed object under key as it is, with ready.
-func (c *composer) keepObservedAs(key resource.Name, ready resource.Ready) error {
-	o := c.observedObject(key)
-	if o == nil {
-		return nil
-	}
-	kept, err := structpb.NewStruct(keepAsIs(o).Object)
-	if err != nil {
-		return errors.Wrapf(err, "cannot keep %s", key)
-	}
-	c.desired[key] = &desiredObject{Resource: kept, Ready: ready}
-	return nil
 }

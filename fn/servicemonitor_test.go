@@ -37,13 +37,13 @@ func TestServiceMonitor(t *testing.T) {
 		return l
 	}
 	cases := map[string]struct {
+		reason      string
 		metrics     *v1alpha1.MetricsSpec
 		fileService *v1alpha1.FileServiceSpec
 		want        map[string]any
 	}{
-		// The reconciler's /metrics is a second endpoint, at the same
-		// interval, without DittoFS's token (it serves no secret).
 		"TheReconcilerIsScrapedToo": {
+			reason: "The reconciler's /metrics is a second endpoint, at the same interval, without DittoFS's token (it serves no secret).",
 			metrics: &v1alpha1.MetricsSpec{
 				Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"},
 				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true, Interval: "15s"},
@@ -57,24 +57,27 @@ func TestServiceMonitor(t *testing.T) {
 				map[string]any{"port": "reconciler", "path": "/metrics", "scheme": "http", "interval": "15s"}),
 		},
 		"Defaults": {
+			reason:  "A ServiceMonitor must select only this XR's metrics Service, in its namespace, or Prometheus scrapes other servers' metrics as ours (or none at all).",
 			metrics: &v1alpha1.MetricsSpec{Enabled: true, ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true}},
 			want:    monitor(anyMap(serverLabels), map[string]any{"port": "metrics", "path": "/metrics", "scheme": "http"}),
 		},
 		"IntervalAndUserLabels": {
+			reason: "The interval, the path and the user's labels (kube-prometheus selects monitors by a release label) reach the monitor, or Prometheus never picks it up.",
 			metrics: &v1alpha1.MetricsSpec{Enabled: true, Path: "/prom", ServiceMonitor: &v1alpha1.ServiceMonitorSpec{
 				Enabled: true, Interval: "15s", Labels: map[string]string{"release": "kube-prometheus"},
 			}},
 			want: monitor(withLabels(map[string]any{"release": "kube-prometheus"}),
 				map[string]any{"port": "metrics", "path": "/prom", "scheme": "http", "interval": "15s"}),
 		},
-		// The object stays ours: a user label cannot take over ours.
 		"OurLabelsWinOverTheUsers": {
+			reason: "The object stays ours: a user label cannot take over the labels the function and Crossplane select its objects by.",
 			metrics: &v1alpha1.MetricsSpec{Enabled: true, ServiceMonitor: &v1alpha1.ServiceMonitorSpec{
 				Enabled: true, Labels: map[string]string{"app.kubernetes.io/managed-by": "helm"},
 			}},
 			want: monitor(anyMap(serverLabels), map[string]any{"port": "metrics", "path": "/metrics", "scheme": "http"}),
 		},
 		"BearerTokenDefaultKey": {
+			reason: "With a token Prometheus must send it; the key defaults to token, the same key the pod reads, or scrapes get 401.",
 			metrics: &v1alpha1.MetricsSpec{
 				Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"},
 				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true},
@@ -85,6 +88,7 @@ func TestServiceMonitor(t *testing.T) {
 			}),
 		},
 		"BearerTokenKey": {
+			reason: "A token under another key is read from that key, the one the pod mounts, not the default.",
 			metrics: &v1alpha1.MetricsSpec{
 				Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape", Key: "t"},
 				ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true},
@@ -102,7 +106,7 @@ func TestServiceMonitor(t *testing.T) {
 			s.FileService = tc.fileService
 			got := build.ServiceMonitor(fixture.DittoServer(s)).Object
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("serviceMonitor(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.ServiceMonitor(ds): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -118,23 +122,28 @@ func TestServiceMonitorComposed(t *testing.T) {
 		return req
 	}
 	cases := map[string]struct {
-		req  *fnv1.RunFunctionRequest
-		want summary
+		reason string
+		req    *fnv1.RunFunctionRequest
+		want   summary
 	}{
 		"MetricsOffNoMonitor": {
-			req:  xrRequest(`{"storage":{"metadataSize":"10Gi"},"metrics":{"serviceMonitor":{"enabled":true}}}`),
-			want: summary{Desired: map[string]string{}, Results: []string{}},
+			reason: "A monitor without metrics would scrape a port nothing serves: metrics off compose neither the Service nor the monitor.",
+			req:    xrRequest(`{"storage":{"metadataSize":"10Gi"},"metrics":{"serviceMonitor":{"enabled":true}}}`),
+			want:   summary{Desired: map[string]string{}, Results: []string{}},
 		},
 		"MonitorOffNoMonitor": {
-			req:  xrRequest(`{"storage":{"metadataSize":"10Gi"},"metrics":{"enabled":true}}`),
-			want: summary{Desired: map[string]string{"service-metrics": "READY_FALSE"}, Results: []string{}},
+			reason: "Metrics on alone give the Service to scrape but no ServiceMonitor, so clusters without the Prometheus operator are not asked for its kind.",
+			req:    xrRequest(`{"storage":{"metadataSize":"10Gi"},"metrics":{"enabled":true}}`),
+			want:   summary{Desired: map[string]string{"service-metrics": "READY_FALSE"}, Results: []string{}},
 		},
 		"KindNotAnsweredYetAssumedInstalled": {
-			req:  xrRequest(on),
-			want: summary{Desired: map[string]string{"service-metrics": "READY_FALSE", "servicemonitor": "READY_FALSE"}, Results: []string{}, Requires: []string{"schema:servicemonitor-crd"}},
+			reason: "Before Crossplane answers whether the kind exists, the monitor is composed (and the schema asked for): dropping it for one call would delete and recreate it.",
+			req:    xrRequest(on),
+			want:   summary{Desired: map[string]string{"service-metrics": "READY_FALSE", "servicemonitor": "READY_FALSE"}, Results: []string{}, Requires: []string{"schema:servicemonitor-crd"}},
 		},
 		"KindMissingWarnsAndKeepsTheService": {
-			req: missing(),
+			reason: "Without the Prometheus operator the monitor cannot be applied; a Warning names the field and the fix, and the metrics Service stays, so nothing else fails.",
+			req:    missing(),
 			want: summary{
 				Desired:  map[string]string{"service-metrics": "READY_FALSE"},
 				Requires: []string{"schema:servicemonitor-crd"},
@@ -146,7 +155,7 @@ func TestServiceMonitorComposed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := summarize(compose(t, tc.req), "service-metrics", "servicemonitor")
 			if diff := cmp.Diff(tc.want, got, cmpSummary()); diff != "" {
-				t.Errorf("RunFunction(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

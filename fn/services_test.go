@@ -59,13 +59,13 @@ func TestServices(t *testing.T) {
 	}
 
 	cases := map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		want map[string]*corev1.Service
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		want   map[string]*corev1.Service
 	}{
-		// Adapters on their standard ports, forwarding to where DittoFS
-		// listens on first boot.
 		"Defaults": {
-			spec: fixture.MinimalSpec(),
+			reason: "Clients reach the adapters on their standard ports (2049, 445), forwarded to where DittoFS listens on first boot (12049, 1445: unprivileged); the headless Service publishes pods before they are ready so the StatefulSet's DNS names exist.",
+			spec:   fixture.MinimalSpec(),
 			want: map[string]*corev1.Service{
 				"headless": headless(8080),
 				"api":      wantService("files-api", corev1.ServiceTypeClusterIP, nil, tcpServicePort("api", 8080, 8080)),
@@ -92,6 +92,7 @@ func TestServices(t *testing.T) {
 			},
 		},
 		"TypesAnnotationsAndPortsFromSpec": {
+			reason: "The API and adapter Services take their own type and annotations (an internal load balancer for the adapters only), and every port set reaches both sides of its Service.",
 			spec: func() v1alpha1.DittoServerSpec {
 				s := fixture.MinimalSpec()
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 9000}
@@ -117,7 +118,7 @@ func TestServices(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := build(fixture.DittoServer(tc.spec))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("Services: -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.*Service(ds): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -126,46 +127,41 @@ func TestServices(t *testing.T) {
 // TestServicesComposed: which Services RunFunction composes, and that an
 // unset nodePort or a false publishNotReadyAddresses is never asserted.
 func TestServicesComposed(t *testing.T) {
+	// serviceSpec is a composed Service's spec with one port, as encoded.
+	serviceSpec := func(typ, port string, number, target float64) map[string]any {
+		return map[string]any{
+			"type": typ, "selector": podSelectorAny(),
+			"ports": []any{map[string]any{"name": port, "port": number, "targetPort": target, "protocol": "TCP"}},
+		}
+	}
+	headless := func() map[string]any {
+		s := serviceSpec("ClusterIP", "api", 8080, 8080)
+		s["clusterIP"], s["publishNotReadyAddresses"] = "None", true
+		return s
+	}
+
 	cases := map[string]struct {
-		spec string
-		want map[string]map[string]any
+		reason string
+		spec   string
+		want   map[string]map[string]any
 	}{
 		"DefaultsHaveNoMetricsService": {
-			spec: `{"storage":{"metadataSize":"10Gi"}}`,
+			reason: "By default the adapters are reachable from outside (LoadBalancer) and no metrics Service exists; no nodePort is written (a 0 would fight the port the API server allocates) and no false publishNotReadyAddresses.",
+			spec:   `{"storage":{"metadataSize":"10Gi"}}`,
 			want: map[string]map[string]any{
-				"service-headless": {
-					"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
-				},
-				"service-api": {
-					"type": "ClusterIP", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
-				},
-				"service-nfs": {
-					"type": "LoadBalancer", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "nfs", "port": float64(2049), "targetPort": float64(12049), "protocol": "TCP"}},
-				},
-				"service-smb": {
-					"type": "LoadBalancer", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "smb", "port": float64(445), "targetPort": float64(1445), "protocol": "TCP"}},
-				},
+				"service-headless": headless(),
+				"service-api":      serviceSpec("ClusterIP", "api", 8080, 8080),
+				"service-nfs":      serviceSpec("LoadBalancer", "nfs", 2049, 12049),
+				"service-smb":      serviceSpec("LoadBalancer", "smb", 445, 1445),
 			},
 		},
 		"AdaptersOffMetricsOn": {
-			spec: `{"storage":{"metadataSize":"10Gi"},"adapters":{"nfs":{"enabled":false},"smb":{"enabled":false}},"metrics":{"enabled":true}}`,
+			reason: "A disabled adapter has no Service (it would expose a port nothing serves), and metrics on add the metrics Service.",
+			spec:   `{"storage":{"metadataSize":"10Gi"},"adapters":{"nfs":{"enabled":false},"smb":{"enabled":false}},"metrics":{"enabled":true}}`,
 			want: map[string]map[string]any{
-				"service-headless": {
-					"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": true, "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
-				},
-				"service-api": {
-					"type": "ClusterIP", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "api", "port": float64(8080), "targetPort": float64(8080), "protocol": "TCP"}},
-				},
-				"service-metrics": {
-					"type": "ClusterIP", "selector": podSelectorAny(),
-					"ports": []any{map[string]any{"name": "metrics", "port": float64(9090), "targetPort": float64(9090), "protocol": "TCP"}},
-				},
+				"service-headless": headless(),
+				"service-api":      serviceSpec("ClusterIP", "api", 8080, 8080),
+				"service-metrics":  serviceSpec("ClusterIP", "metrics", 9090, 9090),
 			},
 		},
 	}
@@ -179,7 +175,7 @@ func TestServicesComposed(t *testing.T) {
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("desired Service specs: -want, +got:\n%s", diff)
+				t.Errorf("%s\nRunFunction(): desired Service specs: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

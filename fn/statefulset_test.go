@@ -214,22 +214,24 @@ func TestStatefulSet(t *testing.T) {
 	}
 
 	cases := map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		in   v1beta1.Input
-		via  bool // DittoFS goes through PgBouncer (bindPGBouncer decided)
-		want *appsv1.StatefulSet
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		in     v1beta1.Input
+		via    bool // DittoFS goes through PgBouncer (bindPGBouncer decided)
+		want   *appsv1.StatefulSet
 	}{
 		"SQLiteMinimal": {
-			spec: fixture.MinimalSpec(),
-			want: sqliteStatefulSet(),
+			reason: "A minimal XR must give a pod that starts on its own volumes with the hardened defaults; every other case is this one with a difference, so a drift here shows once, not in every case.",
+			spec:   fixture.MinimalSpec(),
+			want:   sqliteStatefulSet(),
 		},
 		"Percona": {
-			spec: fixture.PerconaSpec(nil),
-			want: perconaStatefulSet(),
+			reason: "With Percona the control plane's connection comes only from the operator's user Secret (never a value in the spec), and the wait container holds DittoFS back until PostgreSQL answers over verify-full TLS.",
+			spec:   fixture.PerconaSpec(nil),
+			want:   perconaStatefulSet(),
 		},
-		// Through PgBouncer only the host and port keys change, in both
-		// containers: the same database, user, password, verify-full and CA.
 		"PerconaThroughPgBouncer": {
+			reason: "Through PgBouncer only the host and port keys change, in both containers: the same database, user, password, verify-full and CA, so no credential or TLS setting is lost by pooling.",
 			spec: mutated(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) {
 				s.Percona.Proxy = &v1alpha1.PerconaProxySpec{PGBouncer: &v1alpha1.PerconaPGBouncerSpec{Enabled: true}}
 			}),
@@ -249,19 +251,22 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"PerconaWaitImageFromInputAndClusterMajor": {
-			spec: mutated(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
+			reason: "The wait container's psql comes from the Input's image for the cluster's PostgreSQL major, so it speaks the server's version and is pulled from where the cluster's images are.",
+			spec:   mutated(fixture.PerconaSpec(nil), func(s *v1alpha1.DittoServerSpec) { s.Percona.PostgresVersion = 16 }),
 			want: want(perconaStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.Template.Spec.InitContainers[0].Image = "docker.io/percona/percona-distribution-postgresql:16.13-1"
 			}),
 		},
 		"PerconaWaitImagePinnedByInput": {
-			spec: fixture.PerconaSpec(nil),
-			in:   spec.InputWithDefaults(v1beta1.Input{Images: v1beta1.Images{DatabaseWait: "registry.example/psql:1"}}),
+			reason: "An Input that pins the wait image (a private registry, an air-gapped cluster) must be obeyed, or the pod never pulls.",
+			spec:   fixture.PerconaSpec(nil),
+			in:     spec.InputWithDefaults(v1beta1.Input{Images: v1beta1.Images{DatabaseWait: "registry.example/psql:1"}}),
 			want: want(perconaStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.Template.Spec.InitContainers[0].Image = "registry.example/psql:1"
 			}),
 		},
 		"ExternalPostgresWithCA": {
+			reason: "An external PostgreSQL's connection comes from the user's Secret and its CA is mounted from the key named, with the sslmode asked: a wrong key or mode would connect unverified or not at all.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{
 					Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"},
@@ -290,6 +295,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ExternalPostgresWithoutCAHasNoCAVolume": {
+			reason: "Without a CA there is no CA volume to mount (a Secret that does not exist would keep the pod Pending) and the sslmode falls back to require.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Database = &v1alpha1.DatabaseSpec{Type: "postgres", PostgresSecretRef: &v1alpha1.SecretKeySelector{Name: "pg"}}
 			}),
@@ -323,6 +329,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ContentVolumeOnlyWithContentSize": {
+			reason: "The content volume exists only when sized, and every claim uses the storage class asked: a claim nobody asked for costs storage, one in the wrong class the wrong disks.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Storage.ContentSize = "100Gi"
 				s.Storage.ControlPlaneSize = "2Gi"
@@ -343,8 +350,9 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"StorageClassFromInput": {
-			spec: fixture.MinimalSpec(),
-			in:   spec.InputWithDefaults(v1beta1.Input{StorageClassName: "standard"}),
+			reason: "The Input's storage class is the default for every claim when the XR names none, so one platform setting reaches every DittoServer.",
+			spec:   fixture.MinimalSpec(),
+			in:     spec.InputWithDefaults(v1beta1.Input{StorageClassName: "standard"}),
 			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) {
 				sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{
 					claimTemplate("metadata", "10Gi", ptr.To("standard")),
@@ -353,6 +361,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"ServedTLSProbesHTTPSAndMountsTheCert": {
+			reason: "A served certificate moves the probes to HTTPS (HTTP probes on a TLS port would fail and restart the pod forever) and mounts the certificate Secret.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls"}
 			}),
@@ -373,6 +382,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"MutualTLSProbesTCP": {
+			reason: "With client certificates required the kubelet cannot pass an HTTPS probe, so the probes are TCP; and the client CA is mounted for DittoFS to verify with.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 			}),
@@ -393,9 +403,8 @@ func TestStatefulSet(t *testing.T) {
 					}}})
 			}),
 		},
-		// The user's settings win, unset fields are hardened, and ALL is
-		// dropped even when the user drops only some.
 		"UserSecurityContextMergedKeepsDropAll": {
+			reason: "The user's settings win, unset fields are hardened, and ALL is dropped even when the user drops only some: a partial context must not undo the hardening.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.SecurityContext = &corev1.SecurityContext{
 					ReadOnlyRootFilesystem: ptr.To(true),
@@ -425,16 +434,19 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"UserDropAllIsNotDuplicated": {
+			reason: "A user who already drops ALL gets it once, so the pod spec equals the default one and applying it does not churn.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
 			}),
 			want: sqliteStatefulSet(),
 		},
 		"ReplicasZero": {
-			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](0) }),
-			want: want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) { sts.Spec.Replicas = ptr.To[int32](0) }),
+			reason: "Zero replicas is a real request (a stopped server, a restore) and must not be replaced by the default of one.",
+			spec:   mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) { s.Replicas = ptr.To[int32](0) }),
+			want:   want(sqliteStatefulSet(), func(sts *appsv1.StatefulSet) { sts.Spec.Replicas = ptr.To[int32](0) }),
 		},
 		"ImageResourcesGraceAndPortsFromSpec": {
+			reason: "The image, resources, grace period and ports the user sets reach the container, and a disabled adapter opens no port.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Image = "registry.example/dittofs:dev"
 				s.TerminationGracePeriodSeconds = ptr.To[int64](60)
@@ -456,6 +468,7 @@ func TestStatefulSet(t *testing.T) {
 			}),
 		},
 		"SecretsConfigPointsAtAreMounted": {
+			reason: "Every file config.yaml points at (token, LDAP CA, keytabs, krb5.conf) is mounted at that path, and every secret value comes through env from its Secret, never from the ConfigMap.",
 			spec: mutated(fixture.MinimalSpec(), func(s *v1alpha1.DittoServerSpec) {
 				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, BearerTokenSecret: &v1alpha1.SecretKeySelector{Name: "scrape"}}
 				s.Identity = &v1alpha1.IdentitySpec{
@@ -521,7 +534,7 @@ func TestStatefulSet(t *testing.T) {
 			ds.ViaPGBouncer = tc.via
 			got := build.StatefulSet(ds, in, "h")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("statefulSet(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nbuild.StatefulSet(ds, in, configHash): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -547,27 +560,29 @@ func TestStatefulSetConfigHash(t *testing.T) {
 		t.Fatalf("config-hash annotation %q, status.configHash %q; want both %q", baseHash, baseStatus, want)
 	}
 
+	// The same spec twice giving the same hash is TestDeterminism's; the
+	// base hash itself is checked against configHash above.
 	cases := map[string]struct {
-		spec  string
-		rolls bool
+		reason string
+		spec   string
+		rolls  bool
 	}{
-		"SameSpec":                 {spec: base},
-		"ReplicasDoNotRoll":        {spec: `{"storage":{"metadataSize":"10Gi"},"replicas":0}`},
-		"ServiceTypeDoesNotRoll":   {spec: `{"storage":{"metadataSize":"10Gi"},"service":{"type":"LoadBalancer"}}`},
-		"ResourcesDoNotRollByHash": {spec: `{"storage":{"metadataSize":"10Gi"},"resources":{"limits":{"memory":"2Gi"}}}`},
-		"LoggingLevelRolls":        {spec: `{"storage":{"metadataSize":"10Gi"},"logging":{"level":"DEBUG"}}`, rolls: true},
-		"MetricsOnRolls":           {spec: `{"storage":{"metadataSize":"10Gi"},"metrics":{"enabled":true}}`, rolls: true},
-		"APIPortRolls":             {spec: `{"storage":{"metadataSize":"10Gi"},"controlPlane":{"port":9000}}`, rolls: true},
-		"UserJWTSecretRolls":       {spec: `{"storage":{"metadataSize":"10Gi"},"identity":{"jwt":{"secretRef":{"name":"mine"}}}}`, rolls: true},
+		"ReplicasDoNotRoll":        {reason: "Scaling must not restart the running pods: replicas is not something DittoFS reads at start.", spec: `{"storage":{"metadataSize":"10Gi"},"replicas":0}`},
+		"ServiceTypeDoesNotRoll":   {reason: "The Service type is outside the pod: changing it must not restart DittoFS.", spec: `{"storage":{"metadataSize":"10Gi"},"service":{"type":"LoadBalancer"}}`},
+		"ResourcesDoNotRollByHash": {reason: "Resources roll the pod through the template itself; counting them in the hash too would mean a second, needless restart reason.", spec: `{"storage":{"metadataSize":"10Gi"},"resources":{"limits":{"memory":"2Gi"}}}`},
+		"LoggingLevelRolls":        {reason: "DittoFS reads its log level only at start: a new level without a roll would never take effect.", spec: `{"storage":{"metadataSize":"10Gi"},"logging":{"level":"DEBUG"}}`, rolls: true},
+		"MetricsOnRolls":           {reason: "The metrics listener opens only at start, so turning metrics on must roll the pod.", spec: `{"storage":{"metadataSize":"10Gi"},"metrics":{"enabled":true}}`, rolls: true},
+		"APIPortRolls":             {reason: "The API port is read at start; without a roll the Service would point at a port nobody listens on.", spec: `{"storage":{"metadataSize":"10Gi"},"controlPlane":{"port":9000}}`, rolls: true},
+		"UserJWTSecretRolls":       {reason: "A new JWT secret must roll the pod, or DittoFS would keep signing tokens with the old one.", spec: `{"storage":{"metadataSize":"10Gi"},"identity":{"jwt":{"secretRef":{"name":"mine"}}}}`, rolls: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			annotation, status := hashes(t, tc.spec)
 			if annotation != status {
-				t.Errorf("config-hash annotation %q != status.configHash %q", annotation, status)
+				t.Errorf("%s\nRunFunction(): config-hash annotation %q != status.configHash %q", tc.reason, annotation, status)
 			}
 			if rolled := annotation != baseHash; rolled != tc.rolls {
-				t.Errorf("config hash %q (base %q): rolls = %v, want %v", annotation, baseHash, rolled, tc.rolls)
+				t.Errorf("%s\nRunFunction(): config hash %q (base %q): rolls = %v, want %v", tc.reason, annotation, baseHash, rolled, tc.rolls)
 			}
 		})
 	}
@@ -577,15 +592,17 @@ func TestStatefulSetConfigHash(t *testing.T) {
 // control plane lives on, for the database guard.
 func TestStatefulSetDatabaseAnnotation(t *testing.T) {
 	cases := map[string]struct {
-		req  *fnv1.RunFunctionRequest
-		want string
+		reason string
+		req    *fnv1.RunFunctionRequest
+		want   string
 	}{
-		"SQLite":           {req: xrRequest(`{"storage":{"metadataSize":"10Gi"}}`), want: "sqlite"},
-		"SQLiteExplicit":   {req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"database":{"type":"sqlite"}}`), want: "sqlite"},
-		"ExternalPostgres": {req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"database":{"type":"postgres","postgresSecretRef":{"name":"pg"}}}`), want: "postgres"},
+		"SQLite":           {reason: "The database guard must know a SQLite control plane is on the pod's volume, so a move to PostgreSQL that would orphan it is caught.", req: xrRequest(`{"storage":{"metadataSize":"10Gi"}}`), want: "sqlite"},
+		"SQLiteExplicit":   {reason: "type sqlite written out is the same as left out; the guard must not see a change of database where there is none.", req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"database":{"type":"sqlite"}}`), want: "sqlite"},
+		"ExternalPostgres": {reason: "An external PostgreSQL is recorded as such, so a later move to Percona (a new, empty database) is caught by the guard.", req: xrRequest(`{"storage":{"metadataSize":"10Gi"},"database":{"type":"postgres","postgresSecretRef":{"name":"pg"}}}`), want: "postgres"},
 		"Percona": {
-			req:  withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", readyCluster),
-			want: "percona",
+			reason: "A Percona control plane is recorded as percona, so turning Percona off (losing that database) is caught by the guard.",
+			req:    withObserved(xrRequest(`{"storage":{"metadataSize":"10Gi"},"percona":{"enabled":true}}`), "percona-cluster", readyCluster),
+			want:   "percona",
 		},
 	}
 	for name, tc := range cases {
@@ -594,7 +611,7 @@ func TestStatefulSetDatabaseAnnotation(t *testing.T) {
 			sts := &appsv1.StatefulSet{}
 			desiredInto(t, rsp, keyStatefulSet, sts)
 			if diff := cmp.Diff(tc.want, sts.Annotations[build.AnnotationDatabase]); diff != "" {
-				t.Errorf("StatefulSet annotation %s: -want, +got:\n%s", build.AnnotationDatabase, diff)
+				t.Errorf("%s\nRunFunction(): StatefulSet annotation %s: -want, +got:\n%s", tc.reason, build.AnnotationDatabase, diff)
 			}
 		})
 	}

@@ -210,6 +210,32 @@ func TestBuildConfig(t *testing.T) {
 	}
 }
 
+// The sections of config.yaml for minimalSpec, in the order RenderConfig
+// writes them; each case's want is the whole file, put together from these.
+const (
+	yamlHead = `logging:
+  level: INFO
+  format: json
+  output: stdout
+shutdown_timeout: 30s
+`
+	yamlSQLite = `database:
+  type: sqlite
+  sqlite:
+    path: /data/controlplane/controlplane.db
+`
+	yamlControlPlane = `controlplane:
+  host: 0.0.0.0
+  port: 8080
+  jwt:
+    access_token_duration: 15m
+    refresh_token_duration: 168h
+`
+	yamlAdmin = `admin:
+  username: admin
+`
+)
+
 func TestRenderConfig(t *testing.T) {
 	cases := map[string]struct {
 		reason string
@@ -219,44 +245,12 @@ func TestRenderConfig(t *testing.T) {
 		"SQLiteMinimal": {
 			reason: "The file is rendered with DittoFS's snake_case keys in a fixed order, so the same spec always gives the same bytes and the same config hash.",
 			spec:   fixture.MinimalSpec(),
-			want: `logging:
-  level: INFO
-  format: json
-  output: stdout
-shutdown_timeout: 30s
-database:
-  type: sqlite
-  sqlite:
-    path: /data/controlplane/controlplane.db
-controlplane:
-  host: 0.0.0.0
-  port: 8080
-  jwt:
-    access_token_duration: 15m
-    refresh_token_duration: 168h
-admin:
-  username: admin
-`,
+			want:   yamlHead + yamlSQLite + yamlControlPlane + yamlAdmin,
 		},
 		"PerconaHoldsNoConnectionSettings": {
 			reason: "With Percona the file holds no host, user, password or database name: they come from the Percona user Secret through env.",
 			spec:   fixture.PerconaSpec(fixture.S3Backup()),
-			want: `logging:
-  level: INFO
-  format: json
-  output: stdout
-shutdown_timeout: 30s
-database:
-  type: postgres
-controlplane:
-  host: 0.0.0.0
-  port: 8080
-  jwt:
-    access_token_duration: 15m
-    refresh_token_duration: 168h
-admin:
-  username: admin
-`,
+			want:   yamlHead + "database:\n  type: postgres\n" + yamlControlPlane + yamlAdmin,
 		},
 		"MetricsWithTokenAndMTLS": {
 			reason: "The optional sections render nested under the keys DittoFS reads: controlplane.tls with client_ca, and metrics with its token_file.",
@@ -266,28 +260,11 @@ admin:
 				s.ControlPlane = &v1alpha1.ControlPlaneSpec{CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 				return s
 			}(),
-			want: `logging:
-  level: INFO
-  format: json
-  output: stdout
-shutdown_timeout: 30s
-database:
-  type: sqlite
-  sqlite:
-    path: /data/controlplane/controlplane.db
-controlplane:
-  host: 0.0.0.0
-  port: 8080
-  jwt:
-    access_token_duration: 15m
-    refresh_token_duration: 168h
-  tls:
+			want: yamlHead + yamlSQLite + yamlControlPlane + `  tls:
     cert_file: /tls/tls.crt
     key_file: /tls/tls.key
     client_ca: /tls-client-ca/ca.crt
-admin:
-  username: admin
-metrics:
+` + yamlAdmin + `metrics:
   enabled: true
   host: 0.0.0.0
   port: 9090

@@ -20,19 +20,21 @@ func TestPropagateLabels(t *testing.T) {
 	selector := map[string]string{"app.kubernetes.io/name": "dittofs", "app.kubernetes.io/instance": "files"}
 	own := map[string]string{"app.kubernetes.io/name": "dittofs", "team": "platform"}
 	cases := map[string]struct {
+		reason    string
 		obj, want runtime.Object
 	}{
 		"Metadata": {
-			obj:  &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Labels: own}},
-			want: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Labels: map[string]string{"app.kubernetes.io/name": "dittofs", "team": "platform", "cost-center": "cc-42"}}},
+			reason: "The XR's labels are added to the object's, and a key the builder set (team here) keeps the builder's value: selectors and ownership rely on it.",
+			obj:    &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Labels: own}},
+			want:   &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Labels: map[string]string{"app.kubernetes.io/name": "dittofs", "team": "platform", "cost-center": "cc-42"}}},
 		},
 		"NoLabelsYet": {
-			obj:  &corev1.ConfigMap{},
-			want: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: l}},
+			reason: "An object without labels gets the XR's, not a nil-map panic or nothing.",
+			obj:    &corev1.ConfigMap{},
+			want:   &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: l}},
 		},
-		// The pod template too, podLabels first; the claim templates are
-		// immutable and stay as they are.
 		"StatefulSetPodTemplate": {
+			reason: "The pods carry the labels too (cost reports count pods), but the claim templates are immutable on a live StatefulSet and must stay as they are, or every apply is refused.",
 			obj: &appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{
 				Template:             corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: own}},
 				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "metadata", Labels: selector}}},
@@ -43,13 +45,15 @@ func TestPropagateLabels(t *testing.T) {
 			}},
 		},
 		"PerconaSpecMetadata": {
-			obj: &pgv2.PerconaPGCluster{},
+			reason: "Percona labels its pods and claims from spec.metadata, not the object's labels, so both carry them.",
+			obj:    &pgv2.PerconaPGCluster{},
 			want: &pgv2.PerconaPGCluster{
 				ObjectMeta: metav1.ObjectMeta{Labels: l},
 				Spec:       pgv2.PerconaPGClusterSpec{Metadata: &crunchyv1beta1.Metadata{Labels: l}},
 			},
 		},
 		"Unstructured": {
+			reason: "Objects the function builds untyped (ServiceMonitor, Usage) get the labels the same way.",
 			obj: func() *composed.Unstructured {
 				u := composed.New()
 				u.SetLabels(own)
@@ -66,10 +70,10 @@ func TestPropagateLabels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			PropagateLabels(tc.obj, l)
 			if diff := cmp.Diff(tc.want, tc.obj); diff != "" {
-				t.Errorf("PropagateLabels(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nPropagateLabels(obj, labels): -want, +got:\n%s", tc.reason, diff)
 			}
 			if own["team"] != "platform" || len(own) != 2 {
-				t.Errorf("the builder's own label map was modified: %v", own)
+				t.Errorf("%s\nPropagateLabels(obj, labels): the builder's own label map was modified: %v", tc.reason, own)
 			}
 		})
 	}

@@ -32,9 +32,9 @@ func TestPGBackRestCipherSecret(t *testing.T) {
 		passphrase string
 		want       string
 	}{
-		"Plain":            {"the passphrase as written", "p4ss w0rd/+=", "[global]\nrepo1-cipher-pass=p4ss w0rd/+=\n"},
-		"TrailingNewline":  {"trimmed, as pgBackRest trims an option's value (kubectl create secret --from-file keeps a newline)", "p4ss\n", "[global]\nrepo1-cipher-pass=p4ss\n"},
-		"SurroundingSpace": {"trimmed on both sides", "  p4ss \t", "[global]\nrepo1-cipher-pass=p4ss\n"},
+		"Plain":            {"Spaces and / + = are legal in a passphrase and must reach pgBackRest as written, or the repository is encrypted with a key the user does not hold.", "p4ss w0rd/+=", "[global]\nrepo1-cipher-pass=p4ss w0rd/+=\n"},
+		"TrailingNewline":  {"kubectl create secret --from-file keeps the file's newline; trimmed as pgBackRest trims an option's value, the conf stays one line and the key is the one the user typed.", "p4ss\n", "[global]\nrepo1-cipher-pass=p4ss\n"},
+		"SurroundingSpace": {"Space on either side is trimmed as pgBackRest trims it, so the same passphrase typed elsewhere (a restore) opens the repository.", "  p4ss \t", "[global]\nrepo1-cipher-pass=p4ss\n"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -44,7 +44,7 @@ func TestPGBackRestCipherSecret(t *testing.T) {
 				Data:       map[string][]byte{"cipher.conf": []byte(tc.want)},
 			}
 			if diff := cmp.Diff(want, PGBackRestCipherSecret(ds, PGBackRestCipherConf([]byte(tc.passphrase)))); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
+				t.Errorf("%s\nPGBackRestCipherSecret(ds, PGBackRestCipherConf(passphrase)): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -74,16 +74,18 @@ func TestBackupCAAndCipherOptions(t *testing.T) {
 	caRef := &v1alpha1.SecretKeySelector{Name: "private-ca", Key: "root.pem"}
 	enc := &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: "repo-pass"}}
 	cases := map[string]struct {
+		reason     string
 		ca         *v1alpha1.SecretKeySelector
 		encryption *v1alpha1.BackupEncryption
 		wantConf   []corev1.VolumeProjection
 		wantGlobal map[string]string
 	}{
-		"Neither":    {wantConf: []corev1.VolumeProjection{credentials}, wantGlobal: with()},
-		"CA":         {ca: caRef, wantConf: []corev1.VolumeProjection{credentials, ca}, wantGlobal: with("repo1-storage-ca-file", "/etc/pgbackrest/conf.d/repo1-storage-ca.crt")},
-		"Encryption": {encryption: enc, wantConf: []corev1.VolumeProjection{credentials, cipher}, wantGlobal: with("repo1-cipher-type", "aes-256-cbc")},
+		"Neither":    {reason: "Without a CA or encryption the only projection is the credentials Secret and no CA or cipher option is set: nothing points at a file that is not there.", wantConf: []corev1.VolumeProjection{credentials}, wantGlobal: with()},
+		"CA":         {reason: "A private CA is projected under a name of its own and named by repo1-storage-ca-file, or pgBackRest refuses the S3 service's certificate.", ca: caRef, wantConf: []corev1.VolumeProjection{credentials, ca}, wantGlobal: with("repo1-storage-ca-file", "/etc/pgbackrest/conf.d/repo1-storage-ca.crt")},
+		"Encryption": {reason: "Encryption projects the composed cipher Secret and sets the cipher type; a passphrase without the type would be ignored and the repository written in the clear.", encryption: enc, wantConf: []corev1.VolumeProjection{credentials, cipher}, wantGlobal: with("repo1-cipher-type", "aes-256-cbc")},
 		"Both": {
-			ca: caRef, encryption: enc, wantConf: []corev1.VolumeProjection{credentials, ca, cipher},
+			reason: "With both, the credentials stay the first projection and the CA and cipher follow, each with its own option: neither replaces the other.",
+			ca:     caRef, encryption: enc, wantConf: []corev1.VolumeProjection{credentials, ca, cipher},
 			wantGlobal: with("repo1-storage-ca-file", "/etc/pgbackrest/conf.d/repo1-storage-ca.crt", "repo1-cipher-type", "aes-256-cbc"),
 		},
 	}
@@ -94,10 +96,10 @@ func TestBackupCAAndCipherOptions(t *testing.T) {
 			ds := fixture.DittoServer(fixture.PerconaSpec(b))
 			got := PerconaCluster(ds, fixture.Input(), "files-pgbackrest-s3", "/p").Spec.Backups.PGBackRest
 			if diff := cmp.Diff(tc.wantConf, got.Configuration); diff != "" {
-				t.Errorf("configuration (-want +got):\n%s", diff)
+				t.Errorf("%s\nPerconaCluster(...): spec.backups.pgbackrest.configuration: -want, +got:\n%s", tc.reason, diff)
 			}
 			if diff := cmp.Diff(tc.wantGlobal, got.Global); diff != "" {
-				t.Errorf("global (-want +got):\n%s", diff)
+				t.Errorf("%s\nPerconaCluster(...): spec.backups.pgbackrest.global: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -43,7 +43,46 @@ func TestPerconaCluster(t *testing.T) {
 		return fixture.PerconaSpec(b)
 	}
 
+	// defaults is the cluster of a Percona spec without backup and the
+	// default Input: what every case starts from.
+	defaults := func() *pgv2.PerconaPGCluster {
+		return &pgv2.PerconaPGCluster{
+			ObjectMeta: *meta.DeepCopy(),
+			Spec: pgv2.PerconaPGClusterSpec{
+				CRVersion:            "2.9.0",
+				Image:                "docker.io/percona/percona-distribution-postgresql:17.9-1",
+				PostgresVersion:      17,
+				InstanceSets:         instances(1, "10Gi", nil),
+				Users:                users("dittofs"),
+				AutoCreateUserSchema: ptr.To(true),
+				Backups: pgv2.Backups{
+					Enabled:    ptr.To(false),
+					PGBackRest: pgv2.PGBackRestArchive{Image: "docker.io/percona/percona-pgbackrest:2.58.0-1", Repos: []crunchyv1beta1.PGBackRestRepo{}},
+				},
+			},
+		}
+	}
+	want := func(mutate func(*pgv2.PerconaPGCluster)) *pgv2.PerconaPGCluster {
+		c := defaults()
+		mutate(c)
+		return c
+	}
+	// s3Backups are backups on: pgBackRest's image, its global settings,
+	// the projected credentials Secret and the one S3 repository.
+	s3Backups := func(image, credentials string, global map[string]string, repo crunchyv1beta1.PGBackRestRepo) pgv2.Backups {
+		return pgv2.Backups{
+			Enabled: ptr.To(true),
+			PGBackRest: pgv2.PGBackRestArchive{
+				Image:         image,
+				Global:        global,
+				Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: credentials}}}},
+				Repos:         []crunchyv1beta1.PGBackRestRepo{repo},
+			},
+		}
+	}
+
 	cases := map[string]struct {
+		reason      string
 		spec        v1alpha1.DittoServerSpec
 		in          v1beta1.Input
 		credentials string
@@ -51,64 +90,36 @@ func TestPerconaCluster(t *testing.T) {
 		want        *pgv2.PerconaPGCluster
 	}{
 		"DefaultsWithoutBackupStillPinPgBackRestImage": {
-			spec: fixture.PerconaSpec(nil),
-			in:   fixture.Input(),
-			want: &pgv2.PerconaPGCluster{
-				ObjectMeta: meta,
-				Spec: pgv2.PerconaPGClusterSpec{
-					CRVersion:            "2.9.0",
-					Image:                "docker.io/percona/percona-distribution-postgresql:17.9-1",
-					PostgresVersion:      17,
-					InstanceSets:         instances(1, "10Gi", nil),
-					Users:                users("dittofs"),
-					AutoCreateUserSchema: ptr.To(true),
-					Backups: pgv2.Backups{
-						Enabled:    ptr.To(false),
-						PGBackRest: pgv2.PGBackRestArchive{Image: "docker.io/percona/percona-pgbackrest:2.58.0-1", Repos: []crunchyv1beta1.PGBackRestRepo{}},
-					},
-				},
-			},
+			reason: "Operator v2.9.0 ships no default pgBackRest image and stalls the whole cluster (MissingRequiredImage) without one, even with backups off; and repos is an empty list, since a nil one would be written repos: null.",
+			spec:   fixture.PerconaSpec(nil),
+			in:     fixture.Input(),
+			want:   defaults(),
 		},
 		"BackupToS3HonoursRetentionAndUniquePath": {
+			reason:      "Backups reach pgBackRest as the operator reads them: retention in days, the repository path unique to the XR (two clusters sharing a bucket must not share a repository), TLS verified, the credentials projected.",
 			spec:        withBackup(func(b *v1alpha1.PerconaBackupConfig) { b.RetentionDays = ptr.To[int32](14) }),
 			in:          fixture.Input(),
 			credentials: "files-pgbackrest-s3",
 			repoPath:    "/pgbackrest/storage/files-4a49acf8/repo1",
-			want: &pgv2.PerconaPGCluster{
-				ObjectMeta: meta,
-				Spec: pgv2.PerconaPGClusterSpec{
-					CRVersion:            "2.9.0",
-					Image:                "docker.io/percona/percona-distribution-postgresql:17.9-1",
-					PostgresVersion:      17,
-					InstanceSets:         instances(1, "10Gi", nil),
-					Users:                users("dittofs"),
-					AutoCreateUserSchema: ptr.To(true),
-					Backups: pgv2.Backups{
-						Enabled: ptr.To(true),
-						PGBackRest: pgv2.PGBackRestArchive{
-							Image: "docker.io/percona/percona-pgbackrest:2.58.0-1",
-							Global: map[string]string{
-								"repo1-path":                "/pgbackrest/storage/files-4a49acf8/repo1",
-								"repo1-retention-full":      "14",
-								"repo1-retention-full-type": "time",
-								"repo1-s3-uri-style":        "path",
-								"repo1-storage-verify-tls":  "y",
-							},
-							Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "files-pgbackrest-s3"}}}},
-							Repos: []crunchyv1beta1.PGBackRestRepo{{
-								Name: "repo1",
-								S3:   &crunchyv1beta1.RepoS3{Bucket: "dittofs-backups", Endpoint: "s3.eu-west-1.amazonaws.com", Region: "eu-west-1"},
-								BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
-									Full:        ptr.To("0 2 * * *"),
-									Incremental: ptr.To("0 * * * *"),
-								},
-							}},
-						},
+			want: want(func(c *pgv2.PerconaPGCluster) {
+				c.Spec.Backups = s3Backups("docker.io/percona/percona-pgbackrest:2.58.0-1", "files-pgbackrest-s3", map[string]string{
+					"repo1-path":                "/pgbackrest/storage/files-4a49acf8/repo1",
+					"repo1-retention-full":      "14",
+					"repo1-retention-full-type": "time",
+					"repo1-s3-uri-style":        "path",
+					"repo1-storage-verify-tls":  "y",
+				}, crunchyv1beta1.PGBackRestRepo{
+					Name: "repo1",
+					S3:   &crunchyv1beta1.RepoS3{Bucket: "dittofs-backups", Endpoint: "s3.eu-west-1.amazonaws.com", Region: "eu-west-1"},
+					BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
+						Full:        ptr.To("0 2 * * *"),
+						Incremental: ptr.To("0 * * * *"),
 					},
-				},
-			},
+				})
+			}),
 		},
 		"EverythingFromSpecAndInput": {
+			reason: "Every setting the user or the Input gives replaces its default, and none is taken from elsewhere: a value ignored here would silently run the database other than asked.",
 			spec: func() v1alpha1.DittoServerSpec {
 				s := withBackup(func(b *v1alpha1.PerconaBackupConfig) {
 					b.URIStyle, b.VerifyTLS, b.Region = "host", ptr.To(false), "us-east-1"
@@ -130,67 +141,47 @@ func TestPerconaCluster(t *testing.T) {
 			credentials: "backup-s3",
 			// An observed cluster's path, kept as it is.
 			repoPath: "/pgbackrest/storage/files/repo1",
-			want: &pgv2.PerconaPGCluster{
-				ObjectMeta: func() metav1.ObjectMeta {
-					m := *meta.DeepCopy()
-					m.Finalizers = []string{"percona.com/delete-pvc", "percona.com/delete-ssl"}
-					return m
-				}(),
-				Spec: pgv2.PerconaPGClusterSpec{
-					CRVersion:       "2.9.0",
-					Image:           "registry.example/pg:16",
-					PostgresVersion: 16,
-					InstanceSets: func() pgv2.PGInstanceSets {
-						// Three instances prefer three nodes.
-						sets := instances(3, "50Gi", ptr.To("fast"))
-						sets[0].Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
-							PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
-								Weight: 1,
-								PodAffinityTerm: corev1.PodAffinityTerm{
-									LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
-										"postgres-operator.crunchydata.com/cluster": "files-postgres",
-										"postgres-operator.crunchydata.com/data":    "postgres",
-									}},
-									TopologyKey: "kubernetes.io/hostname",
-								},
+			want: want(func(c *pgv2.PerconaPGCluster) {
+				c.Finalizers = []string{"percona.com/delete-pvc", "percona.com/delete-ssl"}
+				c.Spec.Image, c.Spec.PostgresVersion = "registry.example/pg:16", 16
+				// Three instances prefer three nodes.
+				c.Spec.InstanceSets = instances(3, "50Gi", ptr.To("fast"))
+				c.Spec.InstanceSets[0].Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+					PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+						Weight: 1,
+						PodAffinityTerm: corev1.PodAffinityTerm{
+							LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+								"postgres-operator.crunchydata.com/cluster": "files-postgres",
+								"postgres-operator.crunchydata.com/data":    "postgres",
 							}},
-						}}
-						return sets
-					}(),
-					Users:                users("ditto_cp"),
-					AutoCreateUserSchema: ptr.To(true),
-					Backups: pgv2.Backups{
-						Enabled: ptr.To(true),
-						PGBackRest: pgv2.PGBackRestArchive{
-							Image: "registry.example/pgbackrest:1",
-							Global: map[string]string{
-								"repo1-path":                "/pgbackrest/storage/files/repo1",
-								"repo1-retention-full":      "7",
-								"repo1-retention-full-type": "time",
-								"repo1-s3-uri-style":        "host",
-								"repo1-storage-verify-tls":  "n",
-							},
-							Configuration: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "backup-s3"}}}},
-							Repos: []crunchyv1beta1.PGBackRestRepo{{
-								Name: "repo1",
-								// The scheme and the slash dropped, the port kept: pgBackRest dials it.
-								S3: &crunchyv1beta1.RepoS3{Bucket: "dittofs-backups", Endpoint: "minio.storage.svc:9000", Region: "us-east-1"},
-								BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
-									Full:        ptr.To("30 1 * * 0"),
-									Incremental: ptr.To("*/30 * * * *"),
-								},
-							}},
+							TopologyKey: "kubernetes.io/hostname",
 						},
+					}},
+				}}
+				c.Spec.Users = users("ditto_cp")
+				c.Spec.Backups = s3Backups("registry.example/pgbackrest:1", "backup-s3", map[string]string{
+					"repo1-path":                "/pgbackrest/storage/files/repo1",
+					"repo1-retention-full":      "7",
+					"repo1-retention-full-type": "time",
+					"repo1-s3-uri-style":        "host",
+					"repo1-storage-verify-tls":  "n",
+				}, crunchyv1beta1.PGBackRestRepo{
+					Name: "repo1",
+					// The scheme and the slash dropped, the port kept: pgBackRest dials it.
+					S3: &crunchyv1beta1.RepoS3{Bucket: "dittofs-backups", Endpoint: "minio.storage.svc:9000", Region: "us-east-1"},
+					BackupSchedules: &crunchyv1beta1.PGBackRestBackupSchedules{
+						Full:        ptr.To("30 1 * * 0"),
+						Incremental: ptr.To("*/30 * * * *"),
 					},
-				},
-			},
+				})
+			}),
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := PerconaCluster(fixture.DittoServer(tc.spec), tc.in, tc.credentials, tc.repoPath)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("perconaCluster(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nPerconaCluster(ds, in, credentials, repoPath): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -16,18 +16,18 @@ import (
 )
 
 func TestPGBackRestTarget(t *testing.T) {
-	cases := map[string]struct{ in, want string }{
-		"UTC":          {"2026-12-01T18:30:00Z", "2026-12-01 18:30:00+00"},
-		"Offset":       {"2026-12-01T19:30:00+01:00", "2026-12-01 18:30:00+00"},
-		"Micros":       {"2026-12-01T18:30:00.123456Z", "2026-12-01 18:30:00.123456+00"},
-		"NanosDropped": {"2026-12-01T18:30:00.123456789Z", "2026-12-01 18:30:00.123456+00"},
-		"Fraction":     {"2026-12-01T18:30:00.5Z", "2026-12-01 18:30:00.5+00"},
+	cases := map[string]struct{ reason, in, want string }{
+		"UTC":          {"pgBackRest reads --target as PostgreSQL's timestamptz text, not RFC 3339: a UTC time must be rewritten, not passed through.", "2026-12-01T18:30:00Z", "2026-12-01 18:30:00+00"},
+		"Offset":       {"An offset is turned to UTC, so the target is the same instant whatever zone the user wrote.", "2026-12-01T19:30:00+01:00", "2026-12-01 18:30:00+00"},
+		"Micros":       {"PostgreSQL keeps microseconds: they are kept, so a target between two commits is not moved.", "2026-12-01T18:30:00.123456Z", "2026-12-01 18:30:00.123456+00"},
+		"NanosDropped": {"Below a microsecond PostgreSQL has no precision; the extra digits are dropped (truncated, never rounded up past a commit).", "2026-12-01T18:30:00.123456789Z", "2026-12-01 18:30:00.123456+00"},
+		"Fraction":     {"A short fraction is not padded or dropped: .5 stays half a second.", "2026-12-01T18:30:00.5Z", "2026-12-01 18:30:00.5+00"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got, err := PGBackRestTarget(tc.in)
 			if err != nil || got != tc.want {
-				t.Errorf("PGBackRestTarget(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+				t.Errorf("%s\nPGBackRestTarget(%q) = %q, %v; want %q", tc.reason, tc.in, got, err, tc.want)
 			}
 		})
 	}
@@ -53,29 +53,34 @@ func TestRestoreDataSource(t *testing.T) {
 		return &crunchyv1beta1.DataSource{PGBackRest: d}
 	}
 	cases := map[string]struct {
+		reason      string
 		repo        RestoreRepo
 		credentials string
 		pointInTime string
 		want        *crunchyv1beta1.DataSource
 	}{
 		"Latest": {
-			repo: repo, credentials: "files-pgbackrest-s3",
+			reason: "Without a point in time the restore replays to the end of the WAL, from the source's repository path, with the S3 endpoint as pgBackRest dials it (no scheme, no slash).",
+			repo:   repo, credentials: "files-pgbackrest-s3",
 			want: want(func(*crunchyv1beta1.PGBackRestDataSource) {}),
 		},
 		"PointInTimeQuotedForBash": {
-			repo: repo, credentials: "files-pgbackrest-s3", pointInTime: "2026-12-01T19:30:00+01:00",
+			reason: "The operator passes options through bash: the target has a space and must be quoted, or pgBackRest gets half a timestamp.",
+			repo:   repo, credentials: "files-pgbackrest-s3", pointInTime: "2026-12-01T19:30:00+01:00",
 			want: want(func(d *crunchyv1beta1.PGBackRestDataSource) {
 				d.Options = []string{"--type=time", `--target="2026-12-01 18:30:00+00"`}
 			}),
 		},
 		"HostStyleNoVerifyOtherCredentials": {
-			repo: func() RestoreRepo { r := repo; r.URIStyle, r.VerifyTLS = "host", false; return r }(), credentials: "files-pgbackrest-restore-s3",
+			reason: "The source's URI style, TLS verification and credentials Secret are its own, not the new server's: a restore reading with the wrong ones finds no backup.",
+			repo:   func() RestoreRepo { r := repo; r.URIStyle, r.VerifyTLS = "host", false; return r }(), credentials: "files-pgbackrest-restore-s3",
 			want: want(func(d *crunchyv1beta1.PGBackRestDataSource) {
 				d.Global["repo1-s3-uri-style"], d.Global["repo1-storage-verify-tls"] = "host", "n"
 				d.Configuration[0].Secret.Name = "files-pgbackrest-restore-s3"
 			}),
 		},
 		"EncryptedBehindAPrivateCA": {
+			reason: "A source behind a private CA, with an encrypted repository, needs its CA file and its cipher projected under names that do not clash with the new cluster's, or the restore cannot read a single file.",
 			repo: func() RestoreRepo {
 				r := repo
 				r.CASecret, r.CAKey, r.CipherSecret = "minio-ca", "ca.crt", "old-pgbackrest-cipher"
@@ -95,7 +100,7 @@ func TestRestoreDataSource(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, RestoreDataSource(tc.repo, tc.credentials, tc.pointInTime)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+				t.Errorf("%s\nRestoreDataSource(repo, credentials, pointInTime): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -104,10 +109,12 @@ func TestRestoreDataSource(t *testing.T) {
 func TestPerconaRestore(t *testing.T) {
 	ds := fixture.DittoServer(fixture.PerconaSpec(fixture.S3Backup()))
 	cases := map[string]struct {
+		reason   string
 		recovery v1alpha1.PerconaRecoveryConfig
 		want     *pgv2.PerconaPGRestore
 	}{
 		"PointInTimeInUTC": {
+			reason:   "A recovery's PerconaPGRestore carries the target in UTC, quoted, against the cluster's one repository, named by its recovery id so each id runs once.",
 			recovery: v1alpha1.PerconaRecoveryConfig{ID: "before-upgrade", PointInTime: "2026-12-01T19:30:00.25+01:00"},
 			want: &pgv2.PerconaPGRestore{
 				ObjectMeta: metav1.ObjectMeta{Name: "files-recovery-before-upgrade", Namespace: "storage", Labels: ds.Labels(spec.ComponentDatabase)},
@@ -122,7 +129,7 @@ func TestPerconaRestore(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, PerconaRestore(ds, tc.recovery)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+				t.Errorf("%s\nPerconaRestore(ds, recovery): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -136,6 +143,6 @@ func TestRestoreS3Secret(t *testing.T) {
 		Data:       map[string][]byte{"s3.conf": []byte("[global]\nrepo1-s3-key=K\nrepo1-s3-key-secret=S\n")},
 	}
 	if diff := cmp.Diff(want, RestoreS3Secret(ds, PGBackRestS3Conf("K", "S"))); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+		t.Errorf("RestoreS3Secret(ds, conf): -want, +got:\n%s", diff)
 	}
 }

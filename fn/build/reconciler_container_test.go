@@ -95,20 +95,21 @@ func TestReconcilerApplies(t *testing.T) {
 	mtls := declared
 	mtls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
 	for name, tc := range map[string]struct {
-		spec v1alpha1.DittoServerSpec
-		want bool
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		want   bool
 	}{
-		"declared":                          {declared, true},
-		"nothing declared":                  {fixture.MinimalSpec(), false},
-		"declared, control plane over TLS":  {tls, true},
-		"declared, control plane with mTLS": {mtls, false},
+		"declared":                          {"A declaration is all the reconciler needs: its image defaults to this release's function image.", declared, true},
+		"nothing declared":                  {"With nothing declared a reconciler would only cost a container.", fixture.MinimalSpec(), false},
+		"declared, control plane over TLS":  {"Over TLS the reconciler verifies the certificate from the mounted tls.crt, so it is composed.", tls, true},
+		"declared, control plane with mTLS": {"Under mTLS the reconciler would need a client certificate nothing in the XR names: not composed, with a Warning, rather than composed failing.", mtls, false},
 	} {
 		ds := fixture.DittoServer(tc.spec)
 		if got := ReconcilerApplies(ds); got != tc.want {
-			t.Errorf("%s: %v, want %v", name, got, tc.want)
+			t.Errorf("%s: %s\nReconcilerApplies(ds) = %v, want %v", name, tc.reason, got, tc.want)
 		}
 		if c, _ := reconcilerSidecar(ds, fixture.Input()); (c != nil) != tc.want {
-			t.Errorf("%s: container %v, want one: %v", name, c != nil, tc.want)
+			t.Errorf("%s: %s\nreconcilerSidecar(ds, in): container %v, want one: %v", name, tc.reason, c != nil, tc.want)
 		}
 	}
 }

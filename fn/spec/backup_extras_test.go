@@ -49,20 +49,24 @@ func TestValidateBackupExtras(t *testing.T) {
 		return b
 	}
 	cases := map[string]struct {
-		b    *v1alpha1.PerconaBackupConfig
-		want field.ErrorList
+		reason string
+		b      *v1alpha1.PerconaBackupConfig
+		want   field.ErrorList
 	}{
-		"Nothing": {b: on(func(*v1alpha1.PerconaBackupConfig) {})},
-		"Token":   {b: on(func(b *v1alpha1.PerconaBackupConfig) { b.OnDemand = "2026-12-01" })},
+		"Nothing": {reason: "Backups on with no extras is the common case and must not be refused.", b: on(func(*v1alpha1.PerconaBackupConfig) {})},
+		"Token":   {reason: "A date is the documented on-demand token: it must be accepted as it is.", b: on(func(b *v1alpha1.PerconaBackupConfig) { b.OnDemand = "2026-12-01" })},
 		"TokenWithBackupsOff": {
-			b:    &v1alpha1.PerconaBackupConfig{OnDemand: "now"},
-			want: field.ErrorList{field.Forbidden(p.Child("onDemand"), "an on-demand backup needs backups on: set spec.percona.backup.enabled: true, or remove onDemand")},
+			reason: "An on-demand backup without backups on would silently never run; the error says the two ways out.",
+			b:      &v1alpha1.PerconaBackupConfig{OnDemand: "now"},
+			want:   field.ErrorList{field.Forbidden(p.Child("onDemand"), "an on-demand backup needs backups on: set spec.percona.backup.enabled: true, or remove onDemand")},
 		},
 		"TokenNotALabel": {
-			b:    on(func(b *v1alpha1.PerconaBackupConfig) { b.OnDemand = "-now" }),
-			want: field.ErrorList{field.Invalid(p.Child("onDemand"), "-now", "must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit) of at most 18 characters, e.g. 2026-12-01 or before-upgrade: the PerconaPGBackup is named <xr>-postgres-backup-<token>")},
+			reason: "The token becomes part of the PerconaPGBackup's name; one that is not a DNS label would fail only at the API server, so it is refused with the limit and examples.",
+			b:      on(func(b *v1alpha1.PerconaBackupConfig) { b.OnDemand = "-now" }),
+			want:   field.ErrorList{field.Invalid(p.Child("onDemand"), "-now", "must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit) of at most 18 characters, e.g. 2026-12-01 or before-upgrade: the PerconaPGBackup is named <xr>-postgres-backup-<token>")},
 		},
 		"BadRefs": {
+			reason: "A bad Secret name or key would leave pgBackRest without its CA or passphrase only once the pod starts; both are named at once, each with its path.",
 			b: on(func(b *v1alpha1.PerconaBackupConfig) {
 				b.CASecretRef = &v1alpha1.SecretKeySelector{Name: "Bad_Name", Key: "ca.crt"}
 				b.Encryption = &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: "pass", Key: "a/b"}}
@@ -73,13 +77,14 @@ func TestValidateBackupExtras(t *testing.T) {
 			},
 		},
 		"RefsIgnoredWithBackupsOff": {
-			b: &v1alpha1.PerconaBackupConfig{CASecretRef: &v1alpha1.SecretKeySelector{Name: "Bad_Name"}},
+			reason: "With backups off the refs are not used: refusing them would block an XR for a setting that has no effect.",
+			b:      &v1alpha1.PerconaBackupConfig{CASecretRef: &v1alpha1.SecretKeySelector{Name: "Bad_Name"}},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, validateBackupExtras(p, tc.b)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+				t.Errorf("%s\nvalidateBackupExtras(path, backup): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

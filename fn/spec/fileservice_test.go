@@ -89,13 +89,15 @@ func TestDeclaredNothing(t *testing.T) {
 
 func TestValidateFileService(t *testing.T) {
 	cases := map[string]struct {
+		reason string
 		spec   v1alpha1.DittoServerSpec
 		change func(*v1alpha1.FileServiceSpec)
 		want   field.ErrorList
 	}{
-		"valid on Percona": {spec: fixture.PerconaSpec(nil)},
+		"valid on Percona": {reason: "The declaration with one of each part, on Percona, is the documented example: it must pass.", spec: fixture.PerconaSpec(nil)},
 		"every bad reference at once, each at its XR path": {
-			spec: fixture.PerconaSpec(nil),
+			reason: "A share on a store nobody declared, a user without a password, a share path twice, an S3 store without credentials: each is named at the XR path the user edits, all at once, so one fix round is enough.",
+			spec:   fixture.PerconaSpec(nil),
 			change: func(f *v1alpha1.FileServiceSpec) {
 				f.Shares = append(f.Shares, v1alpha1.FileShare{Name: "/export", MetadataStore: "gone", LocalBlockStore: "main"})
 				f.Users = append(f.Users, v1alpha1.FileUser{Username: "bob"})
@@ -109,7 +111,8 @@ func TestValidateFileService(t *testing.T) {
 			},
 		},
 		"a postgres store without Percona or a Secret": {
-			spec: fixture.MinimalSpec(),
+			reason: "Without Percona there is no composed database to put a postgres store on: the store needs its own Secret, and the error names both ways out.",
+			spec:   fixture.MinimalSpec(),
 			want: field.ErrorList{
 				field.Required(field.NewPath("spec", "fileService", "metadataStores").Index(1).Child("postgres", "secretName"), "without spec.percona.enabled a postgres metadata store needs the Secret (keys host, port, user, password) of its PostgreSQL; or enable spec.percona to put it on the composed cluster"),
 			},
@@ -125,7 +128,8 @@ func TestValidateFileService(t *testing.T) {
 			},
 		},
 		"two stores in one directory": {
-			spec: fixture.PerconaSpec(nil),
+			reason: "Two stores writing one directory would corrupt each other's data; the clash is refused with the directory both resolve to.",
+			spec:   fixture.PerconaSpec(nil),
 			change: func(f *v1alpha1.FileServiceSpec) {
 				f.MetadataStores[1] = v1alpha1.FileMetadataStore{Name: "other", Type: "badger", Badger: &v1alpha1.FileBadgerStore{Directory: "main"}}
 				f.Shares[0].MetadataStore = "other"
@@ -135,6 +139,7 @@ func TestValidateFileService(t *testing.T) {
 			},
 		},
 		"DittoFS's metrics on the reconciler's port": {
+			reason: "The reconciler listens on 9091 in the same pod: DittoFS's metrics there would fail one of the two at start.",
 			spec: func() v1alpha1.DittoServerSpec {
 				s := fixture.PerconaSpec(nil)
 				s.Metrics = &v1alpha1.MetricsSpec{Enabled: true, Port: 9091}
@@ -145,7 +150,8 @@ func TestValidateFileService(t *testing.T) {
 			},
 		},
 		"a directory that leaves the volume": {
-			spec: fixture.PerconaSpec(nil),
+			reason: "A directory with .. would put a store outside its volume (onto the control plane's); refused with what a directory must be.",
+			spec:   fixture.PerconaSpec(nil),
 			change: func(f *v1alpha1.FileServiceSpec) {
 				f.BlockStores[0].FS = &v1alpha1.FileFSBlockStore{Directory: "../controlplane"}
 			},
@@ -162,7 +168,7 @@ func TestValidateFileService(t *testing.T) {
 			}
 			got := spec.Validate(withFileService(tc.spec, f), fixture.Input())
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+				t.Errorf("%s\nspec.Validate(ds, in): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -43,18 +43,19 @@ func params(kv ...any) *v1alpha1.PerconaPostgreSQLSpec {
 
 func TestValidatePostgresParameters(t *testing.T) {
 	cases := map[string]struct {
-		edit func(*v1alpha1.PerconaConfig)
-		want []string
+		reason string
+		edit   func(*v1alpha1.PerconaConfig)
+		want   []string
 	}{
 		"TuningPassesThrough": {
+			reason: "Tuning is what the parameters are for: none of these may be refused, or users cannot size their database.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.PostgreSQL = params("max_connections", 200, "shared_buffers", "1GB", "work_mem", "16MB", "random_page_cost", "1.1",
 					"pg_stat_statements.max", 10000, "max_wal_senders", 10, "archive_timeout", "120s")
 			},
 		},
-		// Every refused name at once, in name order, each with its path and
-		// reason: the one result a user needs to fix them all.
 		"ArchivingReplicationAndTLSAreRefusedByName": {
+			reason: "Every refused name at once, in name order, each with its path and why: the one result a user needs to fix them all, before a setting silently breaks backups, replication or TLS.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.PostgreSQL = params("archive_mode", "off", "archive_command", "/bin/true", "restore_command", "cp %f %p",
 					"wal_level", "minimal", "ssl", "off", "ssl_min_protocol_version", "TLSv1.3", "listen_addresses", "*", "port", 5433,
@@ -79,6 +80,7 @@ func TestValidatePostgresParameters(t *testing.T) {
 			},
 		},
 		"MaxWALSendersBelowWhatTheClusterNeeds": {
+			reason: "Too few WAL senders leave a replica unable to stream or to be rebuilt; the minimum grows with the replicas and the error says how it is counted.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Replicas = ptr.To[int32](5)
 				p.PostgreSQL = params("max_wal_senders", "5")
@@ -86,37 +88,40 @@ func TestValidatePostgresParameters(t *testing.T) {
 			want: []string{"spec.percona.postgresql.parameters.max_wal_senders: Invalid value: 5: must be at least 6 with 5 instances (spec.percona.replicas): one WAL sender per streaming replica, two for a replica being rebuilt with pg_basebackup, and never below Patroni's minimum of 3, under which it ignores the value"},
 		},
 		"MaxWALSendersNeverBelowPatronisFloor": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("max_wal_senders", 2) },
-			want: []string{"spec.percona.postgresql.parameters.max_wal_senders: Invalid value: 2: must be at least 3 with 1 instances (spec.percona.replicas): one WAL sender per streaming replica, two for a replica being rebuilt with pg_basebackup, and never below Patroni's minimum of 3, under which it ignores the value"},
+			reason: "Below 3 Patroni ignores the value silently; refusing it says so instead of letting the user believe it applied.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("max_wal_senders", 2) },
+			want:   []string{"spec.percona.postgresql.parameters.max_wal_senders: Invalid value: 2: must be at least 3 with 1 instances (spec.percona.replicas): one WAL sender per streaming replica, two for a replica being rebuilt with pg_basebackup, and never below Patroni's minimum of 3, under which it ignores the value"},
 		},
 		"MaxWALSendersEnoughIsFine": {
+			reason: "Exactly the minimum for five instances is accepted: the check must not be off by one against the user.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Replicas = ptr.To[int32](5)
 				p.PostgreSQL = params("max_wal_senders", 6)
 			},
 		},
 		"MaxWALSendersMustBeAnInteger": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("max_wal_senders", "ten") },
-			want: []string{`spec.percona.postgresql.parameters.max_wal_senders: Invalid value: "ten": must be an integer`},
+			reason: "A value PostgreSQL cannot parse would stop the server at start; it is refused with what is expected.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("max_wal_senders", "ten") },
+			want:   []string{`spec.percona.postgresql.parameters.max_wal_senders: Invalid value: "ten": must be an integer`},
 		},
-		// PostgreSQL folds case: ARCHIVE_MODE is archive_mode, so capitals
-		// are refused rather than let through.
 		"NamesAreLowerCase": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("ARCHIVE_MODE", "off", "work mem", "1MB") },
+			reason: "PostgreSQL folds case, so ARCHIVE_MODE is archive_mode: capitals (and spaces) are refused rather than let a refused name through.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("ARCHIVE_MODE", "off", "work mem", "1MB") },
 			want: []string{
 				`spec.percona.postgresql.parameters.ARCHIVE_MODE: Invalid value: "ARCHIVE_MODE": must be a PostgreSQL parameter name in lower case (letters, digits, _, and one . for an extension's, e.g. pg_stat_statements.max)`,
 				`spec.percona.postgresql.parameters.work mem: Invalid value: "work mem": must be a PostgreSQL parameter name in lower case (letters, digits, _, and one . for an extension's, e.g. pg_stat_statements.max)`,
 			},
 		},
 		"ValuesAreOneLine": {
-			edit: func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("application_name", "x\narchive_mode = off") },
-			want: []string{`spec.percona.postgresql.parameters.application_name: Invalid value: "(a value with a control character)": must be one line without control characters`},
+			reason: "A newline in a value could write a second setting into postgresql.conf; the value is refused and not echoed back.",
+			edit:   func(p *v1alpha1.PerconaConfig) { p.PostgreSQL = params("application_name", "x\narchive_mode = off") },
+			want:   []string{`spec.percona.postgresql.parameters.application_name: Invalid value: "(a value with a control character)": must be one line without control characters`},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, validatePercona(tc.edit)); diff != "" {
-				t.Errorf("Validate(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nValidate(ds, in): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -160,10 +165,12 @@ func TestREADMEListsEveryRefusedParameter(t *testing.T) {
 func TestValidatePerconaProduction(t *testing.T) {
 	q := resource.MustParse
 	cases := map[string]struct {
-		edit func(*v1alpha1.PerconaConfig)
-		want []string
+		reason string
+		edit   func(*v1alpha1.PerconaConfig)
+		want   []string
 	}{
 		"AProductionShapeIsValid": {
+			reason: "The shape the README recommends for production must pass, every field of it.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Replicas = ptr.To[int32](3)
 				p.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: q("1")}, Limits: corev1.ResourceList{corev1.ResourceCPU: q("2")}}
@@ -175,6 +182,7 @@ func TestValidatePerconaProduction(t *testing.T) {
 			},
 		},
 		"EveryBadFieldAtOnce": {
+			reason: "Every bad field is named at once with its path and the fix, before the operator rejects or misapplies one after another.",
 			edit: func(p *v1alpha1.PerconaConfig) {
 				p.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: q("2Gi")}, Limits: corev1.ResourceList{corev1.ResourceMemory: q("1Gi")}}
 				p.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists, Value: "db"}, {Operator: "In"}, {Value: "x"}}
@@ -204,7 +212,7 @@ func TestValidatePerconaProduction(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, validatePercona(tc.edit)); diff != "" {
-				t.Errorf("Validate(): -want, +got:\n%s", diff)
+				t.Errorf("%s\nValidate(ds, in): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/reals3"
 	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
@@ -51,7 +52,7 @@ const (
 type drill struct {
 	t        *testing.T
 	root     string
-	s3       *s3Server
+	s3       *reals3.Server
 	c        composed
 	f        fixture
 	pgBin    string
@@ -117,9 +118,9 @@ func TestDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.step("S3: start SeaweedFS (TLS, SigV4) and create the bucket", func() {
-		d.s3 = startS3(t, ca, accessKey, secretKey)
-		d.s3.createBucket(t, bucket)
-		if st := d.s3.unsignedStatus(t, bucket); st != 403 {
+		d.s3 = reals3.Start(t, reals3.Options{Identity: "pgbackrest", AccessKey: accessKey, SecretKey: secretKey, CA: ca})
+		d.s3.CreateBucket(t, bucket)
+		if st := d.s3.UnsignedStatus(t, bucket); st != 403 {
 			t.Fatalf("an unsigned request for the bucket got %d; want 403 (SigV4 enforced)", st)
 		}
 	})

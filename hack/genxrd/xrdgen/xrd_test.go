@@ -81,19 +81,26 @@ func TestSchemasFromCRD(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got, err := SchemasFromCRD([]byte(tc.crd))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
+			checkResult(t, "SchemasFromCRD(crd)", tc.want, got, tc.wantErr, err)
 		})
+	}
+}
+
+// checkResult fails t unless call returned an error containing wantErr
+// (when one is wanted) or, with none wanted, returned want.
+func checkResult[T any](t *testing.T, call string, want, got T, wantErr string, err error) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("%s: err = %v, want one containing %q", call, err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", call, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: -want, +got:\n%s", call, diff)
 	}
 }
 
@@ -139,18 +146,7 @@ func TestLegacySpec(t *testing.T) {
 			if diff := cmp.Diff(before, any(tc.spec)); diff != "" {
 				t.Errorf("LegacySpec changed its argument (-before +after):\n%s", diff)
 			}
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
+			checkResult(t, "LegacySpec(spec)", tc.want, got, tc.wantErr, err)
 		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -152,61 +151,21 @@ admin_users = %[7]s
 		cred = Credential(uid, gid)
 		GiveTo(t, root, uid, gid)
 	}
-	logFile, err := os.OpenFile(b.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(bin, filepath.Join(root, "pgbouncer.ini")) //nolint:noctx // a server for the whole test: t.Cleanup stops it
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pgbouncer: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	var once sync.Once
-	b.stop = func() {
-		once.Do(func() {
-			// SIGTERM is PgBouncer's immediate shutdown.
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case err := <-exited:
-				exited <- err
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				exited <- <-exited
-			}
-			_ = logFile.Close()
-		})
-	}
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() {
-			log, _ := os.ReadFile(b.LogPath)
-			t.Logf("pgbouncer log:\n%s", log)
-		}
-	})
+	// SIGTERM is PgBouncer's immediate shutdown.
+	srv := StartServer(t, ServerCommand{Name: "pgbouncer", Cmd: cmd, LogPath: b.LogPath, StopSignal: syscall.SIGTERM, StopWait: 10 * time.Second})
+	b.stop = srv.Stop
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	srv.WaitReady(t, 30*time.Second, 20*time.Millisecond, func() error {
 		var d net.Dialer
 		conn, err := d.DialContext(context.Background(), "tcp", "127.0.0.1:"+strconv.Itoa(b.Port))
 		if err == nil {
 			_ = conn.Close()
-			break
 		}
-		select {
-		case err := <-exited:
-			exited <- err
-			log, _ := os.ReadFile(b.LogPath)
-			t.Fatalf("pgbouncer exited before it listened: %v\n%s", err, log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("pgbouncer not listening after 30s")
-		}
-	}
+		return err
+	})
 	t.Logf("PgBouncer (%s, pool_mode %s, server_tls_sslmode %s) on 127.0.0.1:%d in front of :%d", bin, o.PoolMode, o.ServerTLSMode, b.Port, pg.Port)
 	return b
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -167,10 +166,6 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	}
 
 	s.LogPath = filepath.Join(root, "postgres.log")
-	logFile, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
 	args := []string{
 		"-D", s.DataDir,
 		"-c", "listen_addresses=127.0.0.1",
@@ -188,52 +183,15 @@ func StartPostgresWith(t *testing.T, o PGOptions) *PGServer {
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...) //nolint:noctx // a server for the whole test: t.Cleanup stops it, after t.Context is already cancelled
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.Cred}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start postgres: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	var once sync.Once
-	s.stop = func() {
-		once.Do(func() {
-			// SIGINT is PostgreSQL's fast shutdown: disconnect everyone, stop.
-			_ = cmd.Process.Signal(syscall.SIGINT)
-			select {
-			case err := <-exited:
-				exited <- err
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				exited <- <-exited
-			}
-			_ = logFile.Close()
-		})
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			log, _ := os.ReadFile(s.LogPath)
-			t.Logf("postgres log (%s):\n%s", s.DataDir, log)
-		}
-	})
+	// SIGINT is PostgreSQL's fast shutdown: disconnect everyone, stop.
+	srv := StartServer(t, ServerCommand{Name: "postgres", Cmd: cmd, LogPath: s.LogPath, StopSignal: syscall.SIGINT, StopWait: 30 * time.Second})
+	s.stop = srv.Stop
 
 	// Ready once the superuser can run a query over the socket.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := s.PsqlSuper(ctx, "postgres", "select 1"); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			log, _ := os.ReadFile(s.LogPath)
-			t.Fatalf("postgres exited before it was ready: %v\n%s", err, log)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("postgres not ready after 60s")
-		}
-	}
+	srv.WaitReady(t, 60*time.Second, 50*time.Millisecond, func() error {
+		_, err := s.PsqlSuper(ctx, "postgres", "select 1")
+		return err
+	})
 	t.Logf("PostgreSQL (%s) up on 127.0.0.1:%d in %s", bin, s.Port, time.Since(started).Round(time.Millisecond))
 	return s
 }
