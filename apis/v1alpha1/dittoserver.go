@@ -940,15 +940,18 @@ type BackupStatus struct {
 	// +optional
 	Encrypted bool `json:"encrypted,omitempty"`
 	// LastOnDemand is the PerconaPGBackup of spec.percona.backup.onDemand,
-	// as Percona reports it.
+	// as Percona reports it. Absent once the token is removed: Crossplane
+	// deletes that PerconaPGBackup then, and the status describes only
+	// objects that exist (the backup it took stays in the repository until
+	// the retention expires it; latestRestorableTime still covers it).
 	// +optional
 	LastOnDemand *OnDemandBackupStatus `json:"lastOnDemand,omitempty"`
 	// LatestRestorableTime is the latest point in time a restore can reach,
-	// as Percona's WAL watcher records it on the on-demand backup
-	// (status.latestRestorableTime of the PerconaPGBackup), in RFC 3339.
-	// Percona moves it forward on the most recent completed backup only, so
-	// it stops moving once a later scheduled backup completes. Empty while
-	// Percona has not reported one.
+	// in RFC 3339: the latest status.latestRestorableTime Percona's WAL
+	// watcher records over the cluster's succeeded PerconaPGBackups
+	// (scheduled or on demand; it moves it forward on the most recent one).
+	// spec.percona.recovery.pointInTime is checked against this same time.
+	// Empty while Percona has not reported one.
 	// +optional
 	LatestRestorableTime string `json:"latestRestorableTime,omitempty"`
 }
