@@ -12,6 +12,7 @@ import (
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
 // observedBackup is what the function reads of an observed PerconaPGBackup.
@@ -38,8 +39,11 @@ func (c *composer) observedOnDemand(key resource.Name) *observedBackup {
 // the cluster's state, so that it never runs twice.
 func (c *composer) composeOnDemandBackup(cluster *pgv2.PerconaPGCluster) (*v1alpha1.OnDemandBackupStatus, error) {
 	b := c.ds.Spec.Percona.Backup
-	if !b.Enabled || b.OnDemand == "" {
+	if !b.Enabled {
 		return nil, nil
+	}
+	if b.OnDemand == "" {
+		return c.removedOnDemand(), nil
 	}
 	key := onDemandKey(b.OnDemand)
 	st := &v1alpha1.OnDemandBackupStatus{Name: c.ds.PerconaBackupName(b.OnDemand), Token: b.OnDemand}
@@ -88,10 +92,8 @@ func (c *composer) onDemandCondition(cluster *pgv2.PerconaPGCluster, st *v1alpha
 }
 
 // onDemandStatus completes status.database.backup with the on-demand
-// backup of the current token (none once the token is removed: Crossplane
-// deletes its PerconaPGBackup then, and the status never describes an
-// object that is gone) and the latest restorable time Percona reports for
-// the cluster.
+// backup (of the current token, or the record of a removed one) and the
+// latest restorable time Percona reports for the cluster.
 func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus) {
 	if c.status.Database == nil || c.status.Database.Backup == nil {
 		return
@@ -100,4 +102,26 @@ func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus) {
 	bs.Encrypted = backupEncrypted(c.ds)
 	bs.LastOnDemand = st
 	bs.LatestRestorableTime = restorableTimeStatus(c.restorableTime())
+}
+
+// removedOnDemand is lastOnDemand once the token is removed from the spec:
+// Crossplane deletes its PerconaPGBackup (its key is no longer desired),
+// so the record the observed XR status holds is carried on, marked
+// removed, and never again read as a live object. The memory is the XR's
+// status, which Crossplane observes; nil when it holds none.
+func (c *composer) removedOnDemand() *v1alpha1.OnDemandBackupStatus {
+	xr := c.req.GetObserved().GetComposite().GetResource()
+	m := wire.PickProto(xr, []string{"status", "database", "backup", "lastOnDemand"})
+	st, _ := m["status"].(map[string]any)
+	db, _ := st["database"].(map[string]any)
+	bs, _ := db["backup"].(map[string]any)
+	last, _ := bs["lastOnDemand"].(map[string]any)
+	str := func(k string) string { v, _ := last[k].(string); return v }
+	if str("name") == "" {
+		return nil
+	}
+	return &v1alpha1.OnDemandBackupStatus{
+		Name: str("name"), Token: str("token"), State: str("state"), Completed: str("completed"),
+		BackupName: str("backupName"), Error: str("error"), Removed: true,
+	}
 }

@@ -117,9 +117,6 @@ func TestRestorableTimeOneReader(t *testing.T) {
 		withBackupStatus(req, onDemandKey("before-upgrade"), `{"state":"Succeeded","backupName":"20261201-185900F","latestRestorableTime":"2026-12-01 18:59:00.000000+0000"}`)
 		removed := compose(t, addRequired(later(req, backupSpec, ""), requiredBackups, scheduled...))
 		st := backupStatusOf(t, removed)
-		if st.LastOnDemand != nil {
-			t.Errorf("with onDemand removed (its PerconaPGBackup deleted), lastOnDemand = %+v", st.LastOnDemand)
-		}
 		if st.LatestRestorableTime != want {
 			t.Errorf("with onDemand removed, latestRestorableTime = %q, want %q", st.LatestRestorableTime, want)
 		}
