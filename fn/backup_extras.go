@@ -72,13 +72,18 @@ func secretSelector(ns, name string) *fnv1.ResourceSelector {
 // readBackupCA reads the S3 endpoint's CA and checks that it is PEM with a
 // certificate pgBackRest can load.
 func (c *composer) readBackupCA() (secretKeyRead, error) {
-	ref := *c.ds.Spec.Percona.Backup.CASecretRef
-	r, err := readSecretKey(c.req, c.ds.Namespace, requiredBackupCA, "S3 CA", "spec.percona.backup.caSecretRef", ref)
+	return readCASecret(c.req, c.ds.Namespace, requiredBackupCA, "S3 CA", "spec.percona.backup.caSecretRef", *c.ds.Spec.Percona.Backup.CASecretRef)
+}
+
+// readCASecret reads key ref of the required Secret as readSecretKey does,
+// and checks that it is PEM with a certificate pgBackRest can load.
+func readCASecret(req *fnv1.RunFunctionRequest, ns, required, what, field string, ref v1alpha1.SecretKeySelector) (secretKeyRead, error) {
+	r, err := readSecretKey(req, ns, required, what, field, ref)
 	if err != nil || r.Value == nil {
 		return r, err
 	}
 	if !holdsCertificate(r.Value) {
-		r.Problem = fmt.Sprintf("key %s of the S3 CA Secret %s/%s (spec.percona.backup.caSecretRef) holds no PEM certificate: it needs the CA that signed the S3 endpoint's certificate, -----BEGIN CERTIFICATE----- …", ref.Key, c.ds.Namespace, ref.Name)
+		r.Problem = fmt.Sprintf("key %s of the %s Secret %s/%s (%s) holds no PEM certificate: it needs the CA that signed the S3 endpoint's certificate, -----BEGIN CERTIFICATE----- …", ref.Key, what, ns, ref.Name, field)
 		r.Value = nil
 	}
 	return r, nil
@@ -103,13 +108,18 @@ func holdsCertificate(b []byte) bool {
 // readBackupPassphrase reads the repository's passphrase and checks it can
 // be a line of cipher.conf.
 func (c *composer) readBackupPassphrase() (secretKeyRead, error) {
-	ref := c.ds.Spec.Percona.Backup.Encryption.PassphraseSecretRef
-	r, err := readSecretKey(c.req, c.ds.Namespace, requiredBackupPassphrase, "encryption passphrase", "spec.percona.backup.encryption.passphraseSecretRef", ref)
+	return readPassphraseSecret(c.req, c.ds.Namespace, requiredBackupPassphrase, "encryption passphrase", "spec.percona.backup.encryption.passphraseSecretRef", c.ds.Spec.Percona.Backup.Encryption.PassphraseSecretRef)
+}
+
+// readPassphraseSecret reads key ref of the required Secret as
+// readSecretKey does, and checks it can be a line of cipher.conf.
+func readPassphraseSecret(req *fnv1.RunFunctionRequest, ns, required, what, field string, ref v1alpha1.SecretKeySelector) (secretKeyRead, error) {
+	r, err := readSecretKey(req, ns, required, what, field, ref)
 	if err != nil || r.Value == nil {
 		return r, err
 	}
 	if p := credentialValueProblem(r.Value); p != "" {
-		r.Problem = fmt.Sprintf("key %s of the encryption passphrase Secret %s/%s (spec.percona.backup.encryption.passphraseSecretRef) %s", ref.Key, c.ds.Namespace, ref.Name, p)
+		r.Problem = fmt.Sprintf("key %s of the %s Secret %s/%s (%s) %s", ref.Key, what, ns, ref.Name, field, p)
 		r.Value = nil
 	}
 	return r, nil

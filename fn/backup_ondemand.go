@@ -2,7 +2,6 @@ package fn
 
 import (
 	"fmt"
-	"time"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 
@@ -13,15 +12,12 @@ import (
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/fn/wire"
 )
-
-// perconaLatestRestorableTime is how Percona v2.9.0 writes a PerconaPGBackup's
-// status.latestRestorableTime (PITRestoreDateTime.MarshalJSON).
-const perconaLatestRestorableTime = "2006-01-02 15:04:05.000000-0700"
 
 // observedBackup is what the function reads of an observed PerconaPGBackup.
 type observedBackup struct {
-	State, Completed, BackupName, Error, LatestRestorableTime string
+	State, Completed, BackupName, Error string
 }
 
 // observedOnDemand reads the observed PerconaPGBackup under key, or nil.
@@ -32,7 +28,7 @@ func (c *composer) observedOnDemand(key resource.Name) *observedBackup {
 	}
 	st, _ := f["status"].(map[string]any)
 	s := func(k string) string { v, _ := st[k].(string); return v }
-	return &observedBackup{State: s("state"), Completed: s("completed"), BackupName: s("backupName"), Error: s("error"), LatestRestorableTime: s("latestRestorableTime")}
+	return &observedBackup{State: s("state"), Completed: s("completed"), BackupName: s("backupName"), Error: s("error")}
 }
 
 // composeOnDemandBackup composes the PerconaPGBackup of
@@ -41,26 +37,29 @@ func (c *composer) observedOnDemand(key resource.Name) *observedBackup {
 // pgBackRest to be ready for backups (Percona fails a backup of a cluster
 // that is not: failIfClusterIsNotReady); one observed is kept whatever
 // the cluster's state, so that it never runs twice.
-func (c *composer) composeOnDemandBackup(cluster *pgv2.PerconaPGCluster) (*v1alpha1.OnDemandBackupStatus, *observedBackup, error) {
+func (c *composer) composeOnDemandBackup(cluster *pgv2.PerconaPGCluster) (*v1alpha1.OnDemandBackupStatus, error) {
 	b := c.ds.Spec.Percona.Backup
-	if !b.Enabled || b.OnDemand == "" {
-		return nil, nil, nil
+	if !b.Enabled {
+		return nil, nil
+	}
+	if b.OnDemand == "" {
+		return c.removedOnDemand(), nil
 	}
 	key := onDemandKey(b.OnDemand)
 	st := &v1alpha1.OnDemandBackupStatus{Name: c.ds.PerconaBackupName(b.OnDemand), Token: b.OnDemand}
 	observed := c.observedOnDemand(key)
 	if observed == nil && !readyForBackup(cluster) {
-		return st, nil, nil
+		return st, nil
 	}
 	succeeded := observed != nil && observed.State == string(pgv2.BackupSucceeded)
 	if err := c.add(key, build.PerconaBackup(c.ds, b.OnDemand), readiness(succeeded)); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if observed != nil {
 		st.State, st.Completed, st.BackupName, st.Error = observed.State, observed.Completed, observed.BackupName, observed.Error
 	}
 	c.onDemandCondition(cluster, st)
-	return st, observed, nil
+	return st, nil
 }
 
 // readyForBackup: Percona says pgBackRest's stanza exists and backups run.
@@ -93,26 +92,36 @@ func (c *composer) onDemandCondition(cluster *pgv2.PerconaPGCluster, st *v1alpha
 }
 
 // onDemandStatus completes status.database.backup with the on-demand
-// backup and the latest restorable time Percona recorded on it.
-func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus, observed *observedBackup) {
+// backup (of the current token, or the record of a removed one) and the
+// latest restorable time Percona reports for the cluster.
+func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus) {
 	if c.status.Database == nil || c.status.Database.Backup == nil {
 		return
 	}
 	bs := c.status.Database.Backup
 	bs.Encrypted = backupEncrypted(c.ds)
 	bs.LastOnDemand = st
-	if observed != nil {
-		bs.LatestRestorableTime = restorableTime(observed.LatestRestorableTime)
-	}
+	bs.LatestRestorableTime = restorableTimeStatus(c.restorableTime())
 }
 
-// restorableTime is Percona's latestRestorableTime in RFC 3339 (UTC), or
-// "" when it is not one of Percona's times.
-func restorableTime(s string) string {
-	for _, layout := range []string{perconaLatestRestorableTime, time.RFC3339Nano} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC().Format(time.RFC3339Nano)
-		}
+// removedOnDemand is lastOnDemand once the token is removed from the spec:
+// Crossplane deletes its PerconaPGBackup (its key is no longer desired),
+// so the record the observed XR status holds is carried on, marked
+// removed, and never again read as a live object. The memory is the XR's
+// status, which Crossplane observes; nil when it holds none.
+func (c *composer) removedOnDemand() *v1alpha1.OnDemandBackupStatus {
+	xr := c.req.GetObserved().GetComposite().GetResource()
+	m := wire.PickProto(xr, []string{"status", "database", "backup", "lastOnDemand"})
+	st, _ := m["status"].(map[string]any)
+	db, _ := st["database"].(map[string]any)
+	bs, _ := db["backup"].(map[string]any)
+	last, _ := bs["lastOnDemand"].(map[string]any)
+	str := func(k string) string { v, _ := last[k].(string); return v }
+	if str("name") == "" {
+		return nil
 	}
-	return ""
+	return &v1alpha1.OnDemandBackupStatus{
+		Name: str("name"), Token: str("token"), State: str("state"), Completed: str("completed"),
+		BackupName: str("backupName"), Error: str("error"), Removed: true,
+	}
 }

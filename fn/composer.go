@@ -2,6 +2,7 @@ package fn
 
 import (
 	"io"
+	"time"
 
 	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -48,6 +49,11 @@ type composer struct {
 	restoreWait     *restoreWait
 	recoveryStatus  *v1alpha1.RecoveryStatus
 	stopForRecovery bool
+
+	// restorable is the latest restorable time Percona reports, read once
+	// (restorableRead) by restorableTime.
+	restorable     *time.Time
+	restorableRead bool
 }
 
 // compose builds every composed object, the XR status and the conditions.

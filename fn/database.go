@@ -75,12 +75,12 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 	if keepBackups {
 		c.keepObservedBackups()
 	}
-	onDemand, observedBackup, err := c.composeOnDemandBackup(observed)
+	onDemand, err := c.composeOnDemandBackup(observed)
 	if err != nil {
 		return err
 	}
 	c.databaseCondition(observed, repo)
-	c.onDemandStatus(onDemand, observedBackup)
+	c.onDemandStatus(onDemand)
 	if credentials == "" {
 		return nil
 	}

@@ -82,7 +82,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"}}`),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_TRUE", "pgbackrest-s3-secret": "READY_TRUE", "usage-database-s3-credentials": "READY_FALSE"},
-				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials"},
+				Requires:   []string{"percona-backups", "pod-secret-database", "pod-secret-database-ca", "s3-credentials"},
 				Results:    []string{"SEVERITY_NORMAL: PerconaPGCluster files-postgres is ready: starting DittoFS"},
 				Conditions: []string{"DatabaseReady=STATUS_CONDITION_TRUE/Available", "BackupReady=STATUS_CONDITION_TRUE/Available"},
 			},
@@ -94,7 +94,7 @@ func TestRunFunctionDatabase(t *testing.T) {
 				"pgbackrest-s3-secret", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"files-pgbackrest-s3","namespace":"storage"},"data":{"s3.conf":"eA=="}}`),
 			want: summary{
 				Desired:    map[string]string{"percona-cluster": "READY_TRUE", "pgbackrest-s3-secret": "READY_TRUE", "usage-database-s3-credentials": "READY_FALSE"},
-				Requires:   []string{"pod-secret-database", "pod-secret-database-ca", "s3-credentials"},
+				Requires:   []string{"percona-backups", "pod-secret-database", "pod-secret-database-ca", "s3-credentials"},
 				Results:    []string{"SEVERITY_WARNING: the S3 credentials Secret storage/backup-s3 (spec.percona.backup.credentialsSecretRef) does not exist; " + s3CredentialsHelp, "SEVERITY_NORMAL: PerconaPGCluster files-postgres is ready: starting DittoFS"},
 				Conditions: []string{"BackupReady=STATUS_CONDITION_FALSE/InvalidCredentials", "DatabaseReady=STATUS_CONDITION_TRUE/Available"},
 			},

@@ -32,6 +32,9 @@ const (
 	// keys when a restore reads its source with other credentials than the
 	// backups'.
 	keyRestoreS3 resource.Name = "pgbackrest-restore-s3-secret"
+	// keyRestoreCipher is <xr>-pgbackrest-restore-cipher, composed from
+	// spec.percona.restore.from.encryption's passphrase.
+	keyRestoreCipher resource.Name = "pgbackrest-restore-cipher-secret"
 )
 
 // onDemandKey is the composed resource of the on-demand backup of token.

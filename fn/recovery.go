@@ -8,12 +8,8 @@ import (
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/function-sdk-go/errors"
-	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
-	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
@@ -47,11 +43,6 @@ const (
 	recoveryRefused   = "Refused"
 	recoveryWaiting   = "WaitingForRestorableTime"
 )
-
-// requiredBackups lists the PerconaPGBackups of the XR's namespace: the
-// latest succeeded one of the cluster carries latestRestorableTime (Percona's
-// WAL watcher writes it there, percona/watcher/wal.go).
-const requiredBackups = "percona-backups"
 
 func recoveryKey(id string) resource.Name { return resource.Name(recoveryKeyPrefix + id) }
 
@@ -233,48 +224,6 @@ func endedRecoveryStep(in recoveryInputs, st *v1alpha1.RecoveryStatus, warning s
 	return recoveryStep{StopDittoFS: true, Status: st, Reason: "RecoveryFailed", Message: msg, Warning: warning + msg}
 }
 
-// latestRestorableTime is the latest restorable time Percona reports for
-// the cluster: the latest among its succeeded PerconaPGBackups, read as
-// required resources. nil when none reports one.
-func (c *composer) latestRestorableTime() *time.Time {
-	c.require(requiredBackups, &fnv1.ResourceSelector{
-		ApiVersion: "pgv2.percona.com/v2",
-		Kind:       "PerconaPGBackup",
-		Match:      &fnv1.ResourceSelector_MatchLabels{MatchLabels: &fnv1.MatchLabels{Labels: map[string]string{}}},
-		Namespace:  ptr.To(c.ds.Namespace),
-	})
-	found, _, err := request.GetRequiredResource(c.req, requiredBackups)
-	if err != nil {
-		return nil
-	}
-	var latest *time.Time
-	for _, b := range found {
-		cluster, _, _ := unstructured.NestedString(b.Resource.Object, "spec", "pgCluster")
-		state, _, _ := unstructured.NestedString(b.Resource.Object, "status", "state")
-		at, _, _ := unstructured.NestedString(b.Resource.Object, "status", "latestRestorableTime")
-		if cluster != c.ds.PerconaClusterName() || state != string(pgv2.BackupSucceeded) || at == "" {
-			continue
-		}
-		t, err := parseRestorableTime(at)
-		if err != nil {
-			continue
-		}
-		if latest == nil || t.After(*latest) {
-			latest = &t
-		}
-	}
-	return latest
-}
-
-// parseRestorableTime reads latestRestorableTime as Percona writes it
-// (PITRestoreDateTime: "2006-01-02 15:04:05.000000-0700"), or RFC 3339.
-func parseRestorableTime(s string) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02 15:04:05.000000-0700", s); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.RFC3339Nano, s)
-}
-
 // composeRecovery runs one step of the recovery, returning whether DittoFS
 // must be stopped in this call.
 func (c *composer) composeRecovery(sts *appsv1.StatefulSet) (bool, error) {
@@ -289,7 +238,7 @@ func (c *composer) composeRecovery(sts *appsv1.StatefulSet) (bool, error) {
 		current = r.ID
 		in.RestoreName = c.ds.RecoveryRestoreName(r.ID)
 		if _, ok := observed[r.ID]; !ok {
-			in.Latest = c.latestRestorableTime()
+			in.Latest = c.restorableTime()
 		}
 	}
 	if err := c.keepRecoveries(observed, current); err != nil {

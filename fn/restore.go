@@ -83,6 +83,7 @@ func (c *composer) requireRestoreInputs(observed *pgv2.PerconaPGCluster) {
 	if observed != nil {
 		return
 	}
+	c.requireRawSourceSecrets()
 	if r.From.DittoServer != "" {
 		c.require(requiredRestoreSource, &fnv1.ResourceSelector{
 			ApiVersion: v1alpha1Group + "/v1alpha1",
@@ -110,7 +111,7 @@ func (c *composer) restoreUsesBackupCredentials() bool {
 func (c *composer) composeRestore(pc *pgv2.PerconaPGCluster, observed *pgv2.PerconaPGCluster) (*restoreWait, error) {
 	if observed != nil {
 		c.keepObservedDataSource(pc, observed)
-		return nil, nil
+		return nil, c.keepRestoreSecrets(observed)
 	}
 	r := c.ds.Spec.Percona.Restore
 	if r == nil {
@@ -119,6 +120,9 @@ func (c *composer) composeRestore(pc *pgv2.PerconaPGCluster, observed *pgv2.Perc
 	repo, wait := c.restoreSourceRepo()
 	if wait != nil {
 		return wait, nil
+	}
+	if wait, err := c.rawSourceSecrets(&repo); err != nil || wait != nil {
+		return wait, err
 	}
 	credentials, wait, err := c.restoreCredentials()
 	if err != nil || wait != nil {

@@ -97,7 +97,7 @@ func TestRunFunctionRestore(t *testing.T) {
 		},
 		"RawCoordinatesOtherCredentials": {
 			reason:  "raw coordinates read with a Secret of plain keys of their own: <xr>-pgbackrest-restore-s3 is composed and projected",
-			restore: `{"from":{"repoPath":"` + sourceRepoPath + `","bucket":"old-bucket","endpoint":"https://s3.old.example.com","region":"us-east-1","uriStyle":"host","verifyTLS":false,"credentialsSecretRef":{"name":"old-s3"}}}`,
+			restore: `{"from":{"repoPath":"` + sourceRepoPath + `","bucket":"old-bucket","endpoint":"https://s3.old.example.com","region":"us-east-1","uriStyle":"host","verifyTLS":false,"credentialsSecretRef":{"name":"old-s3"},"adminSecretRef":{"name":"old-admin"}}}`,
 			required: map[string][]string{
 				requiredS3Credentials: {awsKeys}, requiredRestoreCredentials: {otherKeys},
 			},
@@ -170,7 +170,7 @@ func want(mutate func(*crunchyv1beta1.PGBackRestDataSource)) *crunchyv1beta1.Dat
 // this XR's own backups write to are refused with a Fatal that applies
 // nothing.
 func TestRestoreIntoOwnPathIsRefused(t *testing.T) {
-	spec := restoreSpecJSON(`{"from":{"repoPath":"/pgbackrest/storage/files-4a49acf8/repo1","bucket":"b","endpoint":"s3.example.com"}}`)
+	spec := restoreSpecJSON(`{"from":{"repoPath":"/pgbackrest/storage/files-4a49acf8/repo1","bucket":"b","endpoint":"s3.example.com","adminSecretRef":{"name":"old-admin"}}}`)
 	rsp := compose(t, addRequired(xrRequest(spec), requiredS3Credentials, awsKeys))
 	msg, fatal := fatalResult(rsp)
 	want := `refusing a change that would lose data, nothing was applied: spec.percona.restore.from.repoPath: Invalid value: "/pgbackrest/storage/files-4a49acf8/repo1": is the repository this DittoServer's own backups write to (s3://b/pgbackrest/storage/files-4a49acf8/repo1); a restored cluster backs up to a new path, never into its source's. Restore from the source's repoPath (its status.database.backup.repoPath)`

@@ -940,40 +940,52 @@ type BackupStatus struct {
 	// +optional
 	Encrypted bool `json:"encrypted,omitempty"`
 	// LastOnDemand is the PerconaPGBackup of spec.percona.backup.onDemand,
-	// as Percona reports it.
+	// as Percona reports it. Once the token is removed, Crossplane deletes
+	// that PerconaPGBackup; the record stays, as the XR's status last said
+	// it, with removed: true (the backup it took stays in the repository
+	// until the retention expires it), until a new token replaces it.
 	// +optional
 	LastOnDemand *OnDemandBackupStatus `json:"lastOnDemand,omitempty"`
 	// LatestRestorableTime is the latest point in time a restore can reach,
-	// as Percona's WAL watcher records it on the on-demand backup
-	// (status.latestRestorableTime of the PerconaPGBackup), in RFC 3339.
-	// Percona moves it forward on the most recent completed backup only, so
-	// it stops moving once a later scheduled backup completes. Empty while
-	// Percona has not reported one.
+	// in RFC 3339: the latest status.latestRestorableTime Percona's WAL
+	// watcher records over the cluster's succeeded PerconaPGBackups
+	// (scheduled or on demand; it moves it forward on the most recent one).
+	// spec.percona.recovery.pointInTime is checked against this same time.
+	// Empty while Percona has not reported one.
 	// +optional
 	LatestRestorableTime string `json:"latestRestorableTime,omitempty"`
 }
 
-// OnDemandBackupStatus reports the on-demand PerconaPGBackup.
+// OnDemandBackupStatus reports the on-demand PerconaPGBackup. Every field
+// is written, empty or not: no value of an earlier token's backup survives
+// in the XR's status under a new token.
 type OnDemandBackupStatus struct {
 	// Name of the PerconaPGBackup.
 	// +optional
-	Name string `json:"name,omitempty"`
+	Name string `json:"name"`
 	// Token of spec.percona.backup.onDemand it was composed for.
 	// +optional
-	Token string `json:"token,omitempty"`
+	Token string `json:"token"`
 	// State as Percona reports it: Starting, Running, Succeeded or Failed;
-	// empty until Percona has seen it.
+	// empty until Percona has seen it. Once removed, the last state
+	// reported.
 	// +optional
-	State string `json:"state,omitempty"`
+	State string `json:"state"`
 	// Completed is when the backup Job completed, as Percona reports it
 	// (status.completed), in RFC 3339.
 	// +optional
-	Completed string `json:"completed,omitempty"`
+	Completed string `json:"completed"`
 	// BackupName is pgBackRest's label of the backup (e.g.
 	// 20261201-193000F), as Percona reports it.
 	// +optional
-	BackupName string `json:"backupName,omitempty"`
+	BackupName string `json:"backupName"`
 	// Error Percona reports for a failed backup.
 	// +optional
-	Error string `json:"error,omitempty"`
+	Error string `json:"error"`
+	// Removed is true once the token was removed from the spec: the
+	// PerconaPGBackup Name is deleted (by Crossplane) and this is the last
+	// record of it; the backup BackupName stays in the repository until the
+	// retention expires it.
+	// +optional
+	Removed bool `json:"removed"`
 }

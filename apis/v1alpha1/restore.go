@@ -21,6 +21,7 @@ type PerconaRestoreConfig struct {
 //
 // +kubebuilder:validation:XValidation:rule="has(self.dittoServer) != has(self.repoPath)",message="spec.percona.restore.from: name either dittoServer (a DittoServer in this namespace) or repoPath with bucket and endpoint (a repository's raw coordinates)"
 // +kubebuilder:validation:XValidation:rule="!has(self.dittoServer) || (!has(self.bucket) && !has(self.endpoint) && !has(self.region))",message="spec.percona.restore.from: bucket, endpoint and region come from the DittoServer's status.database.backup when dittoServer is set; leave them out"
+// +kubebuilder:validation:XValidation:rule="!has(self.dittoServer) || (!has(self.caSecretRef) && !has(self.encryption))",message="spec.percona.restore.from: caSecretRef and encryption come from the source DittoServer (its spec.percona.backup.caSecretRef and its <source>-pgbackrest-cipher Secret) when dittoServer is set; leave them out"
 // +kubebuilder:validation:XValidation:rule="!has(self.repoPath) || (has(self.bucket) && has(self.endpoint))",message="spec.percona.restore.from: bucket and endpoint are required with repoPath"
 // +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || !self.endpoint.startsWith('http://')",message="spec.percona.restore.from.endpoint: plain http:// is refused; serve the S3 endpoint over TLS"
 type RestoreSource struct {
@@ -68,13 +69,36 @@ type RestoreSource struct {
 	// +optional
 	CredentialsSecretRef *LocalObjectReference `json:"credentialsSecretRef,omitempty"`
 
+	// CASecretRef names the Secret key (default ca.crt), in this XR's
+	// namespace, holding the PEM certificate authority that signed the
+	// source's S3 endpoint certificate, as spec.percona.backup.caSecretRef
+	// does for the backups. It is projected into the restore Job's
+	// pgBackRest configuration and set as repo1-storage-ca-file. Only with
+	// repoPath: a source DittoServer's CA is its own caSecretRef.
+	// +optional
+	CASecretRef *SecretKeySelector `json:"caSecretRef,omitempty"`
+
+	// Encryption says the source repository is encrypted, and names the
+	// Secret key (default passphrase), in this XR's namespace, holding its
+	// passphrase, as spec.percona.backup.encryption does for the backups.
+	// The function copies it into <xr>-pgbackrest-restore-cipher, which the
+	// restore Job's pgBackRest configuration projects (repo1-cipher-type
+	// aes-256-cbc); it never appears in the spec, a ConfigMap or the
+	// status. Only with repoPath: a source DittoServer's passphrase is its
+	// <source>-pgbackrest-cipher.
+	// +optional
+	Encryption *BackupEncryption `json:"encryption,omitempty"`
+
 	// AdminSecretRef names the Secret key, in this XR's namespace, holding
 	// the source's DittoFS admin password. The restored database keeps the
 	// source's users, admin included, so the function copies this password
 	// into <xr>-admin (once, when it creates it) and the connection Secret
-	// tells the truth. Defaults to the source DittoServer's admin Secret
-	// (its spec.identity.admin.passwordSecretRef, else <source>-admin, key
-	// password). Ignored when spec.identity.admin.passwordSecretRef is set.
+	// tells the truth. Defaults, for a dittoServer source, to the Secret
+	// its function generated (<source>-admin, key password); name the
+	// source's own Secret here when it set
+	// spec.identity.admin.passwordSecretRef. Required with repoPath, unless
+	// spec.identity.admin.passwordSecretRef is set: then that password is
+	// the admin's, and this is ignored.
 	// +optional
 	AdminSecretRef *SecretKeySelector `json:"adminSecretRef,omitempty"`
 }

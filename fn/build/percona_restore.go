@@ -91,7 +91,7 @@ func RestoreDataSource(repo RestoreRepo, credentials, pointInTime string) *crunc
 	}
 	if repo.CipherSecret != "" {
 		src.Global[spec.PGBackRestRepo+"-cipher-type"] = "aes-256-cbc"
-		src.Configuration = append(src.Configuration, secretFile(repo.CipherSecret, "cipher.conf", restoreCipherFile))
+		src.Configuration = append(src.Configuration, secretFile(repo.CipherSecret, CipherConfKey, restoreCipherFile))
 	}
 	return ds
 }
@@ -129,6 +129,14 @@ func restoreDataSource(repo RestoreRepo, credentials, pointInTime string) *crunc
 func RestoreS3Secret(ds spec.DittoServer, conf []byte) *corev1.Secret {
 	s := PGBackRestS3Secret(ds, conf)
 	s.Name = ds.RestoreS3SecretName()
+	return s
+}
+
+// RestoreCipherSecret builds <xr>-pgbackrest-restore-cipher holding the
+// cipher.conf the restore Job reads an encrypted source repository with.
+func RestoreCipherSecret(ds spec.DittoServer, conf []byte) *corev1.Secret {
+	s := PGBackRestCipherSecret(ds, conf)
+	s.Name = ds.RestoreCipherSecretName()
 	return s
 }
 

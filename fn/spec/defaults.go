@@ -160,6 +160,7 @@ func perconaDefaults(p *v1alpha1.PerconaConfig, in v1beta1.Input) *v1alpha1.Perc
 	}
 	p.DeletionPolicy = OrDefault(p.DeletionPolicy, deletionPolicyRetain)
 	p.Backup = backupDefaults(p.Backup)
+	p.Restore = restoreDefaults(p.Restore)
 	p.Proxy = proxyDefaults(p.Proxy)
 	return p
 }

@@ -105,6 +105,14 @@ const PGBackRestRepo = "repo1"
 // spec.percona.restore.from names credentials other than the backups'.
 func (ds DittoServer) RestoreS3SecretName() string { return ds.Name + "-pgbackrest-restore-s3" }
 
+// RestoreCipherSecretName is <xr>-pgbackrest-restore-cipher: the
+// cipher.conf the restore Job reads an encrypted source repository given by
+// its raw coordinates with, copied from
+// spec.percona.restore.from.encryption.passphraseSecretRef.
+func (ds DittoServer) RestoreCipherSecretName() string {
+	return ds.Name + "-pgbackrest-restore-cipher"
+}
+
 // RecoveryRestoreName is the PerconaPGRestore of the in-place recovery id
 // (spec.percona.recovery.id): <xr>-recovery-<id>.
 func (ds DittoServer) RecoveryRestoreName(id string) string { return ds.Name + "-recovery-" + id }

@@ -5,6 +5,23 @@ import "github.com/dittofs/function-dittofs/apis/v1alpha1"
 // adminPasswordKey is the key of the admin password in <xr>-admin.
 const adminPasswordKey = "password"
 
+// restoreDefaults fills the keys of the source's CA and passphrase
+// references, as backupExtrasDefaults does for the backups'. It copies
+// what it changes: the parsed XR's pointers are never written through.
+func restoreDefaults(r *v1alpha1.PerconaRestoreConfig) *v1alpha1.PerconaRestoreConfig {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	if ca := r.From.CASecretRef; ca != nil && ca.Key == "" {
+		out.From.CASecretRef = &v1alpha1.SecretKeySelector{Name: ca.Name, Key: DefaultBackupCAKey}
+	}
+	if e := r.From.Encryption; e != nil && e.PassphraseSecretRef.Key == "" {
+		out.From.Encryption = &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: e.PassphraseSecretRef.Name, Key: DefaultBackupPassphraseKey}}
+	}
+	return &out
+}
+
 // RestoreCredentialsSecret is the Secret holding the S3 keys the restore
 // reads its source with: spec.percona.restore.from.credentialsSecretRef,
 // else the backups' own (spec.percona.backup.credentialsSecretRef); "" when

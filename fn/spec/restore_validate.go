@@ -62,8 +62,33 @@ func validateRestoreSource(p *field.Path, ds DittoServer, from v1alpha1.RestoreS
 			errs = append(errs, field.Invalid(p.Child("endpoint"), from.Endpoint, err.Error()))
 		}
 	}
+	errs = append(errs, validateRestoreSourceSecrets(p, ds, from)...)
 	if ds.RestoreCredentialsSecret() == "" {
 		errs = append(errs, field.Required(p.Child("credentialsSecretRef"), "the Secret with the S3 keys that read the source; required when spec.percona.backup.credentialsSecretRef is not set"))
+	}
+	return errs
+}
+
+// validateRestoreSourceSecrets checks the references to the source's CA,
+// passphrase and admin Secrets: with raw coordinates the spec names them
+// (the admin's is required: no source DittoServer names it); a source
+// DittoServer brings its own CA and passphrase.
+func validateRestoreSourceSecrets(p *field.Path, ds DittoServer, from v1alpha1.RestoreSource) field.ErrorList {
+	if from.DittoServer != "" {
+		if from.CASecretRef != nil || from.Encryption != nil {
+			return field.ErrorList{field.Forbidden(p, "caSecretRef and encryption come from the source DittoServer (its spec.percona.backup.caSecretRef and its <source>-pgbackrest-cipher Secret) when dittoServer is set; leave them out")}
+		}
+		return nil
+	}
+	if from.RepoPath == "" {
+		return nil
+	}
+	errs := validateSecretKeyRef(p.Child("caSecretRef"), from.CASecretRef)
+	if from.Encryption != nil {
+		errs = append(errs, validateSecretKeyRef(p.Child("encryption", "passphraseSecretRef"), &from.Encryption.PassphraseSecretRef)...)
+	}
+	if from.AdminSecretRef == nil && !adminPasswordGiven(ds) {
+		errs = append(errs, field.Required(p.Child("adminSecretRef"), "the Secret key (default key password) holding the source's DittoFS admin password: the restored database keeps the source's users, admin included, so the new server's admin logs in with it. Required with repoPath, unless spec.identity.admin.passwordSecretRef is set"))
 	}
 	return errs
 }
@@ -79,4 +104,10 @@ func validatePointInTime(p *field.Path, v string, required bool) field.ErrorList
 		return field.ErrorList{field.Invalid(p, v, "must be an RFC 3339 time such as 2026-12-01T18:30:00Z")}
 	}
 	return nil
+}
+
+// adminPasswordGiven: spec.identity.admin.passwordSecretRef is set.
+func adminPasswordGiven(ds DittoServer) bool {
+	i := ds.Spec.Identity
+	return i != nil && i.Admin != nil && i.Admin.PasswordSecretRef != nil
 }

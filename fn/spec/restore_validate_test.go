@@ -67,8 +67,51 @@ func TestValidateRestore(t *testing.T) {
 			want: []string{
 				`spec.percona.restore.from.bucket: Required value: required with repoPath`,
 				`spec.percona.restore.from.endpoint: Invalid value: "http://s3": plain http:// is refused: pgBackRest sends this endpoint every WAL segment and base backup of the database, which would cross the network unencrypted (and pgBackRest before 2.58 cannot speak plain HTTP at all). Serve the S3 endpoint over TLS and write https://host[:port] or host[:port] (verifyTLS: false for a self-signed certificate)`,
+				`spec.percona.restore.from.adminSecretRef: Required value: the Secret key (default key password) holding the source's DittoFS admin password: the restored database keeps the source's users, admin included, so the new server's admin logs in with it. Required with repoPath, unless spec.identity.admin.passwordSecretRef is set`,
 				`spec.percona.restore.from.credentialsSecretRef: Required value: the Secret with the S3 keys that read the source; required when spec.percona.backup.credentialsSecretRef is not set`,
 			},
+		},
+		"RawEncryptedBehindAPrivateCA": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{
+					RepoPath: "/p", Bucket: "old-bucket", Endpoint: "s3.example.com",
+					CASecretRef: &v1alpha1.SecretKeySelector{Name: "old-ca"},
+					Encryption:  &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: "old-pass"}},
+				}}
+				p.Restore.From.AdminSecretRef = &v1alpha1.SecretKeySelector{Name: "old-admin"}
+			}),
+		},
+		"RawWithTheAdminPasswordGiven": {
+			ds: func() spec.DittoServer {
+				s := fixture.PerconaSpec(fixture.S3Backup())
+				s.Percona.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{RepoPath: "/p", Bucket: "old-bucket", Endpoint: "s3.example.com"}}
+				s.Identity = &v1alpha1.IdentitySpec{Admin: &v1alpha1.AdminSpec{PasswordSecretRef: &v1alpha1.SecretKeySelector{Name: "admin", Key: "password"}}}
+				return fixture.DittoServer(s)
+			}(),
+		},
+		"RawBadSecretReferences": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{
+					RepoPath: "/p", Bucket: "old-bucket", Endpoint: "s3.example.com",
+					CASecretRef:    &v1alpha1.SecretKeySelector{Name: "Old_CA", Key: "ca crt"},
+					Encryption:     &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: "old-pass", Key: "pass/phrase"}},
+					AdminSecretRef: &v1alpha1.SecretKeySelector{Name: "old-admin"},
+				}}
+			}),
+			want: []string{
+				`spec.percona.restore.from.caSecretRef.name: Invalid value: "Old_CA": must name a Secret in the XR's namespace`,
+				`spec.percona.restore.from.caSecretRef.key: Invalid value: "ca crt": must be a Secret key (letters, digits, '-', '_', '.')`,
+				`spec.percona.restore.from.encryption.passphraseSecretRef.key: Invalid value: "pass/phrase": must be a Secret key (letters, digits, '-', '_', '.')`,
+			},
+		},
+		"DittoServerWithCAOrEncryption": {
+			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
+				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{
+					DittoServer: "old",
+					CASecretRef: &v1alpha1.SecretKeySelector{Name: "old-ca"},
+				}}
+			}),
+			want: []string{`spec.percona.restore.from: Forbidden: caSecretRef and encryption come from the source DittoServer (its spec.percona.backup.caSecretRef and its <source>-pgbackrest-cipher Secret) when dittoServer is set; leave them out`},
 		},
 		"RecoveryWithoutBackups": {
 			ds: with(nil, func(p *v1alpha1.PerconaConfig) {

@@ -188,6 +188,15 @@ func TestDrill(t *testing.T) {
 		restored, _ := d.restore("pitr", pitr)
 		d.bootRestored(restored, db, pitr, admin, []string{shareBefore})
 	})
+	d.step("restore as composed for restore.from's raw coordinates; DittoFS", func() {
+		// The same encrypted repository behind the private CA, named by
+		// repoPath, bucket, endpoint, caSecretRef and encryption instead
+		// of the DittoServer.
+		raw := d.composeRestoredRaw("restored-raw")
+		d.sameRestoreJob(latest, raw)
+		restored, _ := d.restore("raw", raw)
+		d.bootRestored(restored, db, raw, admin, []string{shareAfter, shareBefore})
+	})
 
 	t.Run("expire", func(t *testing.T) { d.expire(t, pg) })
 	t.Run("wrong S3 secret key", d.wrongSecret)

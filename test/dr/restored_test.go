@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -64,15 +65,55 @@ func (d *drill) sourceAdminSecret() string {
 	return string(b)
 }
 
+// rawRestoredXR is a DittoServer name restored, latest, from the raw
+// coordinates of the drill's repository (spec.percona.restore.from.repoPath,
+// bucket, endpoint, region), with the CA and passphrase Secrets of the
+// namespace named there, and the source's admin Secret: what a user writes
+// when the source DittoServer is gone.
+func (d *drill) rawRestoredXR(name string) string {
+	backup, _ := d.c.Status["database"].(map[string]any)["backup"].(map[string]any)
+	repoPath, _ := backup["repoPath"].(string)
+	if repoPath == "" {
+		d.t.Fatalf("the drill's status publishes no repoPath: %v", d.c.Status)
+	}
+	xr := strings.Replace(drillXR(d.s3.Endpoint(), bucket), "name: drill\n", "name: "+name+"\n", 1)
+	xr = strings.Replace(xr, "uid: 0d5a4b1c-7e6f-4a3b-9c8d-1e2f3a4b5c6d", "uid: 0d5a4b1c-7e6f-4a3b-9c8d-"+fmt.Sprintf("%012x", len(name)), 1)
+	restore := fmt.Sprintf(`    restore:
+      from:
+        repoPath: %s
+        bucket: %s
+        endpoint: %s
+        region: us-east-1
+        caSecretRef:
+          name: drill-s3-ca
+        encryption:
+          passphraseSecretRef:
+            name: drill-cipher
+        adminSecretRef:
+          name: drill-admin
+`, repoPath, bucket, d.s3.Endpoint())
+	return strings.Replace(xr, "    backup:\n", restore+"    backup:\n", 1)
+}
+
 // composeRestored composes the DittoServer name restored from the drill's,
 // with the source DittoServer, its admin Secret and the credentials Secret
 // in the namespace, and checks what a restore must never do: back up into
 // the source's repository.
 func (d *drill) composeRestored(name, pointInTime string) composed {
+	return d.composeRestoredFrom(name, restoredXR(name, d.s3.Endpoint(), bucket, pointInTime), d.sourceDittoServer())
+}
+
+// composeRestoredRaw composes rawRestoredXR(name), with the user's Secrets
+// and the source's admin Secret in the namespace but not the source
+// DittoServer: raw coordinates need none.
+func (d *drill) composeRestoredRaw(name string) composed {
+	return d.composeRestoredFrom(name, d.rawRestoredXR(name))
+}
+
+func (d *drill) composeRestoredFrom(name, xr string, required ...string) composed {
 	t := d.t
 	t.Helper()
-	c := compose(t, restoredXR(name, d.s3.Endpoint(), bucket, pointInTime),
-		append(d.secrets(secretKey, passphrase), d.sourceDittoServer(), d.sourceAdminSecret())...)
+	c := compose(t, xr, append(append(d.secrets(secretKey, passphrase), d.sourceAdminSecret()), required...)...)
 	ds := c.Cluster.Spec.DataSource
 	if ds == nil || ds.PGBackRest == nil {
 		t.Fatalf("%s: the function composed no dataSource.pgbackrest", name)
@@ -100,6 +141,41 @@ func rfc3339(t *testing.T, target string) string {
 	return at.UTC().Format(time.RFC3339Nano)
 }
 
+// sameRestoreJob: the restore Job of raw (restored from raw coordinates)
+// gets the same pgBackRest options and the same files in its conf.d as the
+// one of viaSource (restored from the DittoServer): the same repository
+// read the same way, only the Secrets the files come from are named
+// differently (<xr>-pgbackrest-restore-cipher for the source's
+// <source>-pgbackrest-cipher, each XR's own s3.conf).
+func (d *drill) sameRestoreJob(viaSource, raw composed) {
+	t := d.t
+	t.Helper()
+	a, b := viaSource.Cluster.Spec.DataSource.PGBackRest, raw.Cluster.Spec.DataSource.PGBackRest
+	if !reflect.DeepEqual(a.Global, b.Global) || !reflect.DeepEqual(a.Repo, b.Repo) || !slices.Equal(a.Options, b.Options) || a.Stanza != b.Stanza {
+		t.Fatalf("the raw coordinates compose another restore than the DittoServer source:\nglobal %v / %v\nrepo %+v / %+v\noptions %q / %q", a.Global, b.Global, a.Repo, b.Repo, a.Options, b.Options)
+	}
+	files := func(c composed) map[string][]byte {
+		return projectedFiles(t, c.Cluster.Spec.DataSource.PGBackRest.Configuration, d.composedSecrets(c), secretsData(t, strings.Join(d.secrets(secretKey, passphrase), "\n---\n")))
+	}
+	fa, fb := files(viaSource), files(raw)
+	if !reflect.DeepEqual(fa, fb) {
+		t.Fatalf("the restore Job's conf.d differs: %v from the DittoServer, %v from the raw coordinates", sortedNames(fa), sortedNames(fb))
+	}
+	t.Logf("raw coordinates and the DittoServer source compose the same restore: global %v, conf.d %v", b.Global, sortedNames(fb))
+}
+
+// composedSecrets are the Secrets the drill's DittoServer and c composed,
+// by name.
+func (d *drill) composedSecrets(c composed) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, s := range []map[string]map[string]string{d.c.Pod.Secrets, c.Pod.Secrets} {
+		for k, v := range s {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // restoreJob is the restore Job's pgBackRest for cluster c on site m: the
 // operator's instance file with the repository options it writes for a
 // cloud dataSource (dataSource.global over dataSource.repo, as for a
@@ -121,13 +197,7 @@ func (d *drill) restoreJob(t *testing.T, name string, m machine, c composed) pgB
 	// XR's credentials, the source's CA and the source's cipher Secret
 	// (composed by the source XR), looked up among both XRs' composed
 	// Secrets and the user's.
-	composedSecrets := map[string]map[string]string{}
-	for _, s := range []map[string]map[string]string{d.c.Pod.Secrets, c.Pod.Secrets} {
-		for k, v := range s {
-			composedSecrets[k] = v
-		}
-	}
-	files := projectedFiles(t, ds.Configuration, composedSecrets, secretsData(t, strings.Join(d.secrets(secretKey, passphrase), "\n---\n")))
+	files := projectedFiles(t, ds.Configuration, d.composedSecrets(c), secretsData(t, strings.Join(d.secrets(secretKey, passphrase), "\n---\n")))
 	files[instanceConfKey] = []byte(conf)
 	if !strings.Contains(conf, "repo1-cipher-type") || !strings.Contains(conf, "repo1-storage-ca-file") {
 		t.Fatalf("%s: the composed dataSource does not carry the source's encryption and CA:\n%s", name, conf)
