@@ -94,7 +94,7 @@ func (c *composer) keepRestoreSecrets(observed *pgv2.PerconaPGCluster) error {
 	}
 	for _, key := range []resource.Name{keyRestoreS3, keyRestoreCipher} {
 		if o := c.observedObject(key); o != nil && projected[o.GetName()] {
-			if err := c.keepObservedAs(key, resource.ReadyTrue); err != nil {
+			if err := c.keepObserved(resource.ReadyTrue, key); err != nil {
 				return err
 			}
 		}
