@@ -43,7 +43,9 @@ const (
 const annotationRestoredFrom = "dittofs.io/restored-from"
 
 // restoredFrom is the annotation's value: where the spec says to restore
-// from, in words, without any secret.
+// from, in words, without any secret (a Secret's name, never its data). A
+// part is written only when its field is set, so the annotation of a
+// cluster restored before that field existed still reads the same.
 func restoredFrom(r *v1alpha1.PerconaRestoreConfig) string {
 	if r == nil {
 		return ""
@@ -53,6 +55,12 @@ func restoredFrom(r *v1alpha1.PerconaRestoreConfig) string {
 		s = "dittoServer " + r.From.DittoServer
 	} else {
 		s = "s3://" + r.From.Bucket + r.From.RepoPath + " at " + spec.ComposedEndpoint(r.From.Endpoint)
+	}
+	if ca := r.From.CASecretRef; ca != nil {
+		s += ", ca " + ca.Name + "/" + spec.OrDefault(ca.Key, "ca.crt")
+	}
+	if e := r.From.Encryption; e != nil {
+		s += ", encrypted, passphrase " + e.PassphraseSecretRef.Name + "/" + spec.OrDefault(e.PassphraseSecretRef.Key, "passphrase")
 	}
 	if r.PointInTime != "" {
 		s += ", pointInTime " + r.PointInTime

@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 )
 
 const sourceRepoPath = "/pgbackrest/storage/old-1a2b3c4d/repo1"
@@ -295,4 +297,47 @@ func TestRestoredAdminPassword(t *testing.T) {
 			t.Errorf("WorkloadReady = %s", got)
 		}
 	})
+}
+
+// TestRestoredFrom: the annotation that a later spec.percona.restore is
+// compared with names every field that chose the restore's data, so a
+// changed CA or passphrase reference on a live cluster is warned about too;
+// and what an older cluster carries reads the same as before.
+func TestRestoredFrom(t *testing.T) {
+	raw := v1alpha1.RestoreSource{Bucket: "b", Endpoint: "s3.example:9000", RepoPath: "/pgbackrest/ns/old-1234abcd/repo1"}
+	withSecrets := raw
+	withSecrets.CASecretRef = &v1alpha1.SecretKeySelector{Name: "s3-ca"}
+	withSecrets.Encryption = &v1alpha1.BackupEncryption{PassphraseSecretRef: v1alpha1.SecretKeySelector{Name: "cipher", Key: "pass"}}
+	cases := map[string]struct {
+		reason string
+		r      *v1alpha1.PerconaRestoreConfig
+		want   string
+	}{
+		"None": {
+			reason: "No restore is the empty annotation, which keepObservedDataSource reads as a cluster never restored.",
+			want:   "",
+		},
+		"DittoServer": {
+			reason: "A DittoServer source is named by the server alone: its repository is read from it.",
+			r:      &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old"}, PointInTime: "2026-12-01T18:30:00Z"},
+			want:   "dittoServer old, pointInTime 2026-12-01T18:30:00Z",
+		},
+		"RawCoordinates": {
+			reason: "Raw coordinates without a CA or passphrase read as they did before those fields existed, so older clusters are not warned about.",
+			r:      &v1alpha1.PerconaRestoreConfig{From: raw},
+			want:   "s3://b/pgbackrest/ns/old-1234abcd/repo1 at s3.example:9000",
+		},
+		"RawWithCAAndEncryption": {
+			reason: "The CA and passphrase references chose how the data was read: a later change to them has no effect and must be warned about; only Secret names appear, never data.",
+			r:      &v1alpha1.PerconaRestoreConfig{From: withSecrets},
+			want:   "s3://b/pgbackrest/ns/old-1234abcd/repo1 at s3.example:9000, ca s3-ca/ca.crt, encrypted, passphrase cipher/pass",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, restoredFrom(tc.r)); diff != "" {
+				t.Errorf("%s\nrestoredFrom(r): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
 }
