@@ -30,22 +30,26 @@ func TestValidateRestore(t *testing.T) {
 		return fixture.DittoServer(s)
 	}
 	cases := map[string]struct {
-		ds   spec.DittoServer
-		want []string
+		reason string
+		ds     spec.DittoServer
+		want   []string
 	}{
 		"Valid": {
+			reason: "A DittoServer source with a point in time and a well-formed recovery must pass: a false error here would block every restore.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old"}, PointInTime: "2026-12-01T18:30:00Z"}
 				p.Recovery = &v1alpha1.PerconaRecoveryConfig{ID: "r1", PointInTime: "2026-12-01T18:30:00+01:00"}
 			}),
 		},
 		"Itself": {
+			reason: "Restoring a server from its own repository into itself would write the new cluster's backups over the ones it restores from.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "files"}}
 			}),
 			want: []string{`spec.percona.restore.from.dittoServer: Invalid value: "files": is this DittoServer itself: a new server restores from another one's backups; to rewind this one, use spec.percona.recovery`},
 		},
 		"BothAndABadTime": {
+			reason: "Two sources at once is ambiguous, and a time pgBackRest cannot parse would fail only in the restore Job: every error is reported in one go.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old", RepoPath: "/p"}, PointInTime: "yesterday"}
 			}),
@@ -55,12 +59,14 @@ func TestValidateRestore(t *testing.T) {
 			},
 		},
 		"CoordinatesFromTheSourceToo": {
+			reason: "With a DittoServer source the coordinates come from its status; coordinates written beside it would be silently ignored.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{DittoServer: "old", Bucket: "b"}}
 			}),
 			want: []string{`spec.percona.restore.from: Forbidden: bucket, endpoint and region come from the DittoServer's status.database.backup when dittoServer is set; leave them out`},
 		},
 		"RawWithoutBucketOrCredentials": {
+			reason: "Raw coordinates need every part pgBackRest reads, and a way to log in afterwards; each missing part is named with its fix.",
 			ds: with(nil, func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{RepoPath: "/p", Endpoint: "http://s3"}}
 			}),
@@ -72,6 +78,7 @@ func TestValidateRestore(t *testing.T) {
 			},
 		},
 		"RawEncryptedBehindAPrivateCA": {
+			reason: "An encrypted repository behind a private CA is a supported raw source: its references must pass.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{
 					RepoPath: "/p", Bucket: "old-bucket", Endpoint: "s3.example.com",
@@ -82,6 +89,7 @@ func TestValidateRestore(t *testing.T) {
 			}),
 		},
 		"RawWithTheAdminPasswordGiven": {
+			reason: "When the XR names its own admin password Secret, the source's admin Secret is not needed.",
 			ds: func() spec.DittoServer {
 				s := fixture.PerconaSpec(fixture.S3Backup())
 				s.Percona.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{RepoPath: "/p", Bucket: "old-bucket", Endpoint: "s3.example.com"}}
@@ -90,6 +98,7 @@ func TestValidateRestore(t *testing.T) {
 			}(),
 		},
 		"RawBadSecretReferences": {
+			reason: "A malformed Secret name or key would only fail when the restore reads it: each is named by its path.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{
 					RepoPath: "/p", Bucket: "old-bucket", Endpoint: "s3.example.com",
@@ -105,6 +114,7 @@ func TestValidateRestore(t *testing.T) {
 			},
 		},
 		"DittoServerWithCAOrEncryption": {
+			reason: "A DittoServer source carries its own CA and passphrase; references written beside it would be ignored.",
 			ds: with(fixture.S3Backup(), func(p *v1alpha1.PerconaConfig) {
 				p.Restore = &v1alpha1.PerconaRestoreConfig{From: v1alpha1.RestoreSource{
 					DittoServer: "old",
@@ -114,6 +124,7 @@ func TestValidateRestore(t *testing.T) {
 			want: []string{`spec.percona.restore.from: Forbidden: caSecretRef and encryption come from the source DittoServer (its spec.percona.backup.caSecretRef and its <source>-pgbackrest-cipher Secret) when dittoServer is set; leave them out`},
 		},
 		"RecoveryWithoutBackups": {
+			reason: "An in-place recovery reads the cluster's own backups, so it needs them on; the id names an object and must be a label.",
 			ds: with(nil, func(p *v1alpha1.PerconaConfig) {
 				p.Recovery = &v1alpha1.PerconaRecoveryConfig{ID: "Not_A_Label"}
 			}),
@@ -127,7 +138,7 @@ func TestValidateRestore(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, restoreErrors(tc.ds)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+				t.Errorf("%s\nspec.Validate(ds, in): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
