@@ -22,5 +22,8 @@ func (c *composer) composeFileService() error {
 		}
 		response.Warning(c.rsp, errors.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: %s", cm.Name, why)).TargetCompositeAndClaim()
 	}
-	return c.add(keyFileService, cm, c.readyOnceObserved(keyFileService))
+	if err := c.add(keyFileService, cm, c.readyOnceObserved(keyFileService)); err != nil {
+		return err
+	}
+	return c.composeFileServiceStatus(cm)
 }

@@ -32,6 +32,13 @@ const (
 	// keys when a restore reads its source with other credentials than the
 	// backups'.
 	keyRestoreS3 resource.Name = "pgbackrest-restore-s3-secret"
+	// The file service's status channel (fileservice_status.go): the
+	// ConfigMap the reconciler reports in, and the ServiceAccount, Role and
+	// RoleBinding that let it.
+	keyFileServiceStatus     resource.Name = "fileservice-status"
+	keyReconcilerAccount     resource.Name = "fileservice-reconciler-serviceaccount"
+	keyReconcilerRole        resource.Name = "fileservice-reconciler-role"
+	keyReconcilerRoleBinding resource.Name = "fileservice-reconciler-rolebinding"
 )
 
 // onDemandKey is the composed resource of the on-demand backup of token.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/marmos91/dittofs/pkg/apiclient"
+	"k8s.io/client-go/rest"
 
 	"github.com/dittofs/function-dittofs/internal/reconciler"
 )
@@ -38,6 +39,8 @@ type cli struct {
 	APICAFile         string           `help:"CA bundle that signs DittoFS's API certificate, when it serves HTTPS (controlPlane.certSecretName)." name:"api-ca-file"`
 	APIClientCert     string           `help:"Client certificate for DittoFS's API under mTLS (controlPlane.clientCASecretName)."                  name:"api-client-cert"`
 	APIClientKey      string           `help:"Its key."                                                                                            name:"api-client-key"`
+	StatusConfigMap   string           `help:"ConfigMap to write the status report into (the function reads it back); empty: none."               name:"status-configmap"`
+	StatusNamespace   string           `help:"Its namespace."                                                                                      name:"status-namespace"`
 	Debug             bool             `help:"Log at debug level."`
 }
 
@@ -60,10 +63,19 @@ func main() {
 	if c.APIClientCert != "" || c.APIClientKey != "" {
 		tlsOpts = append(tlsOpts, apiclient.WithClientCert(c.APIClientCert, c.APIClientKey))
 	}
-	r := reconciler.New(reconciler.Options{
+	opts := reconciler.Options{
 		ConfigPath: c.Config, APIURL: c.APIURL, AdminUsername: c.AdminUsername, AdminPasswordFile: c.AdminPasswordFile,
 		Poll: c.Poll, Resync: c.Resync, MaxBackoff: c.MaxBackoff, Log: log, ClientOptions: tlsOpts,
-	})
+	}
+	if c.StatusConfigMap != "" {
+		sink, err := statusSink(c.StatusNamespace, c.StatusConfigMap)
+		if err != nil {
+			log.Error("status report", "error", err.Error())
+			os.Exit(1)
+		}
+		opts.Report = sink
+	}
+	r := reconciler.New(opts)
 	srv := &http.Server{Addr: c.Listen, Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -76,4 +88,14 @@ func main() {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
+}
+
+// statusSink writes the report with the pod's projected service account
+// token (client-go's in-cluster config rereads it as the kubelet renews it).
+func statusSink(namespace, name string) (*reconciler.ConfigMapReport, error) {
+	cfg, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, err
+	}
+	return reconciler.NewConfigMapReport(cfg, namespace, name)
 }
