@@ -21,6 +21,7 @@ import (
 	"github.com/marmos91/dittofs/pkg/apiclient"
 	"k8s.io/client-go/rest"
 
+	"github.com/dittofs/function-dittofs/internal/fsreport/writer"
 	"github.com/dittofs/function-dittofs/internal/reconciler"
 )
 
@@ -92,10 +93,10 @@ func main() {
 
 // statusSink writes the report with the pod's projected service account
 // token (client-go's in-cluster config rereads it as the kubelet renews it).
-func statusSink(namespace, name string) (*reconciler.ConfigMapReport, error) {
+func statusSink(namespace, name string) (*writer.ConfigMap, error) {
 	cfg, err := rest.InClusterConfig()
 	if err != nil {
 		return nil, err
 	}
-	return reconciler.NewConfigMapReport(cfg, namespace, name)
+	return writer.New(cfg, namespace, name)
 }

@@ -44,9 +44,9 @@ func TestNextReport(t *testing.T) {
 			"a refused or failed share is not applied, the error names it, the applied hash stays the last whole one",
 			applied, PassResult{
 				declared: twoShares(), configHash: hashB, planned: true,
-				Errors:   []error{errors.New("create share /archive: 500")},
-				failed:   []Action{{Op: OpUpdate, Kind: KindPermission, Name: "/archive|user|alice"}},
-				Refused:  []Problem{{Kind: KindShare, Name: "/export", Message: "changing its metadata store would lose its files"}},
+				Errors:  []error{errors.New("create share /archive: 500")},
+				failed:  []Action{{Op: OpUpdate, Kind: KindPermission, Name: "/archive|user|alice"}},
+				Refused: []Problem{{Kind: KindShare, Name: "/export", Message: "changing its metadata store would lose its files"}},
 			},
 			fsreport.Report{Version: 1, AttemptedConfigHash: hashB, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
 				Error:  "create share /archive: 500; refused: share /export: changing its metadata store would lose its files",
