@@ -24,17 +24,21 @@ func TestJudgeReport(t *testing.T) {
 	}{
 		"no report": {
 			"the ConfigMap exists without data until the reconciler's first write",
-			observedReport{}, reportVerdict{reason: reasonPending, message: "waiting for the reconciler's first report"}, "",
+			observedReport{},
+			reportVerdict{reason: reasonPending, message: "waiting for the reconciler's first report"},
+			"",
 		},
 		"applied": {
 			"the current declaration applied whole",
 			report(fsreport.Report{AttemptedConfigHash: current, AppliedConfigHash: current, AppliedAt: "2026-12-01T23:00:00Z", Shares: shares}),
-			reportVerdict{ready: true, reason: reasonApplied, message: "the reconciler applied declaration 00000000000000aa at 2026-12-01T23:00:00Z", applied: map[string]bool{"/export": true, "/archive": false}}, "",
+			reportVerdict{ready: true, reason: reasonApplied, message: "the reconciler applied declaration 00000000000000aa at 2026-12-01T23:00:00Z", applied: map[string]bool{"/export": true, "/archive": false}},
+			"",
 		},
 		"error": {
 			"an error on the current declaration carries the reconciler's message",
 			report(fsreport.Report{AttemptedConfigHash: current, AppliedConfigHash: old, AppliedAt: "2026-12-01T22:00:00Z", Error: "create share /archive: 409 conflict", Shares: shares}),
-			reportVerdict{reason: reasonReconcileError, message: "the reconciler reports: create share /archive: 409 conflict", applied: map[string]bool{"/export": true, "/archive": false}}, "",
+			reportVerdict{reason: reasonReconcileError, message: "the reconciler reports: create share /archive: 409 conflict", applied: map[string]bool{"/export": true, "/archive": false}},
+			"",
 		},
 		"stale hash": {
 			"a report on an older declaration is not taken for the current one",
@@ -51,22 +55,26 @@ func TestJudgeReport(t *testing.T) {
 		"read, not applied": {
 			"read the current declaration, no error yet, not applied (a pass in progress cannot say so; kept apart anyway)",
 			report(fsreport.Report{AttemptedConfigHash: current, AppliedConfigHash: old, AppliedAt: "2026-12-01T22:00:00Z"}),
-			reportVerdict{reason: reasonPending, message: "the reconciler is applying declaration 00000000000000aa; last applied declaration 00000000000000bb at 2026-12-01T22:00:00Z", applied: map[string]bool{}}, "",
+			reportVerdict{reason: reasonPending, message: "the reconciler is applying declaration 00000000000000aa; last applied declaration 00000000000000bb at 2026-12-01T22:00:00Z", applied: map[string]bool{}},
+			"",
 		},
 		"malformed": {
 			"untrusted input: nothing of it is used",
 			observedReport{present: true, raw: `{"version":1,"shares":[{"name":"/export","applied":true}],"extra":1}`},
-			reportVerdict{reason: reasonInvalidReport}, "the reconciler's report is refused: report.json is not a report",
+			reportVerdict{reason: reasonInvalidReport},
+			"the reconciler's report is refused: report.json is not a report",
 		},
 		"oversized": {
 			"bounded",
 			observedReport{present: true, raw: strings.Repeat(" ", fsreport.MaxBytes+1)},
-			reportVerdict{reason: reasonInvalidReport}, "more than the 65536 allowed",
+			reportVerdict{reason: reasonInvalidReport},
+			"more than the 65536 allowed",
 		},
 		"not a string": {
 			"data holds strings, but the function does not assume it",
 			observedReport{present: true, notString: true},
-			reportVerdict{reason: reasonInvalidReport, message: "the reconciler's report is not a string"}, "",
+			reportVerdict{reason: reasonInvalidReport, message: "the reconciler's report is not a string"},
+			"",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

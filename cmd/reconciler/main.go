@@ -40,7 +40,7 @@ type cli struct {
 	APICAFile         string           `help:"CA bundle that signs DittoFS's API certificate, when it serves HTTPS (controlPlane.certSecretName)." name:"api-ca-file"`
 	APIClientCert     string           `help:"Client certificate for DittoFS's API under mTLS (controlPlane.clientCASecretName)."                  name:"api-client-cert"`
 	APIClientKey      string           `help:"Its key."                                                                                            name:"api-client-key"`
-	StatusConfigMap   string           `help:"ConfigMap to write the status report into (the function reads it back); empty: none."               name:"status-configmap"`
+	StatusConfigMap   string           `help:"ConfigMap to write the status report into (the function reads it back); empty: none."                name:"status-configmap"`
 	StatusNamespace   string           `help:"Its namespace."                                                                                      name:"status-namespace"`
 	Debug             bool             `help:"Log at debug level."`
 }
@@ -54,6 +54,11 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	report, err := statusSink(c.StatusNamespace, c.StatusConfigMap)
+	if err != nil {
+		log.Error("status report", "error", err.Error())
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
@@ -68,13 +73,8 @@ func main() {
 		ConfigPath: c.Config, APIURL: c.APIURL, AdminUsername: c.AdminUsername, AdminPasswordFile: c.AdminPasswordFile,
 		Poll: c.Poll, Resync: c.Resync, MaxBackoff: c.MaxBackoff, Log: log, ClientOptions: tlsOpts,
 	}
-	if c.StatusConfigMap != "" {
-		sink, err := statusSink(c.StatusNamespace, c.StatusConfigMap)
-		if err != nil {
-			log.Error("status report", "error", err.Error())
-			os.Exit(1)
-		}
-		opts.Report = sink
+	if report != nil {
+		opts.Report = report
 	}
 	r := reconciler.New(opts)
 	srv := &http.Server{Addr: c.Listen, Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -93,7 +93,11 @@ func main() {
 
 // statusSink writes the report with the pod's projected service account
 // token (client-go's in-cluster config rereads it as the kubelet renews it).
+// Nil when no status ConfigMap is named.
 func statusSink(namespace, name string) (*writer.ConfigMap, error) {
+	if name == "" {
+		return nil, nil //nolint:nilnil // no report asked for: no writer, and no error
+	}
 	cfg, err := rest.InClusterConfig()
 	if err != nil {
 		return nil, err

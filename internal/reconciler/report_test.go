@@ -3,7 +3,6 @@ package reconciler
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -22,8 +21,10 @@ func twoShares() *declared.Config {
 
 func TestNextReport(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 23, 0, 0, 500, time.UTC)
-	applied := fsreport.Report{Version: 1, AttemptedConfigHash: hashA, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
-		Shares: []fsreport.Share{{Name: "/export", Applied: true}, {Name: "/archive", Applied: true}}}
+	applied := fsreport.Report{
+		Version: 1, AttemptedConfigHash: hashA, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
+		Shares: []fsreport.Share{{Name: "/export", Applied: true}, {Name: "/archive", Applied: true}},
+	}
 	for name, tc := range map[string]struct {
 		reason string
 		prev   fsreport.Report
@@ -32,44 +33,61 @@ func TestNextReport(t *testing.T) {
 	}{
 		"first success": {
 			"applied whole: the hash and the time, every share applied",
-			fsreport.Report{}, PassResult{declared: twoShares(), configHash: hashA, planned: true},
-			fsreport.Report{Version: 1, AttemptedConfigHash: hashA, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T23:00:00Z",
-				Shares: []fsreport.Share{{Name: "/export", Applied: true}, {Name: "/archive", Applied: true}}},
+			fsreport.Report{},
+			PassResult{declared: twoShares(), configHash: hashA, planned: true},
+			fsreport.Report{
+				Version: 1, AttemptedConfigHash: hashA, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T23:00:00Z",
+				Shares: []fsreport.Share{{Name: "/export", Applied: true}, {Name: "/archive", Applied: true}},
+			},
 		},
 		"resync": {
 			"the same declaration applied again keeps its time: the same report, no write",
-			applied, PassResult{declared: twoShares(), configHash: hashA, planned: true}, applied,
+			applied,
+			PassResult{declared: twoShares(), configHash: hashA, planned: true},
+			applied,
 		},
 		"share refused": {
 			"a refused or failed share is not applied, the error names it, the applied hash stays the last whole one",
-			applied, PassResult{
+			applied,
+			PassResult{
 				declared: twoShares(), configHash: hashB, planned: true,
 				Errors:  []error{errors.New("create share /archive: 500")},
 				failed:  []Action{{Op: OpUpdate, Kind: KindPermission, Name: "/archive|user|alice"}},
 				Refused: []Problem{{Kind: KindShare, Name: "/export", Message: "changing its metadata store would lose its files"}},
 			},
-			fsreport.Report{Version: 1, AttemptedConfigHash: hashB, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
+			fsreport.Report{
+				Version: 1, AttemptedConfigHash: hashB, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
 				Error:  "create share /archive: 500; refused: share /export: changing its metadata store would lose its files",
-				Shares: []fsreport.Share{{Name: "/export"}, {Name: "/archive"}}},
+				Shares: []fsreport.Share{{Name: "/export"}, {Name: "/archive"}},
+			},
 		},
 		"not planned": {
 			"a pass that did not get to plan keeps what the shares were",
-			applied, PassResult{declared: twoShares(), configHash: hashB, Errors: []error{errors.New("log in to DittoFS as admin: refused")}},
-			fsreport.Report{Version: 1, AttemptedConfigHash: hashB, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
+			applied,
+			PassResult{declared: twoShares(), configHash: hashB, Errors: []error{errors.New("log in to DittoFS as admin: refused")}},
+			fsreport.Report{
+				Version: 1, AttemptedConfigHash: hashB, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
 				Error:  "log in to DittoFS as admin: refused",
-				Shares: []fsreport.Share{{Name: "/export", Applied: true}, {Name: "/archive", Applied: true}}},
+				Shares: []fsreport.Share{{Name: "/export", Applied: true}, {Name: "/archive", Applied: true}},
+			},
 		},
 		"unreadable declaration": {
 			"nothing read: the last declaration's report stands, with the error",
-			applied, PassResult{Errors: []error{errors.New("config.yaml: shares[0].name: required")}},
-			fsreport.Report{Version: 1, AttemptedConfigHash: hashA, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
-				Error: "config.yaml: shares[0].name: required", Shares: applied.Shares},
+			applied,
+			PassResult{Errors: []error{errors.New("config.yaml: shares[0].name: required")}},
+			fsreport.Report{
+				Version: 1, AttemptedConfigHash: hashA, AppliedConfigHash: hashA, AppliedAt: "2026-12-01T22:00:00Z",
+				Error: "config.yaml: shares[0].name: required", Shares: applied.Shares,
+			},
 		},
 		"secret in an error": {
 			"a secret value in an error (an echoing server) is scrubbed",
-			fsreport.Report{}, PassResult{declared: twoShares(), configHash: hashA, Errors: []error{errors.New("login alice with hunter22: refused")}, secrets: []string{"hunter22"}},
-			fsreport.Report{Version: 1, AttemptedConfigHash: hashA, Error: "login alice with [redacted]: refused",
-				Shares: []fsreport.Share{{Name: "/export"}, {Name: "/archive"}}},
+			fsreport.Report{},
+			PassResult{declared: twoShares(), configHash: hashA, Errors: []error{errors.New("login alice with hunter22: refused")}, secrets: []string{"hunter22"}},
+			fsreport.Report{
+				Version: 1, AttemptedConfigHash: hashA, Error: "login alice with [redacted]: refused",
+				Shares: []fsreport.Share{{Name: "/export"}, {Name: "/archive"}},
+			},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -104,7 +122,7 @@ func (s *countingSink) Read(context.Context) (string, error) {
 
 func TestReportWritesOnChangeOnly(t *testing.T) {
 	sink := &countingSink{}
-	r := New(Options{Report: sink, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	r := New(Options{Report: sink, Log: slog.New(slog.DiscardHandler)})
 	ok := PassResult{declared: twoShares(), configHash: hashA, planned: true}
 	ctx := context.Background()
 	r.report(ctx, ok)
@@ -127,7 +145,7 @@ func TestReportWritesOnChangeOnly(t *testing.T) {
 
 	// A restarted reconciler starts from the stored report: its first
 	// pass, finding the same, writes nothing.
-	again := New(Options{Report: sink, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	again := New(Options{Report: sink, Log: slog.New(slog.DiscardHandler)})
 	again.loadReport(ctx)
 	again.report(ctx, ok)
 	if len(sink.writes) != 3 {

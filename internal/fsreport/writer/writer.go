@@ -81,7 +81,7 @@ func (w *ConfigMap) Read(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("get ConfigMap %s/%s: %w", w.namespace, w.name, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("get ConfigMap %s/%s: %s: %s", w.namespace, w.name, resp.Status, apiMessage(b))
@@ -100,7 +100,7 @@ func (w *ConfigMap) do(req *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("apply ConfigMap %s/%s: %w", w.namespace, w.name, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
 		return &APIStatusError{Code: resp.StatusCode, Message: fmt.Sprintf("apply ConfigMap %s/%s: %s: %s", w.namespace, w.name, resp.Status, apiMessage(b))}

@@ -18,13 +18,15 @@ import (
 func TestWriteIsAServerSideApplyOfOneKey(t *testing.T) {
 	type seen struct {
 		Method, Path, ContentType, Auth, FieldManager, Force string
-		Body                                                map[string]any
+		Body                                                 map[string]any
 	}
 	var got seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		got = seen{Method: r.Method, Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"), Auth: r.Header.Get("Authorization"),
-			FieldManager: r.URL.Query().Get("fieldManager"), Force: r.URL.Query().Get("force")}
+		got = seen{
+			Method: r.Method, Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"), Auth: r.Header.Get("Authorization"),
+			FieldManager: r.URL.Query().Get("fieldManager"), Force: r.URL.Query().Get("force"),
+		}
 		_ = json.Unmarshal(b, &got.Body)
 		if r.Method == http.MethodGet {
 			_, _ = w.Write([]byte(`{"data":{"report.json":"{\"version\":1}"}}`))
