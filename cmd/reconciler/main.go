@@ -10,10 +10,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -30,7 +33,7 @@ var version = "v0.0.0-dev"
 type cli struct {
 	Version           kong.VersionFlag `help:"Print the version and exit."`
 	Config            string           `default:"/etc/dittofs-declared/config.yaml"                                                                help:"The declared file service (a mounted ConfigMap key)."`
-	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                name:"api-url"`
+	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                                                                                    name:"api-url"`
 	AdminUsername     string           `default:"admin"                                                                                            help:"DittoFS's bootstrap admin."`
 	AdminPasswordFile string           `help:"The admin password (a mounted Secret key)."                                                          required:""`
 	Listen            string           `default:":9091"                                                                                            help:"Address of /healthz, /readyz, /status and /metrics."`
@@ -42,6 +45,7 @@ type cli struct {
 	APIClientKey      string           `help:"Its key."                                                                                            name:"api-client-key"`
 	StatusConfigMap   string           `help:"ConfigMap to write the status report into (the function reads it back); empty: none."                name:"status-configmap"`
 	StatusNamespace   string           `help:"Its namespace."                                                                                      name:"status-namespace"`
+	StatusTokenDir    string           `default:"/var/run/secrets/kubernetes.io/serviceaccount"                                                    help:"Where the projected service account token and ca.crt are (the API server is $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)." name:"status-token-dir"`
 	Debug             bool             `help:"Log at debug level."`
 }
 
@@ -54,7 +58,7 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
-	report, err := statusSink(c.StatusNamespace, c.StatusConfigMap)
+	report, err := statusSink(c.StatusTokenDir, c.StatusNamespace, c.StatusConfigMap)
 	if err != nil {
 		log.Error("status report", "error", err.Error())
 		os.Exit(1)
@@ -92,15 +96,34 @@ func main() {
 }
 
 // statusSink writes the report with the pod's projected service account
-// token (client-go's in-cluster config rereads it as the kubelet renews it).
-// Nil when no status ConfigMap is named.
-func statusSink(namespace, name string) (*writer.ConfigMap, error) {
+// token. Nil when no status ConfigMap is named.
+func statusSink(tokenDir, namespace, name string) (*writer.ConfigMap, error) {
 	if name == "" {
 		return nil, nil //nolint:nilnil // no report asked for: no writer, and no error
 	}
-	cfg, err := rest.InClusterConfig()
+	cfg, err := inClusterConfig(tokenDir)
 	if err != nil {
 		return nil, err
 	}
 	return writer.New(cfg, namespace, name)
+}
+
+// inClusterConfig is client-go's rest.InClusterConfig with the token's
+// directory a flag (the e2e runs this binary outside a pod): the API
+// server from the kubelet's KUBERNETES_SERVICE_HOST and _PORT, the token
+// file (which client-go rereads as the kubelet renews it) and ca.crt.
+func inClusterConfig(dir string) (*rest.Config, error) {
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	if host == "" || port == "" {
+		return nil, errors.New("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod")
+	}
+	token := filepath.Join(dir, "token")
+	if _, err := os.Stat(token); err != nil {
+		return nil, fmt.Errorf("the service account token: %w", err)
+	}
+	return &rest.Config{
+		Host:            "https://" + net.JoinHostPort(host, port),
+		BearerTokenFile: token,
+		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(dir, "ca.crt")},
+	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/dittofs/function-dittofs/internal/fsreport"
 	"github.com/dittofs/function-dittofs/internal/fsreport/writer"
+	"github.com/dittofs/function-dittofs/internal/testing/testenv"
 )
 
 const (
@@ -133,6 +135,76 @@ spec:
 	e.eventually("FileServiceReady InvalidReport from a malformed report", 180*time.Second, func() error {
 		return e.fileServiceIs("False", "InvalidReport", "unknown field", map[string]bool{"/export": false, "/archive": false})
 	})
+
+	e.realReconcilerReports(hash)
+}
+
+// realReconcilerReports runs the reconciler's own binary (cmd/reconciler)
+// as the kubelet would start it, with the declaration the function
+// composed, a token of its ServiceAccount and the API server's CA where
+// the projected volume puts them, and no DittoFS behind its API URL. Its
+// passes fail to log in; it reports that once (not once per pass), and
+// the XR shows it as ReconcileError on the current declaration.
+func (e *env) realReconcilerReports(hash string) {
+	t := e.t
+	bin := filepath.Join(e.dir, "reconciler")
+	if out, err := run(e.ctx, e.root, []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "./cmd/reconciler"); err != nil {
+		t.Fatalf("building the reconciler: %v\n%s", err, out)
+	}
+	dir := filepath.Join(e.dir, "reconciler-pod")
+	cm := e.mustExist("v1", "ConfigMap", ns, fsXR+"-fileservice", time.Second)
+	tok := e.reconcilerToken()
+	writeFile(t, filepath.Join(dir, "declared", "config.yaml"), []byte(str(cm, "data", "config.yaml")))
+	writeFile(t, filepath.Join(dir, "admin", "password"), []byte("not-the-servers"))
+	writeFile(t, filepath.Join(dir, "serviceaccount", "token"), []byte(tok))
+	// kube-apiserver's self-signed serving certificate, with its CA.
+	writeFile(t, filepath.Join(dir, "serviceaccount", "ca.crt"), e.read(filepath.Join(e.dir, "certs", "apiserver.crt")))
+	before, err := e.admin.cs.CoreV1().ConfigMaps(ns).Get(e.ctx, fsStatusCM, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.start("fileservice-reconciler", []string{"KUBERNETES_SERVICE_HOST=127.0.0.1", fmt.Sprintf("KUBERNETES_SERVICE_PORT=%d", e.ports["apiserver"])}, bin,
+		"--config="+filepath.Join(dir, "declared", "config.yaml"),
+		"--admin-password-file="+filepath.Join(dir, "admin", "password"),
+		fmt.Sprintf("--api-url=http://127.0.0.1:%d", testenv.FreePort(t)), // no DittoFS there
+		fmt.Sprintf("--listen=127.0.0.1:%d", testenv.FreePort(t)),
+		"--status-configmap="+fsStatusCM, "--status-namespace="+ns,
+		"--status-token-dir="+filepath.Join(dir, "serviceaccount"),
+		"--poll=200ms", "--max-backoff=1s")
+	defer p.stop()
+	e.eventually("FileServiceReady ReconcileError from the real reconciler's report", 180*time.Second, func() error {
+		return e.fileServiceIs("False", "ReconcileError", "log in to DittoFS as admin", map[string]bool{"/export": false, "/archive": false})
+	})
+	// Several failed passes, each with the same error: one write.
+	e.eventually("three passes of the real reconciler", 30*time.Second, func() error {
+		if n := strings.Count(string(e.read(p.log)), `"pass failed; retrying"`); n < 3 {
+			return fmt.Errorf("%d passes so far", n)
+		}
+		return nil
+	})
+	log := string(e.read(p.log))
+	if n := strings.Count(log, `"wrote the status report"`); n != 1 {
+		t.Errorf("the reconciler wrote its report %d times over %d equal passes, want once:\n%s", n, strings.Count(log, `"pass failed; retrying"`), log)
+	}
+	if strings.Contains(log, "not-the-servers") || strings.Contains(log, tok) {
+		t.Error("the reconciler logged a secret")
+	}
+	after, err := e.admin.cs.CoreV1().ConfigMaps(ns).Get(e.ctx, fsStatusCM, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fsreport.Decode(after.Data[fsreport.Key])
+	if err != nil {
+		t.Fatalf("the real reconciler's report: %v", err)
+	}
+	if r.AttemptedConfigHash != hash || r.AppliedConfigHash != "" || len(r.Shares) != 2 {
+		t.Errorf("the real reconciler's report %+v: want attemptedConfigHash %s, nothing applied, both shares", r, hash)
+	}
+	if after.ResourceVersion == before.ResourceVersion {
+		t.Error("the real reconciler did not write its report")
+	}
+	e.reportOwnedByReconciler(after.Data[fsreport.Key])
+	e.logf("the real reconciler reported %q once, as its ServiceAccount", r.Error)
 }
 
 // compositionWithReconciler is the installed Composition with the
@@ -198,13 +270,18 @@ func (e *env) checkStatusChannelObjects() {
 // minted for the reconciler's ServiceAccount, as the kubelet would.
 func (e *env) reconcilerClient() *rest.Config {
 	e.t.Helper()
+	return &rest.Config{Host: e.admin.cfg.Host, BearerToken: e.reconcilerToken(), TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+}
+
+func (e *env) reconcilerToken() string {
+	e.t.Helper()
 	tr, err := e.admin.cs.CoreV1().ServiceAccounts(ns).CreateToken(e.ctx, fsAccount, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptrTo(int64(600))},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		e.t.Fatalf("TokenRequest for %s: %v", fsAccount, err)
 	}
-	return &rest.Config{Host: e.admin.cfg.Host, BearerToken: tr.Status.Token, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+	return tr.Status.Token
 }
 
 // forbiddenToReconciler: the same token may do nothing else.
