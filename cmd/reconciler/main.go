@@ -58,10 +58,13 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	// Without its status channel the reconciler still applies the
+	// declaration (exiting would take the pod out of its Services); the
+	// XR then says it waits for the first report.
 	report, err := statusSink(c.StatusTokenDir, c.StatusNamespace, c.StatusConfigMap)
 	if err != nil {
-		log.Error("status report", "error", err.Error())
-		os.Exit(1)
+		log.Error("no status report: the reconciler applies the declaration but cannot report", "error", err.Error())
+		report = nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
