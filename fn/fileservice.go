@@ -18,5 +18,8 @@ func (c *composer) composeFileService() error {
 	if !build.ReconcilerApplies(c.ds) {
 		response.Warning(c.rsp, errors.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: DittoFS's API requires client certificates (spec.controlPlane.clientCASecretName), and the reconciler has none yet; unset clientCASecretName to have the declaration applied", cm.Name)).TargetCompositeAndClaim()
 	}
-	return c.add(keyFileService, cm, c.readyOnceObserved(keyFileService))
+	if err := c.add(keyFileService, cm, c.readyOnceObserved(keyFileService)); err != nil {
+		return err
+	}
+	return c.composeFileServiceStatus(cm)
 }

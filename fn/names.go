@@ -35,6 +35,13 @@ const (
 	// keyRestoreCipher is <xr>-pgbackrest-restore-cipher, composed from
 	// spec.percona.restore.from.encryption's passphrase.
 	keyRestoreCipher resource.Name = "pgbackrest-restore-cipher-secret"
+	// The file service's status channel (fileservice_status.go): the
+	// ConfigMap the reconciler reports in, and the ServiceAccount, Role and
+	// RoleBinding that let it.
+	keyFileServiceStatus     resource.Name = "fileservice-status"
+	keyReconcilerAccount     resource.Name = "fileservice-reconciler-serviceaccount"
+	keyReconcilerRole        resource.Name = "fileservice-reconciler-role"
+	keyReconcilerRoleBinding resource.Name = "fileservice-reconciler-rolebinding"
 )
 
 // onDemandKey is the composed resource of the on-demand backup of token.

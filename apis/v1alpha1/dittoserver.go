@@ -856,6 +856,14 @@ type DittoServerStatus struct {
 	// ConfigHash of the running configuration; a change rolls the pod.
 	// +optional
 	ConfigHash string `json:"configHash,omitempty"`
+	// Shares are the declared shares (spec.fileService.shares): where a
+	// client mounts each, and whether the reconciler in the DittoFS pod
+	// reports it applied. The condition FileServiceReady says how the
+	// declaration as a whole stands.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Shares []ShareStatus `json:"shares,omitempty"`
 }
 
 // EndpointsStatus lists where clients reach DittoFS.

@@ -362,3 +362,25 @@ type FileSnapshotPolicy struct {
 	// +optional
 	NamePrefix string `json:"namePrefix,omitempty"`
 }
+
+// ShareStatus is one declared share as clients reach it.
+type ShareStatus struct {
+	// Name of the share (its export path, /export).
+	Name string `json:"name"`
+	// NFS is the share's NFS URL (RFC 2224: nfs://host:port/export), from
+	// the NFS Service's in-cluster name and port; mount it as
+	// host:/export with -o port=<port>,mountport=<port>,nfsvers=3. Empty
+	// when the NFS adapter is off.
+	// +optional
+	NFS string `json:"nfs,omitempty"`
+	// SMB is the share's SMB URL (smb://host:port/export: the SMB share
+	// name is the share's name without its leading slash), from the SMB
+	// Service. Empty when the SMB adapter is off.
+	// +optional
+	SMB string `json:"smb,omitempty"`
+	// Applied is true when the reconciler's last report names the share
+	// as applied: it exists on the server as the reconciler last applied
+	// it. A share just declared, or one DittoFS refused, is false.
+	// +optional
+	Applied bool `json:"applied,omitempty"`
+}

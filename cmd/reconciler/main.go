@@ -10,16 +10,21 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/marmos91/dittofs/pkg/apiclient"
+	"k8s.io/client-go/rest"
 
+	"github.com/dittofs/function-dittofs/internal/fsreport/writer"
 	"github.com/dittofs/function-dittofs/internal/reconciler"
 )
 
@@ -39,6 +44,9 @@ type cli struct {
 	APICAFile         string           `help:"CA bundle that signs DittoFS's API certificate, when it serves HTTPS (controlPlane.certSecretName)." name:"api-ca-file"`
 	APIClientCert     string           `help:"Client certificate for DittoFS's API under mTLS (controlPlane.clientCASecretName)."                  name:"api-client-cert"`
 	APIClientKey      string           `help:"Its key."                                                                                            name:"api-client-key"`
+	StatusConfigMap   string           `help:"ConfigMap to write the status report into (the function reads it back); empty: none."                name:"status-configmap"`
+	StatusNamespace   string           `help:"Its namespace."                                                                                      name:"status-namespace"`
+	StatusTokenDir    string           `default:"/var/run/secrets/kubernetes.io/serviceaccount"                                                    help:"Where the projected service account token and ca.crt are (the API server is $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)." name:"status-token-dir"`
 	Debug             bool             `help:"Log at debug level."`
 }
 
@@ -57,6 +65,14 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	// Without its status channel the reconciler still applies the
+	// declaration (exiting would take the pod out of its Services); the
+	// XR then says it waits for the first report.
+	report, err := statusSink(c.StatusTokenDir, c.StatusNamespace, c.StatusConfigMap)
+	if err != nil {
+		log.Error("no status report: the reconciler applies the declaration but cannot report", "error", err.Error())
+		report = nil
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
@@ -67,10 +83,14 @@ func main() {
 	if c.APIClientCert != "" || c.APIClientKey != "" {
 		tlsOpts = append(tlsOpts, apiclient.WithClientCert(c.APIClientCert, c.APIClientKey))
 	}
-	r := reconciler.New(reconciler.Options{
+	opts := reconciler.Options{
 		ConfigPath: c.Config, APIURL: c.APIURL, AdminUsername: c.AdminUsername, AdminPasswordFile: c.AdminPasswordFile,
 		Poll: c.Poll, Resync: c.Resync, MaxBackoff: c.MaxBackoff, Log: log, ClientOptions: tlsOpts,
-	})
+	}
+	if report != nil {
+		opts.Report = report
+	}
+	r := reconciler.New(opts)
 	srv := &http.Server{Addr: c.Listen, Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -83,4 +103,37 @@ func main() {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
+}
+
+// statusSink writes the report with the pod's projected service account
+// token. Nil when no status ConfigMap is named.
+func statusSink(tokenDir, namespace, name string) (*writer.ConfigMap, error) {
+	if name == "" {
+		return nil, nil //nolint:nilnil // no report asked for: no writer, and no error
+	}
+	cfg, err := inClusterConfig(tokenDir)
+	if err != nil {
+		return nil, err
+	}
+	return writer.New(cfg, namespace, name)
+}
+
+// inClusterConfig is client-go's rest.InClusterConfig with the token's
+// directory a flag (the e2e runs this binary outside a pod): the API
+// server from the kubelet's KUBERNETES_SERVICE_HOST and _PORT, the token
+// file (which client-go rereads as the kubelet renews it) and ca.crt.
+func inClusterConfig(dir string) (*rest.Config, error) {
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	if host == "" || port == "" {
+		return nil, errors.New("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod")
+	}
+	token := filepath.Join(dir, "token")
+	if _, err := os.Stat(token); err != nil {
+		return nil, fmt.Errorf("the service account token: %w", err)
+	}
+	return &rest.Config{
+		Host:            "https://" + net.JoinHostPort(host, port),
+		BearerTokenFile: token,
+		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(dir, "ca.crt")},
+	}, nil
 }

@@ -83,6 +83,7 @@ func reconcilerSidecar(ds spec.DittoServer, in v1beta1.Input) (*corev1.Container
 		},
 		SecurityContext: containerSecurityContext(nil),
 	}
+	vols = append(vols, withStatusChannel(ds, c))
 	// It writes nothing to disk.
 	c.SecurityContext.ReadOnlyRootFilesystem = ptr.To(true)
 	volumes := make([]corev1.Volume, 0, len(vols))

@@ -32,6 +32,10 @@ func TestReconcilerSidecar(t *testing.T) {
 	wantVols := []corev1.Volume{
 		{Name: "fileservice", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "files-fileservice"}}}},
 		aliceVol, adminVol,
+		{Name: "reconciler-token", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: ptr.To[int64](600)}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+		}}}},
 	}
 	want := &corev1.Container{
 		Name:    "fileservice-reconciler",
@@ -42,11 +46,14 @@ func TestReconcilerSidecar(t *testing.T) {
 			"--admin-password-file=/etc/dittofs-declared-secrets/files-admin/password",
 			"--api-url=http://127.0.0.1:8080",
 			"--listen=:9091",
+			"--status-configmap=files-fileservice-status",
+			"--status-namespace=storage",
 		},
 		Ports: []corev1.ContainerPort{{Name: "reconciler", ContainerPort: 9091, Protocol: corev1.ProtocolTCP}},
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "fileservice", MountPath: "/etc/dittofs-declared", ReadOnly: true},
 			aliceMount, adminMount,
+			{Name: "reconciler-token", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true},
 		},
 		ReadinessProbe: &corev1.Probe{
 			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz", Port: intstr.FromString("reconciler")}},
@@ -84,6 +91,20 @@ func TestReconcilerSidecar(t *testing.T) {
 	}
 	if diff := cmp.Diff(plain.Spec.Template.Spec.Containers[0], sts.Spec.Template.Spec.Containers[0]); diff != "" {
 		t.Errorf("the dittofs container changed with the declaration (-without +with):\n%s", diff)
+	}
+	// The pod runs as the reconciler's ServiceAccount but mounts no token
+	// by itself: only the reconciler container has one, projected.
+	pod := sts.Spec.Template.Spec
+	if pod.ServiceAccountName != "files-fileservice-reconciler" || plain.Spec.Template.Spec.ServiceAccountName != "" {
+		t.Errorf("serviceAccountName: %q with the reconciler, %q without; want files-fileservice-reconciler and none", pod.ServiceAccountName, plain.Spec.Template.Spec.ServiceAccountName)
+	}
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Errorf("automountServiceAccountToken: %v, want false", pod.AutomountServiceAccountToken)
+	}
+	for _, m := range pod.Containers[0].VolumeMounts {
+		if m.Name == "reconciler-token" {
+			t.Errorf("the dittofs container mounts the reconciler's token")
+		}
 	}
 }
 

@@ -79,6 +79,8 @@ func podTemplate(ds spec.DittoServer, in v1beta1.Input, configHash string) corev
 	if c, vols := reconcilerSidecar(ds, in); c != nil {
 		pod.Containers = append(pod.Containers, *c)
 		pod.Volumes = append(pod.Volumes, vols...)
+		// Its token is projected into the reconciler alone.
+		pod.ServiceAccountName = ds.ReconcilerServiceAccountName()
 	}
 	if wait := waitForDatabase(ds, in); wait != nil {
 		pod.InitContainers = []corev1.Container{*wait}

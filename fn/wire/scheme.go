@@ -5,6 +5,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -26,6 +27,7 @@ func addToScheme(s *runtime.Scheme) error {
 		corev1.AddToScheme,
 		appsv1.AddToScheme,
 		networkingv1.AddToScheme,
+		rbacv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return err

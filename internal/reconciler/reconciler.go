@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dittofs/function-dittofs/internal/declared"
+	"github.com/dittofs/function-dittofs/internal/fsreport"
 )
 
 // Options configure a Reconciler.
@@ -37,6 +38,9 @@ type Options struct {
 	// ClientOptions configure DittoFS's client: TLS when DittoFS serves
 	// HTTPS (apiclient.WithCACert, WithClientCert for mTLS).
 	ClientOptions []apiclient.ClientOption
+	// Report, when set, receives the status report after a pass that
+	// changed it (report.go): the function reads it back.
+	Report ReportSink
 }
 
 func (o *Options) defaults() {
@@ -75,6 +79,10 @@ type Reconciler struct {
 	// files are what the last declaration referenced (for the digest).
 	files  []string
 	status Status
+	// lastReport is the report as of the last pass; written its encoding
+	// as last stored (report.go).
+	lastReport fsreport.Report
+	written    string
 }
 
 // Status is what /status reports: never a secret.
@@ -107,6 +115,15 @@ type PassResult struct {
 	Actions []Action
 	Refused []Problem
 	Errors  []error
+
+	// What the report needs (report.go): the declaration read and its
+	// hash, whether the pass got to plan, the actions that failed, and
+	// the secret values read (to scrub from what is reported).
+	declared   *declared.Config
+	configHash string
+	planned    bool
+	failed     []Action
+	secrets    []string
 }
 
 // Err joins the pass's errors (nil: everything applied).
@@ -121,6 +138,9 @@ func (r *Reconciler) Pass(ctx context.Context) PassResult {
 	defer r.mu.Unlock()
 	res := r.pass(ctx)
 	r.record(res)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	r.report(wctx, res)
 	return res
 }
 
@@ -130,16 +150,19 @@ func (r *Reconciler) pass(ctx context.Context) (res PassResult) {
 		res.Errors = append(res.Errors, err)
 		return res
 	}
-	cfg, err := declared.Load(r.opts.ConfigPath)
+	cfg, hash, err := loadDeclared(r.opts.ConfigPath)
 	if err != nil {
 		return fail(err)
 	}
+	res.declared, res.configHash = cfg, hash
 	r.files = referencedFiles(cfg)
 	desired, err := resolve(cfg)
+	res.secrets = secretValues(desired, r.adminPassword)
 	if err != nil {
 		return fail(err)
 	}
 	client, err := r.login(&res)
+	res.secrets = secretValues(desired, r.adminPassword)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,7 +180,7 @@ func (r *Reconciler) pass(ctx context.Context) (res PassResult) {
 	r.checkPasswords(desired, observed)
 
 	actions, refused := Plan(desired, observed, ledger)
-	res.Actions, res.Refused = actions, refused
+	res.Actions, res.Refused, res.planned = actions, refused, true
 	for _, p := range refused {
 		log.Warn("refused a declared change", "kind", p.Kind, "name", p.Name, "why", p.Message)
 	}
@@ -172,6 +195,7 @@ func (r *Reconciler) pass(ctx context.Context) (res PassResult) {
 		if err := ex.run(a); err != nil {
 			log.Error("could not apply", "action", a.String(), "error", err.Error())
 			res.Errors = append(res.Errors, err)
+			res.failed = append(res.failed, a)
 			continue
 		}
 		if (a.Kind == KindUser && a.Op == OpCreate) || a.Kind == KindUserPassword {
@@ -294,6 +318,7 @@ func (r *Reconciler) inputsDigest() string {
 // (polled), every Resync, and after a failure with a backoff that doubles
 // from MinBackoff to MaxBackoff. DittoFS is never restarted.
 func (r *Reconciler) Run(ctx context.Context) {
+	r.loadReport(ctx)
 	backoff := r.opts.MinBackoff
 	var last string
 	next := time.Now()

@@ -78,6 +78,7 @@ func TestControlPlane(t *testing.T) {
 	}
 	// On the modern XRD still (the legacy claim replaces it), and apart:
 	// its XRs are its own.
+	t.Run("file service status", e.fileServiceStatus)
 	t.Run("dr restore", e.drRestore)
 	t.Run("legacy claim", e.legacyClaim)
 }
@@ -726,6 +727,9 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"", "secrets"},
 		{"", "configmaps"},
 		{"", "services"},
+		{"", "serviceaccounts"},
+		{"rbac.authorization.k8s.io", "roles"},
+		{"rbac.authorization.k8s.io", "rolebindings"},
 		{"apps", "statefulsets"},
 		{"networking.k8s.io", "networkpolicies"},
 		{"monitoring.coreos.com", "servicemonitors"},
@@ -754,7 +758,8 @@ func (e *env) checkRBAC(t *testing.T) {
 		{"", "pods"},
 		{"", "persistentvolumeclaims"},
 		{"apps", "daemonsets"},
-		{"rbac.authorization.k8s.io", "roles"},
+		{"rbac.authorization.k8s.io", "clusterroles"},
+		{"rbac.authorization.k8s.io", "clusterrolebindings"},
 		{"postgres-operator.crunchydata.com", "postgresclusters"},
 		{"monitoring.coreos.com", "prometheusrules"},
 		{"networking.k8s.io", "ingresses"},
@@ -764,6 +769,13 @@ func (e *env) checkRBAC(t *testing.T) {
 			if can(r[0], r[1], v) {
 				t.Errorf("crossplane may %s %s.%s, which the function never composes", v, r[1], r[0])
 			}
+		}
+	}
+	// The reconciler's Role is created because Crossplane holds what it
+	// grants (get and patch of configmaps); never by escalating.
+	for _, v := range []string{"escalate", "bind"} {
+		if can("rbac.authorization.k8s.io", "roles", v) {
+			t.Errorf("crossplane may %s roles: it needs only to hold what the Role grants", v)
 		}
 	}
 	// Our ClusterRole grants exactly the composed kinds.

@@ -86,6 +86,10 @@ func PodInput(t *testing.T, sts *appsv1.StatefulSet, container string, secrets, 
 			if err := project(dir, data, v.ConfigMap.Items); err != nil {
 				return in, *c, fmt.Errorf("volume %s (ConfigMap %s): %w", m.Name, v.ConfigMap.Name, err)
 			}
+		case isVolume && v.Projected != nil:
+			if err := projectSources(dir, v.Projected.Sources, configMaps); err != nil {
+				return in, *c, fmt.Errorf("volume %s (projected): %w", m.Name, err)
+			}
 		case isVolume && v.EmptyDir != nil, !isVolume && claims[m.Name]:
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return in, *c, err
@@ -199,4 +203,36 @@ func RunCommand(t *testing.T, in BootInput, command []string, path []string, tim
 		err = fmt.Errorf("still running after %s", timeout)
 	}
 	return string(out), err
+}
+
+// projectSources writes a projected volume the way the kubelet would, as
+// far as it can without an API server: ConfigMap sources from configMaps
+// (kube-root-ca.crt, which the kube-controller-manager publishes in every
+// namespace, as an empty file when the test gives none), and a service
+// account token as a file that no API server accepts.
+func projectSources(dir string, sources []corev1.VolumeProjection, configMaps map[string]map[string]string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, src := range sources {
+		switch {
+		case src.ConfigMap != nil:
+			data, ok := configMaps[src.ConfigMap.Name]
+			if !ok && src.ConfigMap.Name == "kube-root-ca.crt" {
+				data = map[string]string{"ca.crt": ""}
+			} else if !ok && (src.ConfigMap.Optional == nil || !*src.ConfigMap.Optional) {
+				return fmt.Errorf("no ConfigMap %s", src.ConfigMap.Name)
+			}
+			if err := project(dir, data, src.ConfigMap.Items); err != nil {
+				return err
+			}
+		case src.ServiceAccountToken != nil:
+			if err := os.WriteFile(filepath.Join(dir, src.ServiceAccountToken.Path), []byte("realdfs-no-api-server"), 0o600); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("only ConfigMap and service account token sources are supported here")
+		}
+	}
+	return nil
 }
