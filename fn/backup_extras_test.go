@@ -290,3 +290,33 @@ func liveServerFrom(t *testing.T, req *fnv1.RunFunctionRequest) (*fnv1.RunFuncti
 	}
 	return req, rsp
 }
+
+// TestCAUnreadableKeepsDerivedCredentials: while the CA cannot be read the
+// live cluster keeps its backups block, which projects the derived
+// <xr>-pgbackrest-s3; that Secret stays composed as observed even when the
+// credentials Secret now holds a *.conf (which needs no derived Secret),
+// or pgBackRest would project a Secret Crossplane deletes.
+func TestCAUnreadableKeepsDerivedCredentials(t *testing.T) {
+	live, _ := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
+	observed := live.GetObserved().GetResources()[string(keyPGBackRestS3)]
+	if observed == nil {
+		t.Fatal("the live server has no derived S3 Secret")
+	}
+	conf := secretJSON("backup-s3", map[string]string{"s3.conf": "[global]\nrepo1-s3-key=AKIA\nrepo1-s3-key-secret=secret\n"}, nil)
+	rsp := compose(t, withSecrets(live, extrasSecrets(t, map[string]*string{requiredS3Credentials: &conf, requiredBackupCA: nil})))
+	if msg, fatal := fatalResult(rsp); fatal {
+		t.Fatal(msg)
+	}
+	cluster := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().AsMap()
+	projected, _ := cluster["spec"].(map[string]any)["backups"].(map[string]any)["pgbackrest"].(map[string]any)["configuration"].([]any)[0].(map[string]any)["secret"].(map[string]any)["name"].(string)
+	if projected != "files-pgbackrest-s3" {
+		t.Fatalf("the kept backups block projects %q", projected)
+	}
+	got := rsp.GetDesired().GetResources()[string(keyPGBackRestS3)]
+	if got == nil {
+		t.Fatal("files-pgbackrest-s3 is no longer desired while the kept backups block projects it")
+	}
+	if diff := cmp.Diff(observed.GetResource().AsMap()["data"], got.GetResource().AsMap()["data"]); diff != "" {
+		t.Errorf("files-pgbackrest-s3 changed (-observed +desired):\n%s", diff)
+	}
+}

@@ -162,6 +162,16 @@ var newerCatchCases = []catchCase{
 		want:    "dropped a PerconaPGRestore",
 	},
 	{
+		name: "a second restore beside one in flight", step: step{On: "spec", Path: "percona.recovery", Value: map[string]any{"id": "second", "pointInTime": "2026-12-01T09:30:00Z"}},
+		world: func(w *world) {
+			restoreInFlight(w)
+			setPath(w.spec, "percona.recovery", map[string]any{"id": "second", "pointInTime": "2026-12-01T09:30:00Z"})
+		},
+		fromFunction: true,
+		breakIt:      func(d map[string]map[string]any) { d[recoveryKeyPrefix+"second"] = recoveryRestore("") },
+		want:         "a second PerconaPGRestore while one is in flight",
+	},
+	{
 		name: "a restore composed while DittoFS runs", step: recoveryStep, fromFunction: true,
 		world: func(w *world) {
 			setPath(w.spec, "percona.recovery", map[string]any{"id": "before-import", "pointInTime": "2026-12-01T09:00:00Z"})
@@ -225,6 +235,13 @@ var newerCatchCases = []catchCase{
 		name: "encrypted: cipher Secret rewritten", fromFunction: true,
 		breakIt: func(d map[string]map[string]any) { getMap(d[cipherKey], "data")["cipher.conf"] = "W2dsb2JhbF0K" },
 		want:    "value changed " + cipherKey,
+	},
+	{
+		name: "a repository's encryption changed",
+		breakIt: func(d map[string]map[string]any) {
+			setPath(d[clusterKey], "spec.backups.pgbackrest.global."+cipherTypeOption, "aes-256-cbc")
+		},
+		want: "repository's encryption changed",
 	},
 	// The declared file service.
 	{

@@ -218,6 +218,9 @@ type newerState struct {
 	// reported Succeeded or Failed: one in flight that was deleted may be
 	// composed again (it may never have run), an ended one never.
 	ended map[string]bool
+	// repoCipher says, per pgBackRest repo path, whether the repository
+	// there was created encrypted: the bucket keeps it with backups off.
+	repoCipher map[string]bool
 	// createdRestore is spec.percona.restore as it was when the observed
 	// cluster was created.
 	createdRestore any
@@ -230,6 +233,7 @@ func (n newerState) clone() newerState {
 		out.restores[k] = v
 	}
 	out.ended = maps.Clone(n.ended)
+	out.repoCipher = maps.Clone(n.repoCipher)
 	out.createdRestore = deepCopyValue(n.createdRestore)
 	return out
 }
@@ -317,6 +321,11 @@ func (w *world) noteApplied(next map[string]map[string]any) {
 	for k := range next {
 		if id, ok := strings.CutPrefix(k, recoveryKeyPrefix); ok && w.observed[k] == nil {
 			w.newer.restores[w.uid+"/"+id]++
+		}
+	}
+	if c := next[clusterKey]; c != nil && clusterBackups(c) && repoPath(c) != "" {
+		if _, seen := w.newer.repoCipher[repoPath(c)]; !seen {
+			w.newer.repoCipher[repoPath(c)] = encryptedCluster(c)
 		}
 	}
 	if w.observed[clusterKey] == nil && next[clusterKey] != nil {
@@ -571,6 +580,10 @@ func encryptionRefusals(w *world) []string {
 	return nil
 }
 
+func encryptedCluster(c map[string]any) bool {
+	return getString(c, "spec", "backups", "pgbackrest", "global", cipherTypeOption) != ""
+}
+
 func hasRepository(c map[string]any) bool {
 	return get(c, "spec", "backups", "enabled") != false && len(asSlice(get(c, "spec", "backups", "pgbackrest", "repos"))) > 0
 }
@@ -769,7 +782,10 @@ func keptAsObserved(w *world, it iteration, k string) bool {
 	case strings.HasPrefix(k, recoveryKeyPrefix):
 		return true
 	case k == s3SecretKey:
-		return !credentialsKnown(w.knobs.Credentials) || !it.fetched(credentialsName)
+		// Also kept while the cluster's kept backups block projects it.
+		d, o := it.desired[k], w.observed[k]
+		return !credentialsKnown(w.knobs.Credentials) || !it.fetched(credentialsName) ||
+			reflect.DeepEqual(d["data"], o["data"]) && reflect.DeepEqual(getMap(d, "metadata", "labels"), getMap(o, "metadata", "labels"))
 	case k == cipherKey:
 		return !it.fetched(passphraseSecretName)
 	}
@@ -823,6 +839,11 @@ func recoveryRules(w *world, it iteration) []violation {
 		if was == nil {
 			if w.newer.ended[w.uid+"/"+id] {
 				out = append(out, violation{"a recovery id composed a second PerconaPGRestore", fmt.Sprintf("id %s of XR %s: its first restore ended (%d composed before)", id, w.uid, w.newer.restores[w.uid+"/"+id])})
+			}
+			for _, o := range sortedMapKeys(w.observed) {
+				if strings.HasPrefix(o, recoveryKeyPrefix) && !restoreEnded(w.observed[o]) {
+					out = append(out, violation{"a second PerconaPGRestore while one is in flight", fmt.Sprintf("%s composed while %s is %q", k, o, getString(w.observed[o], "status", "state"))})
+				}
 			}
 			if !observedStopped(w.observed[statefulSetKey]) {
 				out = append(out, violation{"PerconaPGRestore composed before DittoFS was observed stopped", k})
@@ -893,7 +914,11 @@ func backupExtrasRules(w *world, it iteration) []violation {
 			out = append(out, violation{"backups block not kept while the CA cannot be read", cmp.Diff(a, b)})
 		}
 	}
-	if was != nil && getString(was, "spec", "backups", "pgbackrest", "global", cipherTypeOption) != "" {
+	if created, seen := w.newer.repoCipher[repoPath(now)]; seen && created != encryptedCluster(now) {
+		out = append(out, violation{"repository's encryption changed", fmt.Sprintf(
+			"the repository at %s was created with encryption %v and is composed with %v: pgBackRest can no longer read it or archive into it", repoPath(now), created, !created)})
+	}
+	if was != nil && encryptedCluster(was) {
 		if o, d := w.observed[cipherKey], it.desired[cipherKey]; o != nil && d == nil {
 			out = append(out, violation{"dropped " + cipherKey, "the repository is encrypted with it"})
 		} else if o != nil && getString(o, "data", "cipher.conf") != getString(d, "data", "cipher.conf") {

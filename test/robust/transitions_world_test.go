@@ -121,7 +121,7 @@ func newWorld(t testing.TB) *world {
 		knobs:     knobs{Credentials: "present", Percona: "ready", StatefulSet: "rolled-out", Requirements: "remembered"},
 		repoPaths: map[string]string{},
 		labels:    startLabels(),
-		newer:     newerState{restores: map[string]int{}, ended: map[string]bool{}},
+		newer:     newerState{restores: map[string]int{}, ended: map[string]bool{}, repoCipher: map[string]bool{}},
 	}
 	xr := base.GetObserved().GetComposite().GetResource().AsMap()
 	w.spec = xr["spec"].(map[string]any)
