@@ -121,7 +121,9 @@ func TestNextRecoveryStep(t *testing.T) {
 		},
 		"RemovedWhileRunning": {
 			reason: "spec.percona.recovery removed while its restore runs: DittoFS stays stopped until the restore ends",
-			in:     with(func(in *recoveryInputs) { in.Spec, in.STS, in.Restores, in.Last = nil, stopped, restore(""), status("Restoring") }),
+			in: with(func(in *recoveryInputs) {
+				in.Spec, in.STS, in.Restores, in.Last = nil, stopped, restore(""), status("Restoring")
+			}),
 			want: recoveryStep{
 				StopDittoFS: true, Status: status("Restoring"), Reason: "Restoring",
 				Message: "recovery r1: PerconaPGRestore files-recovery-r1 is new; DittoFS stays stopped, and no other recovery starts, until it ends",
@@ -129,8 +131,10 @@ func TestNextRecoveryStep(t *testing.T) {
 		},
 		"RemovedThenEnded": {
 			reason: "the restore of a removed recovery ended: DittoFS comes back, and the status says how it ended",
-			in:     with(func(in *recoveryInputs) { in.Spec, in.STS, in.Restores, in.Last = nil, stopped, restore(pgv2.RestoreSucceeded), status("Restoring") }),
-			want:   recoveryStep{Status: status("Succeeded"), Ready: true, Reason: "NoneRequested", Message: "no recovery is asked for"},
+			in: with(func(in *recoveryInputs) {
+				in.Spec, in.STS, in.Restores, in.Last = nil, stopped, restore(pgv2.RestoreSucceeded), status("Restoring")
+			}),
+			want: recoveryStep{Status: status("Succeeded"), Ready: true, Reason: "NoneRequested", Message: "no recovery is asked for"},
 		},
 		"NewIDWhileRunning": {
 			reason: "a new id while r1's restore runs: no second restore beside it, DittoFS stays stopped",

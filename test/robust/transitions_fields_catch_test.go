@@ -62,8 +62,10 @@ var newerCatchCases = []catchCase{
 		name: "tolerations not applied", step: step{On: "spec", Path: "tolerations", Value: newerSpecEditValue("tolerations", 0)},
 		world:        func(w *world) { setPath(w.spec, "tolerations", newerSpecEditValue("tolerations", 0)) },
 		fromFunction: true,
-		breakIt:      func(d map[string]map[string]any) { delete(getMap(d[statefulSetKey], "spec", "template", "spec"), "tolerations") },
-		want:         "pod tolerations not the spec's",
+		breakIt: func(d map[string]map[string]any) {
+			delete(getMap(d[statefulSetKey], "spec", "template", "spec"), "tolerations")
+		},
+		want: "pod tolerations not the spec's",
 	},
 	{
 		name: "pull policy not on the init container", step: step{On: "spec", Path: "imagePullPolicy", Value: "Always"},
@@ -78,8 +80,10 @@ var newerCatchCases = []catchCase{
 		name: "podLabels not applied", step: step{On: "spec", Path: "podLabels", Value: map[string]any{"tier": "files"}},
 		world:        func(w *world) { setPath(w.spec, "podLabels", map[string]any{"tier": "files"}) },
 		fromFunction: true,
-		breakIt:      func(d map[string]map[string]any) { delete(getMap(d[statefulSetKey], "spec", "template", "metadata", "labels"), "tier") },
-		want:         "podLabels not on the pod",
+		breakIt: func(d map[string]map[string]any) {
+			delete(getMap(d[statefulSetKey], "spec", "template", "metadata", "labels"), "tier")
+		},
+		want: "podLabels not on the pod",
 	},
 	{
 		name: "podAnnotations not applied", step: step{On: "spec", Path: "podAnnotations", Value: map[string]any{"example.com/owner": "storage"}},
@@ -207,8 +211,10 @@ var newerCatchCases = []catchCase{
 		name: "CA file not set", step: step{On: "spec", Path: "percona.backup.caSecretRef", Value: map[string]any{"name": caSecretName}},
 		world:        func(w *world) { setPath(w.spec, "percona.backup.caSecretRef", map[string]any{"name": caSecretName}) },
 		fromFunction: true,
-		breakIt:      func(d map[string]map[string]any) { delete(getMap(d[clusterKey], "spec", "backups", "pgbackrest", "global"), caFileOption) },
-		want:         "repo1-storage-ca-file not the spec's caSecretRef",
+		breakIt: func(d map[string]map[string]any) {
+			delete(getMap(d[clusterKey], "spec", "backups", "pgbackrest", "global"), caFileOption)
+		},
+		want: "repo1-storage-ca-file not the spec's caSecretRef",
 	},
 	{
 		name: "backups rebuilt without the CA", step: step{On: "spec", Path: "percona.backup.caSecretRef", Value: map[string]any{"name": "absent-ca"}},
