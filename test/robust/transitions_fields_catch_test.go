@@ -140,7 +140,7 @@ var newerCatchCases = []catchCase{
 		world:        func(w *world) { setPath(w.spec, "percona.restore", newerSpecEditValue("percona.restore", 1)) },
 		fromFunction: true,
 		breakResponse: func(rsp *fnv1.RunFunctionResponse) {
-			rsp.Results = slices.DeleteFunc(rsp.Results, func(r *fnv1.Result) bool { return r.GetSeverity() == fnv1.Severity_SEVERITY_WARNING })
+			rsp.Results = slices.DeleteFunc(rsp.GetResults(), func(r *fnv1.Result) bool { return r.GetSeverity() == fnv1.Severity_SEVERITY_WARNING })
 		},
 		want: "restore changed on a live cluster without a warning",
 	},

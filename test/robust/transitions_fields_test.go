@@ -124,13 +124,19 @@ var newerSpecEdits = []edit{
 	{"imagePullSecrets", []any{[]any{map[string]any{"name": "registry-creds"}}, []any{map[string]any{"name": "Bad_Name"}}, nil}},
 	{"imagePullPolicy", []any{"Always", "IfNotPresent", "Sometimes", nil}},
 	{"podLabels", []any{
-		map[string]any{"tier": "files"}, map[string]any{"team": "from-pod-labels"},
-		map[string]any{"app.kubernetes.io/name": "other"}, map[string]any{"dittofs.io/role": "x"}, nil,
+		map[string]any{"tier": "files"},
+		map[string]any{"team": "from-pod-labels"},
+		map[string]any{"app.kubernetes.io/name": "other"},
+		map[string]any{"dittofs.io/role": "x"},
+		nil,
 	}},
 	{"podAnnotations", []any{map[string]any{"example.com/owner": "storage"}, map[string]any{"dittofs.io/config-hash": "0"}, nil}},
 	{"propagateLabels", []any{
-		[]any{"team"}, []any{"team", "cost-center", "absent-key"},
-		[]any{"app.kubernetes.io/instance"}, []any{"crossplane.io/composite"}, nil,
+		[]any{"team"},
+		[]any{"team", "cost-center", "absent-key"},
+		[]any{"app.kubernetes.io/instance"},
+		[]any{"crossplane.io/composite"},
+		nil,
 	}},
 	// Disaster recovery.
 	{"percona.restore", []any{
@@ -494,8 +500,10 @@ func reservedLabel(k string) bool {
 	return slices.Contains(functionLabelKeys, k) || strings.HasPrefix(k, "dittofs.io/")
 }
 
-var labelValue = regexp.MustCompile(`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`)
-var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+var (
+	labelValue   = regexp.MustCompile(`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`)
+	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+)
 
 func podFieldRefusals(spec map[string]any) []string {
 	var refuse []string
@@ -538,8 +546,10 @@ func podFieldRefusals(spec map[string]any) []string {
 	return refuse
 }
 
-var recoveryID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-var rfc3339 = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
+var (
+	recoveryID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	rfc3339    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
+)
 
 func restoreRefusals(spec map[string]any) []string {
 	var refuse []string
