@@ -108,6 +108,10 @@ func TestTransitionRulesCatch(t *testing.T) {
 			if strings.HasPrefix(tc.name, "encrypted:") {
 				w = encrypted.clone()
 			}
+			if tc.applied != nil {
+				tc.applied(w)
+				w.settle(t, f)
+			}
 			if tc.world != nil {
 				tc.world(w)
 			}
@@ -152,6 +156,7 @@ func TestTransitionRulesCatch(t *testing.T) {
 type catchCase struct {
 	name       string
 	step       step
+	applied    func(w *world)                    // changes reconciled and applied before world's
 	world      func(w *world)                    // changes the world before the check
 	breakIt    func(d map[string]map[string]any) // changes the desired state
 	unresolved bool                              // the call had no required resources

@@ -278,6 +278,23 @@ var newerCatchCases = []catchCase{
 		want: "config hash moved: fileService",
 	},
 	{
+		name: "a file service edit rolls the reconciler", step: step{On: "spec", Path: "fileService", Value: "add-share"},
+		applied: func(w *world) {
+			setPath(w.input, "images.reconciler", reconcilerImage)
+			w.fileServiceOp("declare")
+		},
+		world:        func(w *world) { w.fileServiceOp("add-share") },
+		fromFunction: true,
+		breakIt: func(d map[string]map[string]any) {
+			for _, c := range asSlice(get(d[statefulSetKey], "spec", "template", "spec", "containers")) {
+				if c := c.(map[string]any); c["name"] == reconcilerName {
+					c["args"] = append(asSlice(c["args"]), "--verbose")
+				}
+			}
+		},
+		want: "DittoFS rolled: fileService",
+	},
+	{
 		name: "a file service edit rolls DittoFS", step: step{On: "spec", Path: "fileService", Value: "add-user"},
 		world: func(w *world) {
 			setPath(w.input, "images.reconciler", reconcilerImage)

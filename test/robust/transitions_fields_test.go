@@ -1013,9 +1013,12 @@ func noRollRules(w *world, s step, it iteration) []violation {
 	if configHash(was) != configHash(now) {
 		out = append(out, violation{"config hash moved: " + s.Path, fmt.Sprintf("%s: %s -> %s", s, configHash(was), configHash(now))})
 	}
-	a, b := withoutReconciler(get(was, "spec", "template")), withoutReconciler(get(now, "spec", "template"))
-	if s.Path != "fileService" {
-		a, b = get(was, "spec", "template"), get(now, "spec", "template")
+	a, b := get(was, "spec", "template"), get(now, "spec", "template")
+	if s.Path == "fileService" && !reflect.DeepEqual(reconcilerMounts(a), reconcilerMounts(b)) {
+		// The reconciler came or went, or mounts a newly referenced Secret:
+		// that part of the template may change (see the report on
+		// fileService: it restarts the pod), nothing else.
+		a, b = withoutReconciler(a), withoutReconciler(b)
 	}
 	if !reflect.DeepEqual(a, b) {
 		out = append(out, violation{"DittoFS rolled: " + s.Path, fmt.Sprintf("%s; pod template (-observed +desired):\n%s", s, cmp.Diff(a, b))})
@@ -1102,4 +1105,20 @@ func recoveryStopsDittoFS(it iteration) bool {
 		return true
 	}
 	return false
+}
+
+// reconcilerMounts are the volumes the reconciler container of a pod
+// template mounts; nil without one.
+func reconcilerMounts(t any) []string {
+	m, _ := t.(map[string]any)
+	for _, c := range asSlice(get(m, "spec", "containers")) {
+		if c := c.(map[string]any); c["name"] == reconcilerName {
+			out := []string{}
+			for _, v := range asSlice(c["volumeMounts"]) {
+				out = append(out, getString(v.(map[string]any), "name"))
+			}
+			return out
+		}
+	}
+	return nil
 }
