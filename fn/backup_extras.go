@@ -123,7 +123,10 @@ func (c *composer) readBackupPassphrase() (secretKeyRead, error) {
 func (c *composer) composeBackupExtras() (bool, error) {
 	b := c.ds.Spec.Percona.Backup
 	if !b.Enabled {
-		return true, nil
+		// With backups off the bucket keeps the repository, encrypted with
+		// the passphrase in <xr>-pgbackrest-cipher: kept, it is what
+		// encryptionGuard checks backups on again against.
+		return true, c.keepObserved(keyPGBackRestCipher, keyUsageCipher)
 	}
 	ok := true
 	if b.CASecretRef != nil {

@@ -320,3 +320,54 @@ func TestCAUnreadableKeepsDerivedCredentials(t *testing.T) {
 		t.Errorf("files-pgbackrest-s3 changed (-observed +desired):\n%s", diff)
 	}
 }
+
+// TestEncryptionAfterBackupsOff: with backups off (authorized) the bucket
+// keeps the encrypted repository, at the path backups go on at again, so
+// <xr>-pgbackrest-cipher stays composed; backups on again without
+// encryption, or with another passphrase, are refused, and with the same
+// one applied (found by the transition test).
+func TestEncryptionAfterBackupsOff(t *testing.T) {
+	offSpec := strings.Replace(extrasSpec, `"backup":{"enabled":true,`, `"backup":{"enabled":false,"authorizeRemoval":true,`, 1)
+	plain := strings.Replace(extrasSpec, `,"encryption":{"passphraseSecretRef":{"name":"repo-pass"}}`, "", 1)
+	other := secretJSON("repo-pass", map[string]string{"passphrase": "a-different-one-42"}, nil)
+
+	live, _ := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
+	off := withSecrets(later(live, offSpec, ""), extrasSecrets(t, nil))
+	rsp := compose(t, off)
+	if msg, fatal := fatalResult(rsp); fatal {
+		t.Fatalf("backups off: %s", msg)
+	}
+	for _, key := range []resource.Name{keyPGBackRestCipher, keyUsageCipher} {
+		if _, ok := rsp.GetDesired().GetResources()[string(key)]; !ok {
+			t.Errorf("backups off: %s is no longer desired", key)
+		}
+	}
+	// What Crossplane applies: the desired state, the rest deleted.
+	off.Observed.Resources = map[string]*fnv1.Resource{}
+	observeDesired(off, rsp)
+
+	cases := map[string]struct {
+		spec    string
+		secrets map[string]*string
+		want    string // "" applies
+	}{
+		"OnWithoutEncryption": {spec: plain, want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b/pgbackrest/storage/files-4a49acf8/repo1) is encrypted"},
+		"OnWithAnotherPassphrase": {
+			spec: extrasSpec, secrets: map[string]*string{requiredBackupPassphrase: &other},
+			want: "spec.percona.backup.encryption.passphraseSecretRef: Forbidden: unsafe change",
+		},
+		"OnAsBefore": {spec: extrasSpec},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := compose(t, withSecrets(later(off, tc.spec, ""), extrasSecrets(t, tc.secrets)))
+			msg, fatal := fatalResult(rsp)
+			switch {
+			case tc.want == "" && fatal:
+				t.Errorf("refused: %s", msg)
+			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
+				t.Errorf("result %q (fatal %v), want one containing %q", msg, fatal, tc.want)
+			}
+		})
+	}
+}

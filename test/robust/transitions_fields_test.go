@@ -1,6 +1,7 @@
 package robust
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"maps"
@@ -54,6 +55,7 @@ const (
 	recoveryKeyPrefix = "recovery-"
 	fileServiceKey    = "fileservice-config"
 	cipherKey         = "pgbackrest-cipher-secret"
+	cipherUsageKey    = "usage-database-pgbackrest-cipher"
 	reconcilerName    = "fileservice-reconciler"
 	caFileOption      = "repo1-storage-ca-file"
 	caFilePath        = "/etc/pgbackrest/conf.d/repo1-storage-ca.crt"
@@ -224,9 +226,10 @@ type newerState struct {
 	// reported Succeeded or Failed: one in flight that was deleted may be
 	// composed again (it may never have run), an ended one never.
 	ended map[string]bool
-	// repoCipher says, per pgBackRest repo path, whether the repository
-	// there was created encrypted: the bucket keeps it with backups off.
-	repoCipher map[string]bool
+	// repoCipher is, per pgBackRest repo path, the cipher.conf the
+	// repository there was created with ("" for a plain one): the bucket
+	// keeps it with backups off.
+	repoCipher map[string]string
 	// createdRestore is spec.percona.restore as it was when the observed
 	// cluster was created.
 	createdRestore any
@@ -331,7 +334,7 @@ func (w *world) noteApplied(next map[string]map[string]any) {
 	}
 	if c := next[clusterKey]; c != nil && clusterBackups(c) && repoPath(c) != "" {
 		if _, seen := w.newer.repoCipher[repoPath(c)]; !seen {
-			w.newer.repoCipher[repoPath(c)] = encryptedCluster(c)
+			w.newer.repoCipher[repoPath(c)] = repoCipherOf(c, next[cipherKey])
 		}
 	}
 	if w.observed[clusterKey] == nil && next[clusterKey] != nil {
@@ -573,13 +576,22 @@ func restoreRefusals(spec map[string]any) []string {
 }
 
 // encryptionRefusals: a live repository (the observed cluster's backups on,
-// with a repo) keeps its encryption and its passphrase.
+// with a repo; or off, with the cipher Secret of the encrypted repository
+// the bucket keeps) keeps its encryption and its passphrase.
 func encryptionRefusals(w *world) []string {
 	c := w.observed[clusterKey]
-	if c == nil || !isTrue(w.spec, "percona.enabled") || !isTrue(w.spec, "percona.backup.enabled") || !hasRepository(c) {
+	if c == nil || !isTrue(w.spec, "percona.enabled") || !isTrue(w.spec, "percona.backup.enabled") {
 		return nil
 	}
-	was := getString(c, "spec", "backups", "pgbackrest", "global", cipherTypeOption) != ""
+	var was bool
+	switch {
+	case hasRepository(c):
+		was = encryptedCluster(c)
+	case w.observed[cipherKey] != nil:
+		was = true
+	default:
+		return nil
+	}
 	_, now := lookup(w.spec, "percona.backup.encryption")
 	switch {
 	case was != now:
@@ -588,6 +600,27 @@ func encryptionRefusals(w *world) []string {
 		return []string{"spec.percona.backup.encryption.passphraseSecretRef"}
 	}
 	return nil
+}
+
+// repoCipherOf is the cipher.conf a cluster's repository is written with:
+// "" when it is plain, "encrypted" when no cipher Secret says with what.
+func repoCipherOf(c, cipher map[string]any) string {
+	if !encryptedCluster(c) {
+		return ""
+	}
+	if conf := decoded(cipher, "cipher.conf"); conf != "" {
+		return conf
+	}
+	return "encrypted"
+}
+
+// cipherWords says how a repository is encrypted without the passphrase.
+func cipherWords(conf string) string {
+	if conf == "" {
+		return "plain"
+	}
+	sum := sha256.Sum256([]byte(conf))
+	return fmt.Sprintf("encrypted (cipher.conf sha256 %x…)", sum[:4])
 }
 
 func encryptedCluster(c map[string]any) bool {
@@ -784,7 +817,10 @@ func propagationRules(w *world, it iteration) []violation {
 // keptAsObserved: the objects the function keeps exactly as observed, by
 // design, metadata included: every PerconaPGRestore (its state is the
 // memory of its id), the derived S3 Secret while the credentials are not
-// known, the cipher Secret while the passphrase is not read.
+// known or the kept backups block projects it, the cipher Secret and its
+// Usage while the passphrase is not read or backups are off. (The README
+// says propagated labels reach every composed object: these do not get a
+// label added while they are kept.)
 func keptAsObserved(w *world, it iteration, k string) bool {
 	switch {
 	case w.observed[k] == nil:
@@ -796,8 +832,10 @@ func keptAsObserved(w *world, it iteration, k string) bool {
 		d, o := it.desired[k], w.observed[k]
 		return !credentialsKnown(w.knobs.Credentials) || !it.fetched(credentialsName) ||
 			reflect.DeepEqual(d["data"], o["data"]) && reflect.DeepEqual(getMap(d, "metadata", "labels"), getMap(o, "metadata", "labels"))
-	case k == cipherKey:
-		return !it.fetched(passphraseSecretName)
+	case k == cipherKey || k == cipherUsageKey:
+		// Kept while the passphrase is not read, and while backups are off
+		// (the bucket keeps the encrypted repository).
+		return !it.fetched(passphraseSecretName) || !isTrue(w.spec, "percona.backup.enabled")
 	}
 	return false
 }
@@ -924,9 +962,10 @@ func backupExtrasRules(w *world, it iteration) []violation {
 			out = append(out, violation{"backups block not kept while the CA cannot be read", cmp.Diff(a, b)})
 		}
 	}
-	if created, seen := w.newer.repoCipher[repoPath(now)]; seen && created != encryptedCluster(now) {
+	if created, seen := w.newer.repoCipher[repoPath(now)]; seen && created != repoCipherOf(now, it.desired[cipherKey]) {
 		out = append(out, violation{"repository's encryption changed", fmt.Sprintf(
-			"the repository at %s was created with encryption %v and is composed with %v: pgBackRest can no longer read it or archive into it", repoPath(now), created, !created)})
+			"the repository at %s was created %s and is composed %s: pgBackRest can no longer read it or archive into it",
+			repoPath(now), cipherWords(created), cipherWords(repoCipherOf(now, it.desired[cipherKey])))})
 	}
 	if was != nil && encryptedCluster(was) {
 		if o, d := w.observed[cipherKey], it.desired[cipherKey]; o != nil && d == nil {
@@ -1121,4 +1160,17 @@ func reconcilerMounts(t any) []string {
 		}
 	}
 	return nil
+}
+
+// backupsOffStart is encryptedStart after backups were turned off with
+// authorizeRemoval: the bucket keeps the encrypted repository at the path
+// a cluster of this XR backs up to when they are on again.
+func backupsOffStart(t testing.TB, encrypted *world) *world {
+	t.Helper()
+	w := encrypted.clone()
+	w.name = encrypted.name + ", backups then turned off (authorized)"
+	setPath(w.spec, "percona.backup.authorizeRemoval", true)
+	setPath(w.spec, "percona.backup.enabled", false)
+	w.settle(t, fn.NewFunction(nopLogger(), fn.WithSeededSecrets("transitions")))
+	return w
 }

@@ -121,7 +121,7 @@ func newWorld(t testing.TB) *world {
 		knobs:     knobs{Credentials: "present", Percona: "ready", StatefulSet: "rolled-out", Requirements: "remembered"},
 		repoPaths: map[string]string{},
 		labels:    startLabels(),
-		newer:     newerState{restores: map[string]int{}, ended: map[string]bool{}, repoCipher: map[string]bool{}},
+		newer:     newerState{restores: map[string]int{}, ended: map[string]bool{}, repoCipher: map[string]string{}},
 	}
 	xr := base.GetObserved().GetComposite().GetResource().AsMap()
 	w.spec = xr["spec"].(map[string]any)
@@ -167,7 +167,8 @@ func startWorlds(t testing.TB) []*world {
 		}
 	}
 	starting.xrStatus = nil
-	return []*world{written, defaults, starting, encryptedStart(t, written)}
+	encrypted := encryptedStart(t, written)
+	return []*world{written, defaults, starting, encrypted, backupsOffStart(t, encrypted)}
 }
 
 // settle reconciles and applies; a start state must reconcile cleanly.
