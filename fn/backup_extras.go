@@ -133,7 +133,10 @@ func readPassphraseSecret(req *fnv1.RunFunctionRequest, ns, required, what, fiel
 func (c *composer) composeBackupExtras() (bool, error) {
 	b := c.ds.Spec.Percona.Backup
 	if !b.Enabled {
-		return true, nil
+		// With backups off the bucket keeps the repository, encrypted with
+		// the passphrase in <xr>-pgbackrest-cipher: kept, it is what
+		// encryptionGuard checks backups on again against.
+		return true, c.keepObserved(resource.ReadyTrue, keyPGBackRestCipher, keyUsageCipher)
 	}
 	ok := true
 	if b.CASecretRef != nil {

@@ -290,3 +290,84 @@ func TestEncryptionGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestCAUnreadableKeepsDerivedCredentials: while the CA cannot be read the
+// live cluster keeps its backups block, which projects the derived
+// <xr>-pgbackrest-s3; that Secret stays composed as observed even when the
+// credentials Secret now holds a *.conf (which needs no derived Secret),
+// or pgBackRest would project a Secret Crossplane deletes.
+func TestCAUnreadableKeepsDerivedCredentials(t *testing.T) {
+	live, _ := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
+	observed := live.GetObserved().GetResources()[string(keyPGBackRestS3)]
+	if observed == nil {
+		t.Fatal("the live server has no derived S3 Secret")
+	}
+	conf := secretJSON("backup-s3", map[string]string{"s3.conf": "[global]\nrepo1-s3-key=AKIA\nrepo1-s3-key-secret=secret\n"}, nil)
+	rsp := compose(t, withSecrets(live, extrasSecrets(t, map[string]*string{requiredS3Credentials: &conf, requiredBackupCA: nil})))
+	if msg, fatal := fatalResult(rsp); fatal {
+		t.Fatal(msg)
+	}
+	cluster := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource().AsMap()
+	projected, _ := cluster["spec"].(map[string]any)["backups"].(map[string]any)["pgbackrest"].(map[string]any)["configuration"].([]any)[0].(map[string]any)["secret"].(map[string]any)["name"].(string)
+	if projected != "files-pgbackrest-s3" {
+		t.Fatalf("the kept backups block projects %q", projected)
+	}
+	got := rsp.GetDesired().GetResources()[string(keyPGBackRestS3)]
+	if got == nil {
+		t.Fatal("files-pgbackrest-s3 is no longer desired while the kept backups block projects it")
+	}
+	if diff := cmp.Diff(observed.GetResource().AsMap()["data"], got.GetResource().AsMap()["data"]); diff != "" {
+		t.Errorf("files-pgbackrest-s3 changed (-observed +desired):\n%s", diff)
+	}
+}
+
+// TestEncryptionAfterBackupsOff: with backups off (authorized) the bucket
+// keeps the encrypted repository, at the path backups go on at again, so
+// <xr>-pgbackrest-cipher stays composed; backups on again without
+// encryption, or with another passphrase, are refused, and with the same
+// one applied (found by the transition test).
+func TestEncryptionAfterBackupsOff(t *testing.T) {
+	offSpec := strings.Replace(extrasSpec, `"backup":{"enabled":true,`, `"backup":{"enabled":false,"authorizeRemoval":true,`, 1)
+	plain := strings.Replace(extrasSpec, `,"encryption":{"passphraseSecretRef":{"name":"repo-pass"}}`, "", 1)
+	other := secretJSON("repo-pass", map[string]string{"passphrase": "a-different-one-42"}, nil)
+
+	live, _ := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
+	off := withSecrets(later(live, offSpec, ""), extrasSecrets(t, nil))
+	rsp := compose(t, off)
+	if msg, fatal := fatalResult(rsp); fatal {
+		t.Fatalf("backups off: %s", msg)
+	}
+	for _, key := range []resource.Name{keyPGBackRestCipher, keyUsageCipher} {
+		if _, ok := rsp.GetDesired().GetResources()[string(key)]; !ok {
+			t.Errorf("backups off: %s is no longer desired", key)
+		}
+	}
+	// What Crossplane applies: the desired state, the rest deleted.
+	off.Observed.Resources = map[string]*fnv1.Resource{}
+	observeDesired(off, rsp)
+
+	cases := map[string]struct {
+		spec    string
+		secrets map[string]*string
+		want    string // "" applies
+	}{
+		"OnWithoutEncryption": {spec: plain, want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b/pgbackrest/storage/files-4a49acf8/repo1) is encrypted"},
+		"OnWithAnotherPassphrase": {
+			spec: extrasSpec, secrets: map[string]*string{requiredBackupPassphrase: &other},
+			want: "spec.percona.backup.encryption.passphraseSecretRef: Forbidden: unsafe change",
+		},
+		"OnAsBefore": {spec: extrasSpec},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := compose(t, withSecrets(later(off, tc.spec, ""), extrasSecrets(t, tc.secrets)))
+			msg, fatal := fatalResult(rsp)
+			switch {
+			case tc.want == "" && fatal:
+				t.Errorf("refused: %s", msg)
+			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
+				t.Errorf("result %q (fatal %v), want one containing %q", msg, fatal, tc.want)
+			}
+		})
+	}
+}

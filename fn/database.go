@@ -55,6 +55,13 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 			return nil
 		}
 		credentials, keepBackups = projectedCredentials(observed), true
+		// The kept block projects what it projected: the derived
+		// <xr>-pgbackrest-s3 stays composed as observed even when the
+		// credentials now need none (a *.conf Secret while the CA cannot
+		// be read), or pgBackRest would project a deleted Secret.
+		if err := c.keepObservedUnlessDesired(keyPGBackRestS3); err != nil {
+			return err
+		}
 	}
 	repo := c.backupRepoPath(observed)
 	pc := build.PerconaCluster(c.ds, c.in, credentials, repo)
@@ -271,4 +278,13 @@ func (c *composer) hasCondition(typ string) bool {
 		}
 	}
 	return false
+}
+
+// keepObservedUnlessDesired keeps the observed object under key as it is,
+// ready, unless this call already desires it.
+func (c *composer) keepObservedUnlessDesired(key resource.Name) error {
+	if _, ok := c.desired[key]; ok {
+		return nil
+	}
+	return c.keepObserved(resource.ReadyTrue, key)
 }

@@ -20,11 +20,22 @@ import (
 // with backups on: turning them off is backupRemovalGuard's.
 func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorList {
 	b := c.ds.Spec.Percona.Backup
-	if !b.Enabled || !hasBackupRepository(cluster) {
+	if !b.Enabled {
 		return nil
 	}
 	p := field.NewPath("spec", "percona", "backup", "encryption")
-	was := cluster.Spec.Backups.PGBackRest.Global[build.OptionCipherType] != ""
+	var was bool
+	switch {
+	case hasBackupRepository(cluster):
+		was = cluster.Spec.Backups.PGBackRest.Global[build.OptionCipherType] != ""
+	case c.observedObject(keyPGBackRestCipher) != nil:
+		// Backups turned off and on again: the encrypted repository is
+		// still in the bucket at the path they go on at, and the kept
+		// cipher Secret says so.
+		was = true
+	default:
+		return nil
+	}
 	if now := b.Encryption != nil; was != now {
 		return field.ErrorList{field.Forbidden(p, c.encryptionChanged(cluster, was))}
 	}
@@ -35,7 +46,7 @@ func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorLi
 }
 
 func (c *composer) encryptionChanged(cluster *pgv2.PerconaPGCluster, was bool) string {
-	repo := fmt.Sprintf("the pgBackRest repository of PerconaPGCluster %s (s3://%s%s)", c.ds.PerconaClusterName(), c.ds.Spec.Percona.Backup.Bucket, cluster.Spec.Backups.PGBackRest.Global[build.RepoPathKey])
+	repo := fmt.Sprintf("the pgBackRest repository of PerconaPGCluster %s (s3://%s%s)", c.ds.PerconaClusterName(), c.ds.Spec.Percona.Backup.Bucket, repoPath(c.ds, cluster))
 	if was {
 		return "unsafe change: " + repo + " is encrypted (" + build.OptionCipherType + " " + build.CipherType + "); without encryption pgBackRest can no longer read it, archive WAL into it or restore from it. Put encryption back with the same passphraseSecretRef; a plain repository needs a new DittoServer (restore into it from this one)"
 	}

@@ -151,8 +151,11 @@ type recoveryInputs struct {
 // Crossplane observes to what this call composes.
 func nextRecoveryStep(in recoveryInputs) recoveryStep {
 	r := in.Spec
+	if step, ok := runningRestoreStep(in); ok {
+		return step
+	}
 	if r == nil {
-		return recoveryStep{Status: in.Last, Ready: true, Reason: "NoneRequested", Message: "no recovery is asked for"}
+		return recoveryStep{Status: endedLast(in), Ready: true, Reason: "NoneRequested", Message: "no recovery is asked for"}
 	}
 	st := &v1alpha1.RecoveryStatus{ID: r.ID, PointInTime: r.PointInTime, RestoreName: in.RestoreName}
 	if o, ok := in.Restores[r.ID]; ok {
@@ -185,6 +188,50 @@ func nextRecoveryStep(in recoveryInputs) recoveryStep {
 	st.State = recoveryRestoring
 	return recoveryStep{StopDittoFS: true, Compose: &pgv2.PerconaPGRestore{}, Status: st, Reason: recoveryRestoring, Message: fmt.Sprintf(
 		"recovery %s: DittoFS is stopped; PerconaPGRestore %s restores the database to %s", r.ID, in.RestoreName, r.PointInTime)}
+}
+
+// runningRestoreStep: a restore that is still running while the spec asks
+// for no recovery or another id (removed, or replaced, mid-restore) keeps
+// DittoFS stopped and starts no other restore beside it: DittoFS writing to
+// a database being rewound would lose those writes, and two restores would
+// race over the cluster. ok is false when no other restore runs.
+func runningRestoreStep(in recoveryInputs) (recoveryStep, bool) {
+	ids := make([]string, 0, len(in.Restores))
+	for id, o := range in.Restores {
+		if (in.Spec == nil || id != in.Spec.ID) && !restoreEnded(o) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return recoveryStep{}, false
+	}
+	sort.Strings(ids)
+	id, name := ids[0], in.Server+"-recovery-"+ids[0]
+	st := &v1alpha1.RecoveryStatus{ID: id, RestoreName: name, State: recoveryRestoring}
+	if in.Last != nil && in.Last.ID == id {
+		st.PointInTime = in.Last.PointInTime
+	}
+	return recoveryStep{StopDittoFS: true, Status: st, Reason: recoveryRestoring, Message: fmt.Sprintf(
+		"recovery %s: PerconaPGRestore %s is %s; DittoFS stays stopped, and no other recovery starts, until it ends", id, name, spec.OrDefault(string(in.Restores[id].Status.State), "new"))}, true
+}
+
+func restoreEnded(o *pgv2.PerconaPGRestore) bool {
+	return o.Status.State == pgv2.RestoreSucceeded || o.Status.State == pgv2.RestoreFailed
+}
+
+// endedLast is the last recovery's status, with how its restore ended once
+// it has (it may have ended after its recovery was removed from the spec).
+func endedLast(in recoveryInputs) *v1alpha1.RecoveryStatus {
+	l := in.Last
+	if l == nil || l.State != recoveryRestoring {
+		return l
+	}
+	if o, ok := in.Restores[l.ID]; ok && restoreEnded(o) {
+		ended := *l
+		ended.State = string(o.Status.State)
+		return &ended
+	}
+	return l
 }
 
 func stsProgress(name string, sts *appsv1.StatefulSet) string {

@@ -119,6 +119,34 @@ func TestNextRecoveryStep(t *testing.T) {
 			in:     with(func(in *recoveryInputs) { in.STS, in.Restores = stopped, restore(pgv2.RestoreFailed) }),
 			want:   recoveryStep{StopDittoFS: true, Status: status("Failed"), Reason: "RecoveryFailed", Message: failedMsg, Warning: failedMsg},
 		},
+		"RemovedWhileRunning": {
+			reason: "spec.percona.recovery removed while its restore runs: DittoFS stays stopped until the restore ends",
+			in: with(func(in *recoveryInputs) {
+				in.Spec, in.STS, in.Restores, in.Last = nil, stopped, restore(""), status("Restoring")
+			}),
+			want: recoveryStep{
+				StopDittoFS: true, Status: status("Restoring"), Reason: "Restoring",
+				Message: "recovery r1: PerconaPGRestore files-recovery-r1 is new; DittoFS stays stopped, and no other recovery starts, until it ends",
+			},
+		},
+		"RemovedThenEnded": {
+			reason: "the restore of a removed recovery ended: DittoFS comes back, and the status says how it ended",
+			in: with(func(in *recoveryInputs) {
+				in.Spec, in.STS, in.Restores, in.Last = nil, stopped, restore(pgv2.RestoreSucceeded), status("Restoring")
+			}),
+			want: recoveryStep{Status: status("Succeeded"), Ready: true, Reason: "NoneRequested", Message: "no recovery is asked for"},
+		},
+		"NewIDWhileRunning": {
+			reason: "a new id while r1's restore runs: no second restore beside it, DittoFS stays stopped",
+			in: with(func(in *recoveryInputs) {
+				in.Spec, in.RestoreName = &v1alpha1.PerconaRecoveryConfig{ID: "r2", PointInTime: "2026-12-01T18:00:00Z"}, "files-recovery-r2"
+				in.STS, in.Restores, in.Last = stopped, restore(pgv2.RestoreRunning), status("Restoring")
+			}),
+			want: recoveryStep{
+				StopDittoFS: true, Status: status("Restoring"), Reason: "Restoring",
+				Message: "recovery r1: PerconaPGRestore files-recovery-r1 is Running; DittoFS stays stopped, and no other recovery starts, until it ends",
+			},
+		},
 		"SameIDRestoreDeletedStatusRemembers": {
 			reason: "the restore of a succeeded id was deleted: the XR status remembers, no second restore",
 			in:     with(func(in *recoveryInputs) { in.STS, in.Last = running, status("Succeeded") }),

@@ -3,10 +3,13 @@ package robust
 import (
 	"encoding/base64"
 	"slices"
+	"strings"
 	"testing"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/fn"
 )
 
 // TestTransitionRulesCatch shows that every rule of the transition test can
@@ -14,14 +17,7 @@ import (
 // the world around it) and checks that the rule reports it, and the
 // unbroken steady state reports nothing.
 func TestTransitionRulesCatch(t *testing.T) {
-	cases := []struct {
-		name       string
-		step       step
-		world      func(w *world)                    // changes the world before the check
-		breakIt    func(d map[string]map[string]any) // changes the desired state
-		unresolved bool                              // the call had no required resources
-		want       string
-	}{
+	cases := []catchCase{
 		{name: "steady state", step: step{On: "observed", Path: "xr", Value: "resynced"}},
 		{name: "cluster dropped", breakIt: func(d map[string]map[string]any) { delete(d, clusterKey) }, want: "dropped percona-cluster"},
 		{name: "StatefulSet dropped", breakIt: func(d map[string]map[string]any) { delete(d, statefulSetKey) }, want: "dropped statefulset"},
@@ -102,10 +98,20 @@ func TestTransitionRulesCatch(t *testing.T) {
 		{name: "replicas not applied", step: step{On: "spec", Path: "replicas", Value: 0.0}, want: "not applied: replicas"},
 		{name: "rotation", step: step{On: "observed", Path: "rotate", Value: "pguser"}, want: "rotation does not roll the pod"},
 	}
+	cases = append(cases, newerCatchCases...)
 	steady := newWorld(t)
+	encrypted := encryptedStart(t, steady)
+	f := fn.NewFunction(nopLogger(), fn.WithSeededSecrets("transitions"))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w := steady.clone()
+			if strings.HasPrefix(tc.name, "encrypted:") {
+				w = encrypted.clone()
+			}
+			if tc.applied != nil {
+				tc.applied(w)
+				w.settle(t, f)
+			}
 			if tc.world != nil {
 				tc.world(w)
 			}
@@ -114,14 +120,27 @@ func TestTransitionRulesCatch(t *testing.T) {
 				desired[k] = withoutMetaAndStatus(deepCopy(o))
 				desired[k]["metadata"] = deepCopy(getMap(o, "metadata"))
 			}
-			if tc.breakIt != nil {
-				tc.breakIt(desired)
-			}
 			s := tc.step
 			if s.On == "" {
 				s = step{On: "spec", Path: "replicas", Value: 1.0}
 			}
 			it := iteration{req: w.request(), rsp: &fnv1.RunFunctionResponse{}, desired: desired}
+			if tc.fromFunction {
+				its, _ := w.reconcile(t, f)
+				it = its[len(its)-1]
+				if msg := fatalMessage(it.rsp); msg != "" {
+					t.Fatalf("the function refuses the world: %s", msg)
+				}
+				if got := checkOutcome(w, s, expectation{}, it); len(got) > 0 {
+					t.Fatalf("the function's own desired state breaks rules: %v", got)
+				}
+			}
+			if tc.breakIt != nil {
+				tc.breakIt(it.desired)
+			}
+			if tc.breakResponse != nil {
+				tc.breakResponse(it.rsp)
+			}
 			if tc.unresolved {
 				it.req.RequiredResources = nil
 			}
@@ -131,6 +150,22 @@ func TestTransitionRulesCatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A catchCase breaks one rule (TestTransitionRulesCatch).
+type catchCase struct {
+	name       string
+	step       step
+	applied    func(w *world)                    // changes reconciled and applied before world's
+	world      func(w *world)                    // changes the world before the check
+	breakIt    func(d map[string]map[string]any) // changes the desired state
+	unresolved bool                              // the call had no required resources
+	// fromFunction: the desired state is the function's own for the
+	// changed world (which must break no rule), then broken; else it
+	// is the steady state's observed one.
+	fromFunction  bool
+	breakResponse func(rsp *fnv1.RunFunctionResponse) // changes the results
+	want          string
 }
 
 // TestTransitionExpectationsCatch: a Fatal where the rules apply, no Fatal

@@ -83,6 +83,7 @@ func expect(before, after *world, s step) expectation {
 			e.mayRefuse = append(e.mayRefuse, f)
 		}
 	}
+	e.mayRefuse = append(e.mayRefuse, newerMayRefuse(before, after, s)...)
 	return e
 }
 
@@ -90,7 +91,7 @@ func expect(before, after *world, s step) expectation {
 func refusals(w *world) []string {
 	refuse, _ := specRefusals(w.spec, w.observed)
 	invalid, _ := inputProblems(w.input)
-	return append(refuse, invalid...)
+	return append(append(refuse, invalid...), newerRefusals(w)...)
 }
 
 // specRefusals are the fields of the spec (as written) whose value must be
@@ -256,6 +257,7 @@ func checkOutcome(w *world, s step, e expectation, it iteration) []violation {
 		out = append(out, checkDesired(w, s, it)...)
 		out = append(out, checkApplied(w, s, it)...)
 		out = append(out, checkUpgradeOnly(w, s, it)...)
+		out = append(out, checkNewer(w, s, it)...)
 		return append(out, checkRotation(w, s, it)...)
 	}
 	var out []violation
@@ -517,7 +519,7 @@ func checkApplied(w *world, s step, it iteration) []violation {
 		} else {
 			want("not applied: DittoFS image from the Input", serverImage(sts), s.Value)
 		}
-	case sts != nil && s.On == "spec" && s.Path == "replicas" && !invalidReplicas(s.Path, s.Value):
+	case sts != nil && s.On == "spec" && s.Path == "replicas" && !invalidReplicas(s.Path, s.Value) && !recoveryStopsDittoFS(it):
 		want("not applied: replicas", get(sts, "spec", "replicas"), s.Value)
 	}
 	return append(out, onDemandRules(w, it)...)
@@ -579,6 +581,10 @@ func checkUpgradeOnly(w *world, s step, it iteration) []violation {
 		was, now := w.observed[k], it.desired[k]
 		if was == nil || now == nil {
 			continue
+		}
+		if s.Path == "images.reconciler" && k == statefulSetKey {
+			// A first pin (or none) adds (or removes) the container.
+			was, now = withoutReconcilerSidecar(was), withoutReconcilerSidecar(now)
 		}
 		if a, b := withoutUpgradeFields(was), withoutUpgradeFields(now); !reflect.DeepEqual(a, b) {
 			out = append(out, violation{"Input upgrade changed more than images and crVersion: " + k, fmt.Sprintf("%s; (-observed +desired, images and crVersion left out):\n%s", s, cmp.Diff(a, b))})

@@ -57,6 +57,8 @@ func (s step) class() string {
 func valueClass(s step) string {
 	v := fmt.Sprint(s.Value)
 	switch {
+	case s.Path == "fileService":
+		return v // the operation
 	case s.On == "input" && strings.HasPrefix(s.Path, "images.postgres."):
 		if imageMajor(v) != strings.TrimPrefix(s.Path, "images.postgres.") {
 			return "another major"
@@ -187,9 +189,14 @@ func randomSequence(seed, index uint64, n int) []step {
 func (w *world) change(s step) {
 	switch s.On {
 	case "spec":
-		setPath(w.spec, s.Path, s.Value)
+		if s.Path == "fileService" {
+			w.fileServiceOp(fmt.Sprint(s.Value))
+			return
+		}
+		// A copy: a later edit of a field inside must not change the table.
+		setPath(w.spec, s.Path, deepCopyValue(s.Value))
 	case "input":
-		setPath(w.input, s.Path, s.Value)
+		setPath(w.input, s.Path, deepCopyValue(s.Value))
 	default:
 		w.changeObserved(s.Path, fmt.Sprint(s.Value))
 	}
@@ -221,6 +228,8 @@ func (w *world) changeObserved(knob, value string) {
 		if value == "recreated" {
 			w.recreate()
 		}
+	default:
+		w.changeNewer(knob, value)
 	}
 	w.refreshStatus()
 }

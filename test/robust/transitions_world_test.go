@@ -97,6 +97,11 @@ type world struct {
 	repoPaths map[string]string
 	// incarnation counts re-creations of the XR.
 	incarnation int
+
+	// labels are the XR's metadata.labels.
+	labels map[string]any
+	// newer is the state of the fields added since (transitions_fields_test.go).
+	newer newerState
 }
 
 // newWorld is the steady state of example/percona-running.
@@ -115,6 +120,8 @@ func newWorld(t testing.TB) *world {
 		observed:  map[string]map[string]any{},
 		knobs:     knobs{Credentials: "present", Percona: "ready", StatefulSet: "rolled-out", Requirements: "remembered"},
 		repoPaths: map[string]string{},
+		labels:    startLabels(),
+		newer:     newerState{restores: map[string]int{}, ended: map[string]bool{}, repoCipher: map[string]string{}},
 	}
 	xr := base.GetObserved().GetComposite().GetResource().AsMap()
 	w.spec = xr["spec"].(map[string]any)
@@ -160,7 +167,8 @@ func startWorlds(t testing.TB) []*world {
 		}
 	}
 	starting.xrStatus = nil
-	return []*world{written, defaults, starting}
+	encrypted := encryptedStart(t, written)
+	return []*world{written, defaults, starting, encrypted, backupsOffStart(t, encrypted)}
 }
 
 // settle reconciles and applies; a start state must reconcile cleanly.
@@ -188,6 +196,8 @@ func (w *world) clone() *world {
 		out.lastRequirements = proto.Clone(w.lastRequirements).(*fnv1.Requirements)
 	}
 	out.repoPaths = maps.Clone(w.repoPaths)
+	out.labels = deepCopy(w.labels)
+	out.newer = w.newer.clone()
 	return &out
 }
 
@@ -197,6 +207,7 @@ func (w *world) clone() *world {
 func (w *world) request() *fnv1.RunFunctionRequest {
 	xr := w.base.GetObserved().GetComposite().GetResource().AsMap()
 	xr["metadata"].(map[string]any)["uid"] = w.uid
+	xr["metadata"].(map[string]any)["labels"] = deepCopy(w.labels)
 	xr["spec"] = deepCopy(w.spec)
 	if w.xrStatus != nil {
 		xr["status"] = deepCopy(w.xrStatus)
@@ -296,7 +307,7 @@ func (w *world) clusterObjects() []*structpb.Struct {
 			"postgres-operator.crunchydata.com/cluster": xrName + "-postgres",
 		}, map[string]string{"ca.crt": "ca-" + ca, "tls.crt": "cert-" + ca, "tls.key": "key-" + ca}))
 	}
-	return out
+	return append(out, w.newerClusterObjects()...)
 }
 
 // credentialsData is the credentials Secret's data for a credentials knob,
@@ -363,6 +374,7 @@ func (w *world) apply(it iteration) {
 	if get(w.observed[clusterKey], "spec", "proxy", "pgBouncer") == nil && get(next[clusterKey], "spec", "proxy", "pgBouncer") != nil {
 		w.knobs.PGBouncerStarting = true
 	}
+	w.noteApplied(next)
 	w.observed = next
 	if st, ok := rsp.GetDesired().GetComposite().GetResource().AsMap()["status"].(map[string]any); ok {
 		w.xrStatus = st
