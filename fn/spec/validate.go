@@ -47,6 +47,7 @@ func Validate(ds DittoServer, in v1beta1.Input) field.ErrorList {
 	errs = append(errs, validateEnum(spec.Child("adapterServices", "type"), s.AdapterServices.Type, "ClusterIP", "NodePort", "LoadBalancer")...)
 	errs = append(errs, validateExposure(spec.Child("service"), s.Service)...)
 	errs = append(errs, validateExposure(spec.Child("adapterServices"), s.AdapterServices)...)
+	errs = append(errs, validateNetworkPolicyFrom(spec.Child("networkPolicy", "from"), s.NetworkPolicy)...)
 	errs = append(errs, validateMetrics(spec.Child("metrics"), s.Metrics)...)
 	errs = append(errs, validateEnum(spec.Child("logging", "level"), s.Logging.Level, "DEBUG", "INFO", "WARN", "ERROR")...)
 	errs = append(errs, validateEnum(spec.Child("logging", "format"), s.Logging.Format, "text", "json")...)
