@@ -33,7 +33,7 @@ var version = "v0.0.0-dev"
 type cli struct {
 	Version           kong.VersionFlag `help:"Print the version and exit."`
 	Config            string           `default:"/etc/dittofs-declared/config.yaml"                                                                help:"The declared file service (a mounted ConfigMap key)."`
-	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                name:"api-url"`
+	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                                                                                    name:"api-url"`
 	APIAddress        string           `help:"Dial this host:port for --api-url, whatever its host resolves to (HTTPS verifies the URL's host)."   name:"api-address"`
 	AdminUsername     string           `default:"admin"                                                                                            help:"DittoFS's bootstrap admin."`
 	AdminPasswordFile string           `help:"The admin password (a mounted Secret key)."                                                          required:""`
