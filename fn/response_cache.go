@@ -119,13 +119,18 @@ func (c *randomBytesRead) Read(p []byte) (int, error) {
 // Structs (the observed objects, most of a request) are walked directly,
 // which is the same encoding, faster.
 func requestDigest(req *fnv1.RunFunctionRequest) [sha256.Size]byte {
-	d := &digester{h: sha256.New()}
+	d, _ := digesters.Get().(*digester)
+	d.h.Reset()
 	d.message(req.ProtoReflect())
 	d.flush()
 	var sum [sha256.Size]byte
 	d.h.Sum(sum[:0])
+	digesters.Put(d)
 	return sum
 }
+
+// digesters keep their buffers from call to call.
+var digesters = sync.Pool{New: func() any { return &digester{h: sha256.New(), buf: make([]byte, 0, 1<<15)} }}
 
 // digester writes each value as a tag byte and a payload whose length is
 // known (fixed, or written before it), so no two different messages write
