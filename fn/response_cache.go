@@ -145,6 +145,8 @@ func (d *digester) tag(t byte) { d.buf = append(d.buf, t) }
 
 func (d *digester) uint(x uint64) { d.buf = binary.AppendUvarint(d.buf, x) }
 
+func (d *digester) int(x int64) { d.buf = binary.AppendVarint(d.buf, x) }
+
 func (d *digester) str(s string) {
 	d.uint(uint64(len(s)))
 	d.buf = append(d.buf, s...)
@@ -175,13 +177,13 @@ func (d *digester) message(m protoreflect.Message) {
 		if !m.Has(fd) {
 			continue
 		}
-		d.uint(uint64(fd.Number()))
+		d.int(int64(fd.Number()))
 		v := m.Get(fd)
 		switch {
 		case fd.IsList():
 			l := v.List()
 			d.tag('l')
-			d.uint(uint64(l.Len()))
+			d.int(int64(l.Len()))
 			for j := range l.Len() {
 				d.scalar(fd, l.Get(j))
 			}
@@ -237,13 +239,13 @@ func (d *digester) scalar(fd protoreflect.FieldDescriptor, v protoreflect.Value)
 		}
 	case protoreflect.EnumKind:
 		d.tag('n')
-		d.uint(uint64(int64(v.Enum())))
+		d.int(int64(v.Enum()))
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
 		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
 		d.tag('i')
-		d.uint(uint64(v.Int()))
+		d.int(v.Int())
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		d.tag('i')
+		d.tag('u')
 		d.uint(v.Uint())
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
 		d.tag('d')

@@ -30,7 +30,7 @@ type configCache struct {
 // renderedConfigKey is the cache key of c; keyed is false when there is none (the
 // cache is then passed by).
 func renderedConfigKey(c DittoFSConfig) (string, bool) {
-	b, err := json.Marshal(c)
+	b, err := json.Marshal(c) //nolint:musttag // the key is every field by its Go name; the yaml tags name them in the file
 	if err != nil {
 		return "", false
 	}

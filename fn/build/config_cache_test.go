@@ -108,6 +108,7 @@ func oneFieldChanges(c DittoFSConfig) []DittoFSConfig {
 			}
 		case reflect.Slice:
 			return
+		default:
 		}
 		changed := deepCopyConfig(c)
 		f := get(&changed)
@@ -120,6 +121,8 @@ func oneFieldChanges(c DittoFSConfig) []DittoFSConfig {
 			f.SetInt(f.Int() + 1)
 		case reflect.Pointer:
 			f.Set(reflect.New(f.Type().Elem()))
+		default:
+			panic("oneFieldChanges: a config field of kind " + f.Kind().String() + "; TestRenderedConfigKeyIsComplete lists the kinds")
 		}
 		out = append(out, changed)
 	}
@@ -130,12 +133,12 @@ func oneFieldChanges(c DittoFSConfig) []DittoFSConfig {
 // deepCopyConfig copies c through its JSON, so a change to the copy never
 // reaches c through a shared pointer.
 func deepCopyConfig(c DittoFSConfig) DittoFSConfig {
-	b, err := json.Marshal(c)
+	b, err := json.Marshal(c) //nolint:musttag // a copy by the Go names, as renderedConfigKey writes them
 	if err != nil {
 		panic(err)
 	}
 	var out DittoFSConfig
-	if err := json.Unmarshal(b, &out); err != nil {
+	if err := json.Unmarshal(b, &out); err != nil { //nolint:musttag // as above
 		panic(err)
 	}
 	return out
