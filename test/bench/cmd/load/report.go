@@ -241,14 +241,13 @@ func (r *report) markdown(text string) string {
 		"response on every call, work no function needs to do (it is the cost of the copy, not of the\n" +
 		"protocol), and copying the response's Structs costs about what the function's encoder spends\n" +
 		"building them, so measuring against it would put the function's own encoding into the floor.\n" +
-		"The copies echo answers from do\n" +
-		"not make it cheaper in other ways: run with one copy (echo-function --copies=1) or eight it\n" +
-		"costs the same CPU per request within the noise of this machine. So the 1.25x goal is held\n" +
-		"against echo, and echo-clone is printed beside it as the cost of merely allocating a\n" +
-		"response of this size. `noop` sends\n" +
-		"the request's empty desired state back, so it encodes next to nothing. The template baseline\n" +
-		"re-creates function-go-templating (which the Go module proxy does not serve here) step for\n" +
-		"step; see test/bench/baseline/template.go.\n\n" + also +
+		"The copies echo answers from do not make it cheaper in other ways: with one copy\n" +
+		"(echo-function --copies=1) or eight it costs the same CPU per request within the noise of\n" +
+		"this machine. So the 1.25x goal is held against echo, and echo-clone is printed beside it\n" +
+		"as the cost of merely allocating a response of this size.\n\n" +
+		"`noop` sends the request's empty desired state back, so it encodes next to nothing. The\n" +
+		"template baseline re-creates function-go-templating (which the Go module proxy does not\n" +
+		"serve here) step for step; see test/bench/baseline/template.go.\n\n" + also +
 		"```\n" + text + "```\n"
 }
 
