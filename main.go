@@ -34,6 +34,10 @@ type cli struct {
 	MetricsAddress     string        `default:":8080"                                                              help:"Address of the Prometheus /metrics server. Empty disables it."`
 	ShutdownTimeout    time.Duration `default:"10s"                                                                help:"How long to let in-flight calls finish after SIGTERM before closing their connections."`
 
+	// ResponseCache answers a request the function answered before from
+	// memory (fn.WithResponseCache). Off by default.
+	ResponseCache int `default:"0" help:"Answer repeated identical requests from a cache of this many responses (0: off)." name:"response-cache"`
+
 	// SecretsSeed makes generated Secrets repeatable for render goldens. It
 	// only works with --insecure, which no cluster uses.
 	SecretsSeed string `help:"With --insecure only: derive generated Secrets from this seed, for repeatable renders." hidden:""`
@@ -64,6 +68,9 @@ func (c *cli) run(ctx context.Context) error {
 			return fmt.Errorf("--secrets-seed makes generated Secrets predictable; it is for local renders with --insecure only")
 		}
 		opts = append(opts, fn.WithSeededSecrets(c.SecretsSeed))
+	}
+	if c.ResponseCache > 0 {
+		opts = append(opts, fn.WithResponseCache(c.ResponseCache))
 	}
 	return server.Run(ctx, fn.NewFunction(log, opts...), c.config(), log)
 }

@@ -41,6 +41,8 @@ type Function struct {
 
 	log    logging.Logger
 	random func(namespace, name string) io.Reader
+	// responses, when set, answers repeated requests (WithResponseCache).
+	responses *responseCache
 }
 
 // An Option configures a Function.
@@ -74,8 +76,21 @@ func NewFunction(log logging.Logger, opts ...Option) *Function {
 }
 
 // RunFunction composes one DittoServer. Errors become results, never gRPC
-// errors: a Fatal result tells Crossplane to apply nothing.
-func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (rsp *fnv1.RunFunctionResponse, _ error) {
+// errors: a Fatal result tells Crossplane to apply nothing. With
+// WithResponseCache, a request answered before is answered from the cache
+// (response_cache.go).
+func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	if f.responses != nil {
+		return f.responses.run(req, f.compose), nil
+	}
+	rsp, _ := f.compose(req)
+	return rsp, nil
+}
+
+// compose is RunFunction without the cache. cacheable says the response is
+// a function of req alone: it composed (no Fatal, whose logs a cached
+// answer would skip) and generated no Secret from random bytes.
+func (f *Function) compose(req *fnv1.RunFunctionRequest) (rsp *fnv1.RunFunctionResponse, cacheable bool) {
 	log := f.log.WithValues("tag", req.GetMeta().GetTag())
 	rsp = response.To(req, response.DefaultTTL)
 
@@ -91,23 +106,25 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}()
 
 	c, err := newComposer(req, rsp)
+	random := &randomBytesRead{}
 	if c != nil {
-		c.random = f.random(c.ds.Namespace, c.ds.Name)
+		random.r = f.random(c.ds.Namespace, c.ds.Name)
+		c.random = random
 	}
 	if err != nil {
 		log.Info("cannot compose", "error", err.Error())
 		fatal(rsp, err)
-		return rsp, nil
+		return rsp, false
 	}
 	log = log.WithValues("xr", c.ds.Name, "namespace", c.ds.Namespace)
 	if err := c.compose(); err != nil {
 		log.Info("cannot compose", "error", err.Error())
 		fatal(rsp, err)
-		return rsp, nil
+		return rsp, false
 	}
 	succeeded(rsp)
 	log.Debug("composed", "resources", len(c.desired))
-	return rsp, nil
+	return rsp, random.n == 0
 }
 
 // newComposer reads and checks everything the builders need from the request.

@@ -34,10 +34,16 @@ func (u unreadableObservedError) Error() string {
 // not decode is an error naming the first path that does not: the guards
 // cannot check a change against it.
 func observedTyped[T any](c *composer, key resource.Name, kind string, paths [][]string) (*T, error) {
-	fields := c.observedFields(key, paths...)
-	if fields == nil {
+	r := c.req.GetObserved().GetResources()[string(key)].GetResource()
+	if r == nil {
 		return nil, nil //nolint:nilnil // nothing observed is not an error.
 	}
+	// The fast path, straight from the proto; it says when it cannot give
+	// what the converter below gives, and the converter decides.
+	if fast := new(T); wire.DecodePicked(r, fast, paths...) {
+		return fast, nil
+	}
+	fields := wire.PickProto(r, paths...)
 	into := new(T)
 	err := runtime.DefaultUnstructuredConverter.FromUnstructured(fields, into)
 	if err == nil {

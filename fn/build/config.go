@@ -235,7 +235,21 @@ const errRenderConfig = "cannot render config.yaml"
 // RenderConfig is config.yaml, its keys in the order of the structs' fields,
 // so the same spec gives the same bytes. Marshalled directly: going through
 // JSON, as sigs.k8s.io/yaml does, cost a tenth of every call.
+// The same config renders from renderedConfigs (config_cache.go).
 func RenderConfig(c DittoFSConfig) (string, error) {
+	key, keyed := renderedConfigKey(c)
+	if out, ok := renderedConfigs.get(key, keyed); ok {
+		return out, nil
+	}
+	out, err := renderConfigYAML(c)
+	if err != nil {
+		return "", err
+	}
+	renderedConfigs.put(key, keyed, out)
+	return out, nil
+}
+
+func renderConfigYAML(c DittoFSConfig) (string, error) {
 	b, err := yaml.Marshal(c)
 	if err != nil {
 		return "", errors.Wrap(err, errRenderConfig)

@@ -8,8 +8,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
+	"github.com/dittofs/function-dittofs/fn"
 	"github.com/dittofs/function-dittofs/test/bench/baseline"
 )
 
@@ -56,10 +58,13 @@ func BenchmarkWire(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// ours-cached is ours with its opt-in response cache (--response-cache):
+	// every call after the first a hit, as in a steady state.
+	cached := fn.NewFunction(logging.NewNopLogger(), fn.WithResponseCache(64))
 	wired := []struct {
 		name string
 		fn   fnv1.FunctionRunnerServiceServer
-	}{functions[0], {"echo", echo}}
+	}{functions[0], {"ours-cached", cached}, {"echo", echo}}
 	for _, f := range append(wired, functions[1:]...) {
 		b.Run(f.name, func(b *testing.B) {
 			req := steadyRequest(b, f.fn, echoCase)

@@ -42,9 +42,12 @@ type Echo struct {
 	clone  bool
 }
 
-// echoCopies is more than the load driver's highest concurrency, so no two
-// calls in flight share a copy.
-const echoCopies = 128
+// EchoCopies is how many copies NewEcho makes: more than the load driver's
+// highest concurrency, so no two calls in flight share a copy.
+// echo-function's --copies sets it, to measure what the copies themselves
+// change (a live heap of 128 responses makes the garbage collector run less
+// often).
+var EchoCopies = 128
 
 // NewEcho runs function-dittofs (with seeded Secrets) through Crossplane's
 // requirements loop on example case name of the repository at root, and
@@ -62,7 +65,7 @@ func NewEcho(root, name string, clone bool) (*Echo, *fnv1.RunFunctionRequest, er
 		return nil, nil, fmt.Errorf("example %s: %w", name, err)
 	}
 	e := &Echo{clone: clone, copies: []*fnv1.RunFunctionResponse{rsp}}
-	for !clone && len(e.copies) < echoCopies {
+	for !clone && len(e.copies) < EchoCopies {
 		e.copies = append(e.copies, proto.Clone(rsp).(*fnv1.RunFunctionResponse))
 	}
 	return e, req, nil

@@ -1,0 +1,222 @@
+package fn
+
+import (
+	"bytes"
+	"maps"
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
+)
+
+// TestResponseCache: a Function with the cache answers every request of
+// every example, and of sequences of changes to each (the XR, each observed
+// object, the tag, the context, the desired state; then back), with the
+// same bytes as one without it; repeated requests are answered from the
+// cache; calls that generate Secrets are not kept.
+func TestResponseCache(t *testing.T) {
+	cases, err := corpus.Examples("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := 0
+	for i, c := range cases {
+		if testing.Short() && i%4 != 0 {
+			continue // a quarter of the examples in the fast lane
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			uncached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
+			cached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"), WithResponseCache(4))
+			first := c.Request()
+			answer := func(what string, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
+				t.Helper()
+				want, _ := uncached.RunFunction(t.Context(), proto.Clone(req).(*fnv1.RunFunctionRequest))
+				got, _ := cached.RunFunction(t.Context(), proto.Clone(req).(*fnv1.RunFunctionRequest))
+				if !bytes.Equal(marshal(t, want), marshal(t, got)) {
+					t.Errorf("%s: the cached response differs from the uncached one", what)
+				}
+				return got
+			}
+			rsp := answer("first request", first)
+			if cached.responses.len() != 0 {
+				// Kept, so it must not depend on the random bytes: another
+				// seed gives the same response.
+				other := NewFunction(logging.NewNopLogger(), WithSeededSecrets("another seed"))
+				again, _ := other.RunFunction(t.Context(), proto.Clone(first).(*fnv1.RunFunctionRequest))
+				if !bytes.Equal(marshal(t, rsp), marshal(t, again)) {
+					t.Errorf("first request: a response that depends on the random bytes (generated Secrets) was cached")
+				}
+			}
+			steady := c.Resolve(rsp.GetRequirements())
+			for _, change := range changes(steady) {
+				answer("change "+change.what, change.req)
+				answer("steady again after change "+change.what, steady)
+			}
+			before := answer("steady", steady)
+			if again := answer("steady repeated", steady); again == before {
+				hits++
+			}
+			if cached.responses.len() > 4 {
+				t.Errorf("the cache holds %d responses, more than its 4", cached.responses.len())
+			}
+		})
+	}
+	if hits == 0 {
+		t.Error("no repeated request was answered from the cache")
+	}
+}
+
+func marshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type change struct {
+	what string
+	req  *fnv1.RunFunctionRequest
+}
+
+// changes are copies of req with one thing changed each.
+func changes(req *fnv1.RunFunctionRequest) []change {
+	edit := func(what string, f func(r *fnv1.RunFunctionRequest)) change {
+		r := proto.Clone(req).(*fnv1.RunFunctionRequest)
+		f(r)
+		return change{what, r}
+	}
+	out := []change{
+		edit("XR label", func(r *fnv1.RunFunctionRequest) {
+			setPath(r.GetObserved().GetComposite().GetResource(), structpb.NewStringValue("changed"), "metadata", "labels", "cache-test")
+		}),
+		edit("XR spec.replicas", func(r *fnv1.RunFunctionRequest) {
+			setPath(r.GetObserved().GetComposite().GetResource(), structpb.NewNumberValue(2), "spec", "replicas")
+		}),
+		edit("tag", func(r *fnv1.RunFunctionRequest) { r.Meta = &fnv1.RequestMeta{Tag: "changed"} }),
+		edit("context", func(r *fnv1.RunFunctionRequest) {
+			r.Context = &structpb.Struct{Fields: map[string]*structpb.Value{"cache-test": structpb.NewBoolValue(true)}}
+		}),
+		edit("desired by an earlier step", func(r *fnv1.RunFunctionRequest) {
+			r.Desired = &fnv1.State{Resources: map[string]*fnv1.Resource{"other": {Resource: &structpb.Struct{Fields: map[string]*structpb.Value{"kind": structpb.NewStringValue("ConfigMap")}}}}}
+		}),
+	}
+	// One change per observed object, the kinds of change in turn (all of
+	// them for every object made the test slow and proved no more).
+	for i, key := range slices.Sorted(maps.Keys(req.GetObserved().GetResources())) {
+		switch i % 3 {
+		case 0:
+			out = append(out, edit("observed "+key+" gone", func(r *fnv1.RunFunctionRequest) { delete(r.GetObserved().GetResources(), key) }))
+		case 1:
+			out = append(out, edit("observed "+key+" annotated", func(r *fnv1.RunFunctionRequest) {
+				setPath(r.GetObserved().GetResources()[key].GetResource(), structpb.NewStringValue("changed"), "metadata", "annotations", "cache-test")
+			}))
+		default:
+			out = append(out, edit("observed "+key+" status", func(r *fnv1.RunFunctionRequest) {
+				setPath(r.GetObserved().GetResources()[key].GetResource(), structpb.NewStringValue("changed"), "status", "state")
+			}))
+		}
+	}
+	return out
+}
+
+// setPath sets the value at path under s, making the objects on the way.
+func setPath(s *structpb.Struct, v *structpb.Value, path ...string) {
+	for _, k := range path[:len(path)-1] {
+		if s.Fields == nil {
+			s.Fields = map[string]*structpb.Value{}
+		}
+		next := s.GetFields()[k].GetStructValue()
+		if next == nil {
+			next = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+			s.Fields[k] = structpb.NewStructValue(next)
+		}
+		s = next
+	}
+	if s.Fields == nil {
+		s.Fields = map[string]*structpb.Value{}
+	}
+	s.Fields[path[len(path)-1]] = v
+}
+
+// TestRequestDigestCoversEveryField: changing any one value anywhere in a
+// steady-state request (every string, number and bool of every Struct in
+// it, and the tag) changes the digest, and copies of one request (their
+// maps in another order) have the same digest.
+func TestRequestDigestCoversEveryField(t *testing.T) {
+	c, err := corpus.LoadExample("..", "percona-running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
+	rsp, _ := f.RunFunction(t.Context(), c.Request())
+	req := c.Resolve(rsp.GetRequirements())
+	base := requestDigest(req)
+	for range 5 {
+		if requestDigest(proto.Clone(req).(*fnv1.RunFunctionRequest)) != base {
+			t.Fatal("two copies of one request have different digests")
+		}
+	}
+	leaves := 0
+	check := func(where string) {
+		t.Helper()
+		leaves++
+		if requestDigest(req) == base {
+			t.Errorf("changing %s does not change the digest", where)
+		}
+	}
+	var walk func(where string, v *structpb.Value)
+	walk = func(where string, v *structpb.Value) {
+		switch k := v.GetKind().(type) {
+		case *structpb.Value_StringValue:
+			was := k.StringValue
+			k.StringValue += "x"
+			check(where)
+			k.StringValue = was
+		case *structpb.Value_NumberValue:
+			was := k.NumberValue
+			k.NumberValue++
+			check(where)
+			k.NumberValue = was
+		case *structpb.Value_BoolValue:
+			k.BoolValue = !k.BoolValue
+			check(where)
+			k.BoolValue = !k.BoolValue
+		case *structpb.Value_StructValue:
+			for key, f := range k.StructValue.GetFields() {
+				walk(where+"."+key, f)
+			}
+		case *structpb.Value_ListValue:
+			for i, e := range k.ListValue.GetValues() {
+				walk(where+"["+string(rune('0'+i%10))+"]", e)
+			}
+		}
+	}
+	for key, r := range req.GetObserved().GetResources() {
+		walk("observed "+key, structpb.NewStructValue(r.GetResource()))
+	}
+	walk("the XR", structpb.NewStructValue(req.GetObserved().GetComposite().GetResource()))
+	walk("the input", structpb.NewStructValue(req.GetInput()))
+	for key, rs := range req.GetRequiredResources() {
+		for _, r := range rs.GetItems() {
+			walk("required "+key, structpb.NewStructValue(r.GetResource()))
+		}
+	}
+	was := req.GetMeta().GetTag()
+	req.Meta.Tag = was + "x"
+	check("the tag")
+	req.Meta.Tag = was
+	if requestDigest(req) != base {
+		t.Fatal("the request restored does not have its digest back")
+	}
+	if leaves < 500 {
+		t.Errorf("only %d values changed: the walk missed most of the request", leaves)
+	}
+}
