@@ -434,8 +434,10 @@ func noRollStep(s step) bool {
 		strings.HasSuffix(s.Path, ".loadBalancerSourceRanges") || strings.HasSuffix(s.Path, ".externalTrafficPolicy")
 }
 
-// withoutReconciler is a pod template without the reconciler container and
-// the volumes only it mounts.
+// withoutReconciler is a pod template without the reconciler container,
+// the volumes only it mounts, and the pod's ServiceAccount (the status
+// channel's, which comes and goes with the reconciler: DittoFS mounts no
+// token of it).
 func withoutReconciler(t any) any {
 	m, ok := t.(map[string]any)
 	if !ok {
@@ -451,6 +453,7 @@ func withoutReconciler(t any) any {
 			for _, v := range asSlice(c["volumeMounts"]) {
 				mounted = append(mounted, getString(v.(map[string]any), "name"))
 			}
+			delete(pod, "serviceAccountName")
 			continue
 		}
 		containers = append(containers, c)

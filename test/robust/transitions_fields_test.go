@@ -57,9 +57,12 @@ const (
 	cipherKey         = "pgbackrest-cipher-secret"
 	cipherUsageKey    = "usage-database-pgbackrest-cipher"
 	reconcilerName    = "fileservice-reconciler"
-	caFileOption      = "repo1-storage-ca-file"
-	caFilePath        = "/etc/pgbackrest/conf.d/repo1-storage-ca.crt"
-	cipherTypeOption  = "repo1-cipher-type"
+	// sourceAdminSecretName holds the admin password of the server a raw
+	// restore reads (restore.from.adminSecretRef, required with repoPath).
+	sourceAdminSecretName = "old-admin"
+	caFileOption          = "repo1-storage-ca-file"
+	caFilePath            = "/etc/pgbackrest/conf.d/repo1-storage-ca.crt"
+	cipherTypeOption      = "repo1-cipher-type"
 )
 
 // testCA is a PEM CA certificate (example/backup-private-s3's), what the
@@ -143,7 +146,7 @@ var newerSpecEdits = []edit{
 	// Disaster recovery.
 	{"percona.restore", []any{
 		map[string]any{"from": map[string]any{"dittoServer": sourceServerName}},
-		map[string]any{"from": map[string]any{"repoPath": "/pgbackrest/storage/old-files/repo1", "bucket": "dittofs-backups", "endpoint": s3Endpoint}, "pointInTime": "2026-11-30T12:00:00Z"},
+		map[string]any{"from": map[string]any{"repoPath": "/pgbackrest/storage/old-files/repo1", "bucket": "dittofs-backups", "endpoint": s3Endpoint, "adminSecretRef": map[string]any{"name": sourceAdminSecretName}}, "pointInTime": "2026-11-30T12:00:00Z"},
 		map[string]any{"from": map[string]any{"dittoServer": xrName}}, // itself: refused
 		nil,
 	}},
@@ -297,6 +300,7 @@ func (w *world) newerClusterObjects() []*structpb.Struct {
 	out := []*structpb.Struct{
 		secret(caSecretName, nil, map[string]string{"ca.crt": testCA}),
 		secret(passphraseSecretName, nil, map[string]string{"passphrase": w.passphrase()}),
+		secret(sourceAdminSecretName, nil, map[string]string{"password": "the-source-admin-password"}),
 		mustStruct(map[string]any{
 			"apiVersion": "dittofs.dittofs.com/v1alpha1", "kind": "DittoServer",
 			"metadata": map[string]any{"name": sourceServerName, "namespace": xrNamespace},
