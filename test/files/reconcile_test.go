@@ -77,7 +77,8 @@ func startPodOn(t *testing.T, pg *realdfs.PGServer) *pod {
 shutdown_timeout: 30s
 database: {type: sqlite, sqlite: {path: /data/controlplane/controlplane.db}}
 controlplane: {host: 127.0.0.1, port: %d}
-`, apiPort)
+snapshot: {scheduler_poll_interval: %s}
+`, apiPort, schedulerPollInterval)
 	p := &pod{
 		t: t, root: root, adminPass: adminPassword,
 		declared: filepath.Join(root, "declared"), secrets: filepath.Join(root, "secrets"),
@@ -352,6 +353,10 @@ func TestDeclaredFileService(t *testing.T) {
 		if out, err := run(t, "nfs-ls", nfsURL(p, "/data", "", aliceUID)); err != nil || !strings.Contains(out, "hello.txt") || !strings.Contains(out, "smb.txt") {
 			t.Errorf("nfs-ls of the read-only share: %v\n%s", err, out)
 		}
+	})
+
+	t.Run("the declared policy takes snapshots by itself, and keepLast prunes them", func(t *testing.T) {
+		testPolicySnapshots(t, p)
 	})
 
 	t.Run("restarted reconciler owns what it created and writes nothing", func(t *testing.T) {
