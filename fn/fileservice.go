@@ -1,9 +1,6 @@
 package fn
 
 import (
-	"github.com/crossplane/function-sdk-go/errors"
-	"github.com/crossplane/function-sdk-go/response"
-
 	"github.com/dittofs/function-dittofs/fn/build"
 )
 
@@ -14,9 +11,6 @@ func (c *composer) composeFileService() error {
 	cm, err := build.FileServiceConfigMap(c.ds)
 	if err != nil || cm == nil {
 		return err
-	}
-	if !build.ReconcilerApplies(c.ds) {
-		response.Warning(c.rsp, errors.Errorf("spec.fileService is rendered into ConfigMap %s but not applied: DittoFS's API requires client certificates (spec.controlPlane.clientCASecretName), and the reconciler has none yet; unset clientCASecretName to have the declaration applied", cm.Name)).TargetCompositeAndClaim()
 	}
 	if err := c.add(keyFileService, cm, c.readyOnceObserved(keyFileService)); err != nil {
 		return err

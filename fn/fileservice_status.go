@@ -26,12 +26,10 @@ const (
 	reasonPending        = "Pending"
 	reasonReconcileError = "ReconcileError"
 	reasonInvalidReport  = "InvalidReport"
-	reasonNotApplied     = "ReconcilerNotComposed"
 )
 
-// composeFileServiceStatus composes the status channel when the reconciler
-// runs (the ConfigMap it reports in, its ServiceAccount, Role and
-// RoleBinding), and sets status.shares and FileServiceReady from what the
+// composeFileServiceStatus composes the status channel (the ConfigMap the
+// reconciler reports in, its ServiceAccount, Role and RoleBinding), and sets status.shares and FileServiceReady from what the
 // reconciler reported. declaredCM is the composed <xr>-fileservice: its
 // hash tells a report on the current declaration from a stale one.
 func (c *composer) composeFileServiceStatus(declaredCM *corev1.ConfigMap) error {
@@ -39,12 +37,6 @@ func (c *composer) composeFileServiceStatus(declaredCM *corev1.ConfigMap) error 
 		return err
 	}
 	c.status.Shares = build.ShareStatuses(c.ds, c.in)
-	if !build.ReconcilerApplies(c.ds) {
-		response.ConditionFalse(c.rsp, conditionFileServiceReady, reasonNotApplied).
-			WithMessage(fmt.Sprintf("spec.fileService is rendered into ConfigMap %s, but the reconciler that applies it is not composed (see the Warning)", declaredCM.Name)).
-			TargetCompositeAndClaim()
-		return nil
-	}
 	current := fsreport.ConfigHash([]byte(declaredCM.Data[spec.DeclaredConfigKey]))
 	v := judgeReport(c.observedReport(), current)
 	for i := range c.status.Shares {

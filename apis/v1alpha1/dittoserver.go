@@ -25,6 +25,7 @@ type DittoServer struct {
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.percona) || !has(self.percona.enabled) || !self.percona.enabled || !has(self.database) || !has(self.database.postgresSecretRef)",message="spec.database.postgresSecretRef and spec.percona.enabled are alternatives: the database is either an existing PostgreSQL or the composed Percona cluster"
 // +kubebuilder:validation:XValidation:rule="!has(self.controlPlane) || !has(self.controlPlane.clientCASecretName) || has(self.controlPlane.certSecretName)",message="spec.controlPlane.clientCASecretName requires spec.controlPlane.certSecretName: mTLS needs a server certificate"
+// +kubebuilder:validation:XValidation:rule="!has(self.controlPlane) || !has(self.controlPlane.reconcilerClientCertSecretName) || has(self.controlPlane.clientCASecretName)",message="spec.controlPlane.reconcilerClientCertSecretName is the file-service reconciler's client certificate under mTLS: it requires spec.controlPlane.clientCASecretName; remove it, or set clientCASecretName"
 type DittoServerSpec struct {
 	// Image is the DittoFS container image. Defaults to the image pinned in
 	// the function's Input.
@@ -274,6 +275,16 @@ type ControlPlaneSpec struct {
 	// (mTLS). Requires certSecretName.
 	// +optional
 	ClientCASecretName string `json:"clientCASecretName,omitempty"`
+
+	// ReconcilerClientCertSecretName names a kubernetes.io/tls Secret
+	// (tls.crt, tls.key), signed by the CA in clientCASecretName, that the
+	// in-pod file-service reconciler presents to DittoFS's API under mTLS.
+	// Required when clientCASecretName is set and spec.fileService declares
+	// something; only with clientCASecretName. Mounted into the reconciler
+	// alone: a renewed certificate is used from its next pass, without
+	// restarting DittoFS.
+	// +optional
+	ReconcilerClientCertSecretName string `json:"reconcilerClientCertSecretName,omitempty"`
 }
 
 // IdentitySpec configures authentication.

@@ -26,7 +26,7 @@ func statusChannelCases() map[string]struct {
 	tls := declared
 	tls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls"}
 	mtls := declared
-	mtls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
+	mtls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls", ClientCASecretName: "api-clients", ReconcilerClientCertSecretName: "reconciler-client-tls"}
 	return map[string]struct {
 		reason string
 		ds     spec.DittoServer
@@ -35,7 +35,7 @@ func statusChannelCases() map[string]struct {
 		"declared":                          {"the reconciler runs and reports", fixture.DittoServer(declared), true},
 		"nothing declared":                  {"an XR that declares nothing gets nothing new", fixture.DittoServer(fixture.MinimalSpec()), false},
 		"declared, control plane over TLS":  {"the reconciler runs over TLS, and reports", fixture.DittoServer(tls), true},
-		"declared, control plane with mTLS": {"the reconciler is not composed under mTLS: nothing would report, so no channel", fixture.DittoServer(mtls), false},
+		"declared, control plane with mTLS": {"under mTLS the reconciler runs with its client certificate, and reports", fixture.DittoServer(mtls), true},
 	}
 }
 

@@ -22,15 +22,14 @@ const ContainerReconciler = "fileservice-reconciler"
 
 const portReconciler = "reconciler"
 
-// ReconcilerApplies reports whether the pod gets the reconciler: a file
-// service is declared, and DittoFS's API does not require client
-// certificates. Under mTLS (spec.controlPlane.clientCASecretName) the
-// reconciler would need a client certificate the client CA signs, which
-// nothing in the XR names yet (docs/fileservice.md); the declaration is then
-// rendered and a Warning says it is not applied. The image is always there:
-// images.reconciler defaults to this release's own package image.
+// ReconcilerApplies reports whether the pod gets the reconciler: whenever a
+// file service is declared. Under mTLS (spec.controlPlane.clientCASecretName)
+// it presents the client certificate in
+// spec.controlPlane.reconcilerClientCertSecretName, which spec.Validate
+// requires then. The image is always there: images.reconciler defaults to
+// this release's own package image.
 func ReconcilerApplies(ds spec.DittoServer) bool {
-	return spec.FileServiceDeclared(ds.Spec) && ds.Spec.ControlPlane.ClientCASecretName == ""
+	return spec.FileServiceDeclared(ds.Spec)
 }
 
 // reconcilerSidecar is the reconciler container and the volumes it alone
@@ -117,11 +116,45 @@ func reconcilerAPI(ds spec.DittoServer, in v1beta1.Input) ([]string, []podVolume
 	}
 	host := ds.APIServiceName() + "." + ds.Namespace + ".svc." + in.ClusterDomain
 	vol := secretKeyVolume("reconciler-api-tls", v1alpha1.SecretKeySelector{Name: cert, Key: "tls.crt"}, "tls.crt", reconcilerAPITLSDir, nil)
-	return []string{
+	args := []string{
 		"--api-url=https://" + host + ":" + port,
 		"--api-address=127.0.0.1:" + port,
 		"--api-ca-file=" + path.Join(reconcilerAPITLSDir, "tls.crt"),
-	}, []podVolume{vol}
+	}
+	vols := []podVolume{vol}
+	if clientArgs, clientVol := reconcilerClientCert(ds.Spec.ControlPlane); clientVol != nil {
+		args = append(args, clientArgs...)
+		vols = append(vols, *clientVol)
+	}
+	return args, vols
+}
+
+// reconcilerClientCertDir is where the reconciler finds the client
+// certificate it presents under mTLS.
+const reconcilerClientCertDir = "/etc/dittofs-api-client-tls"
+
+// reconcilerClientCert is the client certificate the reconciler presents
+// when DittoFS's API requires one (clientCASecretName): the whole
+// reconcilerClientCertSecretName Secret (tls.crt, tls.key), mounted into
+// the reconciler alone, like the declaration's Secrets: DittoFS never reads
+// it, so it is no input of the pod's config hash (fn/rotation.go) and a
+// renewal rolls nothing. The kubelet updates the files when the Secret is
+// renewed, and the reconciler loads the key pair again on each pass
+// (apiclient.New), so the renewed certificate is used from its next pass.
+// Whole rather than by key: a key missing from it is then the
+// reconciler's reported error, not a volume that keeps DittoFS from
+// starting. Nil without mTLS (spec.Validate
+// refuses the field then) or without the Secret (refused when a file
+// service is declared, and there is no reconciler otherwise).
+func reconcilerClientCert(c *v1alpha1.ControlPlaneSpec) ([]string, *podVolume) {
+	if c.ClientCASecretName == "" || c.ReconcilerClientCertSecretName == "" {
+		return nil, nil
+	}
+	vol := secretVolume("reconciler-api-client-tls", c.ReconcilerClientCertSecretName, reconcilerClientCertDir)
+	return []string{
+		"--api-client-cert=" + path.Join(reconcilerClientCertDir, "tls.crt"),
+		"--api-client-key=" + path.Join(reconcilerClientCertDir, "tls.key"),
+	}, &vol
 }
 
 // declaredSecretVolume names the volume of a referenced Secret: a Secret

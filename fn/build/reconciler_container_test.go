@@ -114,7 +114,9 @@ func TestReconcilerApplies(t *testing.T) {
 	tls := declared
 	tls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls"}
 	mtls := declared
-	mtls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls", ClientCASecretName: "api-clients"}
+	mtls.ControlPlane = &v1alpha1.ControlPlaneSpec{Port: 8080, CertSecretName: "api-tls", ClientCASecretName: "api-clients", ReconcilerClientCertSecretName: "reconciler-client-tls"}
+	mtlsNothingDeclared := fixture.MinimalSpec()
+	mtlsNothingDeclared.ControlPlane = mtls.ControlPlane
 	for name, tc := range map[string]struct {
 		reason string
 		spec   v1alpha1.DittoServerSpec
@@ -123,7 +125,8 @@ func TestReconcilerApplies(t *testing.T) {
 		"declared":                          {"A declaration is all the reconciler needs: its image defaults to this release's function image.", declared, true},
 		"nothing declared":                  {"With nothing declared a reconciler would only cost a container.", fixture.MinimalSpec(), false},
 		"declared, control plane over TLS":  {"Over TLS the reconciler verifies the certificate from the mounted tls.crt, so it is composed.", tls, true},
-		"declared, control plane with mTLS": {"Under mTLS the reconciler would need a client certificate nothing in the XR names: not composed, with a Warning, rather than composed failing.", mtls, false},
+		"declared, control plane with mTLS": {"Under mTLS the reconciler presents the client certificate reconcilerClientCertSecretName names (spec.Validate requires it), so it is composed.", mtls, true},
+		"mTLS, nothing declared":            {"A client certificate alone declares nothing: no reconciler.", mtlsNothingDeclared, false},
 	} {
 		ds := fixture.DittoServer(tc.spec)
 		if got := ReconcilerApplies(ds); got != tc.want {
@@ -137,23 +140,44 @@ func TestReconcilerApplies(t *testing.T) {
 
 // TestReconcilerAPI: how the reconciler reaches DittoFS's API, over HTTP on
 // 127.0.0.1, or over TLS verifying the API Service's name while dialing
-// 127.0.0.1, with only tls.crt of the certificate Secret mounted.
+// 127.0.0.1, with only tls.crt of the certificate Secret mounted, and under
+// mTLS presenting the client certificate Secret, mounted whole.
 func TestReconcilerAPI(t *testing.T) {
+	serverCert := podVolume{
+		Volume: corev1.Volume{Name: "reconciler-api-tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: "api-tls",
+			Items:      []corev1.KeyToPath{{Key: "tls.crt", Path: "tls.crt"}},
+		}}},
+		Mount: corev1.VolumeMount{Name: "reconciler-api-tls", MountPath: "/etc/dittofs-api-tls", ReadOnly: true},
+	}
+	clientCert := podVolume{
+		Volume: corev1.Volume{Name: "reconciler-api-client-tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "reconciler-client-tls"}}},
+		Mount:  corev1.VolumeMount{Name: "reconciler-api-client-tls", MountPath: "/etc/dittofs-api-client-tls", ReadOnly: true},
+	}
+	tlsArgs := []string{
+		"--api-url=https://files-api.storage.svc.cluster.local:8443",
+		"--api-address=127.0.0.1:8443",
+		"--api-ca-file=/etc/dittofs-api-tls/tls.crt",
+	}
 	cases := map[string]struct {
+		reason   string
 		cp       *v1alpha1.ControlPlaneSpec
 		domain   string
 		wantArgs []string
 		wantVols []podVolume
 	}{
 		"http": {
+			reason:   "plain HTTP on the pod's loopback, nothing mounted",
 			cp:       &v1alpha1.ControlPlaneSpec{Port: 8080},
 			wantArgs: []string{"--api-url=http://127.0.0.1:8080"},
 		},
 		"http on another port": {
+			reason:   "the port is spec.controlPlane.port",
 			cp:       &v1alpha1.ControlPlaneSpec{Port: 18080},
 			wantArgs: []string{"--api-url=http://127.0.0.1:18080"},
 		},
 		"tls": {
+			reason: "the Service's name in the cluster domain is verified against tls.crt alone, 127.0.0.1 dialed",
 			cp:     &v1alpha1.ControlPlaneSpec{Port: 8443, TLS: true, CertSecretName: "api-tls"},
 			domain: "k8s.example",
 			wantArgs: []string{
@@ -169,6 +193,21 @@ func TestReconcilerAPI(t *testing.T) {
 				Mount: corev1.VolumeMount{Name: "reconciler-api-tls", MountPath: "/etc/dittofs-api-tls", ReadOnly: true},
 			}},
 		},
+		"mtls": {
+			reason: "under mTLS the reconciler also presents tls.crt and tls.key of reconcilerClientCertSecretName, mounted whole so a missing key is its reported error, not a pod that cannot start",
+			cp:     &v1alpha1.ControlPlaneSpec{Port: 8443, CertSecretName: "api-tls", ClientCASecretName: "api-clients", ReconcilerClientCertSecretName: "reconciler-client-tls"},
+			wantArgs: append(append([]string{}, tlsArgs...),
+				"--api-client-cert=/etc/dittofs-api-client-tls/tls.crt",
+				"--api-client-key=/etc/dittofs-api-client-tls/tls.key",
+			),
+			wantVols: []podVolume{serverCert, clientCert},
+		},
+		"client cert without mTLS": {
+			reason:   "a client certificate for a server that verifies none is not mounted (spec.Validate refuses it before this)",
+			cp:       &v1alpha1.ControlPlaneSpec{Port: 8443, CertSecretName: "api-tls", ReconcilerClientCertSecretName: "reconciler-client-tls"},
+			wantArgs: tlsArgs,
+			wantVols: []podVolume{serverCert},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -182,10 +221,10 @@ func TestReconcilerAPI(t *testing.T) {
 			ds := fixture.DittoServer(s)
 			args, vols := reconcilerAPI(ds, in)
 			if diff := cmp.Diff(tc.wantArgs, args); diff != "" {
-				t.Errorf("args (-want +got):\n%s", diff)
+				t.Errorf("%s\nargs (-want +got):\n%s", tc.reason, diff)
 			}
 			if diff := cmp.Diff(tc.wantVols, vols); diff != "" {
-				t.Errorf("volumes (-want +got):\n%s", diff)
+				t.Errorf("%s\nvolumes (-want +got):\n%s", tc.reason, diff)
 			}
 		})
 	}

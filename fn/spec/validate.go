@@ -39,6 +39,7 @@ func Validate(ds DittoServer, in v1beta1.Input) field.ErrorList {
 	errs = append(errs, validateFileService(spec.Child("fileService"), ds)...)
 	errs = append(errs, validateDatabase(spec.Child("database"), s)...)
 	errs = append(errs, validateControlPlane(spec.Child("controlPlane"), s.ControlPlane)...)
+	errs = append(errs, validateReconcilerClientCert(spec.Child("controlPlane"), s)...)
 	errs = append(errs, validateIdentity(spec.Child("identity"), s.Identity)...)
 	errs = append(errs, validatePorts(spec, s)...)
 	errs = append(errs, validateNFSSidePorts(spec.Child("adapters"), s.Adapters)...)

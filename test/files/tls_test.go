@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,12 @@ func TestRenderedReconcilerOverTLS(t *testing.T) {
 // error says want, and wants it not ready (it never applied anything).
 func refused(t *testing.T, rp *reconcilerProcess, want string) {
 	t.Helper()
+	refusedMatching(t, rp, regexp.MustCompile(regexp.QuoteMeta(want)))
+}
+
+// refusedMatching is refused for an error that matches want.
+func refusedMatching(t *testing.T, rp *reconcilerProcess, want *regexp.Regexp) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var st struct {
 		Ready  bool     `json:"ready"`
@@ -161,7 +168,7 @@ func refused(t *testing.T, rp *reconcilerProcess, want string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if st.Ready || !strings.Contains(strings.Join(st.Errors, "\n"), want) {
+	if st.Ready || !want.MatchString(strings.Join(st.Errors, "\n")) {
 		t.Errorf("/status: ready %v, errors %q; want not ready and an error saying %q", st.Ready, st.Errors, want)
 	}
 	resp, err := http.Get("http://" + rp.listen + "/readyz") //nolint:noctx // a test
