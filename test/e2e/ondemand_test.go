@@ -111,7 +111,12 @@ func (e *env) onDemandThroughTheXR(name string) {
 	if err := e.admin.patch(e.ctx, xrAPI, "DittoServer", ns, "files", `{"spec":{"percona":{"backup":{"onDemand":"before-upgrade"}}}}`); err != nil {
 		t.Fatalf("the XRD refused spec.percona.backup.onDemand: %v", err)
 	}
-	e.eventually("the XR reports the on-demand backup", 60*time.Second, func() error {
+	// Up to three minutes: the function lists the namespace's
+	// PerconaPGBackups (for latestRestorableTime), so Crossplane watches
+	// them, and the operator's burst of updates to the backup applied
+	// above can open the XR's watch circuit breaker, which then lets a
+	// reconcile through only now and then.
+	e.eventually("the XR reports the on-demand backup", 3*time.Minute, func() error {
 		x := e.xr("files")
 		if got := str(x, "status", "database", "backup", "lastOnDemand", "name"); got != name {
 			return fmt.Errorf("status.database.backup.lastOnDemand.name = %q; %s", got, conditions(x))
