@@ -12,7 +12,6 @@ import (
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
-	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
 // observedBackup is what the function reads of an observed PerconaPGBackup.
@@ -110,12 +109,7 @@ func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus) {
 // removed, and never again read as a live object. The memory is the XR's
 // status, which Crossplane observes; nil when it holds none.
 func (c *composer) removedOnDemand() *v1alpha1.OnDemandBackupStatus {
-	xr := c.req.GetObserved().GetComposite().GetResource()
-	m := wire.PickProto(xr, []string{"status", "database", "backup", "lastOnDemand"})
-	st, _ := m["status"].(map[string]any)
-	db, _ := st["database"].(map[string]any)
-	bs, _ := db["backup"].(map[string]any)
-	last, _ := bs["lastOnDemand"].(map[string]any)
+	last := c.observedXRStatus("database", "backup", "lastOnDemand")
 	str := func(k string) string { v, _ := last[k].(string); return v }
 	if str("name") == "" {
 		return nil

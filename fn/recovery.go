@@ -16,7 +16,6 @@ import (
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
-	"github.com/dittofs/function-dittofs/fn/wire"
 )
 
 // In-place point-in-time recovery (spec.percona.recovery): one
@@ -96,12 +95,7 @@ func (c *composer) keepRecoveries(observed map[string]*pgv2.PerconaPGRestore, cu
 // observedRecoveryStatus is status.database.restore.recovery of the observed
 // XR: the last recovery and how it ended.
 func (c *composer) observedRecoveryStatus() *v1alpha1.RecoveryStatus {
-	xr := c.req.GetObserved().GetComposite().GetResource()
-	m := wire.PickProto(xr, []string{"status", "database", "restore", "recovery"})
-	st, _ := m["status"].(map[string]any)
-	db, _ := st["database"].(map[string]any)
-	rs, _ := db["restore"].(map[string]any)
-	rec, _ := rs["recovery"].(map[string]any)
+	rec := c.observedXRStatus("database", "restore", "recovery")
 	if rec == nil {
 		return nil
 	}

@@ -358,6 +358,22 @@ type waitingForRestoredAdminError struct{ msg string }
 
 func (e waitingForRestoredAdminError) Error() string { return e.msg }
 
+// The states of status.database.restore.source.state.
+const (
+	restoreStateRestoring = "Restoring"
+	restoreStateRestored  = "Restored"
+)
+
+// restoredBefore says the observed XR status already reports this source
+// restored (the same repository path): once restored, a cluster stays
+// restored, whatever its readiness says later.
+func (c *composer) restoredBefore() bool {
+	was := c.observedXRStatus("database", "restore", "source")
+	state, _ := was["state"].(string)
+	path, _ := was["repoPath"].(string)
+	return state == restoreStateRestored && path == c.restoreSource.RepoPath
+}
+
 // restoreCondition reports the restore into a new cluster in RestoreReady,
 // unless a recovery already did.
 func (c *composer) restoreCondition(observed *pgv2.PerconaPGCluster, wait *restoreWait) {
@@ -372,9 +388,11 @@ func (c *composer) restoreCondition(observed *pgv2.PerconaPGCluster, wait *resto
 		response.ConditionFalse(c.rsp, conditionRestoreReady, wait.Reason).WithMessage(wait.Message + "; the cluster is created once its data can be restored").TargetCompositeAndClaim()
 	case c.restoreSource == nil:
 		response.ConditionTrue(c.rsp, conditionRestoreReady, "NoneRequested").WithMessage("no restore or recovery is asked for").TargetCompositeAndClaim()
-	case perconaReady(observed):
+	case perconaReady(observed) || c.restoredBefore():
+		c.restoreSource.State = restoreStateRestored
 		response.ConditionTrue(c.rsp, conditionRestoreReady, "Restored").WithMessage(fmt.Sprintf("the database was restored from s3://%s%s%s", c.restoreSource.Bucket, c.restoreSource.RepoPath, targetWords(c.restoreSource.Target))).TargetCompositeAndClaim()
 	default:
+		c.restoreSource.State = restoreStateRestoring
 		response.ConditionFalse(c.rsp, conditionRestoreReady, "Restoring").WithMessage(fmt.Sprintf("Percona restores PerconaPGCluster %s from s3://%s%s%s; DittoFS starts once it reports ready", c.ds.PerconaClusterName(), c.restoreSource.Bucket, c.restoreSource.RepoPath, targetWords(c.restoreSource.Target))).TargetCompositeAndClaim()
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	crunchyv1beta1 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/postgres-operator.crunchydata.com/v1beta1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -337,6 +339,75 @@ func TestRestoredFrom(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, restoredFrom(tc.r)); diff != "" {
 				t.Errorf("%s\nrestoredFrom(r): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestRestoreStateIsKept: status.database.restore.source.state is Restoring
+// until the restored cluster first reports ready, then Restored; a later
+// spell of the cluster not ready (a failover, an upgrade) keeps Restored,
+// because the XR's observed status remembers it. Another source's Restored
+// is not taken for this one's.
+func TestRestoreStateIsKept(t *testing.T) {
+	spec := restoreSpecJSON(`{"from":{"dittoServer":"old"}}`)
+	req := addRequired(addRequired(xrRequest(spec), requiredS3Credentials, awsKeys), requiredRestoreSource, sourceXR)
+	rsp := compose(t, req)
+	req = observeDesired(req, rsp)
+
+	state := func(rsp *fnv1.RunFunctionResponse) string {
+		st := rsp.GetDesired().GetComposite().GetResource().AsMap()["status"].(map[string]any)
+		src, _ := st["database"].(map[string]any)["restore"].(map[string]any)["source"].(map[string]any)
+		s, _ := src["state"].(string)
+		return s
+	}
+	withStatus := func(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, repoPath string) *fnv1.RunFunctionRequest {
+		next := proto.Clone(req).(*fnv1.RunFunctionRequest)
+		st := proto.Clone(rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue()).(*structpb.Struct)
+		if repoPath != "" {
+			st.GetFields()["database"].GetStructValue().GetFields()["restore"].GetStructValue().GetFields()["source"].GetStructValue().Fields["repoPath"] = structpb.NewStringValue(repoPath)
+		}
+		next.Observed.Composite.Resource.Fields["status"] = structpb.NewStructValue(st)
+		return next
+	}
+
+	restoring := compose(t, req)
+	if got := state(restoring); got != restoreStateRestoring {
+		t.Fatalf("a cluster not ready yet: state %q, want %q", got, restoreStateRestoring)
+	}
+	live := proto.Clone(req).(*fnv1.RunFunctionRequest)
+	markLive(live)
+	restored := compose(t, live)
+	if got := state(restored); got != restoreStateRestored {
+		t.Fatalf("the cluster reports ready: state %q, want %q", got, restoreStateRestored)
+	}
+	cases := map[string]struct {
+		reason   string
+		req      *fnv1.RunFunctionRequest
+		want     string
+		wantCond string
+	}{
+		"RestoredThenNotReady": {
+			reason:   "Once restored the cluster holds the restored data: a later spell of not ready must not read as a restore under way.",
+			req:      withStatus(req, restored, ""),
+			want:     restoreStateRestored,
+			wantCond: "STATUS_CONDITION_TRUE/Restored",
+		},
+		"AnotherSourceRestored": {
+			reason:   "A status that says another repository was restored says nothing of this one.",
+			req:      withStatus(req, restored, "/pgbackrest/elsewhere/repo1"),
+			want:     restoreStateRestoring,
+			wantCond: "STATUS_CONDITION_FALSE/Restoring",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := compose(t, tc.req)
+			if diff := cmp.Diff(tc.want, state(rsp)); diff != "" {
+				t.Errorf("%s\nstatus.database.restore.source.state: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.wantCond, condition(rsp, conditionRestoreReady)); diff != "" {
+				t.Errorf("%s\nRestoreReady: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -146,6 +146,13 @@ type RestoreSourceStatus struct {
 	// Target is pgBackRest's --target, when restored to a point in time.
 	// +optional
 	Target string `json:"target,omitempty"`
+	// State of the restore: Restoring while Percona fills the new cluster
+	// (DittoFS waits), Restored once the cluster came up with the restored
+	// data. Restored is kept from then on, read back from this status, so
+	// a restored cluster that is briefly not ready later (a failover, an
+	// upgrade) is not reported as restoring again.
+	// +optional
+	State string `json:"state,omitempty"`
 }
 
 // RecoveryStatus is one in-place recovery's progress.
