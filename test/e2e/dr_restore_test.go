@@ -69,6 +69,18 @@ const (
 func (e *env) restoreIntoNewServer() {
 	t := e.t
 	const source = "/pgbackrest/storage/gone-0a1b2c3d/repo1"
+	// The source's admin password: with raw coordinates the restore names
+	// it (restore.from.adminSecretRef), since the restored database keeps
+	// the source's users.
+	e.applyFile([]byte(`apiVersion: v1
+kind: Secret
+metadata:
+  name: gone-admin
+  namespace: `+ns+`
+type: Opaque
+stringData:
+  password: the-source-admin-password
+`), "")
 	e.applyXR("restored", `  storage: {metadataSize: 1Gi}
   percona:
     enabled: true
@@ -86,6 +98,7 @@ func (e *env) restoreIntoNewServer() {
         bucket: dittofs-archive
         endpoint: s3.archive.example.com
         region: us-east-1
+        adminSecretRef: {name: gone-admin}
       pointInTime: "`+drPointInTime+`"
 `)
 	cluster := e.mustExist(pgAPI, "PerconaPGCluster", ns, "restored-postgres", 60*time.Second)
