@@ -29,9 +29,10 @@ const (
 )
 
 // composeFileServiceStatus composes the status channel (the ConfigMap the
-// reconciler reports in, its ServiceAccount, Role and RoleBinding), and sets status.shares and FileServiceReady from what the
-// reconciler reported. declaredCM is the composed <xr>-fileservice: its
-// hash tells a report on the current declaration from a stale one.
+// reconciler reports in, its ServiceAccount, Role and RoleBinding), and
+// sets status.shares and FileServiceReady from what the reconciler
+// reported. declaredCM is the composed <xr>-fileservice: its hash tells a
+// report on the current declaration from a stale one.
 func (c *composer) composeFileServiceStatus(declaredCM *corev1.ConfigMap) error {
 	if err := c.composeStatusChannel(); err != nil {
 		return err
