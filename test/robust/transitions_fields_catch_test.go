@@ -4,8 +4,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dittofs/function-dittofs/fn"
 )
 
 // newerCatchCases show that each rule of the newer fields
@@ -345,7 +348,8 @@ func recoveryRestore(state string) map[string]any {
 
 // TestNewerRefusalsCatch: each refusal of the newer fields is asked of the
 // step that makes it (an applied response is then reported), and a
-// removal from the file service may go either way.
+// share the server declares, removed, is refused (the file service removed
+// whole is applied).
 func TestNewerRefusalsCatch(t *testing.T) {
 	steady := newWorld(t)
 	encrypted := encryptedStart(t, steady)
@@ -403,14 +407,27 @@ func TestNewerRefusalsCatch(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a removal from the file service may go either way", func(t *testing.T) {
+	t.Run("a declared share removed is refused; the file service undeclared is not", func(t *testing.T) {
+		f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("removal"))
 		w := steady.clone()
-		w.fileServiceOp("add-share")
-		before := w.clone()
-		s := spec("fileService", "remove-share")
-		w.change(s)
-		if e := expect(before, w, s); !slices.Contains(e.mayRefuse, "spec.fileService") || len(e.refuse) > 0 {
-			t.Errorf("expect says %+v, want spec.fileService only among mayRefuse", e)
+		if vs, outcome := w.step(t, f, spec("fileService", "add-share")); len(vs) > 0 || outcome != "applied" {
+			t.Fatalf("declaring a share: %s, %v", outcome, vs)
+		}
+		for _, tc := range []struct {
+			op      string
+			refused bool
+		}{{"remove-share", true}, {"undeclare", false}} {
+			before := w.clone()
+			after := w.clone()
+			s := spec("fileService", tc.op)
+			after.change(s)
+			e := expect(before, after, s)
+			if got := slices.Contains(e.refuse, "spec.fileService"); got != tc.refused {
+				t.Errorf("%s: spec.fileService refused = %v, want %v (expect says %+v)", tc.op, got, tc.refused, e)
+			}
+			if vs, _ := w.clone().step(t, f, s); len(vs) > 0 {
+				t.Errorf("%s through the function: %v", tc.op, vs)
+			}
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/dittofs/function-dittofs/fn"
+	"github.com/dittofs/function-dittofs/fn/spec"
+	"github.com/dittofs/function-dittofs/internal/declared"
 )
 
 // The fields added since the transition test was first written, each with
@@ -39,8 +40,9 @@ import (
 //     CA; encryption fixed once the repository exists (a Fatal otherwise),
 //     its passphrase never in the cluster's spec;
 //   - fileService: adds and edits applied to its ConfigMap, never the
-//     config hash, never a roll of DittoFS (fileServiceRemoval is where a
-//     rule about removals goes).
+//     config hash, never a roll of DittoFS; a declared share or metadata
+//     store removed is refused (fileServiceRemovals), the file service
+//     removed whole is applied.
 
 // Names and values of the newer parts of the world.
 const (
@@ -166,9 +168,9 @@ var newerSpecEdits = []edit{
 	{"fileService", fileServiceOps},
 }
 
-// fileServiceOps are the edits of spec.fileService. The removals
-// (remove-share, remove-store, undeclare) may be refused or applied until
-// a guard decides (fileServiceRemoval).
+// fileServiceOps are the edits of spec.fileService. remove-share and
+// remove-store of what the server declares must be refused, undeclare
+// applied (fileServiceRemovals).
 var fileServiceOps = []any{"declare", "add-share", "edit-share", "add-store", "add-user", "add-share-unknown-store", "remove-share", "remove-store", "undeclare"}
 
 var newerInputEdits = []edit{
@@ -434,29 +436,58 @@ func newerRefusals(w *world) []string {
 	if fileServiceInvalid(spec) {
 		refuse = append(refuse, "spec.fileService")
 	}
+	refuse = append(refuse, fileServiceRemovals(w)...)
 	return refuse
 }
 
-// newerMayRefuse are the fields a step may be refused for or applied.
-func newerMayRefuse(before, after *world, s step) []string {
-	return fileServiceRemoval(before, after, s)
-}
-
-// fileServiceRemoval is where the rule about removing a declared share or
-// store goes: today a removal may be applied or refused (a guard is being
-// written); once it lands, return these as refusals (from newerRefusals,
-// against what the observed ConfigMap declares) instead.
-func fileServiceRemoval(before, after *world, s step) []string {
-	if s.On != "spec" || s.Path != "fileService" {
+// fileServiceRemovals: a share or metadata store that the server's
+// declaration holds (the observed <xr>-fileservice) and the spec no longer
+// declares must be refused, naming spec.fileService, unless authorizeRemoval
+// names it (the generator never authorizes). Removing spec.fileService whole
+// deletes nothing, so it is applied.
+func fileServiceRemovals(w *world) []string {
+	fs, ok := w.spec["fileService"].(map[string]any)
+	if !ok {
 		return nil
 	}
-	switch s.Value {
-	case "remove-share", "remove-store", "undeclare":
-		if !reflect.DeepEqual(before.spec["fileService"], after.spec["fileService"]) {
+	was := observedDeclaration(w)
+	if was == nil {
+		return nil
+	}
+	declaredNames := func(key string) []string {
+		var out []string
+		for _, o := range asSlice(fs[key]) {
+			out = append(out, getString(o.(map[string]any), "name"))
+		}
+		return out
+	}
+	shares, stores := declaredNames("shares"), declaredNames("metadataStores")
+	for _, sh := range was.Shares {
+		if !slices.Contains(shares, sh.Name) {
+			return []string{"spec.fileService"}
+		}
+	}
+	for _, m := range was.MetadataStores {
+		if !slices.Contains(stores, m.Name) {
 			return []string{"spec.fileService"}
 		}
 	}
 	return nil
+}
+
+// observedDeclaration is the declaration of the observed <xr>-fileservice,
+// nil when there is none.
+func observedDeclaration(w *world) *declared.Config {
+	cm := w.observed[fileServiceKey]
+	if cm == nil {
+		return nil
+	}
+	raw := getString(getMap(cm, "data"), spec.DeclaredConfigKey)
+	c, err := declared.Parse([]byte(raw))
+	if err != nil {
+		return nil
+	}
+	return c
 }
 
 func serviceRefusals(spec map[string]any, svc string) []string {

@@ -83,7 +83,6 @@ func expect(before, after *world, s step) expectation {
 			e.mayRefuse = append(e.mayRefuse, f)
 		}
 	}
-	e.mayRefuse = append(e.mayRefuse, newerMayRefuse(before, after, s)...)
 	return e
 }
 
