@@ -2,7 +2,6 @@ package fn
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -110,6 +109,24 @@ func blockStoreAt(p *field.Path, kind, name string) *field.Path {
 	return p.Child("blockStores").Key("kind=" + kind + ",name=" + name)
 }
 
+// counterpart is the item of now that is was under its identity (same),
+// and whether there is one: what the removal and move checks compare.
+func counterpart[T any](now []T, was T, same func(a, b T) bool) (T, bool) {
+	for _, n := range now {
+		if same(n, was) {
+			return n, true
+		}
+	}
+	var none T
+	return none, false
+}
+
+func sameShare(a, b declared.Share) bool { return a.Name == b.Name }
+
+func sameMetadataStore(a, b declared.MetadataStore) bool { return a.Name == b.Name }
+
+func sameBlockStore(a, b declared.BlockStore) bool { return a.Kind == b.Kind && a.Name == b.Name }
+
 // removalRefused is the message of a removal that is not authorized.
 func removalRefused(what, consequence string, authorize *field.Path, name string) string {
 	return fmt.Sprintf("%s is declared on the running server and would be deleted from DittoFS: %s. "+
@@ -120,7 +137,7 @@ func removalRefused(what, consequence string, authorize *field.Path, name string
 func removedShares(p *field.Path, was, now *declared.Config) field.ErrorList {
 	var errs field.ErrorList
 	for _, s := range was.Shares {
-		if slices.ContainsFunc(now.Shares, func(n declared.Share) bool { return n.Name == s.Name }) || now.AuthorizeRemoval.ShareAuthorized(s.Name) {
+		if _, kept := counterpart(now.Shares, s, sameShare); kept || now.AuthorizeRemoval.ShareAuthorized(s.Name) {
 			continue
 		}
 		errs = append(errs, field.Forbidden(shareAt(p, s.Name), removalRefused("share "+s.Name,
@@ -134,7 +151,7 @@ func removedShares(p *field.Path, was, now *declared.Config) field.ErrorList {
 func removedMetadataStores(p *field.Path, was, now *declared.Config) field.ErrorList {
 	var errs field.ErrorList
 	for _, m := range was.MetadataStores {
-		if slices.ContainsFunc(now.MetadataStores, func(n declared.MetadataStore) bool { return n.Name == m.Name }) || now.AuthorizeRemoval.MetadataStoreAuthorized(m.Name) {
+		if _, kept := counterpart(now.MetadataStores, m, sameMetadataStore); kept || now.AuthorizeRemoval.MetadataStoreAuthorized(m.Name) {
 			continue
 		}
 		errs = append(errs, field.Forbidden(metadataStoreAt(p, m.Name), removalRefused("metadata store "+m.Name,
@@ -147,7 +164,7 @@ func removedMetadataStores(p *field.Path, was, now *declared.Config) field.Error
 func removedBlockStores(p *field.Path, was, now *declared.Config) field.ErrorList {
 	var errs field.ErrorList
 	for _, b := range was.BlockStores {
-		if slices.ContainsFunc(now.BlockStores, func(n declared.BlockStore) bool { return n.Kind == b.Kind && n.Name == b.Name }) || now.AuthorizeRemoval.BlockStoreAuthorized(b.Kind, b.Name) {
+		if _, kept := counterpart(now.BlockStores, b, sameBlockStore); kept || now.AuthorizeRemoval.BlockStoreAuthorized(b.Kind, b.Name) {
 			continue
 		}
 		errs = append(errs, field.Forbidden(blockStoreAt(p, b.Kind, b.Name), removalRefused(b.Kind+" block store "+b.Name,
@@ -162,11 +179,10 @@ func removedBlockStores(p *field.Path, was, now *declared.Config) field.ErrorLis
 func movedShares(p *field.Path, was, now *declared.Config) field.ErrorList {
 	var errs field.ErrorList
 	for _, s := range was.Shares {
-		i := slices.IndexFunc(now.Shares, func(n declared.Share) bool { return n.Name == s.Name })
-		if i < 0 {
+		n, kept := counterpart(now.Shares, s, sameShare)
+		if !kept {
 			continue
 		}
-		n := now.Shares[i]
 		for _, f := range []struct{ field, was, now string }{
 			{"metadataStore", s.MetadataStore, n.MetadataStore},
 			{"localBlockStore", s.LocalBlockStore, n.LocalBlockStore},
@@ -258,11 +274,10 @@ func storeMoved(at *field.Path, what, wasType, nowType string, places []place, s
 func movedMetadataStores(p *field.Path, was, now *declared.Config) field.ErrorList {
 	var errs field.ErrorList
 	for _, m := range was.MetadataStores {
-		i := slices.IndexFunc(now.MetadataStores, func(n declared.MetadataStore) bool { return n.Name == m.Name })
-		if i < 0 {
+		n, kept := counterpart(now.MetadataStores, m, sameMetadataStore)
+		if !kept {
 			continue
 		}
-		n := now.MetadataStores[i]
 		shares := usedBy(was, func(s declared.Share) bool { return s.MetadataStore == m.Name })
 		errs = append(errs, storeMoved(metadataStoreAt(p, m.Name), "metadata store "+m.Name, m.Type, n.Type, metadataPlaces(m, n), shares)...)
 	}
@@ -272,11 +287,10 @@ func movedMetadataStores(p *field.Path, was, now *declared.Config) field.ErrorLi
 func movedBlockStores(p *field.Path, was, now *declared.Config) field.ErrorList {
 	var errs field.ErrorList
 	for _, b := range was.BlockStores {
-		i := slices.IndexFunc(now.BlockStores, func(n declared.BlockStore) bool { return n.Kind == b.Kind && n.Name == b.Name })
-		if i < 0 {
+		n, kept := counterpart(now.BlockStores, b, sameBlockStore)
+		if !kept {
 			continue
 		}
-		n := now.BlockStores[i]
 		shares := usedBy(was, func(s declared.Share) bool {
 			if b.Kind == declared.KindLocal {
 				return s.LocalBlockStore == b.Name
