@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	crunchyv1beta1 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/postgres-operator.crunchydata.com/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -367,6 +368,68 @@ func TestEncryptionAfterBackupsOff(t *testing.T) {
 				t.Errorf("refused: %s", msg)
 			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
 				t.Errorf("result %q (fatal %v), want one containing %q", msg, fatal, tc.want)
+			}
+		})
+	}
+}
+
+// TestPlainRepositoryAfterBackupsOff: the same the other way. With backups
+// off the bucket keeps the plain repository at the path backups go on at
+// again, and the cluster's record of it (annotationPlainRepository) is what
+// refuses encryption then; a cluster composed before the record existed
+// gets it when backups go off.
+func TestPlainRepositoryAfterBackupsOff(t *testing.T) {
+	plain := strings.Replace(extrasSpec, `,"encryption":{"passphraseSecretRef":{"name":"repo-pass"}}`, "", 1)
+	offSpec := strings.Replace(plain, `"backup":{"enabled":true,`, `"backup":{"enabled":false,"authorizeRemoval":true,`, 1)
+	const repo = "/pgbackrest/storage/files-4a49acf8/repo1"
+
+	live, _ := liveServerFrom(t, withSecrets(xrRequest(plain), extrasSecrets(t, nil)))
+	unrecorded := proto.Clone(live).(*fnv1.RunFunctionRequest)
+	delete(unrecorded.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["metadata"].GetStructValue().GetFields(), "annotations")
+
+	cases := map[string]struct {
+		reason string
+		live   *fnv1.RunFunctionRequest
+		on     string
+		want   string // "" applies
+	}{
+		"OnWithEncryption": {
+			reason: "The plain repository is still in the bucket at the path backups go on at: pgBackRest with a cipher could not read it or archive into it.",
+			live:   live, on: extrasSpec,
+			want: "spec.percona.backup.encryption: Forbidden: unsafe change: the pgBackRest repository of PerconaPGCluster files-postgres (s3://b" + repo + ") is not encrypted",
+		},
+		"OnWithEncryptionRecordedAtOff": {
+			reason: "A cluster composed before the record existed gets it from its plain repository when backups go off.",
+			live:   unrecorded, on: extrasSpec,
+			want: "spec.percona.backup.encryption: Forbidden: unsafe change",
+		},
+		"OnPlainAgain": {
+			reason: "Backups on again as they were write on into the same plain repository.",
+			live:   live, on: plain,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			off := withSecrets(later(tc.live, offSpec, ""), extrasSecrets(t, nil))
+			rsp := compose(t, off)
+			if msg, fatal := fatalResult(rsp); fatal {
+				t.Fatalf("%s\nbackups off: %s", tc.reason, msg)
+			}
+			cluster := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource()
+			got := cluster.GetFields()["metadata"].GetStructValue().GetFields()["annotations"].GetStructValue().GetFields()[annotationPlainRepository].GetStringValue()
+			if got != repo {
+				t.Errorf("%s\nbackups off: annotation %s = %q, want %q", tc.reason, annotationPlainRepository, got, repo)
+			}
+			// What Crossplane applies: the desired state, the rest deleted.
+			off.Observed.Resources = map[string]*fnv1.Resource{}
+			observeDesired(off, rsp)
+			rsp = compose(t, withSecrets(later(off, tc.on, ""), extrasSecrets(t, nil)))
+			msg, fatal := fatalResult(rsp)
+			switch {
+			case tc.want == "" && fatal:
+				t.Errorf("%s\nbackups on again: refused: %s", tc.reason, msg)
+			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
+				t.Errorf("%s\nbackups on again: result %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.want)
 			}
 		})
 	}

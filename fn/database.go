@@ -76,6 +76,7 @@ func (c *composer) composeDatabase(observed *pgv2.PerconaPGCluster) error {
 			WithMessage(fmt.Sprintf("PerconaPGCluster %s is created once the repository it restores from can be read (see RestoreReady)", c.ds.PerconaClusterName())).TargetCompositeAndClaim()
 		return nil
 	}
+	recordPlainRepository(c.ds, pc, observed, repo)
 	if err := c.add(keyPerconaCluster, pc, readiness(perconaReady(observed))); err != nil {
 		return err
 	}

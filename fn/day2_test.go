@@ -324,10 +324,11 @@ func TestBackupsOffNeedsAuthorization(t *testing.T) {
 		if msg, fatal := fatalResult(rsp); fatal {
 			t.Fatalf("refused with authorizeRemoval: %s", msg)
 		}
-		// What a cluster made without backups gets, plus the annotation.
+		// What a cluster made without backups gets, plus the annotations:
+		// Percona's, and the record of the plain repository the bucket keeps.
 		want := proto.Clone(wasOff.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource()).(*structpb.Struct)
 		meta := want.GetFields()["metadata"].GetStructValue()
-		meta.Fields["annotations"] = structpb.NewStructValue(resource.MustStructJSON(`{"pgv2.percona.com/authorizeBackupRemoval":"true"}`))
+		meta.Fields["annotations"] = structpb.NewStructValue(resource.MustStructJSON(`{"pgv2.percona.com/authorizeBackupRemoval":"true","dittofs.io/plain-pgbackrest-repository":"/pgbackrest/storage/files-4a49acf8/repo1"}`))
 		got := rsp.GetDesired().GetResources()[string(keyPerconaCluster)].GetResource()
 		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 			t.Errorf("PerconaPGCluster: -want, +got:\n%s", diff)

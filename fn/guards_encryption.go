@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/dittofs/function-dittofs/fn/build"
+	"github.com/dittofs/function-dittofs/fn/spec"
 )
 
 // encryptionGuard: a pgBackRest repository is encrypted, or not, with one
@@ -33,6 +34,10 @@ func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorLi
 		// still in the bucket at the path they go on at, and the kept
 		// cipher Secret says so.
 		was = true
+	case cluster.Annotations[annotationPlainRepository] == repoPath(c.ds, cluster):
+		// The same, for a plain repository: the cluster's record of it is
+		// the only trace left while backups are off.
+		was = false
 	default:
 		return nil
 	}
@@ -43,6 +48,42 @@ func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorLi
 		return nil
 	}
 	return c.passphraseGuard(p.Child("passphraseSecretRef"))
+}
+
+// annotationPlainRepository records on the cluster the path of the plain
+// (unencrypted) pgBackRest repository it writes, or wrote before backups
+// were turned off: the bucket keeps that repository, and backups turned on
+// again go to the same path (repoPath), where pgBackRest with a cipher
+// could not read it. With backups off the cluster's spec names no
+// repository, so this record is what encryptionGuard checks encryption
+// against, as it checks a kept <xr>-pgbackrest-cipher the other way.
+const annotationPlainRepository = "dittofs.io/plain-pgbackrest-repository"
+
+// recordPlainRepository writes annotationPlainRepository onto pc: the
+// repository pc is composed with when backups are on without encryption;
+// with backups off, the record the observed cluster holds, or the plain
+// repository it still has (a cluster composed before the record existed).
+func recordPlainRepository(ds spec.DittoServer, pc, observed *pgv2.PerconaPGCluster, repo string) {
+	b := ds.Spec.Percona.Backup
+	path := ""
+	switch {
+	case b.Enabled:
+		if b.Encryption == nil {
+			path = repo
+		}
+	case observed == nil:
+	case observed.Annotations[annotationPlainRepository] != "":
+		path = observed.Annotations[annotationPlainRepository]
+	case hasBackupRepository(observed) && observed.Spec.Backups.PGBackRest.Global[build.OptionCipherType] == "":
+		path, _ = observedRepoPath(observed)
+	}
+	if path == "" {
+		return
+	}
+	if pc.Annotations == nil {
+		pc.Annotations = map[string]string{}
+	}
+	pc.Annotations[annotationPlainRepository] = path
 }
 
 func (c *composer) encryptionChanged(cluster *pgv2.PerconaPGCluster, was bool) string {

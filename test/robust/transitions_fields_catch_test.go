@@ -2,6 +2,7 @@ package robust
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/crossplane/function-sdk-go/logging"
@@ -407,6 +408,31 @@ func TestNewerRefusalsCatch(t *testing.T) {
 			}
 		})
 	}
+	t.Run("encryption added to a plain repository after backups off and on is refused", func(t *testing.T) {
+		f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("plain"))
+		w := steady.clone()
+		for _, s := range []step{
+			// Re-created, the XR's cluster keeps its repository at the
+			// path backups go on at again (the steady world's predates
+			// its UID).
+			{On: "observed", Path: "xr", Value: "recreated"},
+			spec("percona.backup.authorizeRemoval", true), spec("percona.backup.enabled", false),
+			spec("percona.backup.encryption", map[string]any{"passphraseSecretRef": map[string]any{"name": passphraseSecretName}}),
+		} {
+			if vs, outcome := w.step(t, f, s); len(vs) > 0 || outcome != "applied" {
+				t.Fatalf("%s: %s, %v", s.Path, outcome, vs)
+			}
+		}
+		on := spec("percona.backup.enabled", true)
+		before, after := w.clone(), w.clone()
+		after.change(on)
+		if e := expect(before, after, on); !slices.Contains(e.refuse, "spec.percona.backup.encryption") {
+			t.Errorf("backups on again with encryption: expect says %+v, want spec.percona.backup.encryption refused", e)
+		}
+		if vs, outcome := w.step(t, f, on); len(vs) > 0 || !strings.Contains(outcome, "spec.percona.backup.encryption") {
+			t.Errorf("backups on again with encryption through the function: %s, %v", outcome, vs)
+		}
+	})
 	t.Run("a declared share removed is refused; the file service undeclared is not", func(t *testing.T) {
 		f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("removal"))
 		w := steady.clone()

@@ -612,7 +612,8 @@ func restoreRefusals(spec map[string]any) []string {
 
 // encryptionRefusals: a live repository (the observed cluster's backups on,
 // with a repo; or off, with the cipher Secret of the encrypted repository
-// the bucket keeps) keeps its encryption and its passphrase.
+// the bucket keeps, or a repository created at the path backups go on at)
+// keeps its encryption and its passphrase.
 func encryptionRefusals(w *world) []string {
 	c := w.observed[clusterKey]
 	if c == nil || !isTrue(w.spec, "percona.enabled") || !isTrue(w.spec, "percona.backup.enabled") {
@@ -625,7 +626,13 @@ func encryptionRefusals(w *world) []string {
 	case w.observed[cipherKey] != nil:
 		was = true
 	default:
-		return nil
+		// Backups off: the bucket keeps the repository created at the
+		// path they go on at again.
+		created, seen := w.newer.repoCipher[xrRepoPath(w.uid)]
+		if !seen {
+			return nil
+		}
+		was = created != ""
 	}
 	_, now := lookup(w.spec, "percona.backup.encryption")
 	switch {
@@ -635,6 +642,14 @@ func encryptionRefusals(w *world) []string {
 		return []string{"spec.percona.backup.encryption.passphraseSecretRef"}
 	}
 	return nil
+}
+
+// xrRepoPath is where the XR of uid keeps its repository, as the README
+// says: /pgbackrest/<namespace>/<name>-<8 hex digits of the UID's
+// SHA-256>/repo1, the same whenever backups go on.
+func xrRepoPath(uid string) string {
+	sum := sha256.Sum256([]byte(uid))
+	return fmt.Sprintf("/pgbackrest/%s/%s-%x/repo1", xrNamespace, xrName, sum[:4])
 }
 
 // repoCipherOf is the cipher.conf a cluster's repository is written with:
