@@ -350,7 +350,7 @@ func recoveryRestore(state string) map[string]any {
 // TestNewerRefusalsCatch: each refusal of the newer fields is asked of the
 // step that makes it (an applied response is then reported), and a
 // share the server declares, removed, is refused (the file service removed
-// whole is applied).
+// whole, or the share with its removal authorized, is applied).
 func TestNewerRefusalsCatch(t *testing.T) {
 	steady := newWorld(t)
 	encrypted := encryptedStart(t, steady)
@@ -433,7 +433,7 @@ func TestNewerRefusalsCatch(t *testing.T) {
 			t.Errorf("backups on again with encryption through the function: %s, %v", outcome, vs)
 		}
 	})
-	t.Run("a declared share removed is refused; the file service undeclared is not", func(t *testing.T) {
+	t.Run("a declared share removed is refused; authorized, or the file service undeclared, it is applied", func(t *testing.T) {
 		f := fn.NewFunction(logging.NewNopLogger(), fn.WithSeededSecrets("removal"))
 		w := steady.clone()
 		if vs, outcome := w.step(t, f, spec("fileService", "add-share")); len(vs) > 0 || outcome != "applied" {
@@ -442,7 +442,7 @@ func TestNewerRefusalsCatch(t *testing.T) {
 		for _, tc := range []struct {
 			op      string
 			refused bool
-		}{{"remove-share", true}, {"undeclare", false}} {
+		}{{"remove-share", true}, {"remove-share-authorized", false}, {"undeclare", false}} {
 			before := w.clone()
 			after := w.clone()
 			s := spec("fileService", tc.op)
@@ -454,6 +454,14 @@ func TestNewerRefusalsCatch(t *testing.T) {
 			if vs, _ := w.clone().step(t, f, s); len(vs) > 0 {
 				t.Errorf("%s through the function: %v", tc.op, vs)
 			}
+		}
+		// An authorized removal applied, the name still listed is refused
+		// when it is declared again.
+		if vs, outcome := w.step(t, f, spec("fileService", "remove-share-authorized")); len(vs) > 0 || outcome != "applied" {
+			t.Fatalf("remove-share-authorized: %s, %v", outcome, vs)
+		}
+		if vs, outcome := w.step(t, f, spec("fileService", "redeclare-authorized")); len(vs) > 0 || !strings.Contains(outcome, "spec.fileService.authorizeRemoval") {
+			t.Errorf("redeclare-authorized: %s, %v; want a Fatal naming spec.fileService.authorizeRemoval", outcome, vs)
 		}
 	})
 }

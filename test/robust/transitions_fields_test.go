@@ -171,7 +171,12 @@ var newerSpecEdits = []edit{
 // fileServiceOps are the edits of spec.fileService. remove-share and
 // remove-store of what the server declares must be refused, undeclare
 // applied (fileServiceRemovals).
-var fileServiceOps = []any{"declare", "add-share", "edit-share", "add-store", "add-user", "add-share-unknown-store", "remove-share", "remove-store", "undeclare"}
+var fileServiceOps = []any{
+	"declare", "add-share", "edit-share", "add-store", "add-user", "add-share-unknown-store", "remove-share", "remove-store", "undeclare",
+	// authorizeRemoval: a removal authorized by name is applied; a name
+	// still listed when it is declared again is refused.
+	"remove-share-authorized", "redeclare-authorized", "clear-authorizations",
+}
 
 var newerInputEdits = []edit{
 	{"images.reconciler", []any{reconcilerImage, nil}},
@@ -416,6 +421,27 @@ func (w *world) fileServiceOp(op string) {
 				break
 			}
 		}
+	case "remove-share-authorized":
+		if shares := list("shares"); len(shares) > 0 {
+			name := getString(shares[len(shares)-1].(map[string]any), "name")
+			fs["shares"] = shares[:len(shares)-1]
+			auth, _ := fs["authorizeRemoval"].(map[string]any)
+			if auth == nil {
+				auth = map[string]any{}
+				fs["authorizeRemoval"] = auth
+			}
+			if l := asSlice(auth["shares"]); !slices.Contains(l, any(name)) {
+				auth["shares"] = append(l, name)
+			}
+		}
+	case "redeclare-authorized":
+		if l := asSlice(getMap(fs, "authorizeRemoval")["shares"]); len(l) > 0 && fs["metadataStores"] != nil && fs["blockStores"] != nil {
+			fs["shares"] = append(list("shares"), map[string]any{"name": l[0], "metadataStore": "main", "localBlockStore": "main"})
+		}
+	case "clear-authorizations":
+		if fs != nil {
+			delete(fs, "authorizeRemoval")
+		}
 	case "undeclare":
 		delete(w.spec, "fileService")
 	}
@@ -462,13 +488,16 @@ func fileServiceRemovals(w *world) []string {
 		return out
 	}
 	shares, stores := declaredNames("shares"), declaredNames("metadataStores")
+	authorized := func(key, name string) bool {
+		return slices.Contains(asSlice(getMap(fs, "authorizeRemoval")[key]), any(name))
+	}
 	for _, sh := range was.Shares {
-		if !slices.Contains(shares, sh.Name) {
+		if !slices.Contains(shares, sh.Name) && !authorized("shares", sh.Name) {
 			return []string{"spec.fileService"}
 		}
 	}
 	for _, m := range was.MetadataStores {
-		if !slices.Contains(stores, m.Name) {
+		if !slices.Contains(stores, m.Name) && !authorized("metadataStores", m.Name) {
 			return []string{"spec.fileService"}
 		}
 	}
@@ -692,8 +721,9 @@ func fileServiceInvalid(spec map[string]any) bool {
 	for _, s := range asSlice(fs["metadataStores"]) {
 		stores[getString(s.(map[string]any), "name")] = true
 	}
+	authorized := asSlice(getMap(fs, "authorizeRemoval")["shares"])
 	for _, s := range asSlice(fs["shares"]) {
-		if !stores[getString(s.(map[string]any), "metadataStore")] {
+		if !stores[getString(s.(map[string]any), "metadataStore")] || slices.Contains(authorized, any(getString(s.(map[string]any), "name"))) {
 			return true
 		}
 	}
