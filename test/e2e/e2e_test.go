@@ -810,15 +810,19 @@ func (e *env) legacyClaim(t *testing.T) {
 	e.startKCM() // its garbage collector learns the new kinds at start
 	const team = "team-a"
 	e.namespace(team)
-	e.applyFile([]byte(`apiVersion: `+xrAPI+`
+	// Offered says Crossplane made the claim CRD; the API server may serve
+	// it a moment later (until then a create is a 404), as a user's
+	// kubectl would see too.
+	claim := []byte(`apiVersion: ` + xrAPI + `
 kind: DittoServer
 metadata:
   name: files
-  namespace: `+team+`
+  namespace: ` + team + `
 spec:
   storage: {metadataSize: 1Gi}
   writeConnectionSecretToRef: {name: files-conn}
-`), "")
+`)
+	e.eventually("the claim is accepted", 30*time.Second, func() error { return e.admin.applyYAML(e.ctx, claim, "") })
 	var xrName string
 	e.eventually("the claim is bound to an XR", 60*time.Second, func() error {
 		c, err := e.admin.get(e.ctx, xrAPI, "DittoServer", team, "files")
@@ -831,10 +835,7 @@ spec:
 		}
 		return nil
 	})
-	xr, err := e.admin.get(e.ctx, xrAPI, "XDittoServer", "", xrName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	xr := e.mustExist(xrAPI, "XDittoServer", "", xrName, 30*time.Second)
 	sts := e.mustExist("apps/v1", "StatefulSet", team, xrName, 60*time.Second)
 	e.ownedBy(sts, xr)
 	e.fakeStatefulSetStatus(team, xrName, 1)
