@@ -63,9 +63,11 @@ const (
 )
 
 // restoreIntoNewServer: a DittoServer restored from a repository's raw
-// coordinates; the operator's PostgresCluster carries the composed
-// dataSource as it is, and the restore Job it makes runs pgBackRest with the
-// composed options and the operator's own.
+// coordinates, encrypted, on an S3 service with a private CA; the
+// operator's PostgresCluster carries the composed dataSource as it is, its
+// restore configuration reads the CA file and the cipher, the restore Job
+// mounts the CA and the composed cipher.conf, and it runs pgBackRest with
+// the composed options and the operator's own.
 func (e *env) restoreIntoNewServer() {
 	t := e.t
 	const source = "/pgbackrest/storage/gone-0a1b2c3d/repo1"
@@ -80,6 +82,23 @@ metadata:
 type: Opaque
 stringData:
   password: the-source-admin-password
+`), "")
+	// The archive's CA and passphrase, as its owner keeps them.
+	e.applyFile([]byte(`apiVersion: v1
+kind: Secret
+metadata:
+  name: archive-ca
+  namespace: `+ns+`
+data:
+  ca.crt: `+b64(e.ca.CertPEM)+`
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: archive-passphrase
+  namespace: `+ns+`
+stringData:
+  passphrase: the-archive-passphrase
 `), "")
 	e.applyXR("restored", `  storage: {metadataSize: 1Gi}
   percona:
@@ -99,6 +118,8 @@ stringData:
         endpoint: s3.archive.example.com
         region: us-east-1
         adminSecretRef: {name: gone-admin}
+        caSecretRef: {name: archive-ca}
+        encryption: {passphraseSecretRef: {name: archive-passphrase}}
       pointInTime: "`+drPointInTime+`"
 `)
 	cluster := e.mustExist(pgAPI, "PerconaPGCluster", ns, "restored-postgres", 60*time.Second)
@@ -127,7 +148,10 @@ stringData:
 			return err
 		}
 		conf := str(cm, "data", "pgbackrest_instance.conf")
-		for _, want := range []string{"repo1-path = " + source, "repo1-s3-bucket = dittofs-archive", "repo1-s3-endpoint = s3.archive.example.com"} {
+		for _, want := range []string{
+			"repo1-path = " + source, "repo1-s3-bucket = dittofs-archive", "repo1-s3-endpoint = s3.archive.example.com",
+			"repo1-storage-ca-file = /etc/pgbackrest/conf.d/restore-storage-ca.crt", "repo1-cipher-type = aes-256-cbc",
+		} {
 			if !strings.Contains(conf, want) {
 				return fmt.Errorf("pgbackrest_instance.conf has no %q:\n%s", want, conf)
 			}
@@ -135,6 +159,49 @@ stringData:
 		return nil
 	})
 	e.restoreJobRuns("restored-postgres", "--type=time "+drTarget+" --stanza=db --pg1-path=/pgdata/pg15 --repo=1 --delta --target-action=promote --link-map=pg_wal=/pgdata/pg15_wal")
+	e.restoreJobProjects("restored-postgres", map[string]string{
+		"archive-ca":                         "ca.crt=restore-storage-ca.crt",
+		"restored-pgbackrest-restore-cipher": "cipher.conf=restore-cipher.conf",
+	})
+	// The passphrase reaches the Job through the composed Secret it
+	// projects; the dataSource above names Secrets only.
+	if c, err := e.admin.get(e.ctx, "v1", "Secret", ns, "restored-pgbackrest-restore-cipher"); err != nil {
+		t.Errorf("restored-pgbackrest-restore-cipher: %v", err)
+	} else if conf, _ := b64decode(str(c, "data", "cipher.conf")); conf != "[global]\nrepo1-cipher-pass=the-archive-passphrase\n" {
+		t.Errorf("restored-pgbackrest-restore-cipher holds a cipher.conf of %d bytes, not the archive passphrase's", len(conf))
+	}
+}
+
+// restoreJobProjects requires the restore Job of cluster to project each
+// Secret's key as the file named ("key=file"), into pgBackRest's conf.d.
+func (e *env) restoreJobProjects(cluster string, want map[string]string) {
+	t := e.t
+	t.Helper()
+	job, err := e.admin.get(e.ctx, "batch/v1", "Job", ns, cluster+"-pgbackrest-restore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	volumes, _, _ := unstructured.NestedSlice(job.Object, "spec", "template", "spec", "volumes")
+	for _, v := range volumes {
+		sources, _, _ := unstructured.NestedSlice(v.(map[string]any), "projected", "sources")
+		for _, src := range sources {
+			sec, ok := src.(map[string]any)["secret"].(map[string]any)
+			if !ok {
+				continue
+			}
+			items, _ := sec["items"].([]any)
+			for _, it := range items {
+				m, _ := it.(map[string]any)
+				got[fmt.Sprint(sec["name"])] = fmt.Sprintf("%v=%v", m["key"], m["path"])
+			}
+		}
+	}
+	for secret, file := range want {
+		if got[secret] != file {
+			t.Errorf("the restore Job projects Secret %s as %q, want %q (it projects %v)", secret, got[secret], file, got)
+		}
+	}
 }
 
 // restoreJobRuns waits for the operator's restore Job of cluster and
