@@ -23,6 +23,12 @@ const sourceXR = `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServ
  "spec":{"percona":{"enabled":true,"backup":{"enabled":true,"uriStyle":"host","verifyTLS":false}}},
  "status":{"database":{"backup":{"repoPath":"` + sourceRepoPath + `","bucket":"old-bucket","endpoint":"s3.old.example.com","region":"us-east-1"}}}}`
 
+// sourceWithStores is sourceXR declaring a file service with the given
+// stores (JSON lists).
+func sourceWithStores(metadataStores, blockStores string) string {
+	return strings.Replace(sourceXR, `"spec":{"percona"`, `"spec":{"fileService":{"metadataStores":`+metadataStores+`,"blockStores":`+blockStores+`},"percona"`, 1)
+}
+
 const sourceWithoutBackups = `{"apiVersion":"dittofs.dittofs.com/v1alpha1","kind":"DittoServer","metadata":{"name":"old","namespace":"storage"},"spec":{},"status":{}}`
 
 const otherKeys = `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"old-s3","namespace":"storage"},"data":{"AWS_ACCESS_KEY_ID":"T0xE","AWS_SECRET_ACCESS_KEY":"b2xkLXNlY3JldA=="}}`
@@ -90,6 +96,32 @@ func TestRunFunctionRestore(t *testing.T) {
 			wantKeys:  []string{"pgbackrest-s3-secret"},
 			condition: "STATUS_CONDITION_FALSE/SourceNotFound",
 			warning:   "DittoServer storage/old (spec.percona.restore.from.dittoServer) does not exist in this namespace",
+		},
+		"SourceWithPostgresMetadataStore": {
+			reason:    "the restored control plane would open the source's metadata database, which the live source serves too: no cluster, and the user is told why and what to do instead",
+			restore:   `{"from":{"dittoServer":"old"}}`,
+			required:  map[string][]string{requiredS3Credentials: {awsKeys}, requiredRestoreSource: {sourceWithStores(`[{"name":"main","type":"postgres"}]`, `[{"name":"local","kind":"local","type":"fs"}]`)}},
+			wantKeys:  []string{"pgbackrest-s3-secret"},
+			condition: "STATUS_CONDITION_FALSE/SourceStoresShared",
+			warning:   "DittoServer storage/old (spec.percona.restore.from.dittoServer) declares stores whose data is outside the backup: metadata store main (postgres). ",
+		},
+		"SourceWithRemoteBlockStore": {
+			reason:    "a remote block store is the source's bucket: the restored server's collector would delete the source's blocks",
+			restore:   `{"from":{"dittoServer":"old"}}`,
+			required:  map[string][]string{requiredS3Credentials: {awsKeys}, requiredRestoreSource: {sourceWithStores(`[{"name":"main","type":"badger"}]`, `[{"name":"local","kind":"local","type":"fs"},{"name":"s3","kind":"remote","type":"s3","s3":{"bucket":"blocks","prefix":"old/"}}]`)}},
+			wantKeys:  []string{"pgbackrest-s3-secret"},
+			condition: "STATUS_CONDITION_FALSE/SourceStoresShared",
+			warning:   "remote block store s3 (s3://blocks/old/)",
+		},
+		"SourceWithStoresOnItsVolumes": {
+			reason:  "badger and local stores are on the source pod's volumes: the restored server gets its own, and the restore goes on",
+			restore: `{"from":{"dittoServer":"old"}}`,
+			required: map[string][]string{
+				requiredS3Credentials: {awsKeys}, requiredRestoreSource: {sourceWithStores(`[{"name":"main","type":"badger"},{"name":"scratch","type":"memory"}]`, `[{"name":"local","kind":"local","type":"fs"}]`)},
+			},
+			wantSource: fromOld,
+			wantKeys:   []string{"percona-cluster", "pgbackrest-s3-secret", "usage-database-s3-credentials"},
+			condition:  "STATUS_CONDITION_FALSE/Restoring",
 		},
 		"SourceWithoutBackups": {
 			reason:    "a source without a repository in its status",
