@@ -140,6 +140,7 @@ func (c *composer) composeRestore(pc *pgv2.PerconaPGCluster, observed *pgv2.Perc
 		return nil, err
 	}
 	pc.Spec.DataSource = build.RestoreDataSource(repo, credentials, r.PointInTime)
+	c.warnRawRestoreStores()
 	if pc.Annotations == nil {
 		pc.Annotations = map[string]string{}
 	}

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/crossplane/function-sdk-go/errors"
+	"github.com/crossplane/function-sdk-go/response"
 )
 
 // sharedSourceStores names the stores a source DittoServer declares whose
@@ -47,4 +50,21 @@ func sourceStoresSharedWait(where string, shared []string) *restoreWait {
 	return &restoreWait{Reason: "SourceStoresShared", Warn: true, Message: where + " declares stores whose data is outside the backup: " + strings.Join(shared, ", ") +
 		". DittoFS's control-plane database records where each store is, and the restored server would open them there, beside the source: two servers on one store corrupt each other's files. " +
 		"A restore into a new DittoServer of a server with such stores is not supported (README \"Disaster recovery\"); rewind the source itself with spec.percona.recovery, which restores its metadata databases with its control plane"}
+}
+
+// warnRawRestoreStores: raw coordinates say nothing of the source's
+// stores, but a restored XR that declares stores outside the pod most
+// likely declares the source's, which the restored control plane records
+// at the source's places. The cluster is created (the coordinates may be
+// of a server that kept its metadata on its volumes); the user is told.
+func (c *composer) warnRawRestoreStores() {
+	if c.ds.Spec.Percona.Restore.From.DittoServer != "" {
+		return
+	}
+	xr := c.req.GetObserved().GetComposite().GetResource().AsMap()
+	if shared := sharedSourceStores(xr); len(shared) > 0 {
+		response.Warning(c.rsp, errors.New("spec.percona.restore: this XR declares stores whose data is outside the backup ("+strings.Join(shared, ", ")+
+			"); if the source server had them too, the restored control plane records them at the source's places, and DittoFS opens them there at start (beside the source, if it still runs) or does not start. "+
+			"README \"Disaster recovery\", item 6")).TargetCompositeAndClaim()
+	}
 }

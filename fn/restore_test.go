@@ -444,3 +444,43 @@ func TestRestoreStateIsKept(t *testing.T) {
 		})
 	}
 }
+
+// TestRawRestoreWarnsOfStoresOutsideThePod: raw coordinates say nothing of
+// the source's stores. A restored XR that declares a postgres metadata
+// store (as the source most likely did) is composed, with a warning that
+// the restored control plane records the source's places; one that
+// declares only stores on the pod's volumes gets no such warning.
+func TestRawRestoreWarnsOfStoresOutsideThePod(t *testing.T) {
+	raw := `{"from":{"repoPath":"` + sourceRepoPath + `","bucket":"old-bucket","endpoint":"https://s3.old.example.com","region":"us-east-1","credentialsSecretRef":{"name":"old-s3"},"adminSecretRef":{"name":"old-admin"}}}`
+	const warning = "spec.percona.restore: this XR declares stores whose data is outside the backup (metadata store main (postgres))"
+	cases := map[string]struct {
+		reason      string
+		fileService string
+		warned      bool
+	}{
+		"PostgresMetadataStore": {
+			reason:      "the restored control plane opens the source's metadata database at start: the user is told, and the cluster is still composed",
+			fileService: `{"metadataStores":[{"name":"main","type":"postgres"}],"blockStores":[{"name":"local","kind":"local","type":"fs"}],"shares":[{"name":"/export","metadataStore":"main","localBlockStore":"local"}]}`,
+			warned:      true,
+		},
+		"StoresOnThePodsVolumes": {
+			reason:      "badger and local stores are the new pod's own: nothing to warn about",
+			fileService: `{"metadataStores":[{"name":"main","type":"badger"}],"blockStores":[{"name":"local","kind":"local","type":"fs"}],"shares":[{"name":"/export","metadataStore":"main","localBlockStore":"local"}]}`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			xr := strings.Replace(restoreSpecJSON(raw), `{"storage":`, `{"fileService":`+tc.fileService+`,"storage":`, 1)
+			rsp := compose(t, addRequired(addRequired(xrRequest(xr), requiredS3Credentials, awsKeys), requiredRestoreCredentials, otherKeys))
+			if msg, fatal := fatalResult(rsp); fatal {
+				t.Fatalf("%s\nFatal: %s", tc.reason, msg)
+			}
+			if _, ok := rsp.GetDesired().GetResources()[string(keyPerconaCluster)]; !ok {
+				t.Errorf("%s\nno PerconaPGCluster composed", tc.reason)
+			}
+			if got := strings.Contains(strings.Join(resultStrings(rsp), "\n"), warning); got != tc.warned {
+				t.Errorf("%s\nwarned = %v, want %v: %v", tc.reason, got, tc.warned, resultStrings(rsp))
+			}
+		})
+	}
+}
