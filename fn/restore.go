@@ -227,7 +227,7 @@ func (c *composer) restoreSourceRepo() (build.RestoreRepo, *restoreWait) {
 		return build.RestoreRepo{}, &restoreWait{Reason: "SourceNotFound", Message: where + " does not exist in this namespace; name a DittoServer of this namespace, or give the repository's coordinates (repoPath, bucket, endpoint)", Warn: true}
 	}
 	src := found[0].Resource.Object
-	if shared := sharedSourceStores(src); len(shared) > 0 {
+	if shared := c.sharedSourceStores(src, from.DittoServer); len(shared) > 0 {
 		return build.RestoreRepo{}, sourceStoresSharedWait(where, shared)
 	}
 	get := func(path string) string {

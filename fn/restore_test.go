@@ -98,12 +98,12 @@ func TestRunFunctionRestore(t *testing.T) {
 			warning:   "DittoServer storage/old (spec.percona.restore.from.dittoServer) does not exist in this namespace",
 		},
 		"SourceWithPostgresMetadataStore": {
-			reason:    "the restored control plane would open the source's metadata database, which the live source serves too: no cluster, and the user is told why and what to do instead",
+			reason:    "this XR does not declare the source's store on its own cluster, so nothing points the restored record here: the restored control plane would open the source's metadata database, which the live source serves too; no cluster, and the user is told why and what to do instead",
 			restore:   `{"from":{"dittoServer":"old"}}`,
 			required:  map[string][]string{requiredS3Credentials: {awsKeys}, requiredRestoreSource: {sourceWithStores(`[{"name":"main","type":"postgres"}]`, `[{"name":"local","kind":"local","type":"fs"}]`)}},
 			wantKeys:  []string{"pgbackrest-s3-secret"},
 			condition: "STATUS_CONDITION_FALSE/SourceStoresShared",
-			warning:   "DittoServer storage/old (spec.percona.restore.from.dittoServer) declares stores whose data is outside the backup: metadata store main (postgres). ",
+			warning:   "DittoServer storage/old (spec.percona.restore.from.dittoServer) declares stores a restored server would share with it: metadata store main (postgres, database dittofs_meta). ",
 		},
 		"SourceWithRemoteBlockStore": {
 			reason:    "a remote block store is the source's bucket: the restored server's collector would delete the source's blocks",
@@ -445,41 +445,79 @@ func TestRestoreStateIsKept(t *testing.T) {
 	}
 }
 
-// TestRawRestoreWarnsOfStoresOutsideThePod: raw coordinates say nothing of
-// the source's stores. A restored XR that declares a postgres metadata
-// store (as the source most likely did) is composed, with a warning that
-// the restored control plane records the source's places; one that
-// declares only stores on the pod's volumes gets no such warning.
-func TestRawRestoreWarnsOfStoresOutsideThePod(t *testing.T) {
+// TestRestoreStoresOutsideThePod: what a restore does with the stores the
+// restored XR declares outside the pod. From a dittoServer source, a
+// postgres store on the source's cluster that this XR declares on its own
+// cluster too (same name and database) is restored with the cluster and
+// re-pointed by the pre-start step: the restore goes on. From raw
+// coordinates (nothing known of the source), a postgres store elsewhere or
+// a remote block store gets a warning; one on this XR's own cluster does
+// not.
+func TestRestoreStoresOutsideThePod(t *testing.T) {
 	raw := `{"from":{"repoPath":"` + sourceRepoPath + `","bucket":"old-bucket","endpoint":"https://s3.old.example.com","region":"us-east-1","credentialsSecretRef":{"name":"old-s3"},"adminSecretRef":{"name":"old-admin"}}}`
-	const warning = "spec.percona.restore: this XR declares stores whose data is outside the backup (metadata store main (postgres))"
+	fromSource := `{"from":{"dittoServer":"old"}}`
+	fileService := func(store string) string {
+		return `{"metadataStores":[` + store + `],"blockStores":[{"name":"local","kind":"local","type":"fs"}],"shares":[{"name":"/export","metadataStore":"main","localBlockStore":"local"}]}`
+	}
+	const warning = "spec.percona.restore: this XR declares stores whose data is outside the backup"
 	cases := map[string]struct {
 		reason      string
+		restore     string
 		fileService string
-		warned      bool
+		required    map[string]string
+		condition   string // RestoreReady
+		warned      string // a warning containing this, "" for none of warning's
 	}{
-		"PostgresMetadataStore": {
-			reason:      "the restored control plane opens the source's metadata database at start: the user is told, and the cluster is still composed",
-			fileService: `{"metadataStores":[{"name":"main","type":"postgres"}],"blockStores":[{"name":"local","kind":"local","type":"fs"}],"shares":[{"name":"/export","metadataStore":"main","localBlockStore":"local"}]}`,
-			warned:      true,
+		"SourceStoreDeclaredOnThisCluster": {
+			reason:      "the source's store on its cluster, declared on this XR's cluster with the same name and database: restored with the cluster, and re-pointed before DittoFS starts",
+			restore:     fromSource,
+			fileService: fileService(`{"name":"main","type":"postgres"}`),
+			required:    map[string]string{requiredRestoreSource: sourceWithStores(`[{"name":"main","type":"postgres"}]`, `[{"name":"local","kind":"local","type":"fs"}]`)},
+			condition:   "STATUS_CONDITION_FALSE/Restoring",
 		},
-		"StoresOnThePodsVolumes": {
-			reason:      "badger and local stores are the new pod's own: nothing to warn about",
-			fileService: `{"metadataStores":[{"name":"main","type":"badger"}],"blockStores":[{"name":"local","kind":"local","type":"fs"}],"shares":[{"name":"/export","metadataStore":"main","localBlockStore":"local"}]}`,
+		"SourceStoreInAnotherDatabase": {
+			reason:      "declared on this cluster but in another database: the restored record names the source's, and nothing points it here",
+			restore:     fromSource,
+			fileService: fileService(`{"name":"main","type":"postgres","postgres":{"database":"other_meta"}}`),
+			required:    map[string]string{requiredRestoreSource: sourceWithStores(`[{"name":"main","type":"postgres"}]`, `[{"name":"local","kind":"local","type":"fs"}]`)},
+			condition:   "STATUS_CONDITION_FALSE/SourceStoresShared",
+		},
+		"RawWithAStoreElsewhere": {
+			reason:      "a postgres store on another server is not restored with the cluster: the restored record may name it, beside the source",
+			restore:     raw,
+			fileService: fileService(`{"name":"main","type":"postgres","postgres":{"secretName":"shared-postgres","database":"meta"}}`),
+			required:    map[string]string{requiredRestoreCredentials: otherKeys},
+			condition:   "STATUS_CONDITION_FALSE/Restoring",
+			warned:      warning + " (metadata store main (postgres, database meta))",
+		},
+		"RawWithAStoreOnThisCluster": {
+			reason:      "a postgres store on this XR's own cluster is re-pointed by the pre-start step: nothing to warn about",
+			restore:     raw,
+			fileService: fileService(`{"name":"main","type":"postgres"}`),
+			required:    map[string]string{requiredRestoreCredentials: otherKeys},
+			condition:   "STATUS_CONDITION_FALSE/Restoring",
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			xr := strings.Replace(restoreSpecJSON(raw), `{"storage":`, `{"fileService":`+tc.fileService+`,"storage":`, 1)
-			rsp := compose(t, addRequired(addRequired(xrRequest(xr), requiredS3Credentials, awsKeys), requiredRestoreCredentials, otherKeys))
+			xr := strings.Replace(restoreSpecJSON(tc.restore), `{"storage":`, `{"fileService":`+tc.fileService+`,"storage":`, 1)
+			req := addRequired(xrRequest(xr), requiredS3Credentials, awsKeys)
+			for n, o := range tc.required {
+				req = addRequired(req, n, o)
+			}
+			rsp := compose(t, req)
 			if msg, fatal := fatalResult(rsp); fatal {
 				t.Fatalf("%s\nFatal: %s", tc.reason, msg)
 			}
-			if _, ok := rsp.GetDesired().GetResources()[string(keyPerconaCluster)]; !ok {
-				t.Errorf("%s\nno PerconaPGCluster composed", tc.reason)
+			if got := condition(rsp, conditionRestoreReady); got != tc.condition {
+				t.Errorf("%s\nRestoreReady = %s, want %s", tc.reason, got, tc.condition)
 			}
-			if got := strings.Contains(strings.Join(resultStrings(rsp), "\n"), warning); got != tc.warned {
-				t.Errorf("%s\nwarned = %v, want %v: %v", tc.reason, got, tc.warned, resultStrings(rsp))
+			results := strings.Join(resultStrings(rsp), "\n")
+			switch {
+			case tc.warned != "" && !strings.Contains(results, tc.warned):
+				t.Errorf("%s\nno warning with %q in %s", tc.reason, tc.warned, results)
+			case tc.warned == "" && strings.Contains(results, warning):
+				t.Errorf("%s\nwarned: %s", tc.reason, results)
 			}
 		})
 	}

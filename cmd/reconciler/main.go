@@ -24,6 +24,7 @@ import (
 	"github.com/marmos91/dittofs/pkg/apiclient"
 	"k8s.io/client-go/rest"
 
+	"github.com/dittofs/function-dittofs/internal/declared"
 	"github.com/dittofs/function-dittofs/internal/fsreport/writer"
 	"github.com/dittofs/function-dittofs/internal/reconciler"
 )
@@ -36,7 +37,7 @@ type cli struct {
 	APIURL            string           `default:"http://127.0.0.1:8080"                                                                            help:"DittoFS's API, on localhost."                                                                                                    name:"api-url"`
 	APIAddress        string           `help:"Dial this host:port for --api-url, whatever its host resolves to (HTTPS verifies the URL's host)."   name:"api-address"`
 	AdminUsername     string           `default:"admin"                                                                                            help:"DittoFS's bootstrap admin."`
-	AdminPasswordFile string           `help:"The admin password (a mounted Secret key)."                                                          required:""`
+	AdminPasswordFile string           `help:"The admin password (a mounted Secret key); required but with --prestart."`
 	Listen            string           `default:":9091"                                                                                            help:"Address of /healthz, /readyz, /status and /metrics."`
 	Poll              time.Duration    `default:"2s"                                                                                               help:"How often the mounted files are checked for a change."`
 	Resync            time.Duration    `default:"60s"                                                                                              help:"How often a pass runs when nothing changed (catches drift)."`
@@ -48,6 +49,7 @@ type cli struct {
 	StatusNamespace   string           `help:"Its namespace."                                                                                      name:"status-namespace"`
 	StatusTokenDir    string           `default:"/var/run/secrets/kubernetes.io/serviceaccount"                                                    help:"Where the projected service account token and ca.crt are (the API server is $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)." name:"status-token-dir"`
 	Debug             bool             `help:"Log at debug level."`
+	Prestart          bool             `help:"Point DittoFS's records of the declared metadata stores on the server's own cluster at their connection, in its database, then exit: the pod's init container, before DittoFS starts (docs/fileservice.md)."`
 }
 
 func main() {
@@ -59,6 +61,13 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	if c.Prestart {
+		os.Exit(prestart(c.Config, log))
+	}
+	if c.AdminPasswordFile == "" {
+		log.Error("--admin-password-file is required")
+		os.Exit(2)
+	}
 	if c.APIAddress != "" {
 		if err := reconciler.DialAPIAt(c.APIAddress); err != nil {
 			log.Error("--api-address", "error", err.Error())
@@ -103,6 +112,28 @@ func main() {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
+}
+
+// prestart runs the pre-start step on the declaration at path and says
+// the exit code: 0 when DittoFS may start.
+func prestart(path string, log *slog.Logger) int {
+	b, err := os.ReadFile(path) //nolint:gosec // the mounted declaration
+	if err != nil {
+		log.Error("pre-start: reading the declaration", "error", err.Error())
+		return 1
+	}
+	cfg, err := declared.Parse(b)
+	if err != nil {
+		log.Error("pre-start: the declaration", "error", err.Error())
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := reconciler.Prestart(ctx, cfg, log); err != nil {
+		log.Error("pre-start", "error", err.Error())
+		return 1
+	}
+	return 0
 }
 
 // statusSink writes the report with the pod's projected service account

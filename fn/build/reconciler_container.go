@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -91,6 +92,57 @@ func reconcilerSidecar(ds spec.DittoServer, in v1beta1.Input) (*corev1.Container
 		volumes = append(volumes, v.Volume)
 	}
 	return c, volumes
+}
+
+// ContainerPrestart is the reconciler's pre-start step, an init container.
+const ContainerPrestart = "fileservice-prestart"
+
+// reconcilerPrestart is the init container that runs the reconciler's
+// pre-start step (`/reconciler --prestart`) after the wait for the
+// database and before DittoFS: it points DittoFS's records of the declared
+// postgres metadata stores on the server's own cluster at the cluster the
+// user Secret names now, in DittoFS's database, since DittoFS opens them
+// from those records at start and does not start without them
+// (internal/reconciler/prestart.go). A server restored into a new cluster
+// needs it: its records name the source's. Of the sidecar's mounts it
+// has the declaration's ConfigMap and those stores' Secret, no other
+// Secret, never the service account token or the API's certificates. Nil
+// without such a store.
+func reconcilerPrestart(ds spec.DittoServer, sidecar *corev1.Container) *corev1.Container {
+	dirs := storesOnClusterSecretDirs(ds)
+	if sidecar == nil || len(dirs) == 0 {
+		return nil
+	}
+	c := &corev1.Container{
+		Name:            ContainerPrestart,
+		Image:           sidecar.Image,
+		Command:         sidecar.Command,
+		Args:            []string{"--prestart", "--config=" + path.Join(spec.DeclaredMountPath, spec.DeclaredConfigKey)},
+		Resources:       sidecar.Resources,
+		SecurityContext: sidecar.SecurityContext,
+	}
+	for _, m := range sidecar.VolumeMounts {
+		if m.MountPath == spec.DeclaredMountPath || slices.Contains(dirs, m.MountPath) {
+			c.VolumeMounts = append(c.VolumeMounts, m)
+		}
+	}
+	return c
+}
+
+// storesOnClusterSecretDirs are where the Secrets of the declared postgres
+// metadata stores on the server's own Percona cluster are mounted.
+func storesOnClusterSecretDirs(ds spec.DittoServer) []string {
+	c := ds.Declared()
+	if c == nil {
+		return nil
+	}
+	var dirs []string
+	for _, m := range c.MetadataStores {
+		if pg := m.Postgres; pg != nil && pg.OnCluster && !slices.Contains(dirs, pg.SecretDir) {
+			dirs = append(dirs, pg.SecretDir)
+		}
+	}
+	return dirs
 }
 
 // reconcilerAPITLSDir is where the reconciler finds the certificate DittoFS

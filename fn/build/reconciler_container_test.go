@@ -229,3 +229,84 @@ func TestReconcilerAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestReconcilerPrestart: the pre-start init container comes with a
+// postgres metadata store on the server's own Percona cluster, after the
+// wait for the database, and mounts the declaration and that store's
+// Secret alone; a postgres store elsewhere, or none, gets none.
+func TestReconcilerPrestart(t *testing.T) {
+	in := fixture.Input()
+	in.Images.Reconciler = reconcilerImage
+	withStore := func(pg *v1alpha1.FilePostgresStore) v1alpha1.DittoServerSpec {
+		s := fixture.PerconaSpec(nil)
+		s.FileService = declaredShare()
+		s.FileService.MetadataStores = append(s.FileService.MetadataStores, v1alpha1.FileMetadataStore{Name: "pg", Type: "postgres", Postgres: pg})
+		return s
+	}
+	onCluster := &corev1.Container{
+		Name:    ContainerPrestart,
+		Image:   reconcilerImage,
+		Command: []string{"/reconciler"},
+		Args:    []string{"--prestart", "--config=/etc/dittofs-declared/config.yaml"},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: "fileservice", MountPath: "/etc/dittofs-declared", ReadOnly: true},
+			{Name: declaredSecretVolume("files-postgres-pguser-dittofs"), MountPath: "/etc/dittofs-declared-secrets/files-postgres-pguser-dittofs", ReadOnly: true},
+		},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
+		},
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			RunAsNonRoot:             ptr.To(true),
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+	}
+	cases := map[string]struct {
+		reason string
+		spec   v1alpha1.DittoServerSpec
+		want   *corev1.Container
+	}{
+		"OnTheCluster": {
+			reason: "A postgres store with the defaults is on the server's own cluster: its record must name that cluster before DittoFS opens it.",
+			spec:   withStore(nil), want: onCluster,
+		},
+		"TheClusterNamedExplicitly": {
+			reason: "Naming the cluster's own user Secret is the same store.",
+			spec:   withStore(&v1alpha1.FilePostgresStore{SecretName: "files-postgres-pguser-dittofs"}), want: onCluster,
+		},
+		"Elsewhere": {
+			reason: "A store on another PostgreSQL is not restored with the cluster: its record is never rewritten before start.",
+			spec:   withStore(&v1alpha1.FilePostgresStore{SecretName: "other-postgres", Database: "meta"}),
+		},
+		"NoPostgresStore": {
+			reason: "Badger and memory stores are on the pod's volumes.",
+			spec: func() v1alpha1.DittoServerSpec {
+				s := fixture.PerconaSpec(nil)
+				s.FileService = declaredShare()
+				return s
+			}(),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pod := StatefulSet(fixture.DittoServer(tc.spec), in, "hash").Spec.Template.Spec
+			var got *corev1.Container
+			var names []string
+			for i, c := range pod.InitContainers {
+				names = append(names, c.Name)
+				if c.Name == ContainerPrestart {
+					got = &pod.InitContainers[i]
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nreconcilerPrestart: -want, +got:\n%s", tc.reason, diff)
+			}
+			if tc.want != nil && !cmp.Equal(names, []string{"wait-for-database", ContainerPrestart}) {
+				t.Errorf("%s\ninit containers %v, want the wait for the database first", tc.reason, names)
+			}
+		})
+	}
+}

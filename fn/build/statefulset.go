@@ -76,14 +76,18 @@ func podTemplate(ds spec.DittoServer, in v1beta1.Input, configHash string) corev
 		Containers:                    []corev1.Container{dittofsContainer(ds, vols)},
 		Volumes:                       volumes,
 	}
-	if c, vols := reconcilerSidecar(ds, in); c != nil {
-		pod.Containers = append(pod.Containers, *c)
-		pod.Volumes = append(pod.Volumes, vols...)
+	sidecar, sidecarVolumes := reconcilerSidecar(ds, in)
+	if sidecar != nil {
+		pod.Containers = append(pod.Containers, *sidecar)
+		pod.Volumes = append(pod.Volumes, sidecarVolumes...)
 		// Its token is projected into the reconciler alone.
 		pod.ServiceAccountName = ds.ReconcilerServiceAccountName()
 	}
 	if wait := waitForDatabase(ds, in); wait != nil {
 		pod.InitContainers = []corev1.Container{*wait}
+	}
+	if prestart := reconcilerPrestart(ds, sidecar); prestart != nil {
+		pod.InitContainers = append(pod.InitContainers, *prestart)
 	}
 	labels := ds.Labels(spec.ComponentServer)
 	t := corev1.PodTemplateSpec{

@@ -122,6 +122,7 @@ func (ds DittoServer) declaredMetadataStore(m v1alpha1.FileMetadataStore) declar
 		if secret != "" {
 			out.Postgres.SecretDir = secretDir(secret)
 		}
+		out.Postgres.OnCluster = perconaEnabled(ds.Spec) && secret == ds.PerconaUserSecretName()
 	}
 	return out
 }

@@ -46,7 +46,7 @@ func TestDeclared(t *testing.T) {
 		APIVersion: declared.APIVersion, Kind: declared.Kind,
 		MetadataStores: []declared.MetadataStore{
 			{Name: "main", Type: "badger", Badger: &declared.BadgerStore{Path: "/data/store/metadata/main"}},
-			{Name: "pg", Type: "postgres", Postgres: &declared.PostgresStore{Database: "dittofs_meta", SecretDir: "/etc/dittofs-declared-secrets/files-postgres-pguser-dittofs"}},
+			{Name: "pg", Type: "postgres", Postgres: &declared.PostgresStore{Database: "dittofs_meta", SecretDir: "/etc/dittofs-declared-secrets/files-postgres-pguser-dittofs", OnCluster: true}},
 		},
 		BlockStores: []declared.BlockStore{
 			{Name: "main", Kind: "local", Type: "fs", FS: &declared.FSBlockStore{Path: "/data/store/block/main"}},

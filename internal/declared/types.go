@@ -77,7 +77,15 @@ type PostgresStore struct {
 	Port      int    `json:"port,omitempty"`
 	// SSLMode is libpq's (disable, allow, prefer, require, verify-ca,
 	// verify-full). Default require: Percona's PostgreSQL is TLS-only.
-	SSLMode           string `json:"sslMode,omitempty"`
+	SSLMode string `json:"sslMode,omitempty"`
+	// OnCluster: the database is on the DittoServer's own Percona cluster
+	// (SecretDir holds the cluster's user Secret), so it is backed up and
+	// restored with the control plane's. Its host and port follow the
+	// cluster: a change of them is no relocation, and before DittoFS starts
+	// the reconciler's pre-start step points DittoFS's record of the store
+	// at them (internal/reconciler/prestart.go), which a server restored
+	// into a new cluster needs: its record names the source's cluster.
+	OnCluster         bool   `json:"onCluster,omitempty"`
 	MaxConns          *int32 `json:"maxConns,omitempty"`
 	MinConns          *int32 `json:"minConns,omitempty"`
 	RelaxedDurability *bool  `json:"relaxedDurability,omitempty"`

@@ -86,31 +86,41 @@ func resolve(c *declared.Config) (*Desired, error) {
 		}
 	}
 	for i, m := range c.MetadataStores {
-		pg := m.Postgres
-		if pg == nil {
+		if m.Postgres == nil {
 			continue
 		}
-		p := fmt.Sprintf("metadataStores[%d].postgres.secretDir", i)
-		conn := PostgresConnection{Host: pg.Host, Port: pg.Port}
-		if conn.Host == "" {
-			conn.Host = read(p, filepath.Join(pg.SecretDir, "host"))
+		conn, problem := postgresConnection(m.Postgres, fmt.Sprintf("metadataStores[%d].postgres.secretDir", i), read)
+		if problem != "" {
+			problems = append(problems, problem)
 		}
-		if conn.Port == 0 {
-			port := read(p, filepath.Join(pg.SecretDir, "port"))
-			n, err := strconv.Atoi(strings.TrimSpace(port))
-			if port != "" && err != nil {
-				problems = append(problems, fmt.Sprintf("%s: port is not a number", p))
-			}
-			conn.Port = n
-		}
-		conn.User = read(p, filepath.Join(pg.SecretDir, "user"))
-		conn.Password = read(p, filepath.Join(pg.SecretDir, "password"))
 		d.Postgres[m.Name] = conn
 	}
 	if problems != nil {
 		return nil, fmt.Errorf("cannot read the declared secrets: %s", strings.Join(problems, "; "))
 	}
 	return d, nil
+}
+
+// postgresConnection is where the declared postgres store pg is reached:
+// its host and port when the declaration sets them, else the files of its
+// Secret (shaped like Percona's pguser Secret). read reads a file, noting
+// a problem under the field p; problem is a port that is no number.
+func postgresConnection(pg *declared.PostgresStore, p string, read func(what, path string) string) (conn PostgresConnection, problem string) {
+	conn = PostgresConnection{Host: pg.Host, Port: pg.Port}
+	if conn.Host == "" {
+		conn.Host = read(p, filepath.Join(pg.SecretDir, "host"))
+	}
+	if conn.Port == 0 {
+		port := strings.TrimSpace(read(p, filepath.Join(pg.SecretDir, "port")))
+		if n, err := strconv.Atoi(port); err == nil {
+			conn.Port = n
+		} else if port != "" {
+			problem = p + ": port is not a number"
+		}
+	}
+	conn.User = read(p, filepath.Join(pg.SecretDir, "user"))
+	conn.Password = read(p, filepath.Join(pg.SecretDir, "password"))
+	return conn, problem
 }
 
 // digest hashes the content of files (a missing one hashes as missing), so

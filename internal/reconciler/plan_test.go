@@ -78,6 +78,19 @@ func inStep() *Observed {
 	return o
 }
 
+// onClusterStore makes the declaration's metadata store a postgres one,
+// on the server's own cluster or not, reached at restored-primary:5433.
+func onClusterStore(d *Desired, onCluster bool) {
+	d.MetadataStores[0] = declared.MetadataStore{Name: "meta", Type: declared.MetadataPostgres, Postgres: &declared.PostgresStore{Database: "files_meta", SecretDir: "/s/pg", OnCluster: onCluster}}
+	d.Postgres = map[string]PostgresConnection{"meta": {Host: "restored-primary", Port: 5433, User: "dittofs", Password: "pw"}}
+}
+
+// restoredPostgresStore is DittoFS's record of that store as a restore
+// brings it back: at the source's cluster.
+func restoredPostgresStore(o *Observed) {
+	o.MetadataStores["meta"] = apiclient.MetadataStore{ID: "m-1", Name: "meta", Type: "postgres", Config: json.RawMessage(`{"database":"files_meta","host":"source-primary","port":5432,"user":"dittofs","password":"********","sslmode":"require"}`)}
+}
+
 func ownedAll() *Ledger {
 	return &Ledger{
 		Salt: salt, MetadataStores: []string{"meta"}, BlockStores: []string{"local/local", "remote/s3"}, Shares: []string{"/export"},
@@ -251,6 +264,23 @@ func TestPlan(t *testing.T) {
 				Op: OpUpdate, Kind: KindMetadataStore, Name: "meta", Changes: []string{"block_cache_mb"}, Note: restartNote,
 				Request: &apiclient.UpdateStoreRequest{Config: map[string]any{"path": "/data/store/metadata/meta", "block_cache_mb": int64(64)}},
 			}},
+		},
+		"a postgres store on the server's own cluster, restored into a new cluster: host and port follow it": {
+			desired:  func(d *Desired) { onClusterStore(d, true) },
+			observed: restoredPostgresStore,
+			ledger:   func(l *Ledger) { l.Fingerprints["metadata store/meta"] = fp("pw") },
+			want: []Action{{
+				Op: OpUpdate, Kind: KindMetadataStore, Name: "meta", Changes: []string{"host", "port"}, Note: restartNote, Fingerprint: fp("pw"),
+				Request: &apiclient.UpdateStoreRequest{Config: map[string]any{"database": "files_meta", "host": "restored-primary", "port": 5433, "user": "dittofs", "password": "pw", "sslmode": "require"}},
+			}},
+		},
+		"a postgres store elsewhere, its host changed: a relocation, refused": {
+			desired:  func(d *Desired) { onClusterStore(d, false) },
+			observed: restoredPostgresStore,
+			ledger:   func(l *Ledger) { l.Fingerprints["metadata store/meta"] = fp("pw") },
+			wantRefused: []Problem{
+				{KindMetadataStore, "meta", "host, port differs from DittoFS's, and share /export keeps its files there: DittoFS would open the store at the new place from its next start and serve the share without them. Keep the store where it is; to move the files, declare a new store and a new share on it and copy them"},
+			},
 		},
 		"a store a share uses moved to another place: refused, nothing written for it": {
 			desired: func(d *Desired) {

@@ -22,7 +22,14 @@ var placeKeys = map[string][]string{
 // move: it holds no share's files.
 func (p *planner) relocated(kind, name, typ, id string, changes []string) bool {
 	var moved []string
-	for _, k := range placeKeys[typ] {
+	keys := placeKeys[typ]
+	if kind == KindMetadataStore && p.onCluster(name) {
+		// The database is the server's own cluster's, wherever its
+		// Service is: a restore into a new cluster moves host and port
+		// with the data.
+		keys = []string{"database"}
+	}
+	for _, k := range keys {
 		if slices.Contains(changes, k) {
 			moved = append(moved, k)
 		}
@@ -51,4 +58,15 @@ func (p *planner) sharesOn(id string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// onCluster: the declared metadata store name is a postgres store on the
+// server's own cluster (declared.PostgresStore.OnCluster).
+func (p *planner) onCluster(name string) bool {
+	for _, m := range p.d.MetadataStores {
+		if m.Name == name && m.Postgres != nil {
+			return m.Postgres.OnCluster
+		}
+	}
+	return false
 }
