@@ -89,9 +89,37 @@ func (a *dfsAPI) createStores() error {
 }
 
 func (a *dfsAPI) createShare(name string) error {
+	return a.createShareOn(name, "meta")
+}
+
+// createShareOn makes share name on metadata store store and the blocks
+// store.
+func (a *dfsAPI) createShareOn(name, store string) error {
 	return a.call(http.MethodPost, "/api/v1/shares", map[string]string{
-		"name": name, "metadata_store_id": "meta", "local_block_store": "blocks",
+		"name": name, "metadata_store_id": store, "local_block_store": "blocks",
 	}, http.StatusCreated, nil)
+}
+
+// createPostgresStore makes the postgres metadata store name with config
+// cfg, as the reconciler does for a declared one (its metadataConfig).
+func (a *dfsAPI) createPostgresStore(name string, cfg map[string]any) error {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return a.call(http.MethodPost, "/api/v1/store/metadata", map[string]string{"name": name, "type": "postgres", "config": string(b)}, http.StatusCreated, nil)
+}
+
+// metadataStoreConfig is the config DittoFS records for metadata store
+// name (its secrets redacted).
+func (a *dfsAPI) metadataStoreConfig(name string) (map[string]any, error) {
+	var s struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := a.call(http.MethodGet, "/api/v1/store/metadata/"+name, nil, http.StatusOK, &s); err != nil {
+		return nil, err
+	}
+	return s.Config, nil
 }
 
 // shares lists the share names, sorted.

@@ -46,6 +46,12 @@ const (
 	userPassword = "Al1ce-drill-pass!"
 	shareBefore  = "/before"
 	shareAfter   = "/after"
+
+	// The shares on the postgres metadata store on the cluster (drillXR's
+	// fileService), one made before the point in time, one after.
+	fileStore       = "files"
+	fileShareBefore = "/files"
+	fileShareAfter  = "/files-after"
 )
 
 // drill is one run's state.
@@ -60,6 +66,10 @@ type drill struct {
 	repoHost pgBackRest // the repo host's: stanza-create, backup, check, info, expire
 	steps    []string   // what ran and how long it took, for the log and docs/dr.md
 	caPEM    []byte     // the S3 server's private CA, in the Secret caSecretRef names
+	// source is the source's PostgreSQL, and meta the database of the
+	// postgres metadata store on it (the cluster's <databaseName>_meta).
+	source *realdfs.PGServer
+	meta   realdfs.PGDatabase
 }
 
 // step runs f and records how long it took.
@@ -135,6 +145,12 @@ func TestDrill(t *testing.T) {
 	pg := d.startSource(src)
 	d.step("stanza-create", func() { d.repoHost.must(t, 5*time.Minute, stanza, "stanza-create") })
 	db := pg.CreateDatabase(t, string(d.c.Cluster.Spec.Users[0].Databases[0]), "dittofs")
+	// The Percona user's second database: the declared postgres metadata
+	// store's, which the operator creates with the cluster.
+	if dbs := d.c.Cluster.Spec.Users[0].Databases; len(dbs) != 2 || dbs[1] != "dittofs_meta" {
+		t.Fatalf("the Percona user's databases are %v, want the control plane's and dittofs_meta", dbs)
+	}
+	d.source, d.meta = pg, pg.CreateDatabase(t, string(d.c.Cluster.Spec.Users[0].Databases[1]), "dittofs")
 
 	dfs, admin := d.bootSource(pg, db)
 	d.step("full backup", func() { d.backup(t, pg, "full") })
@@ -158,11 +174,14 @@ func TestDrill(t *testing.T) {
 	}
 
 	target := pointInTime(t, pg)
-	d.step("DittoFS: a second share after the point in time; stop DittoFS", func() {
+	d.step("DittoFS: second shares after the point in time; stop DittoFS", func() {
 		if err := admin.createShare(shareAfter); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := admin.shares(); err != nil || !slices.Equal(got, []string{shareAfter, shareBefore}) {
+		if err := admin.createShareOn(fileShareAfter, fileStore); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := admin.shares(); err != nil || !slices.Equal(got, []string{shareAfter, shareBefore, fileShareBefore, fileShareAfter}) {
 			t.Fatalf("shares on the source: %v, %v", got, err)
 		}
 		if err := dfs.Stop(); err != nil {
@@ -181,12 +200,12 @@ func TestDrill(t *testing.T) {
 	})
 	d.step("restore latest as composed (restore.from); DittoFS on it", func() {
 		restored, m := d.restore("latest", latest)
-		d.bootRestored(restored, db, latest, admin, []string{shareAfter, shareBefore})
+		d.bootRestored(restored, db, latest, admin, []string{shareAfter, shareBefore, fileShareBefore, fileShareAfter})
 		d.backsUpToItsOwnPath(restored, m, latest, sourceBackups)
 	})
 	d.step("restore as composed for restore.pointInTime; DittoFS on it", func() {
 		restored, _ := d.restore("pitr", pitr)
-		d.bootRestored(restored, db, pitr, admin, []string{shareBefore})
+		d.bootRestored(restored, db, pitr, admin, []string{shareBefore, fileShareBefore})
 	})
 	d.step("restore as composed for restore.from's raw coordinates; DittoFS", func() {
 		// The same encrypted repository behind the private CA, named by
@@ -195,7 +214,7 @@ func TestDrill(t *testing.T) {
 		raw := d.composeRestoredRaw("restored-raw")
 		d.sameRestoreJob(latest, raw)
 		restored, _ := d.restore("raw", raw)
-		d.bootRestored(restored, db, raw, admin, []string{shareAfter, shareBefore})
+		d.bootRestored(restored, db, raw, admin, []string{shareAfter, shareBefore, fileShareBefore, fileShareAfter})
 	})
 
 	t.Run("expire", func(t *testing.T) { d.expire(t, pg) })
@@ -233,6 +252,15 @@ func (d *drill) bootSource(pg *realdfs.PGServer, db realdfs.PGDatabase) (*realdf
 			func() error { return admin.createUser(userName, userPassword) },
 			admin.createStores,
 			func() error { return admin.createShare(shareBefore) },
+			// The declared postgres store on the cluster, with the config
+			// the reconciler writes for it, and a share on it: file
+			// metadata in the cluster's dittofs_meta.
+			func() error {
+				return admin.createPostgresStore(fileStore, map[string]any{
+					"host": "127.0.0.1", "port": pg.Port, "database": d.meta.Name, "user": d.meta.User, "password": d.meta.Password, "sslmode": "require",
+				})
+			},
+			func() error { return admin.createShareOn(fileShareBefore, fileStore) },
 		} {
 			if err := f(); err != nil {
 				t.Fatal(err)
@@ -418,6 +446,7 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, c comp
 	if in.AdminUser != source.user || in.AdminPassword != source.password {
 		t.Fatal("the restored DittoServer's admin Secret does not hold the source's admin password")
 	}
+	d.prestart(pg, db, c)
 	dfs, err := realdfs.StartDittoFS(t, in)
 	if err != nil {
 		t.Fatal(err)
@@ -446,6 +475,7 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, c comp
 	if note, err := pg.PsqlSuper(ctx, db.Name, "select note from public.drill_change"); err != nil || note != "between the backups" {
 		t.Errorf("the change between the backups after the restore: %q, %v", note, err)
 	}
+	d.fileMetadataRestored(ctx, pg, admin, want)
 	if err := dfs.Stop(); err != nil {
 		t.Error(err)
 	}

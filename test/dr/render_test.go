@@ -304,6 +304,22 @@ spec:
       encryption:
         passphraseSecretRef:
           name: drill-cipher
+  # File metadata on the cluster: a postgres store in its own database
+  # there (<databaseName>_meta), backed up and restored with the control
+  # plane's. The drill makes it through DittoFS's API as the reconciler
+  # does, and runs the reconciler's pre-start step on each restored server.
+  fileService:
+    metadataStores:
+    - name: files
+      type: postgres
+    blockStores:
+    - name: blocks
+      kind: local
+      type: memory
+    shares:
+    - name: /files
+      metadataStore: files
+      localBlockStore: blocks
 `, bucket, endpoint)
 }
 
