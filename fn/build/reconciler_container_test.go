@@ -63,17 +63,8 @@ func TestReconcilerSidecar(t *testing.T) {
 			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("reconciler")}},
 			PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 3,
 		},
-		Resources: corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
-			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
-		},
-		SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: ptr.To(false),
-			RunAsNonRoot:             ptr.To(true),
-			ReadOnlyRootFilesystem:   ptr.To(true),
-			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		},
+		Resources:       reconcilerResources(),
+		SecurityContext: reconcilerSecurityContext(),
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("container (-want +got):\n%s", diff)
@@ -252,17 +243,8 @@ func TestReconcilerPrestart(t *testing.T) {
 			{Name: "fileservice", MountPath: "/etc/dittofs-declared", ReadOnly: true},
 			{Name: declaredSecretVolume("files-postgres-pguser-dittofs"), MountPath: "/etc/dittofs-declared-secrets/files-postgres-pguser-dittofs", ReadOnly: true},
 		},
-		Resources: corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
-			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
-		},
-		SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: ptr.To(false),
-			RunAsNonRoot:             ptr.To(true),
-			ReadOnlyRootFilesystem:   ptr.To(true),
-			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		},
+		Resources:       reconcilerResources(),
+		SecurityContext: reconcilerSecurityContext(),
 	}
 	cases := map[string]struct {
 		reason string
@@ -308,5 +290,24 @@ func TestReconcilerPrestart(t *testing.T) {
 				t.Errorf("%s\ninit containers %v, want the wait for the database first", tc.reason, names)
 			}
 		})
+	}
+}
+
+// reconcilerResources and reconcilerSecurityContext are the reconciler's
+// containers' own.
+func reconcilerResources() corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
+	}
+}
+
+func reconcilerSecurityContext() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		RunAsNonRoot:             ptr.To(true),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dittofs/function-dittofs/internal/declared"
 )
 
 // The rules of the fields added since the transition test was first
@@ -385,6 +387,21 @@ func fileServiceRules(w *world, s step, it iteration) []violation {
 	}
 	conf := getString(cm, "data", "config.yaml")
 	var out []violation
+	// A postgres store on the cluster is the one a restore brings back
+	// with the control plane, and its record names the old cluster then:
+	// the pod must point it at this one before DittoFS starts.
+	onCluster := false
+	if c, err := declared.Parse([]byte(conf)); err == nil {
+		for _, m := range c.MetadataStores {
+			onCluster = onCluster || m.Postgres != nil && m.Postgres.OnCluster
+		}
+	}
+	hasPrestart := slices.ContainsFunc(asSlice(get(it.desired[statefulSetKey], "spec", "template", "spec", "initContainers")), func(c any) bool {
+		return c.(map[string]any)["name"] == prestartName
+	})
+	if onCluster != hasPrestart {
+		out = append(out, violation{"pre-start step not with a postgres store on the cluster", fmt.Sprintf("%s: store on the cluster %v, %s %v", s, onCluster, prestartName, hasPrestart)})
+	}
 	for _, list := range []string{"shares", "metadataStores", "blockStores", "users"} {
 		for _, e := range asSlice(fs[list]) {
 			e := e.(map[string]any)
@@ -438,6 +455,9 @@ func noRollStep(s step) bool {
 // the volumes only it mounts, and the pod's ServiceAccount (the status
 // channel's, which comes and goes with the reconciler: DittoFS mounts no
 // token of it).
+// prestartName is the reconciler's pre-start init container.
+const prestartName = "fileservice-prestart"
+
 func withoutReconciler(t any) any {
 	m, ok := t.(map[string]any)
 	if !ok {
@@ -459,6 +479,15 @@ func withoutReconciler(t any) any {
 		containers = append(containers, c)
 	}
 	pod["containers"] = containers
+	// The reconciler's pre-start step comes and goes with a postgres
+	// store on the cluster, whose Secret it mounts.
+	var inits []any
+	for _, c := range asSlice(pod["initContainers"]) {
+		if c.(map[string]any)["name"] != prestartName {
+			inits = append(inits, c)
+		}
+	}
+	pod["initContainers"] = inits
 	var volumes []any
 	for _, v := range asSlice(pod["volumes"]) {
 		if !slices.Contains(mounted, getString(v.(map[string]any), "name")) {

@@ -176,6 +176,9 @@ var fileServiceOps = []any{
 	// authorizeRemoval: a removal authorized by name is applied; a name
 	// still listed when it is declared again is refused.
 	"remove-share-authorized", "redeclare-authorized", "clear-authorizations",
+	// A postgres metadata store on the cluster: the pre-start step comes
+	// with it.
+	"add-postgres-store",
 }
 
 var newerInputEdits = []edit{
@@ -421,6 +424,9 @@ func (w *world) fileServiceOp(op string) {
 				break
 			}
 		}
+	case "add-postgres-store":
+		declare()
+		fs["metadataStores"] = append(list("metadataStores"), map[string]any{"name": fmt.Sprintf("pg-%d", n), "type": "postgres"})
 	case "remove-share-authorized":
 		if shares := list("shares"); len(shares) > 0 {
 			name := getString(shares[len(shares)-1].(map[string]any), "name")
