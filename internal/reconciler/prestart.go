@@ -87,7 +87,7 @@ func repointStore(ctx context.Context, name string, pg *declared.PostgresStore, 
 	if err != nil {
 		return fmt.Errorf("connecting to DittoFS's database %s: %w", controlPlane, err)
 	}
-	defer db.Close(context.WithoutCancel(ctx))
+	defer func() { _ = db.Close(context.WithoutCancel(ctx)) }()
 	var raw string
 	err = db.QueryRow(ctx, `SELECT config FROM metadata_stores WHERE name = $1 AND type = 'postgres'`, name).Scan(&raw)
 	var pgErr *pgconn.PgError

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -53,7 +52,7 @@ func TestPrestart(t *testing.T) {
 		store("moved", "dittofs_meta", true),
 		store("elsewhere", "dittofs_meta", false),
 	}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 
 	if err := Prestart(ctx, c, log); err != nil {
 		t.Fatalf("on a database DittoFS never ran on: %v", err)

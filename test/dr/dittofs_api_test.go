@@ -92,8 +92,8 @@ func (a *dfsAPI) createShare(name string) error {
 	return a.createShareOn(name, "meta")
 }
 
-// createShareOn makes share name on metadata store store and the blocks
-// store.
+// createShareOn makes share name on the metadata store named by store,
+// with the blocks store.
 func (a *dfsAPI) createShareOn(name, store string) error {
 	return a.call(http.MethodPost, "/api/v1/shares", map[string]string{
 		"name": name, "metadata_store_id": store, "local_block_store": "blocks",

@@ -475,7 +475,7 @@ func (d *drill) bootRestored(pg *realdfs.PGServer, db realdfs.PGDatabase, c comp
 	if note, err := pg.PsqlSuper(ctx, db.Name, "select note from public.drill_change"); err != nil || note != "between the backups" {
 		t.Errorf("the change between the backups after the restore: %q, %v", note, err)
 	}
-	d.fileMetadataRestored(ctx, pg, admin, want)
+	d.fileMetadataRestored(pg, admin, want)
 	if err := dfs.Stop(); err != nil {
 		t.Error(err)
 	}

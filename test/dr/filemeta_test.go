@@ -78,13 +78,15 @@ func (d *drill) prestart(pg *realdfs.PGServer, db realdfs.PGDatabase, c composed
 // database holds exactly the shares on it that want names: both after the
 // latest restore, the one from before the point in time after the
 // point-in-time restore.
-func (d *drill) fileMetadataRestored(ctx context.Context, pg *realdfs.PGServer, admin *dfsAPI, want []string) {
+func (d *drill) fileMetadataRestored(pg *realdfs.PGServer, admin *dfsAPI, want []string) {
 	t := d.t
 	t.Helper()
 	cfg, err := admin.metadataStoreConfig(fileStore)
 	if err != nil {
 		t.Fatalf("GET the metadata store %s: %v", fileStore, err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	if cfg["port"] != float64(pg.Port) || cfg["database"] != d.meta.Name {
 		t.Errorf("the restored server's record of %s: %v, want port %d (the restored server) and database %s", fileStore, cfg, pg.Port, d.meta.Name)
 	}
