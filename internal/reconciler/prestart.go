@@ -48,7 +48,8 @@ func Prestart(ctx context.Context, c *declared.Config, log *slog.Logger) error {
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", what, err))
 		}
-		return strings.TrimSpace(v)
+		// As the reconciler reads them (resolve), so both write the same.
+		return v
 	}
 	for i, m := range c.MetadataStores {
 		pg := m.Postgres
@@ -57,7 +58,7 @@ func Prestart(ctx context.Context, c *declared.Config, log *slog.Logger) error {
 		}
 		p := fmt.Sprintf("metadataStores[%d].postgres.secretDir", i)
 		conn, problem := postgresConnection(pg, p, read)
-		controlPlane := read(p, filepath.Join(pg.SecretDir, "dbname"))
+		controlPlane := strings.TrimSpace(read(p, filepath.Join(pg.SecretDir, "dbname")))
 		if problem != "" {
 			problems = append(problems, problem)
 		}
