@@ -63,14 +63,8 @@ func s3Keys(s *declared.S3BlockStore) (id, secret string) {
 // unreadable file is named in the error (never its content).
 func resolve(c *declared.Config) (*Desired, error) {
 	d := &Desired{Config: *c, UserPasswords: map[string]string{}, S3: map[string]S3Credentials{}, Postgres: map[string]PostgresConnection{}}
-	var problems []string
-	read := func(what, path string) string {
-		v, err := readSecretFile(path)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", what, err))
-		}
-		return v
-	}
+	var r secretReader
+	read := r.read
 	for i, u := range c.Users {
 		d.UserPasswords[u.Username] = read(fmt.Sprintf("users[%d].passwordFile", i), u.PasswordFile)
 	}
@@ -90,15 +84,39 @@ func resolve(c *declared.Config) (*Desired, error) {
 			continue
 		}
 		conn, problem := postgresConnection(m.Postgres, fmt.Sprintf("metadataStores[%d].postgres.secretDir", i), read)
-		if problem != "" {
-			problems = append(problems, problem)
-		}
+		r.note(problem)
 		d.Postgres[m.Name] = conn
 	}
-	if problems != nil {
-		return nil, fmt.Errorf("cannot read the declared secrets: %s", strings.Join(problems, "; "))
+	if err := r.err(); err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+// secretReader reads the files of declared Secrets, noting each that
+// cannot be read by its field (never its content).
+type secretReader struct{ problems []string }
+
+func (r *secretReader) read(what, path string) string {
+	v, err := readSecretFile(path)
+	if err != nil {
+		r.note(fmt.Sprintf("%s: %v", what, err))
+	}
+	return v
+}
+
+func (r *secretReader) note(problem string) {
+	if problem != "" {
+		r.problems = append(r.problems, problem)
+	}
+}
+
+// err names every problem noted, or is nil.
+func (r *secretReader) err() error {
+	if r.problems == nil {
+		return nil
+	}
+	return fmt.Errorf("cannot read the declared secrets: %s", strings.Join(r.problems, "; "))
 }
 
 // postgresConnection is where the declared postgres store pg is reached:

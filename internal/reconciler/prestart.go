@@ -42,28 +42,19 @@ import (
 // database is the one the cluster's user Secret names (dbname), on the
 // same cluster.
 func Prestart(ctx context.Context, c *declared.Config, log *slog.Logger) error {
-	var problems []string
-	read := func(what, path string) string {
-		v, err := readSecretFile(path)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", what, err))
-		}
-		// As the reconciler reads them (resolve), so both write the same.
-		return v
-	}
+	// Read as the reconciler reads them (resolve), so both write the same.
+	var r secretReader
 	for i, m := range c.MetadataStores {
 		pg := m.Postgres
 		if pg == nil || !pg.OnCluster {
 			continue
 		}
 		p := fmt.Sprintf("metadataStores[%d].postgres.secretDir", i)
-		conn, problem := postgresConnection(pg, p, read)
-		controlPlane := strings.TrimSpace(read(p, filepath.Join(pg.SecretDir, "dbname")))
-		if problem != "" {
-			problems = append(problems, problem)
-		}
-		if problems != nil {
-			return fmt.Errorf("cannot read the declared secrets: %s", strings.Join(problems, "; "))
+		conn, problem := postgresConnection(pg, p, r.read)
+		controlPlane := strings.TrimSpace(r.read(p, filepath.Join(pg.SecretDir, "dbname")))
+		r.note(problem)
+		if err := r.err(); err != nil {
+			return err
 		}
 		if err := repointStore(ctx, m.Name, pg, conn, controlPlane, log); err != nil {
 			return fmt.Errorf("metadata store %s: %w", m.Name, err)
