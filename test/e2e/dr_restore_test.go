@@ -56,6 +56,15 @@ func (e *env) removeQuietly(xrs map[string]string) {
 	e.logf("cleanup: DittoServers %v or their clusters still there after 3 minutes", xrs)
 }
 
+// reconcileBehindBreaker is how long a step waits for the function's answer
+// to an XR that asks for a recovery. The function lists the namespace's
+// PerconaPGBackups, so Crossplane watches them, and the operator's burst of
+// updates can open the XR's watch circuit breaker (CI met it on
+// 2026-12-02: open at the recovery's apply, so no reconcile came within a
+// minute). The breaker then lets a reconcile through only now and then, as
+// in the on-demand step.
+const reconcileBehindBreaker = 3 * time.Minute
+
 // The point in time both use, and the target the function composes for it.
 const (
 	drPointInTime = "2026-12-01T18:30:00Z"
@@ -297,7 +306,7 @@ spec:
       id: r1
       pointInTime: "`+drPointInTime+`"
 `)
-	e.eventually("DittoFS scaled to 0 for the recovery", 60*time.Second, func() error {
+	e.eventually("DittoFS scaled to 0 for the recovery", reconcileBehindBreaker, func() error {
 		s, err := e.admin.get(e.ctx, "apps/v1", "StatefulSet", ns, "recover")
 		if err != nil {
 			return err
@@ -316,7 +325,7 @@ spec:
 	}
 	e.fakeStatefulSetStatus(ns, "recover", 0)
 
-	restore := e.mustExist(pgAPI, "PerconaPGRestore", ns, "recover-recovery-r1", 90*time.Second)
+	restore := e.mustExist(pgAPI, "PerconaPGRestore", ns, "recover-recovery-r1", reconcileBehindBreaker)
 	if got, _, _ := unstructured.NestedStringSlice(restore.Object, "spec", "options"); !reflect.DeepEqual(got, []string{"--type=time", drTarget}) {
 		t.Errorf("the PerconaPGRestore's options are %q", got)
 	}
@@ -353,7 +362,7 @@ spec:
 	if err := e.admin.patch(e.ctx, pgAPI, "PerconaPGRestore", ns, "recover-recovery-r1", `{"status":{"state":"Succeeded"}}`, "status"); err != nil {
 		t.Fatal(err)
 	}
-	e.eventually("DittoFS back after the restore succeeded", 60*time.Second, func() error {
+	e.eventually("DittoFS back after the restore succeeded", reconcileBehindBreaker, func() error {
 		x, err := e.admin.get(e.ctx, xrAPI, "DittoServer", ns, "recover")
 		if err != nil {
 			return err
