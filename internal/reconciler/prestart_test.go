@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,11 +27,7 @@ func TestPrestart(t *testing.T) {
 	pg := realdfs.StartPostgres(t)
 	db := pg.CreateDatabase(t, "dittofs", "dittofs")
 	secretDir := t.TempDir()
-	for k, v := range pg.PerconaUserSecret(db) {
-		if err := os.WriteFile(filepath.Join(secretDir, k), []byte(v), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	realdfs.WriteVolume(t, secretDir, pg.PerconaUserSecret(db))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	psql := func(sql string) string {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -41,11 +39,7 @@ func (d *drill) prestart(pg *realdfs.PGServer, db realdfs.PGDatabase, c composed
 		t.Fatalf("the restored server's declaration: %v\n%s", err, rendered)
 	}
 	secretDir := t.TempDir()
-	for k, v := range pg.PerconaUserSecret(db) {
-		if err := os.WriteFile(filepath.Join(secretDir, k), []byte(v), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	realdfs.WriteVolume(t, secretDir, pg.PerconaUserSecret(db))
 	stores := 0
 	for i, m := range cfg.MetadataStores {
 		if m.Postgres != nil && m.Postgres.OnCluster {
