@@ -34,9 +34,11 @@ type cli struct {
 	MetricsAddress     string        `default:":8080"                                                              help:"Address of the Prometheus /metrics server. Empty disables it."`
 	ShutdownTimeout    time.Duration `default:"10s"                                                                help:"How long to let in-flight calls finish after SIGTERM before closing their connections."`
 
-	// ResponseCache answers a request the function answered before from
-	// memory (fn.WithResponseCache). Off by default.
-	ResponseCache int `default:"0" help:"Answer repeated identical requests from a cache of this many responses (0: off)." name:"response-cache"`
+	// ResponseCacheMB answers a request the function answered before from
+	// memory (fn.WithResponseCache): in a steady state each XR's reconciles
+	// send the same request, and 32 MiB of encoded responses hold some
+	// 1,000 XRs' (two requests each, 16 KB a response).
+	ResponseCacheMB int `default:"32" help:"Answer repeated identical requests from a cache of at most this many MiB of encoded responses (0: off)." name:"response-cache-mb"`
 
 	// SecretsSeed makes generated Secrets repeatable for render goldens. It
 	// only works with --insecure, which no cluster uses.
@@ -69,8 +71,8 @@ func (c *cli) run(ctx context.Context) error {
 		}
 		opts = append(opts, fn.WithSeededSecrets(c.SecretsSeed))
 	}
-	if c.ResponseCache > 0 {
-		opts = append(opts, fn.WithResponseCache(c.ResponseCache))
+	if c.ResponseCacheMB > 0 {
+		opts = append(opts, fn.WithResponseCache(c.ResponseCacheMB<<20))
 	}
 	return server.Run(ctx, fn.NewFunction(log, opts...), c.config(), log)
 }

@@ -74,3 +74,25 @@ func TestDebugShortFlag(t *testing.T) {
 		t.Error("-d did not turn on debug logging")
 	}
 }
+
+// TestResponseCacheFlag: the response cache is on by default, at 32 MiB,
+// and --response-cache-mb=0 turns it off.
+func TestResponseCacheFlag(t *testing.T) {
+	for args, want := range map[string]int{"": 32, "--response-cache-mb=0": 0, "--response-cache-mb=128": 128} {
+		c := &cli{}
+		parser, err := kong.New(c, options()...)
+		if err != nil {
+			t.Fatalf("kong.New: %v", err)
+		}
+		var argv []string
+		if args != "" {
+			argv = []string{args}
+		}
+		if _, err := parser.Parse(argv); err != nil {
+			t.Fatalf("Parse(%q): %v", argv, err)
+		}
+		if c.ResponseCacheMB != want {
+			t.Errorf("Parse(%q): the cache holds %d MiB, want %d", argv, c.ResponseCacheMB, want)
+		}
+	}
+}

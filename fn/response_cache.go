@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -17,57 +18,83 @@ import (
 )
 
 // WithResponseCache makes the Function answer a request it has answered
-// before with the response it gave then, from a cache of at most entries
-// responses (the least recently used goes first). In a steady state
-// Crossplane sends each XR the same request on every reconcile; composing
-// it again gives the same bytes, since the function is pure.
+// before with the response it gave then, from a cache of at most maxBytes
+// of encoded responses (the least recently used goes first). In a steady
+// state Crossplane sends each XR the same request on every reconcile;
+// composing it again gives the same bytes, since the function is pure.
 //
 // The rule for a cache across calls: the key is a complete digest of
 // everything the value depends on, and the cache is bounded. A response is
 // a function of its request and nothing else (no clock, no map order) unless
 // the call read random bytes for a new Secret or failed (its logs would be
 // skipped); those are never cached. The key is SHA-256 over every field of
-// the request (requestDigest), so equal keys are equal requests. Responses
-// handed out from the cache are shared: the caller must not change them
-// (gRPC only reads them). TestResponseCache checks cached and uncached
-// responses are the same bytes over the corpus and over sequences of
-// changes. Off (entries 0) unless the server is started with
-// --response-cache.
-func WithResponseCache(entries int) Option {
+// the request (requestDigest), so equal keys are equal requests.
+//
+// The cache keeps each response encoded (deterministic protobuf, some 16 KB
+// for a steady-state XR, against 100-200 KB as a message), and answers with
+// a message that holds that encoding as its unknown fields, which
+// proto.Marshal writes out as they are: the same bytes on the wire as the
+// response itself, with no Structs to build or encode per hit. Bytes hold
+// no pointers, so a full cache costs the garbage collector nothing to mark.
+// A caller in process that wants the fields reads them with
+// proto.Unmarshal(proto.Marshal(rsp)) (TestResponseCache compares cached and
+// uncached responses byte for byte over the corpus and over sequences of
+// changes). Off (maxBytes 0) unless the server is started with
+// --response-cache-mb above 0, as it is by default.
+func WithResponseCache(maxBytes int) Option {
 	return func(f *Function) {
-		if entries > 0 {
-			f.responses = &responseCache{max: entries, byKey: map[[sha256.Size]byte]*list.Element{}, order: list.New()}
+		if maxBytes > 0 {
+			f.responses = &responseCache{max: maxBytes, byKey: map[[sha256.Size]byte]*list.Element{}, order: list.New()}
 		}
 	}
 }
 
-// responseCache is a bounded LRU map from request digests to responses.
+// responseCache is a bounded LRU map from request digests to encoded
+// responses.
 type responseCache struct {
 	mu    sync.Mutex
-	max   int
+	max   int // bytes
+	size  int // bytes held
 	byKey map[[sha256.Size]byte]*list.Element
 	order *list.List // of *cachedResponse, most recently used first
 }
 
 type cachedResponse struct {
-	key [sha256.Size]byte
-	rsp *fnv1.RunFunctionResponse
+	key     [sha256.Size]byte
+	encoded []byte
 }
 
 // run answers req from the cache, or by compose, keeping what it may.
 func (rc *responseCache) run(req *fnv1.RunFunctionRequest, compose func(*fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, bool)) *fnv1.RunFunctionResponse {
 	key := requestDigest(req)
-	if rsp, ok := rc.get(key); ok {
-		return rsp
+	if encoded, ok := rc.get(key); ok {
+		return encodedResponse(encoded)
 	}
 	rsp, cacheable := compose(req)
-	if cacheable {
-		rc.put(key, rsp)
+	if !cacheable {
+		return rsp
 	}
+	encoded, err := proto.MarshalOptions{Deterministic: true}.Marshal(rsp)
+	if err != nil {
+		// gRPC would fail to send it too; let it say so.
+		return rsp
+	}
+	// A full slice: a caller appending to the message's unknown fields
+	// copies them instead of writing into the cache's array.
+	encoded = encoded[:len(encoded):len(encoded)]
+	rc.put(key, encoded)
+	return encodedResponse(encoded)
+}
+
+// encodedResponse is a RunFunctionResponse whose encoding is encoded: it
+// holds the bytes as unknown fields, which proto.Marshal writes as they are.
+func encodedResponse(encoded []byte) *fnv1.RunFunctionResponse {
+	rsp := &fnv1.RunFunctionResponse{}
+	rsp.ProtoReflect().SetUnknown(encoded)
 	return rsp
 }
 
-func (rc *responseCache) get(key [sha256.Size]byte) (*fnv1.RunFunctionResponse, bool) {
+func (rc *responseCache) get(key [sha256.Size]byte) ([]byte, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	e, ok := rc.byKey[key]
@@ -76,28 +103,34 @@ func (rc *responseCache) get(key [sha256.Size]byte) (*fnv1.RunFunctionResponse, 
 	}
 	rc.order.MoveToFront(e)
 	cr, _ := e.Value.(*cachedResponse)
-	return cr.rsp, true
+	return cr.encoded, true
 }
 
-func (rc *responseCache) put(key [sha256.Size]byte, rsp *fnv1.RunFunctionResponse) {
+func (rc *responseCache) put(key [sha256.Size]byte, encoded []byte) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if e, ok := rc.byKey[key]; ok {
 		rc.order.MoveToFront(e)
 		return
 	}
-	rc.byKey[key] = rc.order.PushFront(&cachedResponse{key: key, rsp: rsp})
-	for rc.order.Len() > rc.max {
+	if len(encoded) > rc.max {
+		return // larger than the whole cache
+	}
+	rc.byKey[key] = rc.order.PushFront(&cachedResponse{key: key, encoded: encoded})
+	rc.size += len(encoded)
+	for rc.size > rc.max {
 		last := rc.order.Back()
 		cr, _ := rc.order.Remove(last).(*cachedResponse)
 		delete(rc.byKey, cr.key)
+		rc.size -= len(cr.encoded)
 	}
 }
 
-func (rc *responseCache) len() int {
+// held is how many responses the cache holds, and their bytes.
+func (rc *responseCache) held() (responses, bytes int) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return rc.order.Len()
+	return rc.order.Len(), rc.size
 }
 
 // randomBytesRead counts the bytes read through it: a call that read any

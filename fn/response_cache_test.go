@@ -32,7 +32,7 @@ func TestResponseCache(t *testing.T) {
 		}
 		t.Run(c.Name, func(t *testing.T) {
 			uncached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
-			cached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"), WithResponseCache(4))
+			cached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"), WithResponseCache(cacheBudget))
 			first := c.Request()
 			answer := func(what string, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
 				t.Helper()
@@ -44,7 +44,7 @@ func TestResponseCache(t *testing.T) {
 				return got
 			}
 			rsp := answer("first request", first)
-			if cached.responses.len() != 0 {
+			if n, _ := cached.responses.held(); n != 0 {
 				// Kept, so it must not depend on the random bytes: another
 				// seed gives the same response.
 				other := NewFunction(logging.NewNopLogger(), WithSeededSecrets("another seed"))
@@ -59,17 +59,31 @@ func TestResponseCache(t *testing.T) {
 				answer("steady again after change "+change.what, steady)
 			}
 			before := answer("steady", steady)
-			if again := answer("steady repeated", steady); again == before {
+			again := answer("steady repeated", steady)
+			if kept := len(before.ProtoReflect().GetUnknown()) > 0; kept && !sameArray(before, again) {
+				t.Error("steady repeated: a kept response was composed again, not answered from the cache")
+			}
+			if sameArray(before, again) {
 				hits++
 			}
-			if cached.responses.len() > 4 {
-				t.Errorf("the cache holds %d responses, more than its 4", cached.responses.len())
+			if _, size := cached.responses.held(); size > cacheBudget {
+				t.Errorf("the cache holds %d bytes, more than its %d", size, cacheBudget)
 			}
 		})
 	}
 	if hits == 0 {
 		t.Error("no repeated request was answered from the cache")
 	}
+}
+
+// cacheBudget holds a few steady-state responses, so the sequences of
+// changes evict some.
+const cacheBudget = 64 << 10
+
+// sameArray says a and b are answers from one cached encoding.
+func sameArray(a, b *fnv1.RunFunctionResponse) bool {
+	ua, ub := a.ProtoReflect().GetUnknown(), b.ProtoReflect().GetUnknown()
+	return len(ua) > 0 && len(ua) == len(ub) && &ua[0] == &ub[0]
 }
 
 func marshal(t *testing.T, m proto.Message) []byte {
@@ -219,4 +233,117 @@ func TestRequestDigestCoversEveryField(t *testing.T) {
 	if leaves < 500 {
 		t.Errorf("only %d values changed: the walk missed most of the request", leaves)
 	}
+}
+
+// TestResponseCacheBound: the cache keeps at most its budget of encoded
+// responses, the least recently used going first; a response larger than
+// the budget is not kept; the caller of a cached answer cannot change
+// what the cache holds.
+func TestResponseCacheBound(t *testing.T) {
+	c, err := corpus.LoadExample("..", "percona-running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
+	rsp, _ := f.RunFunction(t.Context(), c.Request())
+	steady := c.Resolve(rsp.GetRequirements())
+	other := proto.Clone(steady).(*fnv1.RunFunctionRequest)
+	setPath(other.GetObserved().GetComposite().GetResource(), structpb.NewStringValue("other"), "metadata", "labels", "cache-test")
+	want := marshal(t, must(f.RunFunction(t.Context(), proto.Clone(steady).(*fnv1.RunFunctionRequest))))
+	size := len(want)
+
+	cases := map[string]struct {
+		reason string
+		budget int
+		// asks are the requests, in order: s (steady) or o (other).
+		asks string
+		// wantHeld is how many responses the cache holds after them, and
+		// wantHit whether the last was answered from the cache.
+		wantHeld int
+		wantHit  bool
+	}{
+		"RoomForTwo": {
+			reason:   "With room for two responses, both are kept, and the first is answered again from the cache.",
+			budget:   2*size + 1024,
+			asks:     "sos",
+			wantHeld: 2,
+			wantHit:  true,
+		},
+		"RoomForOne": {
+			reason:   "With room for one response, the other request evicts the steady one, which is then composed again.",
+			budget:   size + 1024,
+			asks:     "sos",
+			wantHeld: 1,
+			wantHit:  false,
+		},
+		"LeastRecentlyUsedGoes": {
+			reason:   "The steady response, used again after the other was kept, is the one a third keeps; the other went.",
+			budget:   2*size + 1024,
+			asks:     "sossS",
+			wantHeld: 2,
+			wantHit:  true,
+		},
+		"TooLargeForTheBudget": {
+			reason:   "A response larger than the whole budget is not kept.",
+			budget:   size / 2,
+			asks:     "ss",
+			wantHeld: 0,
+			wantHit:  false,
+		},
+	}
+	third := proto.Clone(steady).(*fnv1.RunFunctionRequest)
+	setPath(third.GetObserved().GetComposite().GetResource(), structpb.NewStringValue("third"), "metadata", "labels", "cache-test")
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"), WithResponseCache(tc.budget))
+			var last, previousSteady *fnv1.RunFunctionResponse
+			hit := false
+			for _, a := range tc.asks {
+				req := steady
+				switch a {
+				case 'o':
+					req = other
+				case 'S': // a third request, then the steady one again
+					must(cached.RunFunction(t.Context(), proto.Clone(third).(*fnv1.RunFunctionRequest)))
+				}
+				last = must(cached.RunFunction(t.Context(), proto.Clone(req).(*fnv1.RunFunctionRequest)))
+				if req == steady {
+					hit = previousSteady != nil && sameArray(previousSteady, last)
+					previousSteady = last
+				} else {
+					hit = false
+				}
+			}
+			held, bytes := cached.responses.held()
+			if held != tc.wantHeld || hit != tc.wantHit || bytes > tc.budget {
+				t.Errorf("%s\nheld %d responses (%d bytes of %d), last answered from the cache %v; want %d, %v",
+					tc.reason, held, bytes, tc.budget, hit, tc.wantHeld, tc.wantHit)
+			}
+		})
+	}
+
+	t.Run("AnswersAreTheirCallers", func(t *testing.T) {
+		cached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"), WithResponseCache(4*size))
+		ask := func() *fnv1.RunFunctionResponse {
+			return must(cached.RunFunction(t.Context(), proto.Clone(steady).(*fnv1.RunFunctionRequest)))
+		}
+		first, second := ask(), ask()
+		// Two callers each append a field of their own to their answer.
+		first.ProtoReflect().SetUnknown(append(first.ProtoReflect().GetUnknown(), 0x08, 0x01))
+		second.ProtoReflect().SetUnknown(append(second.ProtoReflect().GetUnknown(), 0x08, 0x02))
+		first.Meta = &fnv1.ResponseMeta{Tag: "changed by a caller"}
+		if got := first.ProtoReflect().GetUnknown(); got[len(got)-1] != 0x01 {
+			t.Error("one caller's change to its answer changed another's")
+		}
+		if got := marshal(t, ask()); !bytes.Equal(got, want) {
+			t.Error("a caller's change to its answer changed the cached response")
+		}
+	})
+}
+
+func must(rsp *fnv1.RunFunctionResponse, err error) *fnv1.RunFunctionResponse {
+	if err != nil {
+		panic(err)
+	}
+	return rsp
 }

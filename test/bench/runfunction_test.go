@@ -58,9 +58,10 @@ func BenchmarkWire(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// ours-cached is ours with its opt-in response cache (--response-cache):
-	// every call after the first a hit, as in a steady state.
-	cached := fn.NewFunction(logging.NewNopLogger(), fn.WithResponseCache(64))
+	// ours-cached is ours with its response cache, as the server runs it by
+	// default (--response-cache-mb=32): every call after the first a hit, as
+	// in a steady state.
+	cached := fn.NewFunction(logging.NewNopLogger(), fn.WithResponseCache(32<<20))
 	wired := []struct {
 		name string
 		fn   fnv1.FunctionRunnerServiceServer

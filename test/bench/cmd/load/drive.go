@@ -152,7 +152,7 @@ func sameAnswer(ctx context.Context, ours, echo *target) error {
 		t.rspBytes = len(raw)
 	}
 	if !proto.Equal(rsps[0], rsps[1]) {
-		return fmt.Errorf("%s: its response differs from ours to the same request: the floor would not be the function's", echo.srv.name)
+		return fmt.Errorf("%s: its response differs from ours to the same request", echo.srv.name)
 	}
 	return nil
 }

@@ -109,13 +109,14 @@ func run() error {
 	return nil
 }
 
-// functionNames are the servers: function-dittofs first, then its floor
-// and the floor's per-call copying variant; binaries are their programs in
-// -bins. -also adds more after them.
+// functionNames are the servers: function-dittofs first (as it ships, its
+// response cache on), then the same binary composing every call, then its
+// floor and the floor's per-call copying variant; binaries are their
+// programs in -bins. -also adds more after them.
 var (
-	functionNames = []string{"ours", "echo", "echo-clone", "noop", "template"}
+	functionNames = []string{"ours", "uncached", "echo", "echo-clone", "noop", "template"}
 	binaries      = map[string]string{
-		"ours": "function", "echo": "echo-function", "echo-clone": "echo-function",
+		"ours": "function", "uncached": "function", "echo": "echo-function", "echo-clone": "echo-function",
 		"noop": "noop-function", "template": "template-function",
 	}
 )
@@ -129,6 +130,8 @@ func startAll(ctx context.Context, names []string, bin map[string]string, certs 
 	for _, name := range names {
 		var extra []string
 		switch name {
+		case "uncached":
+			extra = []string{"--response-cache-mb=0"}
 		case "echo":
 			extra = []string{"--root=" + root, "--case=" + c.Name}
 		case "echo-clone":
@@ -151,8 +154,10 @@ func startAll(ctx context.Context, names []string, bin map[string]string, certs 
 			return targets, err
 		}
 	}
-	for _, echo := range targets[1:3] {
-		if err := sameAnswer(ctx, targets[0], echo); err != nil {
+	// The same binary composing every call, and both echo floors, answer
+	// exactly what ours does.
+	for _, t := range targets[1:4] {
+		if err := sameAnswer(ctx, targets[0], t); err != nil {
 			return targets, err
 		}
 	}
