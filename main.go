@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crossplane/function-sdk-go"
 
@@ -74,7 +75,40 @@ func (c *cli) run(ctx context.Context) error {
 	if c.ResponseCacheMB > 0 {
 		opts = append(opts, fn.WithResponseCache(c.ResponseCacheMB<<20))
 	}
-	return server.Run(ctx, fn.NewFunction(log, opts...), c.config(), log)
+	f := fn.NewFunction(log, opts...)
+	cfg := c.config()
+	cfg.Collectors = responseCacheMetrics(f)
+	return server.Run(ctx, f, cfg, log)
+}
+
+// responseCacheMetrics are the response cache's counters and size, read
+// from the Function when scraped; none without a cache. Its hit ratio says
+// whether the cache holds the fleet's steady state: with too small a
+// budget, evictions climb with misses.
+func responseCacheMetrics(f *fn.Function) []prometheus.Collector {
+	if _, ok := f.ResponseCacheStats(); !ok {
+		return nil
+	}
+	stat := func(v func(fn.ResponseCacheStats) float64) func() float64 {
+		return func() float64 {
+			s, _ := f.ResponseCacheStats()
+			return v(s)
+		}
+	}
+	counter := func(name, help string, v func(fn.ResponseCacheStats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "function_dittofs", Subsystem: "response_cache", Name: name, Help: help}, stat(v))
+	}
+	gauge := func(name, help string, v func(fn.ResponseCacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "function_dittofs", Subsystem: "response_cache", Name: name, Help: help}, stat(v))
+	}
+	return []prometheus.Collector{
+		counter("hits_total", "Requests answered from the response cache.", func(s fn.ResponseCacheStats) float64 { return float64(s.Hits) }),
+		counter("misses_total", "Requests the response cache did not hold, composed.", func(s fn.ResponseCacheStats) float64 { return float64(s.Misses) }),
+		counter("evictions_total", "Responses dropped to keep the cache within its budget.", func(s fn.ResponseCacheStats) float64 { return float64(s.Evictions) }),
+		gauge("responses", "Responses the cache holds.", func(s fn.ResponseCacheStats) float64 { return float64(s.Responses) }),
+		gauge("bytes", "Bytes of encoded responses the cache holds.", func(s fn.ResponseCacheStats) float64 { return float64(s.Bytes) }),
+		gauge("max_bytes", "The cache's budget (--response-cache-mb).", func(s fn.ResponseCacheStats) float64 { return float64(s.MaxBytes) }),
+	}
 }
 
 // options are shared with the test, which parses without exiting.

@@ -6,8 +6,15 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/dittofs/function-dittofs/fn"
 	"github.com/dittofs/function-dittofs/internal/server"
+	"github.com/dittofs/function-dittofs/internal/testing/corpus"
 )
 
 func TestFlags(t *testing.T) {
@@ -94,5 +101,55 @@ func TestResponseCacheFlag(t *testing.T) {
 		if c.ResponseCacheMB != want {
 			t.Errorf("Parse(%q): the cache holds %d MiB, want %d", argv, c.ResponseCacheMB, want)
 		}
+	}
+}
+
+// TestResponseCacheMetrics: the cache's counters and size are served as
+// metrics, read when scraped; a Function without a cache has none.
+func TestResponseCacheMetrics(t *testing.T) {
+	if got := responseCacheMetrics(fn.NewFunction(logging.NewNopLogger())); got != nil {
+		t.Errorf("metrics of a Function without a cache: %d collectors, want none", len(got))
+	}
+	c, err := corpus.LoadExample(".", "percona-running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := fn.NewFunction(logging.NewNopLogger()).RunFunction(t.Context(), c.Request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	steady := c.Resolve(first.GetRequirements())
+	f := fn.NewFunction(logging.NewNopLogger(), fn.WithResponseCache(1<<20))
+	for range 4 {
+		if _, err := f.RunFunction(t.Context(), proto.Clone(steady).(*fnv1.RunFunctionRequest)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(responseCacheMetrics(f)...)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range families {
+		m := mf.GetMetric()[0]
+		got[mf.GetName()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	stats, _ := f.ResponseCacheStats()
+	want := map[string]float64{
+		// The steady request composed once, then answered from the cache.
+		"function_dittofs_response_cache_hits_total":      3,
+		"function_dittofs_response_cache_misses_total":    1,
+		"function_dittofs_response_cache_evictions_total": 0,
+		"function_dittofs_response_cache_responses":       float64(stats.Responses),
+		"function_dittofs_response_cache_bytes":           float64(stats.Bytes),
+		"function_dittofs_response_cache_max_bytes":       1 << 20,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metrics: -want, +got:\n%s", diff)
+	}
+	if stats.Responses == 0 || stats.Bytes == 0 {
+		t.Errorf("the cache holds %d responses, %d bytes: the steady response was not kept", stats.Responses, stats.Bytes)
 	}
 }

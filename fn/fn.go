@@ -81,10 +81,19 @@ func NewFunction(log logging.Logger, opts ...Option) *Function {
 // (response_cache.go).
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
 	if f.responses != nil {
-		return f.responses.run(req, f.compose), nil
+		return f.responses.run(req, f.compose, f.log), nil
 	}
 	rsp, _ := f.compose(req)
 	return rsp, nil
+}
+
+// ResponseCacheStats is what the response cache did and holds, and false
+// when the Function has none.
+func (f *Function) ResponseCacheStats() (ResponseCacheStats, bool) {
+	if f.responses == nil {
+		return ResponseCacheStats{}, false
+	}
+	return f.responses.snapshot(), true
 }
 
 // compose is RunFunction without the cache. cacheable says the response is

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
@@ -57,6 +58,17 @@ type responseCache struct {
 	size  int // bytes held
 	byKey map[[sha256.Size]byte]*list.Element
 	order *list.List // of *cachedResponse, most recently used first
+	stats ResponseCacheStats
+}
+
+// ResponseCacheStats count what the response cache did since the server
+// started, for its metrics.
+type ResponseCacheStats struct {
+	// Hits are requests answered from the cache; Misses, requests composed
+	// (kept or not); Evictions, responses dropped to stay in the budget.
+	Hits, Misses, Evictions uint64
+	// Responses and Bytes are what it holds now; MaxBytes, its budget.
+	Responses, Bytes, MaxBytes int
 }
 
 type cachedResponse struct {
@@ -65,9 +77,12 @@ type cachedResponse struct {
 }
 
 // run answers req from the cache, or by compose, keeping what it may.
-func (rc *responseCache) run(req *fnv1.RunFunctionRequest, compose func(*fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, bool)) *fnv1.RunFunctionResponse {
+func (rc *responseCache) run(req *fnv1.RunFunctionRequest, compose func(*fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, bool), log logging.Logger) *fnv1.RunFunctionResponse {
 	key := requestDigest(req)
 	if encoded, ok := rc.get(key); ok {
+		xr := req.GetObserved().GetComposite().GetResource().GetFields()["metadata"].GetStructValue().GetFields()
+		log.Debug("answered from the response cache", "tag", req.GetMeta().GetTag(),
+			"xr", xr["name"].GetStringValue(), "namespace", xr["namespace"].GetStringValue())
 		return encodedResponse(encoded)
 	}
 	rsp, cacheable := compose(req)
@@ -99,8 +114,10 @@ func (rc *responseCache) get(key [sha256.Size]byte) ([]byte, bool) {
 	defer rc.mu.Unlock()
 	e, ok := rc.byKey[key]
 	if !ok {
+		rc.stats.Misses++
 		return nil, false
 	}
+	rc.stats.Hits++
 	rc.order.MoveToFront(e)
 	cr, _ := e.Value.(*cachedResponse)
 	return cr.encoded, true
@@ -123,14 +140,17 @@ func (rc *responseCache) put(key [sha256.Size]byte, encoded []byte) {
 		cr, _ := rc.order.Remove(last).(*cachedResponse)
 		delete(rc.byKey, cr.key)
 		rc.size -= len(cr.encoded)
+		rc.stats.Evictions++
 	}
 }
 
-// held is how many responses the cache holds, and their bytes.
-func (rc *responseCache) held() (responses, bytes int) {
+// snapshot is the counters and what the cache holds now.
+func (rc *responseCache) snapshot() ResponseCacheStats {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return rc.order.Len(), rc.size
+	s := rc.stats
+	s.Responses, s.Bytes, s.MaxBytes = rc.order.Len(), rc.size, rc.max
+	return s
 }
 
 // randomBytesRead counts the bytes read through it: a call that read any

@@ -44,7 +44,7 @@ func TestResponseCache(t *testing.T) {
 				return got
 			}
 			rsp := answer("first request", first)
-			if n, _ := cached.responses.held(); n != 0 {
+			if cached.responses.snapshot().Responses != 0 {
 				// Kept, so it must not depend on the random bytes: another
 				// seed gives the same response.
 				other := NewFunction(logging.NewNopLogger(), WithSeededSecrets("another seed"))
@@ -66,7 +66,7 @@ func TestResponseCache(t *testing.T) {
 			if sameArray(before, again) {
 				hits++
 			}
-			if _, size := cached.responses.held(); size > cacheBudget {
+			if size := cached.responses.snapshot().Bytes; size > cacheBudget {
 				t.Errorf("the cache holds %d bytes, more than its %d", size, cacheBudget)
 			}
 		})
@@ -261,34 +261,40 @@ func TestResponseCacheBound(t *testing.T) {
 		// wantHit whether the last was answered from the cache.
 		wantHeld int
 		wantHit  bool
+		// wantCounts are the hits, misses and evictions counted.
+		wantCounts [3]uint64
 	}{
 		"RoomForTwo": {
-			reason:   "With room for two responses, both are kept, and the first is answered again from the cache.",
-			budget:   2*size + 1024,
-			asks:     "sos",
-			wantHeld: 2,
-			wantHit:  true,
+			reason:     "With room for two responses, both are kept, and the first is answered again from the cache.",
+			budget:     2*size + 1024,
+			asks:       "sos",
+			wantHeld:   2,
+			wantHit:    true,
+			wantCounts: [3]uint64{1, 2, 0},
 		},
 		"RoomForOne": {
-			reason:   "With room for one response, the other request evicts the steady one, which is then composed again.",
-			budget:   size + 1024,
-			asks:     "sos",
-			wantHeld: 1,
-			wantHit:  false,
+			reason:     "With room for one response, the other request evicts the steady one, which is then composed again.",
+			budget:     size + 1024,
+			asks:       "sos",
+			wantHeld:   1,
+			wantHit:    false,
+			wantCounts: [3]uint64{0, 3, 2},
 		},
 		"LeastRecentlyUsedGoes": {
-			reason:   "The steady response, used again after the other was kept, is the one a third keeps; the other went.",
-			budget:   2*size + 1024,
-			asks:     "sossS",
-			wantHeld: 2,
-			wantHit:  true,
+			reason:     "The steady response, used again after the other was kept, is the one a third keeps; the other went.",
+			budget:     2*size + 1024,
+			asks:       "sossS",
+			wantHeld:   2,
+			wantHit:    true,
+			wantCounts: [3]uint64{3, 3, 1},
 		},
 		"TooLargeForTheBudget": {
-			reason:   "A response larger than the whole budget is not kept.",
-			budget:   size / 2,
-			asks:     "ss",
-			wantHeld: 0,
-			wantHit:  false,
+			reason:     "A response larger than the whole budget is not kept.",
+			budget:     size / 2,
+			asks:       "ss",
+			wantHeld:   0,
+			wantHit:    false,
+			wantCounts: [3]uint64{0, 2, 0},
 		},
 	}
 	third := proto.Clone(steady).(*fnv1.RunFunctionRequest)
@@ -314,10 +320,11 @@ func TestResponseCacheBound(t *testing.T) {
 					hit = false
 				}
 			}
-			held, bytes := cached.responses.held()
-			if held != tc.wantHeld || hit != tc.wantHit || bytes > tc.budget {
-				t.Errorf("%s\nheld %d responses (%d bytes of %d), last answered from the cache %v; want %d, %v",
-					tc.reason, held, bytes, tc.budget, hit, tc.wantHeld, tc.wantHit)
+			got := cached.responses.snapshot()
+			counts := [3]uint64{got.Hits, got.Misses, got.Evictions}
+			if got.Responses != tc.wantHeld || hit != tc.wantHit || got.Bytes > tc.budget || counts != tc.wantCounts {
+				t.Errorf("%s\nheld %d responses (%d bytes of %d), last answered from the cache %v, hits, misses, evictions %v; want %d, %v, %v",
+					tc.reason, got.Responses, got.Bytes, tc.budget, hit, counts, tc.wantHeld, tc.wantHit, tc.wantCounts)
 			}
 		})
 	}

@@ -51,6 +51,8 @@ type Config struct {
 
 	// MetricsAddress of the Prometheus /metrics server; empty disables it.
 	MetricsAddress string
+	// Collectors are the function's own metrics, served beside gRPC's.
+	Collectors []prometheus.Collector
 
 	// ShutdownTimeout bounds GracefulStop; zero means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
@@ -124,7 +126,7 @@ func New(fn fnv1.FunctionRunnerServiceServer, cfg Config, log logging.Logger) (*
 	}
 
 	if metrics != nil {
-		if err := s.setupMetrics(metrics, so.MetricsAddress); err != nil {
+		if err := s.setupMetrics(metrics, so.MetricsAddress, cfg.Collectors); err != nil {
 			_ = s.listener.Close()
 			return nil, err
 		}
@@ -165,10 +167,15 @@ func serveOptions(cfg Config) (*function.ServeOptions, error) {
 
 // setupMetrics uses a registry of its own, not Prometheus' global one, so
 // several servers (tests) can live in one process.
-func (s *Server) setupMetrics(metrics *grpcprometheus.ServerMetrics, address string) error {
+func (s *Server) setupMetrics(metrics *grpcprometheus.ServerMetrics, address string, own []prometheus.Collector) error {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(metrics); err != nil {
 		return fmt.Errorf("cannot register gRPC metrics: %w", err)
+	}
+	for _, c := range own {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("cannot register the function's metrics: %w", err)
+		}
 	}
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return fmt.Errorf("cannot register Go metrics: %w", err)

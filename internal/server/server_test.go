@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -292,13 +293,16 @@ func TestMetrics(t *testing.T) {
 	t.Run("Enabled", func(t *testing.T) {
 		cfg := insecureConfig()
 		cfg.MetricsAddress = "127.0.0.1:0"
+		cfg.Collectors = []prometheus.Collector{prometheus.NewGaugeFunc(
+			prometheus.GaugeOpts{Name: "own_metric", Help: "A metric of the function's own."},
+			func() float64 { return 42 })}
 		s, _, _ := start(t, &echoFunction{}, cfg)
 		if _, err := runFunction(t.Context(), dial(t, s.Addr(), insecure.NewCredentials()), "count me"); err != nil {
 			t.Fatalf("RunFunction: %v", err)
 		}
 
 		body := get(t, "http://"+s.MetricsAddr().String()+"/metrics")
-		for _, want := range []string{handledOK, "go_goroutines", "process_open_fds"} {
+		for _, want := range []string{handledOK, "go_goroutines", "process_open_fds", "own_metric 42"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics does not contain %q", want)
 			}

@@ -46,6 +46,28 @@ func (e *env) noChurn(t *testing.T) {
 	}
 	// Crossplane applies the desired objects one by one after the call.
 	time.Sleep(3 * time.Second)
+	e.unchangedSince(t, before, fmt.Sprintf("%d reconciles of a ready XR", reconciles))
+
+	// Reconciles of the XR with nothing changed (Crossplane requeues it
+	// after the response's TTL, a minute) send the function the request it
+	// answered last time, and the server answers from its response cache,
+	// as it does by default: the composed objects stay as they are.
+	hits := e.functionCacheHits()
+	e.eventually("a reconcile answered from the response cache", 3*time.Minute, func() error {
+		if n := e.functionCacheHits(); n <= hits {
+			return fmt.Errorf("%d answers from the cache, want more than %d", n, hits)
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second)
+	e.unchangedSince(t, before, "reconciles answered from the response cache")
+	t.Logf("%d calls for the XR composed, %d answered from the response cache", e.functionCalls(), e.functionCacheHits())
+}
+
+// unchangedSince fails t if a composed object of XR files is new, gone, or
+// has a new generation or data since before.
+func (e *env) unchangedSince(t *testing.T, before map[string]churnState, what string) {
+	t.Helper()
 	after := e.churnState("files")
 	var changed []string
 	for k, b := range before {
@@ -66,9 +88,9 @@ func (e *env) noChurn(t *testing.T) {
 	}
 	sort.Strings(changed)
 	if len(changed) > 0 {
-		t.Errorf("%d reconciles of a ready XR changed composed objects:\n%s", reconciles, strings.Join(changed, "\n"))
+		t.Errorf("%s changed composed objects:\n%s", what, strings.Join(changed, "\n"))
 	}
-	t.Logf("%d reconciles of a ready XR: %d composed objects, none changed", reconciles, len(after))
+	t.Logf("%s: %d composed objects, none changed", what, len(after))
 }
 
 type churnState struct {
@@ -104,14 +126,22 @@ func (e *env) churnState(name string) map[string]churnState {
 
 // functionCalls counts the function's "composed" debug lines for the XR
 // files in its log: one per RunFunction call that composed.
-func (e *env) functionCalls() int {
+func (e *env) functionCalls() int { return e.functionLogLines("composed") }
+
+// functionCacheHits counts the calls for XR files the function answered
+// from its response cache.
+func (e *env) functionCacheHits() int { return e.functionLogLines("answered from the response cache") }
+
+// functionLogLines counts the function's debug log lines for XR files that
+// hold what.
+func (e *env) functionLogLines(what string) int {
 	b, err := os.ReadFile(filepath.Join(e.dir, "logs", "function-dittofs.log"))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	n := 0
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		if bytes.Contains(line, []byte("composed")) && bytes.Contains(line, []byte(`"xr": "files"`)) {
+		if bytes.Contains(line, []byte(what)) && bytes.Contains(line, []byte(`"xr": "files"`)) {
 			n++
 		}
 	}
