@@ -9,8 +9,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/crossplane/function-sdk-go"
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/proto/v1beta1"
 
 	"github.com/dittofs/function-dittofs/internal/testing/corpus"
 )
@@ -353,4 +355,34 @@ func must(rsp *fnv1.RunFunctionResponse, err error) *fnv1.RunFunctionResponse {
 		panic(err)
 	}
 	return rsp
+}
+
+// TestResponseCacheBeta: a cached answer reaches a caller of the v1beta1
+// protocol (the SDK converts by encoding and decoding) as the uncached one.
+func TestResponseCacheBeta(t *testing.T) {
+	c, err := corpus.LoadExample("..", "percona-running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
+	steady := c.Resolve(must(uncached.RunFunction(t.Context(), c.Request())).GetRequirements())
+	req := &v1beta1.RunFunctionRequest{}
+	if err := proto.Unmarshal(marshal(t, steady), req); err != nil {
+		t.Fatal(err)
+	}
+	want, err := function.ServeBeta(uncached).RunFunction(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := function.ServeBeta(NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"), WithResponseCache(1<<20)))
+	for _, call := range []string{"composed and kept", "answered from the cache"} {
+		got, err := cached.RunFunction(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.GetDesired().GetResources()) == 0 || !proto.Equal(want, got) {
+			t.Errorf("%s: the v1beta1 response differs from the uncached one (%d desired resources, want %d)",
+				call, len(got.GetDesired().GetResources()), len(want.GetDesired().GetResources()))
+		}
+	}
 }
