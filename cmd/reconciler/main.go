@@ -49,6 +49,7 @@ type cli struct {
 	StatusNamespace   string           `help:"Its namespace."                                                                                                                                                                                              name:"status-namespace"`
 	StatusTokenDir    string           `default:"/var/run/secrets/kubernetes.io/serviceaccount"                                                                                                                                                            help:"Where the projected service account token and ca.crt are (the API server is $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)." name:"status-token-dir"`
 	Debug             bool             `help:"Log at debug level."`
+	DatabaseCAFile    string           `help:"With --prestart: the CA of the server's own cluster; the step then reaches DittoFS's database verify-full."                                                                                                  name:"database-ca-file"`
 	Prestart          bool             `help:"Point DittoFS's records of the declared metadata stores on the server's own cluster at their connection, in its database, then exit: the pod's init container, before DittoFS starts (docs/fileservice.md)."`
 }
 
@@ -62,7 +63,7 @@ func main() {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 	if c.Prestart {
-		os.Exit(prestart(c.Config, log))
+		os.Exit(prestart(c.Config, c.DatabaseCAFile, log))
 	}
 	if c.AdminPasswordFile == "" {
 		log.Error("--admin-password-file is required")
@@ -116,7 +117,7 @@ func main() {
 
 // prestart runs the pre-start step on the declaration at path and says
 // the exit code: 0 when DittoFS may start.
-func prestart(path string, log *slog.Logger) int {
+func prestart(path, caFile string, log *slog.Logger) int {
 	b, err := os.ReadFile(path) //nolint:gosec // the mounted declaration
 	if err != nil {
 		log.Error("pre-start: reading the declaration", "error", err.Error())
@@ -129,7 +130,7 @@ func prestart(path string, log *slog.Logger) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := reconciler.Prestart(ctx, cfg, log); err != nil {
+	if err := reconciler.Prestart(ctx, cfg, caFile, log); err != nil {
 		log.Error("pre-start", "error", err.Error())
 		return 1
 	}

@@ -126,6 +126,13 @@ func reconcilerPrestart(ds spec.DittoServer, sidecar *corev1.Container) *corev1.
 			c.VolumeMounts = append(c.VolumeMounts, m)
 		}
 	}
+	// The stores are on the server's own cluster, whose CA DittoFS verifies
+	// its database with: the step sends the store's password, so it
+	// verifies the server as DittoFS does (the pod's postgres-ca volume).
+	if src := PostgresSourceOf(ds); src != nil && src.CA != nil {
+		c.Args = append(c.Args, "--database-ca-file="+postgresCAFile)
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "postgres-ca", MountPath: postgresCADir, ReadOnly: true})
+	}
 	return c
 }
 

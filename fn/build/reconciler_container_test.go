@@ -238,10 +238,11 @@ func TestReconcilerPrestart(t *testing.T) {
 		Name:    ContainerPrestart,
 		Image:   reconcilerImage,
 		Command: []string{"/reconciler"},
-		Args:    []string{"--prestart", "--config=/etc/dittofs-declared/config.yaml"},
+		Args:    []string{"--prestart", "--config=/etc/dittofs-declared/config.yaml", "--database-ca-file=/etc/dittofs/postgres-ca/ca.crt"},
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "fileservice", MountPath: "/etc/dittofs-declared", ReadOnly: true},
 			{Name: declaredSecretVolume("files-postgres-pguser-dittofs"), MountPath: "/etc/dittofs-declared-secrets/files-postgres-pguser-dittofs", ReadOnly: true},
+			{Name: "postgres-ca", MountPath: "/etc/dittofs/postgres-ca", ReadOnly: true},
 		},
 		Resources:       reconcilerResources(),
 		SecurityContext: reconcilerSecurityContext(),

@@ -41,7 +41,13 @@ import (
 // is not created yet) is the reconciler's to create. The control-plane
 // database is the one the cluster's user Secret names (dbname), on the
 // same cluster.
-func Prestart(ctx context.Context, c *declared.Config, log *slog.Logger) error {
+//
+// caFile, when set, is the cluster's CA: the step then connects with
+// verify-full, as DittoFS reaches its own database, since what it sends is
+// the store's password. Without it, with the store's sslmode (require by
+// default), as DittoFS reaches the store. The records keep the store's
+// sslmode either way: they say how DittoFS reaches the store.
+func Prestart(ctx context.Context, c *declared.Config, caFile string, log *slog.Logger) error {
 	// Read as the reconciler reads them (resolve), so both write the same.
 	var r secretReader
 	for i, m := range c.MetadataStores {
@@ -56,7 +62,7 @@ func Prestart(ctx context.Context, c *declared.Config, log *slog.Logger) error {
 		if err := r.err(); err != nil {
 			return err
 		}
-		if err := repointStore(ctx, m.Name, pg, conn, controlPlane, log); err != nil {
+		if err := repointStore(ctx, m.Name, pg, conn, controlPlane, caFile, log); err != nil {
 			return fmt.Errorf("metadata store %s: %w", m.Name, err)
 		}
 	}
@@ -70,12 +76,16 @@ var connectionKeys = []string{"host", "port", "user", "password", "sslmode"}
 
 // repointStore rewrites store name's record in the control-plane database
 // to conn when it differs.
-func repointStore(ctx context.Context, name string, pg *declared.PostgresStore, conn PostgresConnection, controlPlane string, log *slog.Logger) error {
+func repointStore(ctx context.Context, name string, pg *declared.PostgresStore, conn PostgresConnection, controlPlane, caFile string, log *slog.Logger) error {
 	sslmode := pg.SSLMode
 	if sslmode == "" {
 		sslmode = "require"
 	}
-	db, err := pgx.Connect(ctx, connString(conn, controlPlane, sslmode))
+	tls := url.Values{"sslmode": {sslmode}}
+	if caFile != "" {
+		tls = url.Values{"sslmode": {"verify-full"}, "sslrootcert": {caFile}}
+	}
+	db, err := pgx.Connect(ctx, connString(conn, controlPlane, tls))
 	if err != nil {
 		return fmt.Errorf("connecting to DittoFS's database %s: %w", controlPlane, err)
 	}
@@ -133,12 +143,13 @@ func sameConfigValue(recorded, want any) bool {
 	return recorded == want
 }
 
-// connString is a libpq URL for conn's database db.
-func connString(conn PostgresConnection, db, sslmode string) string {
+// connString is a libpq URL for conn's database db, with the TLS
+// parameters tls (sslmode, sslrootcert).
+func connString(conn PostgresConnection, db string, tls url.Values) string {
 	u := url.URL{
 		Scheme: "postgres", User: url.UserPassword(conn.User, conn.Password),
 		Host: net.JoinHostPort(conn.Host, strconv.Itoa(conn.Port)), Path: "/" + db,
-		RawQuery: url.Values{"sslmode": {sslmode}}.Encode(),
+		RawQuery: tls.Encode(),
 	}
 	return u.String()
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 
 	"github.com/dittofs/function-dittofs/internal/declared"
 	"github.com/dittofs/function-dittofs/internal/testing/realdfs"
+	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
 // TestPrestart runs the pre-start step against a real PostgreSQL, TLS-only
@@ -21,7 +25,8 @@ import (
 // source's cluster after a restore is pointed at the cluster the Secret
 // names; its other keys stay; a second run changes nothing; a record of
 // another database, a store not on the cluster and a database DittoFS
-// never ran on are left alone.
+// never ran on are left alone. With the cluster's CA it connects
+// verify-full, and a server another CA signed is refused.
 func TestPrestart(t *testing.T) {
 	realdfs.SkipShort(t)
 	pg := realdfs.StartPostgres(t)
@@ -48,7 +53,7 @@ func TestPrestart(t *testing.T) {
 	}}
 	log := slog.New(slog.DiscardHandler)
 
-	if err := Prestart(ctx, c, log); err != nil {
+	if err := Prestart(ctx, c, pg.CAFile, log); err != nil {
 		t.Fatalf("on a database DittoFS never ran on: %v", err)
 	}
 
@@ -69,20 +74,39 @@ func TestPrestart(t *testing.T) {
 	}
 	before := map[string]map[string]any{"moved": record("moved"), "elsewhere": record("elsewhere")}
 
-	for run := 1; run <= 2; run++ {
-		if err := Prestart(ctx, c, log); err != nil {
-			t.Fatalf("run %d: %v", run, err)
+	// Verified against another CA, the server is refused before the
+	// password is sent, and nothing is written.
+	otherCA, err := testpki.NewCA("another cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCAFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(otherCAFile, otherCA.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Prestart(ctx, c, otherCAFile, log); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("verified against another CA: want a certificate error, got %v", err)
+	}
+	if got := record("main")["port"]; got != float64(5432) {
+		t.Errorf("verified against another CA, the record was rewritten (port %v)", got)
+	}
+
+	// The first run verifies the cluster's CA (as the init container does),
+	// the second (as a step without the CA would) uses the store's sslmode.
+	for run, caFile := range []string{pg.CAFile, ""} {
+		if err := Prestart(ctx, c, caFile, log); err != nil {
+			t.Fatalf("run %d (CA %q): %v", run+1, caFile, err)
 		}
 		want := map[string]any{
 			"database": "dittofs_meta", "host": "127.0.0.1", "port": float64(pg.Port), "user": "dittofs", "password": db.Password,
 			"sslmode": "require", "max_conns": float64(8),
 		}
 		if diff := cmp.Diff(want, record("main")); diff != "" {
-			t.Errorf("run %d: the record of the store on the cluster (-want +got):\n%s", run, diff)
+			t.Errorf("run %d: the record of the store on the cluster (-want +got):\n%s", run+1, diff)
 		}
 		for name, was := range before {
 			if diff := cmp.Diff(was, record(name)); diff != "" {
-				t.Errorf("run %d: the record of %s changed (-was +now):\n%s", run, name, diff)
+				t.Errorf("run %d: the record of %s changed (-was +now):\n%s", run+1, name, diff)
 			}
 		}
 	}

@@ -50,10 +50,16 @@ func (d *drill) prestart(pg *realdfs.PGServer, db realdfs.PGDatabase, c composed
 	if stores != 1 {
 		t.Fatalf("the restored declaration has %d postgres stores on its cluster, want the one drillXR declares:\n%s", stores, rendered)
 	}
+	// The step as composed verifies the cluster's CA; here, the restored
+	// server's.
+	prestart := c.Pod.StatefulSet.Spec.Template.Spec.InitContainers[1]
+	if !slices.ContainsFunc(prestart.Args, func(a string) bool { return strings.HasPrefix(a, "--database-ca-file=") }) {
+		t.Errorf("the pre-start step does not verify the cluster's CA: args %v", prestart.Args)
+	}
 	var log bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := reconciler.Prestart(ctx, cfg, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+	if err := reconciler.Prestart(ctx, cfg, pg.CAFile, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
 		t.Fatalf("the pre-start step: %v\n%s", err, log.String())
 	}
 	if !strings.Contains(log.String(), "now names its database's connection") {
