@@ -1,19 +1,23 @@
 package fn
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
 	crunchyv1beta1 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/postgres-operator.crunchydata.com/v1beta1"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/internal/testing/testpki"
 )
 
@@ -433,4 +437,137 @@ func TestPlainRepositoryAfterBackupsOff(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKeptRepositoryStatus: while backups are off, the XR's status keeps
+// the repository left in the bucket (path, bucket, encrypted), taken from
+// status.database.backup on the call that turns them off and carried on
+// from then. It is what refuses backups turned on again with the other
+// encryption when the cluster's own records of it, the plain repository's
+// annotation or the kept cipher Secret, were removed by hand.
+func TestKeptRepositoryStatus(t *testing.T) {
+	encrypted := extrasSpec
+	plain := strings.Replace(extrasSpec, `,"encryption":{"passphraseSecretRef":{"name":"repo-pass"}}`, "", 1)
+	off := func(spec string) string {
+		return strings.Replace(spec, `"backup":{"enabled":true,`, `"backup":{"enabled":false,"authorizeRemoval":true,`, 1)
+	}
+	const repo = "/pgbackrest/storage/files-4a49acf8/repo1"
+
+	cases := map[string]struct {
+		reason string
+		from   string // the spec backups ran with
+		on     string // the spec they are turned on again with
+		// handRemoved drops the cluster's own records before backups go on.
+		handRemoved bool
+		// noStatus drops the XR's status record too.
+		noStatus bool
+		want     *v1alpha1.KeptRepositoryStatus
+		refused  string // "" applies
+	}{
+		"PlainAnnotationRemoved": {
+			reason: "The annotation removed by hand, the status still says the repository is plain: encryption is refused.",
+			from:   plain, on: encrypted, handRemoved: true,
+			want:    &v1alpha1.KeptRepositoryStatus{RepoPath: repo, Bucket: "b"},
+			refused: "is not encrypted",
+		},
+		"EncryptedCipherSecretRemoved": {
+			reason: "The kept cipher Secret deleted by hand, the status still says the repository is encrypted: a plain one is refused.",
+			from:   encrypted, on: plain, handRemoved: true,
+			want:    &v1alpha1.KeptRepositoryStatus{RepoPath: repo, Bucket: "b", Encrypted: true},
+			refused: "is encrypted",
+		},
+		"EncryptedAgain": {
+			reason: "Backups on again as they were, records removed or not, apply.",
+			from:   encrypted, on: encrypted, handRemoved: true,
+			want: &v1alpha1.KeptRepositoryStatus{RepoPath: repo, Bucket: "b", Encrypted: true},
+		},
+		"WithoutAnyRecord": {
+			reason: "With every record gone the function cannot know, and applies: the status record is what refuses above.",
+			from:   plain, on: encrypted, handRemoved: true, noStatus: true,
+			want: &v1alpha1.KeptRepositoryStatus{RepoPath: repo, Bucket: "b"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			live, rsp := liveServerFrom(t, withSecrets(xrRequest(tc.from), extrasSecrets(t, nil)))
+			req := observeXRStatus(live, rsp)
+			// Backups go off, and a second call keeps what the first wrote.
+			for call := range 2 {
+				next := withSecrets(later(req, off(tc.from), ""), extrasSecrets(t, nil))
+				next.Observed.Composite.Resource.Fields["status"] = req.GetObserved().GetComposite().GetResource().GetFields()["status"]
+				rsp = compose(t, next)
+				if msg, fatal := fatalResult(rsp); fatal {
+					t.Fatalf("%s\nbackups off (call %d): %s", tc.reason, call+1, msg)
+				}
+				next.Observed.Resources = map[string]*fnv1.Resource{}
+				req = observeXRStatus(observeDesired(next, rsp), rsp)
+				if diff := cmp.Diff(tc.want, keptRepositoryOf(t, rsp)); diff != "" {
+					t.Errorf("%s\nbackups off (call %d): status.database.keptRepository: -want, +got:\n%s", tc.reason, call+1, diff)
+				}
+			}
+			if tc.handRemoved {
+				delete(req.GetObserved().GetResources(), string(keyPGBackRestCipher))
+				delete(req.GetObserved().GetResources()[string(keyPerconaCluster)].GetResource().GetFields()["metadata"].GetStructValue().GetFields(), "annotations")
+			}
+			if tc.noStatus {
+				delete(req.GetObserved().GetComposite().GetResource().GetFields(), "status")
+			}
+			// A reconcile while backups are still off, after the removal:
+			// the status carries the record on by itself.
+			next := withSecrets(later(req, off(tc.from), ""), extrasSecrets(t, nil))
+			if st := req.GetObserved().GetComposite().GetResource().GetFields()["status"]; st != nil {
+				next.Observed.Composite.Resource.Fields["status"] = st
+			}
+			rsp = compose(t, next)
+			wantAfter := tc.want
+			if tc.noStatus {
+				wantAfter = nil
+			}
+			if diff := cmp.Diff(wantAfter, keptRepositoryOf(t, rsp)); diff != "" {
+				t.Errorf("%s\nbackups off, records removed: status.database.keptRepository: -want, +got:\n%s", tc.reason, diff)
+			}
+			next.Observed.Resources = map[string]*fnv1.Resource{}
+			req = observeXRStatus(observeDesired(next, rsp), rsp)
+			status := req.GetObserved().GetComposite().GetResource().GetFields()["status"]
+			on := withSecrets(later(req, tc.on, ""), extrasSecrets(t, nil))
+			if status != nil {
+				on.Observed.Composite.Resource.Fields["status"] = status
+			}
+			msg, fatal := fatalResult(compose(t, on))
+			switch {
+			case tc.refused == "" && fatal:
+				t.Errorf("%s\nbackups on again: refused: %s", tc.reason, msg)
+			case tc.refused != "" && (!fatal || !strings.Contains(msg, tc.refused)):
+				t.Errorf("%s\nbackups on again: result %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.refused)
+			}
+		})
+	}
+}
+
+// observeXRStatus gives req's observed XR the status rsp desired, as
+// Crossplane writes it and hands it back.
+func observeXRStatus(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) *fnv1.RunFunctionRequest {
+	if st, ok := rsp.GetDesired().GetComposite().GetResource().GetFields()["status"]; ok {
+		req.Observed.Composite.Resource.Fields["status"] = proto.Clone(st).(*structpb.Value)
+	}
+	return req
+}
+
+// keptRepositoryOf is the desired XR's status.database.keptRepository.
+func keptRepositoryOf(t *testing.T, rsp *fnv1.RunFunctionResponse) *v1alpha1.KeptRepositoryStatus {
+	t.Helper()
+	db := rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue().GetFields()["database"].GetStructValue()
+	kept := db.GetFields()["keptRepository"].GetStructValue()
+	if kept == nil {
+		return nil
+	}
+	b, err := protojson.Marshal(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &v1alpha1.KeptRepositoryStatus{}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

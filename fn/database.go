@@ -191,7 +191,7 @@ func perconaCondition(pc *pgv2.PerconaPGCluster, typ string) (status, reason, me
 // status.database block.
 func (c *composer) databaseCondition(pc *pgv2.PerconaPGCluster, repoPath string) {
 	name := c.ds.PerconaClusterName()
-	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: c.ds.DatabaseHost(), Backup: backupStatus(c.ds, repoPath)}
+	st := &v1alpha1.DatabaseStatus{ClusterName: name, Host: c.ds.DatabaseHost(), Backup: backupStatus(c.ds, repoPath), KeptRepository: c.keptRepository(pc)}
 	c.status.Database = st
 	switch {
 	case pc == nil:

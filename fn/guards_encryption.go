@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/dittofs/function-dittofs/apis/v1alpha1"
 	"github.com/dittofs/function-dittofs/fn/build"
 	"github.com/dittofs/function-dittofs/fn/spec"
 )
@@ -35,9 +36,12 @@ func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorLi
 		// cipher Secret says so.
 		was = true
 	case cluster.Annotations[annotationPlainRepository] == repoPath(c.ds, cluster):
-		// The same, for a plain repository: the cluster's record of it is
-		// the only trace left while backups are off.
+		// The same, for a plain repository: the cluster's record of it.
 		was = false
+	case c.observedKeptRepository() != nil && c.observedKeptRepository().RepoPath == repoPath(c.ds, cluster):
+		// The XR's status record of it, which holds when the cipher
+		// Secret or the annotation was removed by hand.
+		was = c.observedKeptRepository().Encrypted
 	default:
 		return nil
 	}
@@ -84,6 +88,49 @@ func recordPlainRepository(ds spec.DittoServer, pc, observed *pgv2.PerconaPGClus
 		pc.Annotations = map[string]string{}
 	}
 	pc.Annotations[annotationPlainRepository] = path
+}
+
+// keptRepository is status.database.keptRepository: while backups are
+// off, the repository the cluster wrote, left in the bucket at the path
+// backups go on at again. nil with backups on (status.database.backup
+// says it then) or when there is none.
+func (c *composer) keptRepository(cluster *pgv2.PerconaPGCluster) *v1alpha1.KeptRepositoryStatus {
+	if c.ds.Spec.Percona.Backup.Enabled {
+		return nil
+	}
+	if kept := c.observedKeptRepository(); kept != nil {
+		return kept
+	}
+	// A cluster whose backups went off before the XR's status kept the
+	// record: its other records, the plain repository's annotation or the
+	// kept cipher Secret.
+	bucket := c.ds.Spec.Percona.Backup.Bucket
+	switch {
+	case cluster == nil:
+		return nil
+	case cluster.Annotations[annotationPlainRepository] != "":
+		return &v1alpha1.KeptRepositoryStatus{RepoPath: cluster.Annotations[annotationPlainRepository], Bucket: bucket}
+	case c.observedObject(keyPGBackRestCipher) != nil:
+		return &v1alpha1.KeptRepositoryStatus{RepoPath: repoPath(c.ds, cluster), Bucket: bucket, Encrypted: true}
+	}
+	return nil
+}
+
+// observedKeptRepository is the repository the observed XR's status
+// records: keptRepository while backups were off, or backup on the call
+// that turns them off (the status the XR had with backups on).
+func (c *composer) observedKeptRepository() *v1alpha1.KeptRepositoryStatus {
+	for _, at := range [][]string{{"database", "keptRepository"}, {"database", "backup"}} {
+		m := c.observedXRStatus(at...)
+		path, _ := m["repoPath"].(string)
+		if path == "" {
+			continue
+		}
+		bucket, _ := m["bucket"].(string)
+		encrypted, _ := m["encrypted"].(bool)
+		return &v1alpha1.KeptRepositoryStatus{RepoPath: path, Bucket: bucket, Encrypted: encrypted}
+	}
+	return nil
 }
 
 func (c *composer) encryptionChanged(cluster *pgv2.PerconaPGCluster, was bool) string {

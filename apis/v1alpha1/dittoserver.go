@@ -931,10 +931,32 @@ type DatabaseStatus struct {
 	// while backups are on and the cluster is composed.
 	// +optional
 	Backup *BackupStatus `json:"backup,omitempty"`
+	// KeptRepository is the pgBackRest repository the cluster wrote before
+	// its backups were turned off: it stays in the bucket, and backups
+	// turned on again go to the same path, so they must be encrypted as it
+	// is (spec.percona.backup.encryption), or not. Set while backups are
+	// off; with backups on, backup says the same.
+	// +optional
+	KeptRepository *KeptRepositoryStatus `json:"keptRepository,omitempty"`
 	// Restore reports a restore into this cluster (spec.percona.restore) and
 	// in-place recoveries (spec.percona.recovery).
 	// +optional
 	Restore *RestoreStatus `json:"restore,omitempty"`
+}
+
+// KeptRepositoryStatus records a pgBackRest repository left in the bucket
+// while backups are off.
+type KeptRepositoryStatus struct {
+	// RepoPath is its repo1-path inside the bucket.
+	// +optional
+	RepoPath string `json:"repoPath,omitempty"`
+	// Bucket holding it.
+	// +optional
+	Bucket string `json:"bucket,omitempty"`
+	// Encrypted is true when it is encrypted (repo1-cipher-type
+	// aes-256-cbc).
+	// +optional
+	Encrypted bool `json:"encrypted,omitempty"`
 }
 
 // BackupStatus locates the cluster's pgBackRest repository (repo1) on S3.
