@@ -490,6 +490,10 @@ func TestKeptRepositoryStatus(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			live, rsp := liveServerFrom(t, withSecrets(xrRequest(tc.from), extrasSecrets(t, nil)))
+			if tc.want.Encrypted {
+				// Carried from status.database.backup (TestPassphraseDigest).
+				tc.want.PassphraseDigest = passphraseDigestOf(rsp)
+			}
 			req := observeXRStatus(live, rsp)
 			// Backups go off, and a second call keeps what the first wrote.
 			for call := range 2 {
@@ -544,6 +548,13 @@ func TestKeptRepositoryStatus(t *testing.T) {
 	}
 }
 
+// passphraseDigestOf is the desired XR's
+// status.database.backup.passphraseDigest.
+func passphraseDigestOf(rsp *fnv1.RunFunctionResponse) string {
+	db := rsp.GetDesired().GetComposite().GetResource().GetFields()["status"].GetStructValue().GetFields()["database"].GetStructValue()
+	return db.GetFields()["backup"].GetStructValue().GetFields()["passphraseDigest"].GetStringValue()
+}
+
 // observeXRStatus gives req's observed XR the status rsp desired, as
 // Crossplane writes it and hands it back.
 func observeXRStatus(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) *fnv1.RunFunctionRequest {
@@ -570,4 +581,62 @@ func keptRepositoryOf(t *testing.T, rsp *fnv1.RunFunctionResponse) *v1alpha1.Kep
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestPassphraseDigest: an encrypted repository's status records a digest
+// of its passphrase (never the passphrase), carried from call to call; with
+// the cipher Secret deleted by hand, a changed passphrase is refused by
+// that digest, and the same passphrase applies.
+func TestPassphraseDigest(t *testing.T) {
+	live, rsp := liveServerFrom(t, withSecrets(xrRequest(extrasSpec), extrasSecrets(t, nil)))
+	recorded := passphraseDigestOf(rsp)
+	if !strings.HasPrefix(recorded, "pbkdf2-sha256:10000:") || strings.Contains(recorded, "correct horse") {
+		t.Fatalf("status.database.backup.passphraseDigest = %q, want a PBKDF2 digest without the passphrase", recorded)
+	}
+	// Carried: the next call, its status observed, writes the same.
+	again := compose(t, withSecrets(observeXRStatus(proto.Clone(live).(*fnv1.RunFunctionRequest), rsp), extrasSecrets(t, nil)))
+	if got := passphraseDigestOf(again); got != recorded {
+		t.Errorf("the digest carried to the next call is %q, want %q", got, recorded)
+	}
+
+	changed := secretJSON("repo-pass", map[string]string{"passphrase": "rotated-by-mistake-7"}, nil)
+	cases := map[string]struct {
+		reason     string
+		passphrase map[string]*string
+		dropStatus bool
+		refused    string // "" applies
+	}{
+		"ChangedRefusedByTheDigest": {
+			reason:     "The cipher Secret is gone, but the status's digest says the repository's passphrase is another one.",
+			passphrase: map[string]*string{requiredBackupPassphrase: &changed},
+			refused:    "whose digest the XR's status.database records",
+		},
+		"SameApplies": {
+			reason: "The cipher Secret deleted by hand is composed again from the same passphrase.",
+		},
+		"NoRecordLeft": {
+			reason:     "With the status gone too, nothing says which passphrase the repository has: it applies.",
+			passphrase: map[string]*string{requiredBackupPassphrase: &changed},
+			dropStatus: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			req := withSecrets(observeXRStatus(proto.Clone(live).(*fnv1.RunFunctionRequest), rsp), extrasSecrets(t, tc.passphrase))
+			delete(req.GetObserved().GetResources(), string(keyPGBackRestCipher))
+			if tc.dropStatus {
+				delete(req.GetObserved().GetComposite().GetResource().GetFields(), "status")
+			}
+			msg, fatal := fatalResult(compose(t, req))
+			switch {
+			case tc.refused == "" && fatal:
+				t.Errorf("%s\nrefused: %s", tc.reason, msg)
+			case tc.refused != "" && (!fatal || !strings.Contains(msg, tc.refused)):
+				t.Errorf("%s\nresult %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.refused)
+			}
+			if strings.Contains(msg, "rotated-by-mistake") || strings.Contains(msg, "correct horse") {
+				t.Errorf("%s\nthe message holds a passphrase: %s", tc.reason, msg)
+			}
+		})
+	}
 }

@@ -99,6 +99,9 @@ func (c *composer) onDemandStatus(st *v1alpha1.OnDemandBackupStatus) {
 	}
 	bs := c.status.Database.Backup
 	bs.Encrypted = backupEncrypted(c.ds)
+	if bs.Encrypted {
+		bs.PassphraseDigest = c.statusPassphraseDigest()
+	}
 	bs.LastOnDemand = st
 	bs.LatestRestorableTime = restorableTimeStatus(c.restorableTime())
 }

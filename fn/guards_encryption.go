@@ -2,11 +2,9 @@ package fn
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 
 	pgv2 "github.com/percona/percona-postgresql-operator/v2/pkg/apis/pgv2.percona.com/v2"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/dittofs/function-dittofs/apis/v1alpha1"
@@ -110,8 +108,8 @@ func (c *composer) keptRepository(cluster *pgv2.PerconaPGCluster) *v1alpha1.Kept
 		return nil
 	case cluster.Annotations[annotationPlainRepository] != "":
 		return &v1alpha1.KeptRepositoryStatus{RepoPath: cluster.Annotations[annotationPlainRepository], Bucket: bucket}
-	case c.observedObject(keyPGBackRestCipher) != nil:
-		return &v1alpha1.KeptRepositoryStatus{RepoPath: repoPath(c.ds, cluster), Bucket: bucket, Encrypted: true}
+	case c.observedCipherConf() != nil:
+		return &v1alpha1.KeptRepositoryStatus{RepoPath: repoPath(c.ds, cluster), Bucket: bucket, Encrypted: true, PassphraseDigest: passphraseDigest(c.ds, c.observedCipherConf())}
 	}
 	return nil
 }
@@ -128,7 +126,8 @@ func (c *composer) observedKeptRepository() *v1alpha1.KeptRepositoryStatus {
 		}
 		bucket, _ := m["bucket"].(string)
 		encrypted, _ := m["encrypted"].(bool)
-		return &v1alpha1.KeptRepositoryStatus{RepoPath: path, Bucket: bucket, Encrypted: encrypted}
+		digest, _ := m["passphraseDigest"].(string)
+		return &v1alpha1.KeptRepositoryStatus{RepoPath: path, Bucket: bucket, Encrypted: encrypted, PassphraseDigest: digest}
 	}
 	return nil
 }
@@ -142,28 +141,35 @@ func (c *composer) encryptionChanged(cluster *pgv2.PerconaPGCluster, was bool) s
 }
 
 // passphraseGuard: the passphrase read now must be the one in the observed
-// <xr>-pgbackrest-cipher, which the repository was written with. A
-// passphrase not readable yet changes nothing (the cipher Secret is kept).
-// Neither value is ever in the message.
+// <xr>-pgbackrest-cipher, which the repository was written with, or, with
+// that Secret gone (deleted by hand), the one the XR's status records the
+// digest of (passphrase_digest.go). A passphrase not readable yet changes
+// nothing (the cipher Secret is kept). Neither value is ever in the
+// message.
 func (c *composer) passphraseGuard(p *field.Path) field.ErrorList {
-	o := c.observedObject(keyPGBackRestCipher)
-	if o == nil {
-		return nil
-	}
-	encoded, _, _ := unstructured.NestedString(o.Object, "data", build.CipherConfKey)
-	was, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil || len(was) == 0 {
+	was := c.observedCipherConf()
+	recorded := c.recordedPassphraseDigest()
+	if was == nil && recorded == "" {
 		return nil
 	}
 	r, err := c.readBackupPassphrase()
 	if err != nil || r.Value == nil {
 		return nil
 	}
-	if bytes.Equal(was, build.PGBackRestCipherConf(r.Value)) {
+	now := build.PGBackRestCipherConf(r.Value)
+	var kept string
+	switch {
+	case was != nil && bytes.Equal(was, now):
 		return nil
+	case was != nil:
+		kept = "kept in Secret " + c.ds.PGBackRestCipherSecretName()
+	case passphraseDigest(c.ds, now) == recorded:
+		return nil
+	default:
+		kept = "whose digest the XR's status.database records; Secret " + c.ds.PGBackRestCipherSecretName() + ", its copy, is gone"
 	}
 	ref := c.ds.Spec.Percona.Backup.Encryption.PassphraseSecretRef
 	return field.ErrorList{field.Forbidden(p, fmt.Sprintf(
-		"unsafe change: key %s of Secret %s/%s holds another passphrase than the one the pgBackRest repository of PerconaPGCluster %s is encrypted with (kept in Secret %s); with it pgBackRest could no longer read the repository, archive WAL into it or restore from it. Put the old passphrase back in the Secret (or point passphraseSecretRef at a Secret holding it)",
-		ref.Key, c.ds.Namespace, ref.Name, c.ds.PerconaClusterName(), c.ds.PGBackRestCipherSecretName()))}
+		"unsafe change: key %s of Secret %s/%s holds another passphrase than the one the pgBackRest repository of PerconaPGCluster %s is encrypted with (%s); with it pgBackRest could no longer read the repository, archive WAL into it or restore from it. Put the old passphrase back in the Secret (or point passphraseSecretRef at a Secret holding it)",
+		ref.Key, c.ds.Namespace, ref.Name, c.ds.PerconaClusterName(), kept))}
 }

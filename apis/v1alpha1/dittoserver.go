@@ -957,6 +957,9 @@ type KeptRepositoryStatus struct {
 	// aes-256-cbc).
 	// +optional
 	Encrypted bool `json:"encrypted,omitempty"`
+	// PassphraseDigest is backup.passphraseDigest, kept.
+	// +optional
+	PassphraseDigest string `json:"passphraseDigest,omitempty"`
 }
 
 // BackupStatus locates the cluster's pgBackRest repository (repo1) on S3.
@@ -980,6 +983,13 @@ type BackupStatus struct {
 	// (repo1-cipher-type aes-256-cbc): a restore needs its passphrase.
 	// +optional
 	Encrypted bool `json:"encrypted,omitempty"`
+	// PassphraseDigest records which passphrase an encrypted repository is
+	// encrypted with (PBKDF2-SHA256 of its cipher.conf, salted with the
+	// XR's UID; never the passphrase), so that a changed passphrase is
+	// refused even once <xr>-pgbackrest-cipher, the copy it is checked
+	// against, was deleted by hand.
+	// +optional
+	PassphraseDigest string `json:"passphraseDigest,omitempty"`
 	// LastOnDemand is the PerconaPGBackup of spec.percona.backup.onDemand,
 	// as Percona reports it. Once the token is removed, Crossplane deletes
 	// that PerconaPGBackup; the record stays, as the XR's status last said

@@ -187,7 +187,9 @@ var newerInputEdits = []edit{
 
 // newerObservedChanges: the XR's labels edited (kubectl label), the
 // encryption passphrase changed in its Secret, Percona's restore Job
-// advancing, the latest restorable time reported or not.
+// advancing, the latest restorable time reported or not, the cluster's
+// records of its repository (the plain one's annotation, the kept cipher
+// Secret) removed by hand.
 var newerObservedChanges = []struct {
 	knob   string
 	values []any
@@ -196,6 +198,7 @@ var newerObservedChanges = []struct {
 	{"passphrase", []any{"original", "changed"}},
 	{"recovery-restore", []any{"Running", "Succeeded", "Failed", "deleted"}},
 	{"restorable", []any{"reported", "none"}},
+	{"repository-records", []any{"removed-by-hand"}},
 }
 
 func init() {
@@ -278,6 +281,13 @@ func (w *world) changeNewer(knob, value string) bool {
 		w.newer.knobs.PassphraseChanged = value == "changed"
 	case "restorable":
 		w.newer.knobs.NoRestorableTime = value == "none"
+	case "repository-records":
+		delete(w.observed, cipherKey)
+		if meta, ok := w.observed[clusterKey]["metadata"].(map[string]any); ok {
+			if a, ok := meta["annotations"].(map[string]any); ok {
+				delete(a, "dittofs.io/plain-pgbackrest-repository")
+			}
+		}
 	case "recovery-restore":
 		for k, o := range w.observed {
 			if !strings.HasPrefix(k, recoveryKeyPrefix) || restoreEnded(o) {
@@ -655,25 +665,33 @@ func encryptionRefusals(w *world) []string {
 		return nil
 	}
 	var was bool
+	repo := xrRepoPath(w.uid)
 	switch {
 	case hasRepository(c):
-		was = encryptedCluster(c)
+		was, repo = encryptedCluster(c), repoPath(c)
 	case w.observed[cipherKey] != nil:
 		was = true
 	default:
 		// Backups off: the bucket keeps the repository created at the
 		// path they go on at again.
-		created, seen := w.newer.repoCipher[xrRepoPath(w.uid)]
+		created, seen := w.newer.repoCipher[repo]
 		if !seen {
 			return nil
 		}
 		was = created != ""
 	}
 	_, now := lookup(w.spec, "percona.backup.encryption")
+	// The passphrase the repository is encrypted with: the kept cipher
+	// Secret's, or (that Secret deleted by hand) the one it was created
+	// with, which the XR's status records the digest of.
+	conf := decoded(w.observed[cipherKey], "cipher.conf")
+	if created := w.newer.repoCipher[repo]; conf == "" && created != "encrypted" {
+		conf = created
+	}
 	switch {
 	case was != now:
 		return []string{"spec.percona.backup.encryption"}
-	case was && w.observed[cipherKey] != nil && !strings.Contains(decoded(w.observed[cipherKey], "cipher.conf"), "="+w.passphrase()+"\n"):
+	case was && conf != "" && !strings.Contains(conf, "="+w.passphrase()+"\n"):
 		return []string{"spec.percona.backup.encryption.passphraseSecretRef"}
 	}
 	return nil
