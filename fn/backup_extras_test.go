@@ -428,13 +428,7 @@ func TestPlainRepositoryAfterBackupsOff(t *testing.T) {
 			off.Observed.Resources = map[string]*fnv1.Resource{}
 			observeDesired(off, rsp)
 			rsp = compose(t, withSecrets(later(off, tc.on, ""), extrasSecrets(t, nil)))
-			msg, fatal := fatalResult(rsp)
-			switch {
-			case tc.want == "" && fatal:
-				t.Errorf("%s\nbackups on again: refused: %s", tc.reason, msg)
-			case tc.want != "" && (!fatal || !strings.Contains(msg, tc.want)):
-				t.Errorf("%s\nbackups on again: result %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.want)
-			}
+			wantRefusal(t, tc.reason, "backups on again", rsp, tc.want)
 		})
 	}
 }
@@ -537,14 +531,21 @@ func TestKeptRepositoryStatus(t *testing.T) {
 			if status != nil {
 				on.Observed.Composite.Resource.Fields["status"] = status
 			}
-			msg, fatal := fatalResult(compose(t, on))
-			switch {
-			case tc.refused == "" && fatal:
-				t.Errorf("%s\nbackups on again: refused: %s", tc.reason, msg)
-			case tc.refused != "" && (!fatal || !strings.Contains(msg, tc.refused)):
-				t.Errorf("%s\nbackups on again: result %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.refused)
-			}
+			wantRefusal(t, tc.reason, "backups on again", compose(t, on), tc.refused)
 		})
+	}
+}
+
+// wantRefusal fails t unless rsp is a Fatal whose message holds refused,
+// or, with refused "", no Fatal.
+func wantRefusal(t *testing.T, reason, what string, rsp *fnv1.RunFunctionResponse, refused string) {
+	t.Helper()
+	msg, fatal := fatalResult(rsp)
+	switch {
+	case refused == "" && fatal:
+		t.Errorf("%s\n%s: refused: %s", reason, what, msg)
+	case refused != "" && (!fatal || !strings.Contains(msg, refused)):
+		t.Errorf("%s\n%s: result %q (fatal %v), want one containing %q", reason, what, msg, fatal, refused)
 	}
 }
 
@@ -627,14 +628,9 @@ func TestPassphraseDigest(t *testing.T) {
 			if tc.dropStatus {
 				delete(req.GetObserved().GetComposite().GetResource().GetFields(), "status")
 			}
-			msg, fatal := fatalResult(compose(t, req))
-			switch {
-			case tc.refused == "" && fatal:
-				t.Errorf("%s\nrefused: %s", tc.reason, msg)
-			case tc.refused != "" && (!fatal || !strings.Contains(msg, tc.refused)):
-				t.Errorf("%s\nresult %q (fatal %v), want one containing %q", tc.reason, msg, fatal, tc.refused)
-			}
-			if strings.Contains(msg, "rotated-by-mistake") || strings.Contains(msg, "correct horse") {
+			rsp := compose(t, req)
+			wantRefusal(t, tc.reason, "the cipher Secret gone", rsp, tc.refused)
+			if msg, _ := fatalResult(rsp); strings.Contains(msg, "rotated-by-mistake") || strings.Contains(msg, "correct horse") {
 				t.Errorf("%s\nthe message holds a passphrase: %s", tc.reason, msg)
 			}
 		})

@@ -167,13 +167,7 @@ func setPath(s *structpb.Struct, v *structpb.Value, path ...string) {
 // it, and the tag) changes the digest, and copies of one request (their
 // maps in another order) have the same digest.
 func TestRequestDigestCoversEveryField(t *testing.T) {
-	c, err := corpus.LoadExample("..", "percona-running")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
-	rsp, _ := f.RunFunction(t.Context(), c.Request())
-	req := c.Resolve(rsp.GetRequirements())
+	req := steadyRequest(t)
 	base := requestDigest(req)
 	for range 5 {
 		if requestDigest(proto.Clone(req).(*fnv1.RunFunctionRequest)) != base {
@@ -242,13 +236,8 @@ func TestRequestDigestCoversEveryField(t *testing.T) {
 // the budget is not kept; the caller of a cached answer cannot change
 // what the cache holds.
 func TestResponseCacheBound(t *testing.T) {
-	c, err := corpus.LoadExample("..", "percona-running")
-	if err != nil {
-		t.Fatal(err)
-	}
+	steady := steadyRequest(t)
 	f := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
-	rsp, _ := f.RunFunction(t.Context(), c.Request())
-	steady := c.Resolve(rsp.GetRequirements())
 	other := proto.Clone(steady).(*fnv1.RunFunctionRequest)
 	setPath(other.GetObserved().GetComposite().GetResource(), structpb.NewStringValue("other"), "metadata", "labels", "cache-test")
 	want := marshal(t, must(f.RunFunction(t.Context(), proto.Clone(steady).(*fnv1.RunFunctionRequest))))
@@ -350,6 +339,18 @@ func TestResponseCacheBound(t *testing.T) {
 	})
 }
 
+// steadyRequest is example/percona-running's steady-state request: the
+// one it settles on once Crossplane has fetched what it requires.
+func steadyRequest(t *testing.T) *fnv1.RunFunctionRequest {
+	t.Helper()
+	c, err := corpus.LoadExample("..", "percona-running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
+	return c.Resolve(must(f.RunFunction(t.Context(), c.Request())).GetRequirements())
+}
+
 func must(rsp *fnv1.RunFunctionResponse, err error) *fnv1.RunFunctionResponse {
 	if err != nil {
 		panic(err)
@@ -360,12 +361,8 @@ func must(rsp *fnv1.RunFunctionResponse, err error) *fnv1.RunFunctionResponse {
 // TestResponseCacheBeta: a cached answer reaches a caller of the v1beta1
 // protocol (the SDK converts by encoding and decoding) as the uncached one.
 func TestResponseCacheBeta(t *testing.T) {
-	c, err := corpus.LoadExample("..", "percona-running")
-	if err != nil {
-		t.Fatal(err)
-	}
 	uncached := NewFunction(logging.NewNopLogger(), WithSeededSecrets("cache-test"))
-	steady := c.Resolve(must(uncached.RunFunction(t.Context(), c.Request())).GetRequirements())
+	steady := steadyRequest(t)
 	req := &v1beta1.RunFunctionRequest{}
 	if err := proto.Unmarshal(marshal(t, steady), req); err != nil {
 		t.Fatal(err)
