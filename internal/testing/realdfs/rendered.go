@@ -161,11 +161,11 @@ func renderedInput(t *testing.T, r Rendered, pg *PGServer, db PGDatabase, cluste
 	admin := r.Secrets[r.StatefulSet.Name+"-admin"]
 	in.AdminUser, in.AdminPassword = admin["username"], admin["password"]
 	in.Postgres, in.Database = pg, db
-	// The composed config listens on 8080, as in the pod. Only when this
-	// machine already uses 8080 does DittoFS's own override move it.
-	if PortInUse(8080) {
-		in.Env["DITTOFS_CONTROLPLANE_PORT"] = strconv.Itoa(FreePort(t))
-		t.Logf("port 8080 is busy here: DITTOFS_CONTROLPLANE_PORT=%s", in.Env["DITTOFS_CONTROLPLANE_PORT"])
-	}
+	// The composed config listens on 8080, as in the pod. Here DittoFS's
+	// own override moves it to a free port, always: the test packages run
+	// in parallel, each starting DittoFS, and a check that 8080 is free
+	// races another package's server taking it before this one starts
+	// (the restore drill failed so in CI).
+	in.Env["DITTOFS_CONTROLPLANE_PORT"] = strconv.Itoa(FreePort(t))
 	return in, nil
 }
