@@ -24,6 +24,7 @@ func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorLi
 		return nil
 	}
 	p := field.NewPath("spec", "percona", "backup", "encryption")
+	kept := c.observedKeptRepository()
 	var was bool
 	switch {
 	case hasBackupRepository(cluster):
@@ -36,10 +37,10 @@ func (c *composer) encryptionGuard(cluster *pgv2.PerconaPGCluster) field.ErrorLi
 	case cluster.Annotations[annotationPlainRepository] == repoPath(c.ds, cluster):
 		// The same, for a plain repository: the cluster's record of it.
 		was = false
-	case c.observedKeptRepository() != nil && c.observedKeptRepository().RepoPath == repoPath(c.ds, cluster):
+	case kept != nil && kept.RepoPath == repoPath(c.ds, cluster):
 		// The XR's status record of it, which holds when the cipher
 		// Secret or the annotation was removed by hand.
-		was = c.observedKeptRepository().Encrypted
+		was = kept.Encrypted
 	default:
 		return nil
 	}
@@ -108,15 +109,17 @@ func (c *composer) keptRepository(cluster *pgv2.PerconaPGCluster) *v1alpha1.Kept
 		return nil
 	case cluster.Annotations[annotationPlainRepository] != "":
 		return &v1alpha1.KeptRepositoryStatus{RepoPath: cluster.Annotations[annotationPlainRepository], Bucket: bucket}
-	case c.observedCipherConf() != nil:
-		return &v1alpha1.KeptRepositoryStatus{RepoPath: repoPath(c.ds, cluster), Bucket: bucket, Encrypted: true, PassphraseDigest: passphraseDigest(c.ds, c.observedCipherConf())}
+	}
+	if conf := c.observedCipherConf(); conf != nil {
+		return &v1alpha1.KeptRepositoryStatus{RepoPath: repoPath(c.ds, cluster), Bucket: bucket, Encrypted: true, PassphraseDigest: passphraseDigest(c.ds, conf)}
 	}
 	return nil
 }
 
 // observedKeptRepository is the repository the observed XR's status
-// records: keptRepository while backups were off, or backup on the call
-// that turns them off (the status the XR had with backups on).
+// records: keptRepository while backups were off, or backup while they
+// were on (on the call that turns them off, and the one record
+// passphraseGuard reads with backups on). Only one of the two is ever set.
 func (c *composer) observedKeptRepository() *v1alpha1.KeptRepositoryStatus {
 	for _, at := range [][]string{{"database", "keptRepository"}, {"database", "backup"}} {
 		m := c.observedXRStatus(at...)

@@ -43,10 +43,8 @@ func passphraseDigest(ds spec.DittoServer, cipherConf []byte) string {
 // recordedPassphraseDigest is the digest the observed XR's status records,
 // with backups on (backup) or off (keptRepository); "" when none.
 func (c *composer) recordedPassphraseDigest() string {
-	for _, at := range [][]string{{"database", "backup"}, {"database", "keptRepository"}} {
-		if d, _ := c.observedXRStatus(at...)["passphraseDigest"].(string); d != "" {
-			return d
-		}
+	if kept := c.observedKeptRepository(); kept != nil {
+		return kept.PassphraseDigest
 	}
 	return ""
 }

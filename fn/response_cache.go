@@ -34,8 +34,8 @@ import (
 // The cache keeps each response encoded (deterministic protobuf, some 16 KB
 // for a steady-state XR, against 100-200 KB as a message), and answers with
 // a message that holds that encoding as its unknown fields, which
-// proto.Marshal writes out as they are: the same bytes on the wire as the
-// response itself, with no Structs to build or encode per hit. Bytes hold
+// proto.Marshal writes out as they are: the response's deterministic
+// encoding on the wire, with no Structs to build or encode per hit. Bytes hold
 // no pointers, so a full cache costs the garbage collector nothing to mark.
 // A caller in process that wants the fields reads them with
 // proto.Unmarshal(proto.Marshal(rsp)) (TestResponseCache compares cached and

@@ -129,9 +129,9 @@ func reconcilerPrestart(ds spec.DittoServer, sidecar *corev1.Container) *corev1.
 	// The stores are on the server's own cluster, whose CA DittoFS verifies
 	// its database with: the step sends the store's password, so it
 	// verifies the server as DittoFS does (the pod's postgres-ca volume).
-	if src := PostgresSourceOf(ds); src != nil && src.CA != nil {
+	if ca := postgresCAVolume(ds); ca != nil {
 		c.Args = append(c.Args, "--database-ca-file="+postgresCAFile)
-		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "postgres-ca", MountPath: postgresCADir, ReadOnly: true})
+		c.VolumeMounts = append(c.VolumeMounts, ca.Mount)
 	}
 	return c
 }

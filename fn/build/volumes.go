@@ -25,13 +25,25 @@ type podVolume struct {
 	Mount  corev1.VolumeMount
 }
 
+// postgresCAVolume is the database's CA at postgresCADir, which the
+// dittofs container, the wait for the database and the pre-start step all
+// verify the server with; nil when the database names none.
+func postgresCAVolume(ds spec.DittoServer) *podVolume {
+	src := PostgresSourceOf(ds)
+	if src == nil || src.CA == nil {
+		return nil
+	}
+	v := secretKeyVolume("postgres-ca", KeyOr(*src.CA, "ca.crt"), "ca.crt", postgresCADir, nil)
+	return &v
+}
+
 // dittofsVolumes are the pod's non-PVC volumes: the config, and each Secret
 // the config points at, mounted read-only with only the key it needs.
 func dittofsVolumes(ds spec.DittoServer) []podVolume {
 	s := ds.Spec
 	vols := []podVolume{configMapVolume(volumeConfig, ds.ConfigMapName(), configDir)}
-	if src := PostgresSourceOf(ds); src != nil && src.CA != nil {
-		vols = append(vols, secretKeyVolume("postgres-ca", KeyOr(*src.CA, "ca.crt"), "ca.crt", postgresCADir, nil))
+	if ca := postgresCAVolume(ds); ca != nil {
+		vols = append(vols, *ca)
 	}
 	if c := s.ControlPlane; c.CertSecretName != "" {
 		vols = append(vols, secretVolume("tls-cert", c.CertSecretName, tlsDir))

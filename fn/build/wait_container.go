@@ -40,9 +40,9 @@ func waitForDatabase(ds spec.DittoServer, in v1beta1.Input) *corev1.Container {
 		{Name: "HOME", Value: "/tmp"},
 	}
 	var mounts []corev1.VolumeMount
-	if src.CA != nil {
+	if ca := postgresCAVolume(ds); ca != nil {
 		env = append(env, corev1.EnvVar{Name: "PGSSLROOTCERT", Value: postgresCAFile})
-		mounts = []corev1.VolumeMount{{Name: "postgres-ca", MountPath: postgresCADir, ReadOnly: true}}
+		mounts = []corev1.VolumeMount{ca.Mount}
 	}
 	sortEnv(env)
 	return &corev1.Container{
